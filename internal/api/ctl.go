@@ -1,0 +1,91 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LoadRequest is `tend svc load` as sent over the control gateway. Zero values
+// mean "not given": the supervisor fills in defaults (and, with Force, keeps
+// the loaded spec's value).
+type LoadRequest struct {
+	// Pkg is a fuzzy ident ("core/redis", "core/redis/1.2") or an absolute
+	// path to a package directory on the supervisor's host.
+	Pkg             string   `json:"pkg"`
+	Group           string   `json:"group,omitempty"`
+	Topology        string   `json:"topology,omitempty"`
+	Strategy        string   `json:"strategy,omitempty"`
+	UpdateCondition string   `json:"update_condition,omitempty"`
+	Binds           []string `json:"binds,omitempty"`
+	BindingMode     string   `json:"binding_mode,omitempty"`
+	// HealthCheckInterval and ShutdownTimeout in whole seconds; nil = not given.
+	HealthCheckInterval *int `json:"health_check_interval,omitempty"`
+	ShutdownTimeout     *int `json:"shutdown_timeout,omitempty"`
+	Force               bool `json:"force,omitempty"`
+	// Wait asks the call to return only once the service is running (or has
+	// failed to start), streaming progress meanwhile.
+	Wait bool `json:"wait,omitempty"`
+}
+
+// ServiceStatus is one row of `tend svc status`.
+type ServiceStatus struct {
+	Ident        string  `json:"ident"` // origin/name/version/release of the package
+	Type         string  `json:"type"`  // topology
+	DesiredState string  `json:"desired_state"`
+	State        string  `json:"state"` // up | down
+	Elapsed      float64 `json:"elapsed_s"`
+	PID          int     `json:"pid,omitempty"`
+	ServiceGroup string  `json:"service_group"`
+	Health       Health  `json:"health"`
+	Restarts     int     `json:"restart_count"`
+	Error        string  `json:"error,omitempty"`
+}
+
+// Stats is `tend sup stats`.
+type Stats struct {
+	MemberID  string         `json:"member_id"`
+	PID       int            `json:"pid"`
+	Uptime    float64        `json:"uptime_s"`
+	Ready     bool           `json:"ready"`
+	Healthy   bool           `json:"healthy"`
+	Reasons   []string       `json:"reasons,omitempty"`
+	Services  int            `json:"services"`
+	ByState   map[string]int `json:"by_state"` // up, down, stopped(desired down)
+	StartedAt time.Time      `json:"started_at"`
+}
+
+// ErrorKind is the type of a control-gateway error; each maps to an HTTP
+// status on the wire and to an exit code in the CLI.
+type ErrorKind string
+
+const (
+	NotFound     ErrorKind = "not_found"
+	Conflict     ErrorKind = "conflict"
+	BadRequest   ErrorKind = "bad_request"
+	Unauthorized ErrorKind = "unauthorized"
+	Internal     ErrorKind = "internal"
+	TooLarge     ErrorKind = "too_large"
+)
+
+// Error is a typed error that crosses the control gateway.
+type Error struct {
+	Kind ErrorKind `json:"kind"`
+	Msg  string    `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Errorf makes a typed error.
+func Errorf(kind ErrorKind, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// KindOf returns the kind of err, Internal when it carries none.
+func KindOf(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}

@@ -1,0 +1,232 @@
+// Package api holds the data the supervisor publishes to its edges (HTTP
+// gateway, monitoring, control gateway). A Snapshot is immutable once
+// published: the manager builds a fresh one on every change and swaps it in
+// atomically, so readers never hold a lock the supervisor needs.
+//
+// These are tend's own shapes, not Habitat's JSON: the HTTP gateway renders
+// Habitat's field names from them.
+package api
+
+import (
+	"sync"
+	"time"
+)
+
+// Snapshot is everything the edges may read about one supervisor at one moment.
+type Snapshot struct {
+	// Generation grows by one with every published snapshot.
+	Generation uint64
+	Taken      time.Time
+
+	// Ready is false until start-up has finished (specs read, services
+	// started). It never goes back to false.
+	Ready        bool
+	ShuttingDown bool
+
+	Sup      Supervisor
+	Services []Service // sorted by ServiceGroup
+
+	// Ring is what the gossip layer knows; nil until the ring exists, in which
+	// case edges describe this one member from Sup and Services.
+	Ring *Ring
+
+	// StoreRecords are timestamped events of the state store (spec writes,
+	// corrupt spec files), for /status.
+	StoreRecords []Record
+
+	cache sync.Map // per-snapshot memo for encoders (see Memo)
+}
+
+// Memo returns the value cached under key for this snapshot, computing it
+// once with f. Edges use it to encode a response once per snapshot instead of
+// once per request.
+func (s *Snapshot) Memo(key string, f func() any) any {
+	if v, ok := s.cache.Load(key); ok {
+		return v
+	}
+	v, _ := s.cache.LoadOrStore(key, f())
+	return v
+}
+
+// Supervisor describes the supervisor process itself.
+type Supervisor struct {
+	MemberID  string
+	PID       int
+	StartedAt time.Time
+	Version   string // tend's version, "VERSION/BUILD" like Habitat's sys.version
+	Org       string
+
+	Root         string // --root
+	StateDir     string // ROOT/sup/NAME (Habitat's sup_root)
+	SpecsPath    string
+	DataPath     string
+	MemberIDFile string
+	LockFile     string
+
+	Sys Sys
+
+	// Unhealthy set by hand (tend health set --unhealthy).
+	ManualUnhealthy bool
+	ManualReason    string
+
+	// Backoff defaults of sup run, shown per service as restart_config.
+	MinBackoff, MaxBackoff, Cooldown time.Duration
+}
+
+// Sys is Habitat's sys: where this member listens.
+type Sys struct {
+	IP              string
+	Hostname        string
+	GossipIP        string
+	GossipPort      int
+	HTTPGatewayIP   string
+	HTTPGatewayPort int
+	CtlGatewayIP    string
+	CtlGatewayPort  int
+	Permanent       bool
+}
+
+// Health is a health-check result.
+type Health string
+
+const (
+	HealthOK       Health = "OK"
+	HealthWarning  Health = "WARNING"
+	HealthCritical Health = "CRITICAL"
+	HealthUnknown  Health = "UNKNOWN"
+)
+
+// Service is one loaded service, running or not.
+type Service struct {
+	Name         string // package name, also the service's directory name
+	Group        string
+	Org          string
+	ServiceGroup string // name.group or name.group@org
+
+	// From the spec.
+	SpecIdent       string // as loaded, may be fuzzy: "core/redis"
+	SpecFile        string
+	DesiredUp       bool
+	Topology        string // standalone | leader
+	UpdateStrategy  string // none | at-once | rolling
+	UpdateCondition string // latest | track-channel
+	BindingMode     string // strict | relaxed
+	Binds           []string
+	HealthInterval  time.Duration
+	ShutdownTimeout time.Duration
+
+	// SpecError is set when the spec file on disk could not be read; the
+	// service is then reported down with this reason and nothing else is known.
+	SpecError string
+
+	Pkg         Pkg
+	AllPkgBinds []PkgBind
+	Hooks       map[string]Hook // rendered hooks by name: run, init, health-check, ...
+	Cfg         map[string]any  // merged config; nil when unknown
+
+	// Process.
+	Running      bool // the run hook's process is up
+	PID          int  // 0 when not running
+	StateEntered time.Time
+	LastExit     *Exit
+	RestartCount int
+	NextRestart  time.Time // zero when no restart is pending
+	Initialized  bool      // init hook has succeeded at least once
+	// StartError is why the last start failed (init failed, template error, ...).
+	StartError string
+
+	Health        Health
+	HealthHistory []HealthResult // oldest first, at most a few dozen
+
+	UserConfigUpdated bool
+
+	// Records are this service's timestamped events for /status, oldest first.
+	Records []Record
+}
+
+// Pkg is the installed package a service runs from.
+type Pkg struct {
+	Ident   string // origin/name/version/release
+	Origin  string
+	Name    string
+	Version string
+	Release string
+	Path    string // ROOT/pkgs/o/n/v/r
+
+	SvcPath       string // ROOT/svc/NAME
+	SvcConfigPath string
+	SvcDataPath   string
+	SvcFilesPath  string
+	SvcStaticPath string
+	SvcVarPath    string
+	SvcPIDFile    string
+	SvcRun        string
+	SvcUser       string
+	SvcGroup      string
+
+	Exposes         []string
+	Exports         map[string]string // export key -> cfg path
+	Env             map[string]string // RUNTIME_ENVIRONMENT
+	Deps            []string          // idents
+	ShutdownSignal  string            // "TERM"
+	ShutdownTimeout time.Duration
+}
+
+// PkgBind is a bind a package declares.
+type PkgBind struct {
+	Service  string
+	Exports  []string
+	Optional bool
+}
+
+// Hook is a rendered hook and its log files.
+type Hook struct {
+	Path       string
+	StdoutPath string
+	StderrPath string
+}
+
+// Exit is how a process ended.
+type Exit struct {
+	PID    int
+	Code   int    // exit status; -1 when killed by a signal
+	Signal string // "SIGKILL", empty when it exited
+	At     time.Time
+	Reason string // Habitat's termination_reason: run_hook_failed, init_hook_failed, app_config_updated, ...
+}
+
+// HealthResult is one health check.
+type HealthResult struct {
+	At       time.Time
+	Status   Health
+	Duration time.Duration
+	Output   string // excerpt of stdout+stderr, at most 1 KiB
+}
+
+// Record is one timestamped line for /status.
+type Record struct {
+	At   time.Time
+	OK   bool // [ok] or [error]
+	Text string
+}
+
+// Ring is the gossip layer's view; filled in by the ring.
+type Ring struct {
+	Members []Member
+	// Census and Butterfly are pre-built Habitat JSON documents (as Go
+	// values ready for encoding/json) owned by the ring.
+	Census    any
+	Butterfly any
+	Records   []Record
+	// Messages and bytes by kind, for /metrics.
+	MsgsSent, MsgsRecv, BytesSent, BytesRecv map[string]uint64
+}
+
+// Member is one supervisor in the ring.
+type Member struct {
+	ID        string
+	Address   string
+	Port      int
+	Health    string // alive | suspect | confirmed | departed
+	Permanent bool
+}
