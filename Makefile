@@ -1,0 +1,53 @@
+# tend: `make run` starts a supervisor with the examples under a throwaway
+# root; `make test` runs every test, installing the real clients they need.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+PKGS_DEB := prometheus haproxy wrk curl
+HTTP ?= 0.0.0.0:9631
+
+.PHONY: all build run test test-short lint bench deps clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/tend ./cmd/tend
+	$(GO) build -o $(BIN)/webdemo ./examples/cmd/webdemo
+
+# Installs the Debian packages the tests drive (Prometheus, promtool,
+# HAProxy, wrk, curl) when they are missing: one apt-get update, one install.
+deps:
+	@missing=""; for p in $(PKGS_DEB); do \
+		case $$p in prometheus) c=promtool;; haproxy) c=haproxy;; wrk) c=wrk;; curl) c=curl;; esac; \
+		command -v $$c >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: build
+	@root=$$(mktemp -d /tmp/tend-run.XXXXXX); \
+	sed "s#@EXAMPLES@#$(CURDIR)/examples#g" examples/tend.yaml > $$root/tend.yaml; \
+	echo "tend: root $$root, HTTP gateway on $(HTTP) (Ctrl-C stops it and its services)"; \
+	echo "try:  curl -s localhost:9631/services | head;  TEND_ROOT=$$root $(BIN)/tend svc status"; \
+	PATH="$(BIN):$$PATH" exec $(BIN)/tend sup run --root $$root --config $$root/tend.yaml --listen-http $(HTTP)
+
+lint:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+test: deps lint
+	TEND_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+test-short: lint
+	$(GO) test -race -short ./...
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench/go-bench.txt
+	bench/run.sh
+
+clean:
+	rm -rf $(BIN)

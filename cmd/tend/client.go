@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/tend-sh/tend/internal/ctl"
+)
+
+// remoteFlags are taken by every command that talks to a supervisor.
+type remoteFlags struct {
+	remote string
+	root   string
+	name   string
+}
+
+func (f *remoteFlags) bind(c *cobra.Command) {
+	c.Flags().StringVar(&f.remote, "remote-sup", "127.0.0.1:9632", "address of the supervisor's control gateway")
+	c.Flags().StringVar(&f.root, "root", "", "tend's root directory, to find CTL_SECRET (default $TEND_ROOT, else /var/lib/tend as root, else ~/.local/share/tend)")
+	c.Flags().StringVar(&f.name, "override-name", "default", "the supervisor's state directory name under ROOT/sup")
+}
+
+func (f *remoteFlags) client(env *cliEnv) (*ctl.Client, error) {
+	secret, err := ctl.ReadSecret(filepath.Join(rootDir(f.root, env.getenv), "sup", f.name), env.getenv)
+	if err != nil {
+		return nil, fmt.Errorf("control gateway secret: %w (set TEND_CTL_SECRET or --root)", err)
+	}
+	return ctl.NewClient(f.remote, secret), nil
+}
+
+// rootDir resolves the root the way `sup run` does.
+func rootDir(flag string, getenv func(string) string) string {
+	switch {
+	case flag != "":
+		return flag
+	case getenv("TEND_ROOT") != "":
+		return getenv("TEND_ROOT")
+	case os.Geteuid() == 0:
+		return "/var/lib/tend"
+	case getenv("XDG_DATA_HOME") != "":
+		return filepath.Join(getenv("XDG_DATA_HOME"), "tend")
+	default:
+		return filepath.Join(getenv("HOME"), ".local", "share", "tend")
+	}
+}
+
+func withClient(env *cliEnv, f *remoteFlags, do func(ctx context.Context, c *ctl.Client) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		c, err := f.client(env)
+		if err != nil {
+			return err
+		}
+		return do(cmd.Context(), c)
+	}
+}

@@ -1,0 +1,124 @@
+// Command tend is the supervisor and its command line: `tend sup run` runs
+// the supervisor; every other command talks to one (or, for `pkg install`,
+// works on the root directly).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/ctl"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0/dev"
+
+// Exit codes (SPEC §2).
+const (
+	exitOK          = 0
+	exitFailure     = 1 // the user can fix it: bad argument, not found, conflict
+	exitUsage       = 2
+	exitUnreachable = 3
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// usageError marks an error in how the command was called.
+type usageError struct{ error }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := newRoot(stdout, stderr, getenv)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "tend: "+oneLine(err.Error()))
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, ctl.ErrUnreachable):
+		return exitUnreachable
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Kind == api.Internal {
+		return exitFailure
+	}
+	return exitFailure
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tend",
+		Short:         "tend supervises services: starts, checks, restarts and reports them",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	env := &cliEnv{stdout: stdout, stderr: stderr, getenv: getenv}
+
+	sup := &cobra.Command{Use: "sup", Short: "run and control the supervisor"}
+	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env))
+	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
+	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
+	pkgCmd := &cobra.Command{Use: "pkg", Short: "install packages"}
+	pkgCmd.AddCommand(pkgInstallCmd(env))
+	health := &cobra.Command{Use: "health", Short: "the supervisor's manual health flag"}
+	health.AddCommand(healthSetCmd(env))
+	root.AddCommand(sup, svc, pkgCmd, health)
+	for _, c := range []*cobra.Command{sup, svc, pkgCmd, health} {
+		c.RunE = func(c *cobra.Command, args []string) error {
+			return usageError{fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), subNames(c))}
+		}
+		c.Args = cobra.ArbitraryArgs
+	}
+	return root
+}
+
+func subNames(c *cobra.Command) string {
+	var names []string
+	for _, s := range c.Commands() {
+		names = append(names, s.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+// cliEnv is what every command needs from the outside world.
+type cliEnv struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// args wraps a cobra positional-argument check so its error is a usage error.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
+		if err := check(c, a); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

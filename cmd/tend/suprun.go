@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/tend-sh/tend/internal/ctl"
+	"github.com/tend-sh/tend/internal/httpgw"
+	"github.com/tend-sh/tend/internal/httpx"
+	"github.com/tend-sh/tend/internal/manager"
+	"github.com/tend-sh/tend/internal/monitor"
+	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/service"
+	"github.com/tend-sh/tend/internal/store"
+	"github.com/tend-sh/tend/internal/supcfg"
+)
+
+func supRunCmd(env *cliEnv) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "run the supervisor in the foreground; it starts the services it already has",
+		Args:  args(cobra.NoArgs),
+	}
+	flags := supcfg.Bind(c.Flags())
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := supcfg.Load(cmd.Flags(), flags, env.getenv)
+		if err != nil {
+			return usageError{err}
+		}
+		return supRun(cmd.Context(), cfg, env)
+	}
+	return c
+}
+
+// listener is one server the supervisor runs.
+type listener struct {
+	name string
+	ln   net.Listener
+	srv  *http.Server
+}
+
+// supRun is the supervisor's life: take the state directory, open every
+// listener, start the services, serve until SIGTERM/SIGINT or `sup term`,
+// stop the services, close the listeners.
+func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
+	stateDir := cfg.StateDir()
+	for _, d := range []string{stateDir, filepath.Join(stateDir, "data"), filepath.Join(cfg.Root, "pkgs")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	lock, err := store.Acquire(filepath.Join(stateDir, "LOCK"))
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	memberID, err := store.MemberID(filepath.Join(stateDir, "MEMBER_ID"))
+	if err != nil {
+		return err
+	}
+	secret, err := ctl.EnsureSecret(stateDir)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.JSONLogging, env)
+	reaper := process.NewReaper(log)
+
+	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stopSignals()
+	mgrCtx, term := context.WithCancel(ctx)
+	defer term()
+
+	sys := sysInfo(cfg)
+	var mon *monitor.Monitor
+	mgr := manager.New(manager.Config{
+		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
+		Sys:     sys,
+		Backoff: service.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Cooldown: cfg.Cooldown},
+		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
+		Log: log, Output: serviceOutput(cfg.JSONLogging, env, log), Reaper: reaper,
+		Term:    term,
+		Healthy: func() (bool, []string) { return mon.Healthy() },
+	})
+	reg := prometheus.NewRegistry()
+	mon, err = monitor.New(monitor.Options{
+		Snapshot:       mgr.Snapshot,
+		Root:           cfg.Root,
+		DiskFreeBytes:  monitor.Threshold{Lower: float64(cfg.Monitor.DiskFreeBytes.Lower), Upper: float64(cfg.Monitor.DiskFreeBytes.Upper)},
+		DiskFreeInodes: monitor.Threshold{Lower: float64(cfg.Monitor.DiskFreeInodes.Lower), Upper: float64(cfg.Monitor.DiskFreeInodes.Upper)},
+		ServicesDown:   monitor.Threshold{Lower: float64(cfg.Monitor.ServicesDown.Lower), Upper: float64(cfg.Monitor.ServicesDown.Upper)},
+		Ready:          cfg.Monitor.ReadyEnabled,
+		Healthy:        cfg.Monitor.HealthyEnabled,
+		Status:         cfg.Monitor.StatusEnabled,
+		Metrics:        cfg.Monitor.MetricsEnabled,
+		Registry:       reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	lns, err := openListeners(cfg, secret, mgr, mon, log)
+	if err != nil {
+		return err
+	}
+	attrs := []any{"member_id", memberID, "pid", os.Getpid(), "root", cfg.Root}
+	for _, l := range lns {
+		attrs = append(attrs, l.name, l.ln.Addr().String())
+	}
+	log.Info("tend supervisor starting", attrs...)
+
+	var wg sync.WaitGroup
+	reapCtx, stopReaper := context.WithCancel(context.Background())
+	wg.Go(func() { reaper.Run(reapCtx) })
+	for _, l := range lns {
+		wg.Go(func() {
+			if err := l.srv.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("listener failed; shutting down", "listener", l.name, "err", err)
+				term()
+			}
+		})
+	}
+	// The manager returns once every service has stopped; the listeners stay
+	// open meanwhile so /healthy can say "shutting down".
+	runErr := mgr.Run(mgrCtx)
+	log.Info("services stopped; closing listeners")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, l := range lns {
+		l.srv.Shutdown(shutCtx)
+	}
+	stopReaper()
+	wg.Wait()
+	log.Info("tend supervisor stopped")
+	return runErr
+}
+
+func openListeners(cfg supcfg.Config, secret []byte, mgr *manager.Manager, mon *monitor.Monitor, log *slog.Logger) ([]listener, error) {
+	var lns []listener
+	closeAll := func() {
+		for _, l := range lns {
+			l.ln.Close()
+		}
+	}
+	ctlLn, err := net.Listen("tcp", cfg.ListenCtl)
+	if err != nil {
+		return nil, fmt.Errorf("control gateway: %w", err)
+	}
+	lns = append(lns, listener{name: "ctl", ln: ctlLn, srv: ctl.NewServer(ctl.NewHandler(mgr, secret, log))})
+
+	monRoutes := mon.Routes()
+	if cfg.Monitor.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Monitor.Listen)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("monitor listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		for pattern, h := range monRoutes {
+			mux.Handle(pattern, h)
+		}
+		h := httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.Monitor.APIKeys, mux))
+		lns = append(lns, listener{name: "monitor", ln: ln, srv: httpx.NewServer(h, log)})
+		monRoutes = nil
+	}
+	if !cfg.HTTP.Disable {
+		tlsCfg, err := httpx.TLSConfig(cfg.HTTP.Key, cfg.HTTP.Certs, cfg.HTTP.CACerts)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", cfg.ListenHTTP)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("http gateway: %w", err)
+		}
+		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log})
+		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.HTTP.Tokens, mux)), log)
+		name := "http"
+		if tlsCfg != nil {
+			srv.TLSConfig = tlsCfg
+			ln = tlsListener(ln, tlsCfg)
+			name = "https"
+		}
+		lns = append(lns, listener{name: name, ln: ln, srv: srv})
+	}
+	return lns, nil
+}
+
+// serviceEnv is the supervisor's environment without its secrets: hooks
+// inherit it, and a service has no business with our tokens.
+func serviceEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "NOTIFY_SOCKET",
+			strings.HasSuffix(k, "_SECRET"), strings.HasSuffix(k, "_TOKEN"),
+			strings.Contains(k, "API_KEY"), strings.HasPrefix(k, "TEND_MONITOR_"),
+			k == "TEND_HTTP_AUTH_TOKENS":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func sysInfo(cfg supcfg.Config) (s apiSys) {
+	host, _ := os.Hostname()
+	ip := cfg.SysIPAddress
+	if ip == "" {
+		ip = detectIP()
+	}
+	split := func(addr string) (string, int) {
+		h, p, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(p)
+		return h, n
+	}
+	s.IP, s.Hostname = ip, host
+	s.GossipIP, s.GossipPort = split(cfg.ListenGossip)
+	s.HTTPGatewayIP, s.HTTPGatewayPort = split(cfg.ListenHTTP)
+	s.CtlGatewayIP, s.CtlGatewayPort = split(cfg.ListenCtl)
+	s.Permanent = cfg.PermanentPeer
+	return s
+}
+
+// detectIP picks the first non-loopback IPv4 address, else 127.0.0.1.
+func detectIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}

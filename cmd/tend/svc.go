@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/ctl"
+)
+
+func svcLoadCmd(env *cliEnv) *cobra.Command {
+	var rf remoteFlags
+	var req api.LoadRequest
+	var interval, timeout int
+	c := &cobra.Command{
+		Use:   "load PKG",
+		Short: "load a service from an installed package (fuzzy ident) or a package directory, and start it",
+		Args:  args(cobra.ExactArgs(1)),
+	}
+	rf.bind(c)
+	f := c.Flags()
+	f.StringVar(&req.Group, "group", "", "service group (default \"default\")")
+	f.StringVar(&req.Topology, "topology", "", "standalone or leader")
+	f.StringVar(&req.Strategy, "strategy", "", "update strategy: none, at-once or rolling")
+	f.StringArrayVar(&req.Binds, "bind", nil, "NAME:SERVICE.GROUP[@ORG], repeatable")
+	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
+	f.IntVar(&interval, "health-check-interval", 0, "seconds between health checks (default 30)")
+	f.IntVar(&timeout, "shutdown-timeout", 0, "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
+	f.BoolVar(&req.Force, "force", false, "replace a service that is already loaded")
+	c.RunE = func(cmd *cobra.Command, a []string) error {
+		req.Pkg = absIfPath(a[0])
+		if f.Changed("health-check-interval") {
+			req.HealthCheckInterval = &interval
+		}
+		if f.Changed("shutdown-timeout") {
+			req.ShutdownTimeout = &timeout
+		}
+		req.Wait = true
+		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
+			return cl.Load(ctx, req, env.stdout)
+		})(cmd, a)
+	}
+	return c
+}
+
+func svcSimpleCmd(env *cliEnv, use, short string, op func(*ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error) *cobra.Command {
+	var rf remoteFlags
+	c := &cobra.Command{Use: use + " PKG", Short: short, Args: args(cobra.ExactArgs(1))}
+	rf.bind(c)
+	c.RunE = func(cmd *cobra.Command, a []string) error {
+		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
+			return op(cl)(ctx, a[0], env.stdout)
+		})(cmd, a)
+	}
+	return c
+}
+
+func svcUnloadCmd(env *cliEnv) *cobra.Command {
+	return svcSimpleCmd(env, "unload", "stop a service and forget it", func(c *ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error {
+		return func(ctx context.Context, p string, w interface{ Write([]byte) (int, error) }) error { return c.Unload(ctx, p, w) }
+	})
+}
+
+func svcStartCmd(env *cliEnv) *cobra.Command {
+	return svcSimpleCmd(env, "start", "start a stopped service with the options it was loaded with", func(c *ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error {
+		return func(ctx context.Context, p string, w interface{ Write([]byte) (int, error) }) error { return c.Start(ctx, p, w) }
+	})
+}
+
+func svcStopCmd(env *cliEnv) *cobra.Command {
+	return svcSimpleCmd(env, "stop", "stop a service and keep it loaded (desired state down)", func(c *ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error {
+		return func(ctx context.Context, p string, w interface{ Write([]byte) (int, error) }) error { return c.Stop(ctx, p, w) }
+	})
+}
+
+func svcStatusCmd(env *cliEnv) *cobra.Command {
+	var rf remoteFlags
+	var asJSON bool
+	c := &cobra.Command{Use: "status [PKG]", Short: "show loaded services", Args: args(cobra.MaximumNArgs(1))}
+	rf.bind(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	c.RunE = func(cmd *cobra.Command, a []string) error {
+		pkgArg := ""
+		if len(a) == 1 {
+			pkgArg = a[0]
+		}
+		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
+			rows, err := cl.Status(ctx, pkgArg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(env.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintln(env.stdout, "No services loaded.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "package\ttype\tdesired\tstate\telapsed (s)\tpid\tgroup")
+			for _, r := range rows {
+				pid := "<none>"
+				if r.PID > 0 {
+					pid = strconv.Itoa(r.PID)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%s\t%s\n", r.Ident, r.Type, r.DesiredState, r.State, r.Elapsed, pid, r.ServiceGroup)
+			}
+			return tw.Flush()
+		})(cmd, a)
+	}
+	return c
+}

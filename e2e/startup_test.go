@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStartupFileLoadsServices(t *testing.T) {
+	root := t.TempDir()
+	tagA, tagB := uniqueTag()+"a", uniqueTag()+"b"
+	a, b := sleeper(t, "one", tagA), sleeper(t, "two", tagB)
+	cfg := filepath.Join(t.TempDir(), "tend.yaml")
+	os.WriteFile(cfg, []byte("services:\n  - pkg: "+a+"\n    group: prod\n  - pkg: "+b+"\n    health_check_interval: 5\n"), 0o644)
+	s := startSup(t, root, "--config", cfg)
+	st := s.status()
+	if st["one.prod"].State != "up" || st["two.default"].State != "up" {
+		t.Fatalf("start-up services: %+v", st)
+	}
+	if len(procsWith("sleep 1000"+tagA)) != 1 || len(procsWith("sleep 1000"+tagB)) != 1 {
+		t.Fatal("start-up services not running exactly once")
+	}
+}
+
+func TestHealthCheckHookResults(t *testing.T) {
+	root := t.TempDir()
+	s := startSup(t, root)
+	code := filepath.Join(t.TempDir(), "code")
+	os.WriteFile(code, []byte("0"), 0o644)
+	s.mustTend("svc", "load", pkgDir(t, map[string]string{
+		"IDENT":              "test/checked/1.0.0/20260101000000",
+		"hooks/run":          "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+		"hooks/health-check": "#!/bin/sh\necho checking\nexit $(cat " + code + ")\n",
+	}), "--health-check-interval", "1")
+	for _, c := range []struct{ code, want string }{{"0", "OK"}, {"2", "CRITICAL"}, {"1", "WARNING"}, {"7", "UNKNOWN"}, {"0", "OK"}} {
+		os.WriteFile(code, []byte(c.code), 0o644)
+		waitFor(t, 10*time.Second, "health "+c.want, func() bool { return string(s.status()["checked.default"].Health) == c.want })
+	}
+	if got := readFile(filepath.Join(root, "svc", "checked", "logs", "health-check.stdout.log")); got != "checking\n" {
+		t.Fatalf("health-check.stdout.log = %q", got)
+	}
+}
+
+func TestServiceRunsAsPackageUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	s := startSup(t, t.TempDir())
+	tag := uniqueTag()
+	s.mustTend("svc", "load", pkgDir(t, map[string]string{
+		"IDENT":     "test/unpriv/1.0.0/20260101000000",
+		"hooks/run": "#!/bin/sh\nexec sleep 1000" + tag + "\n",
+		"SVC_USER":  "nobody\n",
+	}))
+	pids := procsWith("sleep 1000" + tag)
+	if len(pids) != 1 {
+		t.Fatalf("pids %v", pids)
+	}
+	status := readFile("/proc/" + strconv.Itoa(pids[0]) + "/status")
+	for _, l := range strings.Split(status, "\n") {
+		if strings.HasPrefix(l, "Uid:") && strings.Fields(l)[1] != u.Uid {
+			t.Fatalf("runs as %s; want nobody (%s)", l, u.Uid)
+		}
+	}
+}

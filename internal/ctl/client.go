@@ -1,0 +1,238 @@
+package ctl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+)
+
+// ErrUnreachable is wrapped in every error that means the supervisor could
+// not be talked to: nothing listens, the connection timed out or was lost
+// before the answer was complete. The CLI exits 3 on it.
+var ErrUnreachable = errors.New("supervisor not reachable")
+
+const (
+	defaultCtlPort = "9632"
+	// dialTimeout is short: the gateway is usually on loopback, and a CLI
+	// that hangs on a dead address is worse than one that says so.
+	dialTimeout = 5 * time.Second
+	// maxResponse bounds what is read from a supervisor (status of many
+	// services included).
+	maxResponse = 64 << 20
+)
+
+// Client talks to one supervisor's control gateway. It is safe for
+// concurrent use and holds no idle connection between calls, so it needs no
+// Close.
+type Client struct {
+	base   string // http://host:port
+	addr   string
+	secret []byte
+	hc     *http.Client
+}
+
+// NewClient returns a client for the gateway at addr (host[:port], port
+// 9632 when left off) that presents secret.
+func NewClient(addr string, secret []byte) *Client {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(trimBrackets(addr), defaultCtlPort)
+	}
+	d := &net.Dialer{Timeout: dialTimeout}
+	tr := &http.Transport{
+		// Never through a proxy from HTTP_PROXY: the request carries the
+		// secret, and the gateway is local or on a trusted network.
+		Proxy:       nil,
+		DialContext: d.DialContext,
+		// One CLI run makes one or two calls; keeping connections would
+		// only leave goroutines behind.
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	return &Client{
+		base:   "http://" + addr,
+		addr:   addr,
+		secret: bytes.Clone(secret),
+		hc: &http.Client{
+			Transport: tr,
+			// The gateway never redirects; following one would hand the
+			// secret to whoever answered.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+func trimBrackets(h string) string {
+	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+		return h[1 : len(h)-1]
+	}
+	return h
+}
+
+// Load asks the supervisor to load a service. Progress lines are written to
+// progress (nil: discarded) as they arrive, each ending in a newline.
+func (c *Client) Load(ctx context.Context, req api.LoadRequest, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathLoad, nil, req, progress, nil)
+}
+
+// Unload stops a service and forgets it.
+func (c *Client) Unload(ctx context.Context, pkg string, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathUnload, nil, pkgRequest{Pkg: pkg}, progress, nil)
+}
+
+// Start starts a stopped service.
+func (c *Client) Start(ctx context.Context, pkg string, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathStart, nil, pkgRequest{Pkg: pkg}, progress, nil)
+}
+
+// Stop stops a service and keeps its spec.
+func (c *Client) Stop(ctx context.Context, pkg string, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathStop, nil, pkgRequest{Pkg: pkg}, progress, nil)
+}
+
+// Status returns the status of the service pkg names, or of every service
+// when pkg is "".
+func (c *Client) Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error) {
+	var q url.Values
+	if pkg != "" {
+		q = url.Values{"pkg": {pkg}}
+	}
+	var out []api.ServiceStatus
+	err := c.do(ctx, http.MethodGet, pathStatus, q, nil, nil, &out)
+	return out, err
+}
+
+// SetHealth sets (unhealthy true) or clears the manual unhealthy flag.
+func (c *Client) SetHealth(ctx context.Context, unhealthy bool, reason string) error {
+	return c.do(ctx, http.MethodPost, pathHealth, nil, healthRequest{Unhealthy: unhealthy, Reason: reason}, nil, nil)
+}
+
+// Stats returns the supervisor's own state.
+func (c *Client) Stats(ctx context.Context) (api.Stats, error) {
+	var out api.Stats
+	err := c.do(ctx, http.MethodGet, pathStats, nil, nil, nil, &out)
+	return out, err
+}
+
+// Term asks the supervisor to shut down. It returns once the supervisor has
+// accepted, not once it has stopped.
+func (c *Client) Term(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, pathTerm, nil, nil, nil, nil)
+}
+
+// do sends one request and reads its NDJSON answer: progress lines to
+// progress, the final line's result into out (when not nil).
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, in any, progress io.Writer, out any) error {
+	if !validSecret(c.secret) {
+		return errors.New("control-gateway secret is empty or holds characters a header cannot carry")
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encoding request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return fmt.Errorf("control gateway request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+string(c.secret))
+	req.Header.Set("Accept", contentTypeNDJSON)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	return c.read(ctx, resp, progress, out)
+}
+
+// transportError classifies a failure to get an answer at all. The caller
+// giving up (context canceled) is not the supervisor's fault; everything
+// else (refused, timed out, reset, no route) means it cannot be reached.
+func (c *Client) transportError(ctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // drop `Post "http://...":`, the address is named below
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("control gateway at %s: %w", c.addr, ctx.Err())
+	}
+	return fmt.Errorf("%w at %s: %w", ErrUnreachable, c.addr, err)
+}
+
+// read consumes the answer: progress lines, then one final line.
+func (c *Client) read(ctx context.Context, resp *http.Response, progress io.Writer, out any) error {
+	dec := json.NewDecoder(io.LimitReader(resp.Body, maxResponse))
+	for n := 0; ; n++ {
+		var l line
+		if err := dec.Decode(&l); err != nil {
+			var syntax *json.SyntaxError
+			var typ *json.UnmarshalTypeError
+			switch {
+			case n == 0 && resp.StatusCode != http.StatusOK:
+				// Not our protocol: the HTTP server's own answer (431, 400)
+				// or something else listening on the port.
+				return &api.Error{Kind: kindOf(resp.StatusCode), Msg: fmt.Sprintf("control gateway at %s answered %s", c.addr, resp.Status)}
+			case errors.As(err, &syntax), errors.As(err, &typ):
+				return fmt.Errorf("control gateway at %s: malformed answer: %w", c.addr, err)
+			case errors.Is(ctx.Err(), context.Canceled):
+				return fmt.Errorf("control gateway at %s: %w", c.addr, ctx.Err())
+			case errors.Is(err, io.EOF):
+				err = io.ErrUnexpectedEOF // the final line never came
+			}
+			return fmt.Errorf("%w at %s: connection lost before the operation finished (its outcome is unknown): %w", ErrUnreachable, c.addr, err)
+		}
+		switch {
+		case l.Progress != nil:
+			if progress != nil {
+				// A closed terminal must not fail the operation itself.
+				_, _ = io.WriteString(progress, *l.Progress+"\n")
+			}
+		case l.Error != nil:
+			if l.Error.Kind == "" {
+				l.Error.Kind = api.Internal
+			}
+			return l.Error
+		case l.OK:
+			if out != nil && len(l.Result) > 0 {
+				if err := json.Unmarshal(l.Result, out); err != nil {
+					return fmt.Errorf("control gateway at %s: malformed result: %w", c.addr, err)
+				}
+			}
+			return nil
+		default:
+			return fmt.Errorf("control gateway at %s: malformed answer: a line that is neither progress nor final", c.addr)
+		}
+	}
+}
+
+// validSecret: visible ASCII only, which every secret tend makes is (base64)
+// and which a header value can carry unchanged.
+func validSecret(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, b := range s {
+		if b <= ' ' || b >= 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,172 @@
+package ctl
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+)
+
+// Controller is what the gateway needs from the supervisor. Methods may be
+// called concurrently, one call per request.
+//
+// progress sends a line to the waiting CLI. It never blocks (lines are
+// queued and written by the gateway), may be called from any goroutine, and
+// does nothing once the method has returned.
+//
+// Errors should be *api.Error (api.Errorf) to tell the CLI what went wrong;
+// anything else reaches it as an internal error. ctx ends when the
+// operation's time is up (5 minutes), not when the CLI goes away: an
+// operation that started runs to its end, as it would in Habitat.
+type Controller interface {
+	Load(ctx context.Context, req api.LoadRequest, progress func(string)) error
+	Unload(ctx context.Context, pkg string, progress func(string)) error
+	Start(ctx context.Context, pkg string, progress func(string)) error
+	Stop(ctx context.Context, pkg string, progress func(string)) error
+	// Status of the service pkg names, or of all services when pkg is "".
+	Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error)
+	SetHealth(ctx context.Context, unhealthy bool, reason string) error
+	Stats(ctx context.Context) (api.Stats, error)
+	// Term begins the supervisor's shutdown and returns; it must not wait for
+	// the shutdown, which would close this gateway before it could answer.
+	Term(ctx context.Context) error
+}
+
+const (
+	// maxBody bounds a request body unless the operation says otherwise.
+	maxBody = 1 << 20
+	// opTimeout bounds one operation. The server has no write timeout (a
+	// load streams progress for as long as it takes), so this is what stops
+	// a stuck operation from holding its connection forever.
+	opTimeout = 5 * time.Minute
+)
+
+// handler serves the control gateway.
+type handler struct {
+	c      Controller
+	digest [sha256.Size]byte // of the secret; see authorized
+	noKey  bool              // no secret configured: refuse everything
+	log    *slog.Logger
+	ops    map[string]op
+}
+
+// NewHandler returns the control gateway's handler. Every request must carry
+// secret as `Authorization: Bearer SECRET`; with an empty secret every
+// request is refused. log may be nil.
+func NewHandler(c Controller, secret []byte, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{c: c, digest: sha256.Sum256(secret), noKey: len(secret) == 0, log: log, ops: operations()}
+	if h.noKey {
+		log.Error("control gateway has no secret: every request will be refused")
+	}
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The secret comes first: an unauthenticated request learns nothing,
+	// not even which paths exist, and its body is never read.
+	if !h.authorized(r) {
+		h.log.Warn("control gateway: request refused, wrong or missing secret", "remote", r.RemoteAddr)
+		// Closing the connection spares the server draining a body it
+		// would otherwise read to reuse the connection.
+		w.Header().Set("Connection", "close")
+		writeFinal(w, http.StatusUnauthorized, errorLine{&api.Error{Kind: api.Unauthorized, Msg: "wrong or missing control-gateway secret"}})
+		return
+	}
+
+	o, ok := h.ops[r.URL.Path]
+	if !ok {
+		writeFinal(w, http.StatusNotFound, errorLine{&api.Error{Kind: api.NotFound, Msg: fmt.Sprintf("no operation %s on this supervisor", r.URL.Path)}})
+		return
+	}
+	if r.Method != o.method {
+		w.Header().Set("Allow", o.method)
+		writeFinal(w, http.StatusMethodNotAllowed, errorLine{&api.Error{Kind: api.BadRequest, Msg: fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, o.method)}})
+		return
+	}
+
+	limit := o.maxBody
+	if limit == 0 {
+		limit = maxBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeFinal(w, http.StatusRequestEntityTooLarge, errorLine{&api.Error{Kind: api.TooLarge, Msg: fmt.Sprintf("request body larger than %d bytes", limit)}})
+			return
+		}
+		writeFinal(w, http.StatusBadRequest, errorLine{&api.Error{Kind: api.BadRequest, Msg: fmt.Sprintf("reading request body: %v", err)}})
+		return
+	}
+
+	// The operation outlives the request's context on purpose (see
+	// Controller), bounded by opTimeout instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), opTimeout)
+	defer cancel()
+	s := newStream(w)
+	start := time.Now()
+	result, err := h.run(ctx, o, input{body: body, query: r.URL.Query()}, s.progress)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		err = api.Errorf(api.Internal, "%s did not finish within %s: %v", r.URL.Path, opTimeout, err)
+	}
+	s.finish(result, err)
+	h.logDone(r.URL.Path, time.Since(start), err)
+}
+
+// authorized reports whether r carries the secret. The comparison is of
+// SHA-256 digests, so its time depends neither on where a wrong secret
+// differs nor on its length.
+func (h *handler) authorized(r *http.Request) bool {
+	vals := r.Header.Values("Authorization")
+	if len(vals) != 1 {
+		return false
+	}
+	scheme, tok, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], h.digest[:]) == 1 && !h.noKey
+}
+
+// run calls the operation, turning a panic into an internal error: a bug
+// behind one request must not take the supervisor down.
+func (h *handler) run(ctx context.Context, o op, in input, progress func(string)) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("control gateway: operation panicked", "panic", p, "stack", string(debug.Stack()))
+			result, err = nil, api.Errorf(api.Internal, "internal error: %v", p)
+		}
+	}()
+	return o.run(ctx, h.c, in, progress)
+}
+
+func (h *handler) logDone(path string, d time.Duration, err error) {
+	switch k := api.KindOf(err); {
+	case err == nil:
+		h.log.Debug("control gateway", "op", path, "duration", d)
+	case k == api.Internal:
+		h.log.Error("control gateway", "op", path, "duration", d, "err", err)
+	default:
+		h.log.Info("control gateway", "op", path, "duration", d, "kind", string(k), "err", err)
+	}
+}
+
+// input is what an operation gets from its request.
+type input struct {
+	body  []byte
+	query url.Values
+}

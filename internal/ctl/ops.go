@@ -1,0 +1,103 @@
+package ctl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/tend-sh/tend/internal/api"
+)
+
+// op is one operation of the gateway. Adding one (config apply, file
+// upload, depart) takes an entry in operations, a Client method, and either
+// a Controller method or, to leave existing Controllers compiling, a small
+// optional interface the entry checks for with a type assertion (answering
+// NotFound when the supervisor lacks it).
+type op struct {
+	method string
+	// maxBody overrides the default body limit (1 MiB), e.g. for a file
+	// upload whose content limit plus JSON overhead differs.
+	maxBody int64
+	// run performs the operation. Its result is encoded as the final line's
+	// "result"; nil encodes as null.
+	run func(ctx context.Context, c Controller, in input, progress func(string)) (any, error)
+}
+
+// maxReason bounds the reason of `tend health set`: it is shown on
+// /healthy and in /status, not a place for a file.
+const maxReason = 1 << 10
+
+func operations() map[string]op {
+	pkgOp := func(f func(Controller, context.Context, string, func(string)) error) op {
+		return op{method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
+			req, err := decode[pkgRequest](in.body)
+			if err != nil {
+				return nil, err
+			}
+			if req.Pkg == "" {
+				return nil, api.Errorf(api.BadRequest, "pkg is required")
+			}
+			return nil, f(c, ctx, req.Pkg, progress)
+		}}
+	}
+	return map[string]op{
+		pathLoad: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
+			req, err := decode[api.LoadRequest](in.body)
+			if err != nil {
+				return nil, err
+			}
+			if req.Pkg == "" {
+				return nil, api.Errorf(api.BadRequest, "pkg is required")
+			}
+			return nil, c.Load(ctx, req, progress)
+		}},
+		pathUnload: pkgOp(Controller.Unload),
+		pathStart:  pkgOp(Controller.Start),
+		pathStop:   pkgOp(Controller.Stop),
+		pathStatus: {method: http.MethodGet, run: func(ctx context.Context, c Controller, in input, _ func(string)) (any, error) {
+			st, err := c.Status(ctx, in.query.Get("pkg"))
+			if st == nil {
+				st = []api.ServiceStatus{} // "no services" is [], not null
+			}
+			return st, err
+		}},
+		pathHealth: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, _ func(string)) (any, error) {
+			req, err := decode[healthRequest](in.body)
+			if err != nil {
+				return nil, err
+			}
+			if len(req.Reason) > maxReason {
+				return nil, api.Errorf(api.BadRequest, "reason longer than %d bytes", maxReason)
+			}
+			return nil, c.SetHealth(ctx, req.Unhealthy, req.Reason)
+		}},
+		pathStats: {method: http.MethodGet, run: func(ctx context.Context, c Controller, _ input, _ func(string)) (any, error) {
+			st, err := c.Stats(ctx)
+			return st, err
+		}},
+		pathTerm: {method: http.MethodPost, run: func(ctx context.Context, c Controller, _ input, _ func(string)) (any, error) {
+			return nil, c.Term(ctx)
+		}},
+	}
+}
+
+// decode reads a request body strictly: unknown fields are refused, so a
+// newer CLI asking for something this supervisor does not know gets an
+// error instead of having the request silently narrowed. An empty body is
+// the zero value.
+func decode[T any](body []byte) (T, error) {
+	var v T
+	if len(bytes.TrimSpace(body)) == 0 {
+		return v, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, api.Errorf(api.BadRequest, "request body: %v", err)
+	}
+	if dec.More() {
+		return v, api.Errorf(api.BadRequest, "request body: more than one JSON value")
+	}
+	return v, nil
+}

@@ -1,0 +1,267 @@
+package manager
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/pkg"
+	"github.com/tend-sh/tend/internal/service"
+	"github.com/tend-sh/tend/internal/spec"
+	"github.com/tend-sh/tend/internal/store"
+)
+
+// loadPersisted reads every spec file and prepares what it describes. A
+// spec that cannot be used is reported down with its reason; the others run.
+func (m *Manager) loadPersisted() error {
+	if err := os.MkdirAll(m.specsDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", m.specsDir, err)
+	}
+	store.CleanTemps(m.specsDir)
+	ents, err := os.ReadDir(m.specsDir)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", m.specsDir, err)
+	}
+	for _, de := range ents {
+		name, ok := strings.CutSuffix(de.Name(), ".spec")
+		if !ok || de.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		path := filepath.Join(m.specsDir, de.Name())
+		e := &entry{name: name, specFile: path}
+		m.mu.Lock()
+		m.services[name] = e
+		m.mu.Unlock()
+		data, err := os.ReadFile(path)
+		if err == nil {
+			e.spec, err = spec.Parse(path, data)
+		}
+		if err == nil && e.spec.Name() != name {
+			err = fmt.Errorf("%s: ident %q does not name service %q", path, e.spec.Ident, name)
+		}
+		var p *pkg.Package
+		if err == nil {
+			p, err = m.findPackage(e.spec.Ident)
+		}
+		if err == nil {
+			e.runner, err = m.newRunner(e.spec, p, path)
+		}
+		if err != nil {
+			e.specErr = err.Error()
+			m.log.Error("cannot load service", "spec", path, "err", err)
+			m.storeRecord(false, err.Error())
+		}
+	}
+	return nil
+}
+
+func (m *Manager) findPackage(identStr string) (*pkg.Package, error) {
+	return pkg.Resolve(m.cfg.Root, identStr)
+}
+
+// loadStartup applies the YAML file's services over the persisted specs
+// (the file is the source of truth, as `hab sup run PKG` is), writing every
+// changed spec file with one flush. Nothing has started yet.
+func (m *Manager) loadStartup() {
+	files := map[string][]byte{}
+	var fresh []*entry
+	for _, req := range m.cfg.Startup {
+		e, err := m.prepareLoad(req)
+		if err != nil {
+			if api.KindOf(err) != api.Conflict {
+				m.log.Error("start-up service not loaded", "pkg", req.Pkg, "err", err)
+				m.storeRecord(false, fmt.Sprintf("start-up service %s not loaded: %v", req.Pkg, err))
+			}
+			continue
+		}
+		if _, dup := files[e.name+".spec"]; dup {
+			continue
+		}
+		m.mu.Lock()
+		old := m.services[e.name]
+		m.mu.Unlock()
+		if old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode()) {
+			continue // unchanged: keep the runner made from the spec file
+		}
+		files[e.name+".spec"] = e.spec.Encode()
+		fresh = append(fresh, e)
+	}
+	if err := store.WriteFiles(m.specsDir, files, 0o644); err != nil {
+		m.log.Error("start-up services not saved", "err", err)
+		m.storeRecord(false, "start-up services not saved: "+err.Error())
+		return
+	}
+	m.mu.Lock()
+	for _, e := range fresh {
+		m.services[e.name] = e
+	}
+	m.mu.Unlock()
+	if len(fresh) > 0 {
+		m.storeRecord(true, fmt.Sprintf("saved %d start-up service specs", len(fresh)))
+	}
+}
+
+// prepareLoad turns a load request into a checked entry with a runner that
+// has not started. Nothing on disk changes except the package install.
+func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
+	if req.Pkg == "" {
+		return nil, api.Errorf(api.BadRequest, "no package given")
+	}
+	// Everything is checked against the package as given; only a load that
+	// passes every check installs it, so a refused load changes nothing.
+	isDir := filepath.IsAbs(req.Pkg)
+	var p *pkg.Package
+	var err error
+	if isDir {
+		p, err = pkg.Read(req.Pkg)
+	} else {
+		p, err = pkg.Find(m.cfg.Root, mustFuzzy(req.Pkg))
+	}
+	if err != nil {
+		if errors.Is(err, pkg.ErrNotFound) {
+			return nil, api.Errorf(api.NotFound, "%v", err)
+		}
+		return nil, api.Errorf(api.BadRequest, "%v", err)
+	}
+	name := p.Ident.Name
+	m.mu.Lock()
+	old := m.services[name]
+	m.mu.Unlock()
+	if old != nil && !req.Force {
+		return nil, api.Errorf(api.Conflict, "service %s is already loaded; unload it or load with --force", name)
+	}
+	identStr := req.Pkg
+	if isDir {
+		identStr = p.Ident.String()
+	}
+	sp := spec.New(identStr)
+	if old != nil && old.specErr == "" {
+		sp = old.spec
+		sp.Ident = identStr
+	}
+	applyRequest(&sp, req)
+	if err := sp.Validate(); err != nil {
+		return nil, api.Errorf(api.BadRequest, "%v", err)
+	}
+	if err := checkBinds(p, sp.Binds); err != nil {
+		return nil, api.Errorf(api.BadRequest, "%v", err)
+	}
+	if err := service.Check(p); err != nil {
+		return nil, api.Errorf(api.BadRequest, "%v", err)
+	}
+	if isDir {
+		if p, err = pkg.Install(m.cfg.Root, req.Pkg); err != nil {
+			return nil, api.Errorf(api.Internal, "install: %v", err)
+		}
+	}
+	path := filepath.Join(m.specsDir, name+".spec")
+	r, err := m.newRunner(sp, p, path)
+	if err != nil {
+		return nil, api.Errorf(api.BadRequest, "%v", err)
+	}
+	return &entry{name: name, spec: sp, specFile: path, runner: r}, nil
+}
+
+func applyRequest(sp *spec.Spec, req api.LoadRequest) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&sp.Group, req.Group)
+	set(&sp.Topology, req.Topology)
+	set(&sp.UpdateStrategy, req.Strategy)
+	set(&sp.UpdateCondition, req.UpdateCondition)
+	set(&sp.BindingMode, req.BindingMode)
+	if req.Binds != nil {
+		sp.Binds = slices.Clone(req.Binds)
+	}
+	if req.HealthCheckInterval != nil {
+		sp.HealthCheckInterval = spec.FromD(time.Duration(*req.HealthCheckInterval) * time.Second)
+	}
+	if req.ShutdownTimeout != nil {
+		t := *req.ShutdownTimeout
+		sp.ShutdownTimeout = &t
+	}
+	sp.DesiredState = spec.Up
+}
+
+// checkBinds refuses a bind the package does not declare and a required
+// bind left out.
+func checkBinds(p *pkg.Package, binds []string) error {
+	given := map[string]bool{}
+	for _, b := range binds {
+		name, _, err := spec.ParseBind(b)
+		if err != nil {
+			return err
+		}
+		_, req := p.Binds[name]
+		_, opt := p.BindsOptional[name]
+		if !req && !opt {
+			return fmt.Errorf("unknown bind %q: package %s declares %s", name, p.Ident, declared(p))
+		}
+		given[name] = true
+	}
+	for name := range p.Binds {
+		if !given[name] {
+			return fmt.Errorf("missing bind %q: package %s requires --bind %s:SERVICE.GROUP", name, p.Ident, name)
+		}
+	}
+	return nil
+}
+
+func declared(p *pkg.Package) string {
+	var names []string
+	for n := range p.Binds {
+		names = append(names, n)
+	}
+	for n := range p.BindsOptional {
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "no binds"
+	}
+	slices.Sort(names)
+	return "binds " + strings.Join(names, ", ")
+}
+
+func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string) (*service.Runner, error) {
+	return service.New(service.Options{
+		Spec: sp, Pkg: p, SpecFile: specFile,
+		Deps: service.Deps{
+			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
+			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
+			Sys: m.sysData(), Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
+			Changed: m.changed,
+		},
+	})
+}
+
+// sysData is the template data under "sys".
+func (m *Manager) sysData() map[string]any {
+	s := m.cfg.Sys
+	return map[string]any{
+		"version": m.cfg.Version, "member_id": m.cfg.MemberID, "ip": s.IP, "hostname": s.Hostname,
+		"gossip_ip": s.GossipIP, "gossip_port": s.GossipPort,
+		"http_gateway_ip": s.HTTPGatewayIP, "http_gateway_port": s.HTTPGatewayPort,
+		"ctl_gateway_ip": s.CtlGatewayIP, "ctl_gateway_port": s.CtlGatewayPort,
+		"permanent": s.Permanent,
+	}
+}
+
+// mustFuzzy parses a fuzzy ident; a malformed one becomes an ident that
+// matches nothing, so Find reports it as not found with its text.
+func mustFuzzy(s string) ident.Ident {
+	id, err := ident.Parse(s)
+	if err != nil {
+		return ident.Ident{Origin: s, Name: s}
+	}
+	return id
+}

@@ -1,0 +1,211 @@
+// Package manager is the supervisor: it owns the set of loaded services (one
+// service.Runner each), keeps the spec files on disk in step with them, and
+// publishes the immutable api.Snapshot the gateways read. It implements the
+// control gateway's operations.
+package manager
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/service"
+	"github.com/tend-sh/tend/internal/spec"
+)
+
+// Config is how the supervisor was started.
+type Config struct {
+	Root     string
+	StateDir string
+	Org      string
+	MemberID string
+	Version  string
+	Sys      api.Sys
+	Backoff  service.Backoff
+	// Startup services come from the YAML file: loaded when no spec of that
+	// name exists yet (a persisted spec, with the operator's later changes,
+	// wins over the file).
+	Startup []api.LoadRequest
+	Env     []string // environment for hooks, secrets removed
+	Getenv  func(string) string
+	Log     *slog.Logger
+	Output  func(sg string, stream byte, line []byte)
+	Reaper  *process.Reaper
+	// Term asks the whole supervisor to shut down.
+	Term func()
+	// Healthy reports the supervisor's health and reasons (the monitor's
+	// verdict); nil until the monitor exists.
+	Healthy func() (bool, []string)
+}
+
+// Manager is the supervisor core.
+type Manager struct {
+	cfg       Config
+	log       *slog.Logger
+	startedAt time.Time
+	specsDir  string
+
+	opMu    sync.Mutex    // one control operation at a time
+	running chan struct{} // closed once start-up has loaded every service
+
+	runCtx context.Context
+
+	mu       sync.Mutex // guards services and storeRec
+	services map[string]*entry
+	runners  sync.WaitGroup
+	storeRec []api.Record
+
+	snap     atomic.Pointer[api.Snapshot]
+	pubMu    sync.Mutex
+	gen      uint64
+	dirty    chan struct{}
+	ready    atomic.Bool
+	shutting atomic.Bool
+	manual   atomic.Pointer[manualHealth]
+
+	watch *watcher
+}
+
+type manualHealth struct {
+	unhealthy bool
+	reason    string
+}
+
+// entry is one loaded service.
+type entry struct {
+	name     string
+	spec     spec.Spec
+	specFile string
+	specErr  string // the spec file on disk could not be used
+	runner   *service.Runner
+	cancel   context.CancelFunc
+}
+
+// New prepares a manager. It does no I/O and starts nothing.
+func New(cfg Config) *Manager {
+	m := &Manager{
+		cfg:       cfg,
+		log:       cfg.Log,
+		startedAt: time.Now(),
+		specsDir:  filepath.Join(cfg.StateDir, "specs"),
+		services:  map[string]*entry{},
+		dirty:     make(chan struct{}, 1),
+		running:   make(chan struct{}),
+	}
+	m.manual.Store(&manualHealth{})
+	m.publish()
+	return m
+}
+
+// Snapshot is the latest published state; never nil.
+func (m *Manager) Snapshot() *api.Snapshot { return m.snap.Load() }
+
+// Run loads the persisted specs and the start-up services, starts them,
+// marks the supervisor ready, and keeps everything running until ctx ends;
+// then it stops every service (in parallel) and returns.
+func (m *Manager) Run(ctx context.Context) error {
+	w, err := newWatcher(m.log)
+	if err != nil {
+		return err
+	}
+	m.watch = w
+	var bg sync.WaitGroup
+	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(ctx, name) }) })
+	bg.Go(func() { m.publishLoop(ctx) })
+
+	m.runCtx = ctx // before any runner or control operation can read it
+	if err := m.loadPersisted(); err != nil {
+		w.close()
+		bg.Wait()
+		return err
+	}
+	m.loadStartup()
+	m.mu.Lock()
+	for _, e := range m.services {
+		m.watchUser(e.name)
+		if e.runner != nil {
+			m.startRunner(e)
+		}
+	}
+	m.mu.Unlock()
+	close(m.running)
+	m.waitFirstAttempts(ctx)
+	m.ready.Store(true)
+	m.publish()
+	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))
+
+	<-ctx.Done()
+	m.shutting.Store(true)
+	m.publish()
+	m.runners.Wait() // every runner stops its service when ctx ends
+	w.close()
+	bg.Wait()
+	m.publish()
+	return nil
+}
+
+// waitFirstAttempts blocks until every service has tried to start once, so
+// "ready" means the supervisor has done what it was asked at start-up.
+func (m *Manager) waitFirstAttempts(ctx context.Context) {
+	m.mu.Lock()
+	var rs []*service.Runner
+	for _, e := range m.services {
+		if e.runner != nil {
+			rs = append(rs, e.runner)
+		}
+	}
+	m.mu.Unlock()
+	for _, r := range rs {
+		r.WaitAttempt(ctx, 0)
+	}
+}
+
+// startRunner runs e's runner until its context is cancelled.
+// Callers hold m.mu or own e exclusively.
+func (m *Manager) startRunner(e *entry) {
+	ctx := m.runCtx
+	rctx, cancel := context.WithCancel(ctx)
+	e.cancel = cancel
+	r := e.runner
+	m.runners.Go(func() { r.Run(rctx) })
+}
+
+// stopRunner stops e's runner and waits until its service is down.
+func (m *Manager) stopRunner(e *entry) {
+	if e.runner == nil {
+		return
+	}
+	e.cancel()
+	<-e.runner.Done()
+}
+
+func (m *Manager) storeRecord(ok bool, text string) {
+	m.mu.Lock()
+	rec := api.Record{At: time.Now(), OK: ok, Text: text}
+	recs := make([]api.Record, 0, len(m.storeRec)+1)
+	if len(m.storeRec) >= 32 {
+		recs = append(recs, m.storeRec[1:]...)
+	} else {
+		recs = append(recs, m.storeRec...)
+	}
+	m.storeRec = append(recs, rec)
+	m.mu.Unlock()
+	m.changed()
+}
+
+// begin admits a control operation once start-up has loaded every service,
+// and holds others off until it is done.
+func (m *Manager) begin(ctx context.Context) (func(), error) {
+	select {
+	case <-m.running:
+	case <-ctx.Done():
+		return nil, api.Errorf(api.Internal, "supervisor is still starting: %v", ctx.Err())
+	}
+	m.opMu.Lock()
+	return m.opMu.Unlock, nil
+}

@@ -1,0 +1,275 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/spec"
+	"github.com/tend-sh/tend/internal/store"
+)
+
+// Load loads a service (svc load). The spec is on disk before the service
+// starts, so a supervisor killed right after Load returns still runs it.
+func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(string)) error {
+	done, err := m.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	e, err := m.prepareLoad(req)
+	if err != nil {
+		return err
+	}
+	if err := store.WriteFile(e.specFile, e.spec.Encode(), 0o644); err != nil {
+		return api.Errorf(api.Internal, "save spec: %v", err)
+	}
+	m.mu.Lock()
+	old := m.services[e.name]
+	m.mu.Unlock()
+	if old != nil {
+		progress(fmt.Sprintf("Stopping %s to apply the new options", old.spec.ServiceGroup(m.cfg.Org)))
+		m.stopRunner(old)
+	}
+	m.mu.Lock()
+	m.services[e.name] = e
+	m.mu.Unlock()
+	m.watchUser(e.name)
+	m.startRunner(e)
+	m.changed()
+	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
+	if req.Wait {
+		m.reportStart(ctx, e, 0, progress)
+	}
+	return nil
+}
+
+// reportStart waits for the start attempt after n and says how it went.
+func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress func(string)) {
+	s, err := e.runner.WaitAttempt(ctx, n)
+	switch {
+	case err != nil:
+		progress(fmt.Sprintf("%s: not started yet: %v", s.ServiceGroup, err))
+	case s.Running:
+		progress(fmt.Sprintf("%s is up (pid %d)", s.ServiceGroup, s.PID))
+	case s.StartError != "":
+		progress(fmt.Sprintf("%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart)))
+	case s.LastExit != nil:
+		progress(fmt.Sprintf("%s exited (code %d); next try in %s", s.ServiceGroup, s.LastExit.Code, until(s.NextRestart)))
+	}
+}
+
+func until(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Until(t).Round(time.Millisecond).String()
+}
+
+// Unload stops a service and forgets it.
+func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(string)) error {
+	done, err := m.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	e, err := m.find(pkgArg)
+	if err != nil {
+		return err
+	}
+	if err := store.Remove(e.specFile); err != nil {
+		return api.Errorf(api.Internal, "%v", err)
+	}
+	progress(fmt.Sprintf("Unloading %s", e.name))
+	m.stopRunner(e)
+	m.mu.Lock()
+	delete(m.services, e.name)
+	m.mu.Unlock()
+	m.unwatchUser(e.name)
+	m.changed()
+	progress(fmt.Sprintf("The %s service was successfully unloaded", e.name))
+	return nil
+}
+
+// Stop stops a service and keeps its spec, desired state down.
+func (m *Manager) Stop(ctx context.Context, pkgArg string, progress func(string)) error {
+	return m.setDesired(ctx, pkgArg, false, progress)
+}
+
+// Start starts a stopped service with the options it was loaded with.
+func (m *Manager) Start(ctx context.Context, pkgArg string, progress func(string)) error {
+	return m.setDesired(ctx, pkgArg, true, progress)
+}
+
+func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progress func(string)) error {
+	done, err := m.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	e, err := m.find(pkgArg)
+	if err != nil {
+		return err
+	}
+	if e.specErr != "" {
+		return api.Errorf(api.BadRequest, "service %s cannot be changed: %s", e.name, e.specErr)
+	}
+	if e.spec.Up() == up {
+		progress(fmt.Sprintf("%s is already %s", e.spec.ServiceGroup(m.cfg.Org), e.spec.DesiredState))
+		return nil
+	}
+	sp := e.spec
+	sp.DesiredState = spec.Down
+	if up {
+		sp.DesiredState = spec.Up
+	}
+	if err := store.WriteFile(e.specFile, sp.Encode(), 0o644); err != nil {
+		return api.Errorf(api.Internal, "save spec: %v", err)
+	}
+	m.mu.Lock()
+	e.spec = sp
+	m.mu.Unlock()
+	n := e.runner.Attempts()
+	if up {
+		progress(fmt.Sprintf("Starting %s", sp.ServiceGroup(m.cfg.Org)))
+	} else {
+		progress(fmt.Sprintf("Stopping %s", sp.ServiceGroup(m.cfg.Org)))
+	}
+	if err := e.runner.SetDesired(ctx, up); err != nil {
+		return api.Errorf(api.Internal, "%v", err)
+	}
+	if up {
+		m.reportStart(ctx, e, n, progress)
+		return nil
+	}
+	if _, err := e.runner.WaitAttempt(ctx, n); err != nil {
+		return api.Errorf(api.Internal, "%v", err)
+	}
+	progress(fmt.Sprintf("%s stopped", sp.ServiceGroup(m.cfg.Org)))
+	return nil
+}
+
+// find resolves the CLI's PKG argument ("redis", "core/redis",
+// "core/redis/1.2") to a loaded service.
+func (m *Manager) find(arg string) (*entry, error) {
+	name := arg
+	var want ident.Ident
+	if strings.Contains(arg, "/") {
+		id, err := ident.Parse(arg)
+		if err != nil {
+			return nil, api.Errorf(api.BadRequest, "%v", err)
+		}
+		want, name = id, id.Name
+	}
+	m.mu.Lock()
+	e := m.services[name]
+	m.mu.Unlock()
+	if e == nil {
+		return nil, api.Errorf(api.NotFound, "service %s is not loaded", arg)
+	}
+	if want.Origin != "" && e.runner != nil {
+		got, err := ident.Parse(e.runner.Status().Pkg.Ident)
+		if err == nil && !got.Satisfies(want) {
+			return nil, api.Errorf(api.NotFound, "service %s is not loaded (%s is)", arg, got)
+		}
+	}
+	return e, nil
+}
+
+// Status lists loaded services (svc status).
+func (m *Manager) Status(ctx context.Context, pkgArg string) ([]api.ServiceStatus, error) {
+	snap := m.publishNow()
+	var only string
+	if pkgArg != "" {
+		e, err := m.find(pkgArg)
+		if err != nil {
+			return nil, err
+		}
+		only = e.name
+	}
+	out := []api.ServiceStatus{}
+	for _, s := range snap.Services {
+		if only != "" && s.Name != only {
+			continue
+		}
+		st := api.ServiceStatus{
+			Ident: s.Pkg.Ident, Type: s.Topology, DesiredState: "down", State: "down",
+			PID: s.PID, ServiceGroup: s.ServiceGroup, Health: s.Health, Restarts: s.RestartCount,
+			Error: s.StartError,
+		}
+		if st.Ident == "" {
+			st.Ident = s.SpecIdent
+		}
+		if s.DesiredUp {
+			st.DesiredState = "up"
+		}
+		if s.Running {
+			st.State = "up"
+		}
+		if !s.StateEntered.IsZero() {
+			st.Elapsed = time.Since(s.StateEntered).Round(time.Second).Seconds()
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// publishNow publishes and returns a snapshot that includes every change
+// made so far, for callers that must not see a state older than their own
+// request.
+func (m *Manager) publishNow() *api.Snapshot {
+	m.publish()
+	return m.Snapshot()
+}
+
+// SetHealth sets or clears the manual unhealthy flag.
+func (m *Manager) SetHealth(ctx context.Context, unhealthy bool, reason string) error {
+	if !unhealthy {
+		reason = ""
+	}
+	m.manual.Store(&manualHealth{unhealthy: unhealthy, reason: reason})
+	m.publish()
+	return nil
+}
+
+// Stats is sup stats.
+func (m *Manager) Stats(ctx context.Context) (api.Stats, error) {
+	snap := m.publishNow()
+	st := api.Stats{
+		MemberID: snap.Sup.MemberID, PID: os.Getpid(), StartedAt: m.startedAt,
+		Uptime: time.Since(m.startedAt).Round(time.Millisecond).Seconds(),
+		Ready:  snap.Ready, Services: len(snap.Services),
+		ByState: map[string]int{"up": 0, "down": 0, "stopped": 0},
+	}
+	for _, s := range snap.Services {
+		switch {
+		case !s.DesiredUp:
+			st.ByState["stopped"]++
+		case s.Running:
+			st.ByState["up"]++
+		default:
+			st.ByState["down"]++
+		}
+	}
+	st.Healthy = snap.Ready && !snap.Sup.ManualUnhealthy
+	if m.cfg.Healthy != nil {
+		st.Healthy, st.Reasons = m.cfg.Healthy()
+	} else if snap.Sup.ManualUnhealthy {
+		st.Reasons = []string{"set unhealthy by hand: " + snap.Sup.ManualReason}
+	}
+	slices.Sort(st.Reasons)
+	return st, nil
+}
+
+// Term asks the supervisor to stop.
+func (m *Manager) Term(ctx context.Context) error {
+	if m.cfg.Term != nil {
+		m.cfg.Term()
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package manager
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+)
+
+// changed asks for a new snapshot; it never blocks (runners call it).
+func (m *Manager) changed() {
+	select {
+	case m.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// publishLoop rebuilds the snapshot when something changed, at most every
+// 10 ms: 500 services starting at once make one snapshot per tick, not 500.
+func (m *Manager) publishLoop(ctx context.Context) {
+	const coalesce = 10 * time.Millisecond
+	t := time.NewTimer(0)
+	<-t.C
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.dirty:
+		}
+		m.publish()
+		t.Reset(coalesce)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// publish builds and swaps in a fresh snapshot.
+func (m *Manager) publish() {
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
+	m.gen++
+	mh := m.manual.Load()
+	s := &api.Snapshot{
+		Generation:   m.gen,
+		Taken:        time.Now(),
+		Ready:        m.ready.Load(),
+		ShuttingDown: m.shutting.Load(),
+		Sup: api.Supervisor{
+			MemberID:        m.cfg.MemberID,
+			PID:             os.Getpid(),
+			StartedAt:       m.startedAt,
+			Version:         m.cfg.Version,
+			Org:             m.cfg.Org,
+			Root:            m.cfg.Root,
+			StateDir:        m.cfg.StateDir,
+			SpecsPath:       m.specsDir,
+			DataPath:        m.cfg.StateDir + "/data",
+			MemberIDFile:    m.cfg.StateDir + "/MEMBER_ID",
+			LockFile:        m.cfg.StateDir + "/LOCK",
+			Sys:             m.cfg.Sys,
+			ManualUnhealthy: mh.unhealthy,
+			ManualReason:    mh.reason,
+			MinBackoff:      m.cfg.Backoff.Min,
+			MaxBackoff:      m.cfg.Backoff.Max,
+			Cooldown:        m.cfg.Backoff.Cooldown,
+		},
+	}
+	m.mu.Lock()
+	s.Services = make([]api.Service, 0, len(m.services))
+	for _, e := range m.services {
+		if e.runner != nil {
+			s.Services = append(s.Services, *e.runner.Status())
+			continue
+		}
+		s.Services = append(s.Services, brokenService(e, m.cfg.Org))
+	}
+	s.StoreRecords = m.storeRec
+	m.mu.Unlock()
+	slices.SortFunc(s.Services, func(a, b api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
+	m.snap.Store(s)
+}
+
+// brokenService describes a service whose spec file could not be used.
+func brokenService(e *entry, org string) api.Service {
+	group := e.spec.Group
+	if group == "" {
+		group = "default"
+	}
+	sg := e.name + "." + group
+	if org != "" {
+		sg += "@" + org
+	}
+	return api.Service{
+		Name: e.name, Group: group, Org: org, ServiceGroup: sg,
+		SpecIdent: e.spec.Ident, SpecFile: e.specFile, DesiredUp: true,
+		Topology: "standalone", UpdateStrategy: "none", UpdateCondition: "latest", BindingMode: "strict",
+		SpecError: e.specErr, Health: api.HealthCritical, StartError: e.specErr,
+		Records: []api.Record{{At: time.Now(), OK: false, Text: e.specErr}},
+	}
+}

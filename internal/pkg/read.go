@@ -1,0 +1,196 @@
+package pkg
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Read reads and checks the package in dir.
+//
+// Every file is read through one handle on dir (an os.Root), and Read
+// starts over if, by the time it has finished, another directory has taken
+// dir's place. So a Read racing with Install replacing the package returns
+// the old copy or the new one whole, never files from both nor a copy
+// half removed. This also means that symlinks among the files Read looks
+// at must lead to files inside the package.
+//
+// Read is called for every installed package when the supervisor starts,
+// so it lists the directory once and opens only the files that exist,
+// rather than probing for each optional one.
+func Read(dir string) (*Package, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read package %s: %w", dir, err)
+	}
+	for attempt := 1; ; attempt++ {
+		p, opened, err := readOnce(abs)
+		var again bool
+		if opened == nil {
+			// Install may be between renaming the old copy aside and the
+			// new one in.
+			again = errors.Is(err, fs.ErrNotExist)
+		} else {
+			// Install may have renamed another copy in while this one was
+			// read.
+			again = replaced(abs, opened)
+		}
+		if !again {
+			return p, err
+		}
+		// The bound stops a reader chasing a package replaced without end,
+		// and gives up on one that is not there.
+		if attempt == maxReadAttempts {
+			if err == nil {
+				err = fmt.Errorf("read package %s: replaced %d times while being read", abs, attempt)
+			}
+			return nil, err
+		}
+	}
+}
+
+// maxReadAttempts bounds how often Read starts over on a package replaced
+// while it was being read, or missing.
+const maxReadAttempts = 10
+
+// replaced reports whether opened, the directory a read had open, is no
+// longer the one at abs. Once Install has renamed a copy aside it never
+// comes back, so if it is still in place, nothing was removed from it
+// during the read.
+func replaced(abs string, opened fs.FileInfo) bool {
+	now, err := os.Stat(abs)
+	return err != nil || !os.SameFile(opened, now)
+}
+
+// readOnce reads the package at abs. It also returns what it opened, or nil
+// if it could not open it or tell what it was.
+func readOnce(abs string) (*Package, fs.FileInfo, error) {
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, nil, ioError(abs, err)
+	}
+	defer root.Close()
+	p, err := readRoot(root, abs)
+	opened, serr := root.Stat(".")
+	if serr != nil {
+		opened = nil
+	}
+	return p, opened, err
+}
+
+func readRoot(root *os.Root, abs string) (*Package, error) {
+	r := reader{dir: abs, root: root}
+	names, err := r.list(root, abs)
+	if err != nil {
+		return nil, err
+	}
+	r.names = make(map[string]bool, len(names))
+	for _, n := range names {
+		r.names[n] = true
+	}
+	p := &Package{
+		Path:            abs,
+		ShutdownSignal:  DefaultShutdownSignal,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+
+	// IDENT first: without it nothing else is worth reporting.
+	data, ok, err := r.file("IDENT")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, malformed(r.path("IDENT"), 0, "missing: a package needs an IDENT file holding origin/name/version/release")
+	}
+	if p.Ident, err = parseIdentFile(r.path("IDENT"), data); err != nil {
+		return nil, err
+	}
+
+	if p.Hooks, err = r.hooks(); err != nil {
+		return nil, err
+	}
+	if p.DefaultTOML, err = r.defaultTOML(); err != nil {
+		return nil, err
+	}
+	if p.ConfigTemplates, err = r.config(); err != nil {
+		return nil, err
+	}
+
+	// The line-based metadata files, each optional.
+	if err := r.parse("EXPORTS", func(f string, b []byte) (err error) {
+		p.Exports, err = parseExports(f, b)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var bindLines map[string]int
+	if err := r.parse("BINDS", func(f string, b []byte) (err error) {
+		p.Binds, bindLines, err = parseBinds(f, b)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := r.parse("BINDS_OPTIONAL", func(f string, b []byte) error {
+		opt, lines, err := parseBinds(f, b)
+		if err != nil {
+			return err
+		}
+		// Report the first clash in the file, whatever the map order.
+		var clash string
+		for name, n := range lines {
+			if _, dup := bindLines[name]; dup && (clash == "" || n < lines[clash]) {
+				clash = name
+			}
+		}
+		if clash != "" {
+			return malformed(f, lines[clash], "bind %q is also required in BINDS (line %d)", clash, bindLines[clash])
+		}
+		p.BindsOptional = opt
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	steps := []struct {
+		name  string
+		parse func(file string, data []byte) error
+	}{
+		{"EXPOSES", func(f string, b []byte) (err error) { p.Exposes, err = parseExposes(f, b); return err }},
+		{"SVC_USER", func(f string, b []byte) (err error) { p.SvcUser, err = parseAccount(f, b); return err }},
+		{"SVC_GROUP", func(f string, b []byte) (err error) { p.SvcGroup, err = parseAccount(f, b); return err }},
+		{"SHUTDOWN_SIGNAL", func(f string, b []byte) (err error) { p.ShutdownSignal, err = parseSignal(f, b); return err }},
+		{"SHUTDOWN_TIMEOUT", func(f string, b []byte) (err error) { p.ShutdownTimeout, err = parseTimeout(f, b); return err }},
+		{"RUNTIME_ENVIRONMENT", func(f string, b []byte) (err error) { p.Env, err = parseEnv(f, b); return err }},
+		{"DEPS", func(f string, b []byte) (err error) { p.Deps, err = parseDeps(f, b); return err }},
+	}
+	for _, s := range steps {
+		if err := r.parse(s.name, s.parse); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// defaultTOML reads default.toml and checks that it parses, so a typo is
+// reported with its line when the package is installed rather than when
+// the service is rendered.
+func (r *reader) defaultTOML() ([]byte, error) {
+	data, ok, err := r.file("default.toml")
+	if err != nil || !ok {
+		return nil, err
+	}
+	var v map[string]any
+	if err := toml.Unmarshal(data, &v); err != nil {
+		file := r.path("default.toml")
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, col := de.Position()
+			return nil, &MalformedError{File: file, Line: line, Msg: fmt.Sprintf("%v (column %d)", de, col), Err: err}
+		}
+		return nil, &MalformedError{File: file, Msg: err.Error(), Err: err}
+	}
+	return data, nil
+}

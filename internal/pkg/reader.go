@@ -1,0 +1,275 @@
+package pkg
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// reader reads the files of one package directory through root, knowing
+// from a single directory listing which top-level files exist.
+type reader struct {
+	dir   string   // absolute path, for messages
+	root  *os.Root // the package directory
+	names map[string]bool
+}
+
+// openFlags opens package files. O_NONBLOCK keeps a FIFO from blocking the
+// open (it is refused after fstat), is ignored by regular files, and spares
+// the runtime two fcntl calls per file on Linux.
+const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
+
+// msgIsDir is what a file that is a directory gets.
+const msgIsDir = "is a directory, expected a file"
+
+// path is the absolute path of rel, a slash-separated path in the package.
+func (r *reader) path(rel string) string { return filepath.Join(r.dir, filepath.FromSlash(rel)) }
+
+// list returns the names in the directory dir is open on; where is its path,
+// for messages. Names only: File.ReadDir in an os.Root would lstat every
+// entry, and an installed package has many that Read never looks at.
+func (r *reader) list(dir *os.Root, where string) ([]string, error) {
+	f, err := dir.OpenFile(".", openFlags, 0)
+	if err != nil {
+		return nil, ioError(where, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, ioError(where, err)
+	}
+	return names, nil
+}
+
+// file returns the contents of the top-level file name, and false if the
+// package has none.
+func (r *reader) file(name string) ([]byte, bool, error) {
+	if !r.names[name] {
+		return nil, false, nil
+	}
+	data, err := r.readFile(r.root, name, name)
+	return data, err == nil, err
+}
+
+// parse hands the top-level file name to fn, if the package has it.
+func (r *reader) parse(name string, fn func(file string, data []byte) error) error {
+	data, ok, err := r.file(name)
+	if err != nil || !ok {
+		return err
+	}
+	return fn(r.path(name), data)
+}
+
+// subRoot opens the top-level directory name, or returns nil if the package
+// has none.
+func (r *reader) subRoot(name string) (*os.Root, error) {
+	if !r.names[name] {
+		return nil, nil
+	}
+	sub, err := r.root.OpenRoot(name)
+	if err != nil {
+		// Only now find out why: OpenRoot says "not a directory" without a
+		// system error to match.
+		if fi, serr := r.root.Stat(name); serr == nil && !fi.IsDir() {
+			return nil, malformed(r.path(name), 0, "expected a directory")
+		}
+		return nil, r.openError(name, err)
+	}
+	return sub, nil
+}
+
+// readFile reads the file name in dir, which is at rel (slash-separated) in
+// the package. Only a regular file, or a symlink to one inside the package,
+// will do: a directory is a mistake, and reading a FIFO or a device could
+// block or never end.
+func (r *reader) readFile(dir *os.Root, name, rel string) ([]byte, error) {
+	f, err := dir.OpenFile(name, openFlags, 0)
+	if err != nil && dir != r.root && isEscape(err) {
+		// The link leaves the subdirectory; it may still stay in the package.
+		f, err = r.root.OpenFile(rel, openFlags, 0)
+	}
+	if err != nil {
+		return nil, r.openError(rel, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, ioError(r.path(rel), err)
+	}
+	switch {
+	case fi.IsDir():
+		return nil, malformed(r.path(rel), 0, msgIsDir)
+	case !fi.Mode().IsRegular():
+		return nil, malformed(r.path(rel), 0, "is not a regular file")
+	}
+	data, err := readAll(f, fi.Size())
+	if err != nil {
+		return nil, ioError(r.path(rel), err)
+	}
+	return data, nil
+}
+
+// readAll reads f, whose size is probably size, as os.ReadFile does.
+func readAll(f *os.File, size int64) ([]byte, error) {
+	// One byte more than the size, so the read that fills the file also
+	// finds its end when the size was right.
+	data := make([]byte, 0, max(size+1, 512))
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
+}
+
+// isEscape reports whether an os.Root open failed because the path, through
+// a symlink, leads out of the root. The os package has no sentinel for
+// this; its error is the one that is not a system error.
+func isEscape(err error) bool {
+	var errno syscall.Errno
+	return !errors.As(err, &errno)
+}
+
+// openError explains why the entry at rel, which the listing showed, could
+// not be opened. Only a symlink can make an existing name unopenable for
+// reasons of its own (dangling, looping, leading outside the package);
+// anything else is an I/O error.
+func (r *reader) openError(rel string, err error) error {
+	if isEscape(err) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
+		var pe *fs.PathError
+		inner := err
+		if errors.As(err, &pe) {
+			inner = pe.Err
+		}
+		return &MalformedError{File: r.path(rel), Msg: fmt.Sprintf("is a symlink that does not lead to a file inside the package (%v)", inner), Err: err}
+	}
+	return ioError(r.path(rel), err)
+}
+
+// ioError reports a failure to read a package file under its full path
+// (os.Root errors name only the path inside the root).
+func ioError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = &fs.PathError{Op: pe.Op, Path: path, Err: pe.Err}
+	}
+	return fmt.Errorf("read package: %w", err)
+}
+
+// hooks reads hooks/ and the plain run file standing in for hooks/run.
+func (r *reader) hooks() (map[string]string, error) {
+	hooks := map[string]string{}
+	sub, err := r.subRoot("hooks")
+	if err != nil {
+		return nil, err
+	}
+	if sub != nil {
+		defer sub.Close()
+		names, err := r.list(sub, r.path("hooks"))
+		if err != nil {
+			return nil, err
+		}
+		slices.Sort(names) // the same error first, every time
+		for _, name := range names {
+			rel := "hooks/" + name
+			if !hookNames[name] {
+				return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
+			}
+			data, err := r.readFile(sub, name, rel)
+			if err != nil {
+				return nil, err
+			}
+			hooks[name] = string(data)
+		}
+	}
+	runPath := r.path("hooks/run")
+	if _, ok := hooks["run"]; !ok {
+		data, ok, err := r.file("run")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, malformed(runPath, 0, "missing: a service needs a run hook (hooks/run, or a plain run file)")
+		}
+		hooks["run"], runPath = string(data), r.path("run")
+	}
+	if strings.TrimSpace(hooks["run"]) == "" {
+		return nil, malformed(runPath, 0, "run hook is empty")
+	}
+	return hooks, nil
+}
+
+// config reads every file under config/, at any depth.
+func (r *reader) config() (map[string]string, error) {
+	sub, err := r.subRoot("config")
+	if err != nil || sub == nil {
+		return nil, err
+	}
+	defer sub.Close()
+	out := map[string]string{}
+	if err := r.walkConfig(sub, "", out); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// walkConfig adds the files of the directory dir, at rel inside config/,
+// to out, and descends into its subdirectories.
+func (r *reader) walkConfig(dir *os.Root, rel string, out map[string]string) error {
+	where := path.Join("config", rel)
+	f, err := dir.OpenFile(".", openFlags, 0)
+	if err != nil {
+		return ioError(r.path(where), err)
+	}
+	// Here the types are needed, so the lstat of each entry is not wasted.
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return ioError(r.path(where), err)
+	}
+	for _, e := range entries {
+		key := path.Join(rel, e.Name())
+		pkgRel := path.Join("config", key)
+		if e.IsDir() {
+			sub, err := dir.OpenRoot(e.Name())
+			if err != nil {
+				return r.openError(pkgRel, err)
+			}
+			err = r.walkConfig(sub, key, out)
+			sub.Close()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := r.readFile(dir, e.Name(), pkgRel)
+		var me *MalformedError
+		if e.Type()&fs.ModeSymlink != 0 && errors.As(err, &me) && me.Msg == msgIsDir {
+			// Following a linked directory could loop; refuse it rather
+			// than skip it silently.
+			me.Msg = "is a symlink to a directory; config/ may only link files"
+		}
+		if err != nil {
+			return err
+		}
+		out[key] = string(data)
+	}
+	return nil
+}

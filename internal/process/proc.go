@@ -1,0 +1,207 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Spec describes a process to start.
+type Spec struct {
+	// Path is the program, executed as is: it is not looked up in $PATH, and
+	// a relative path is taken from Dir.
+	Path string
+	// Args are the arguments after argv[0], which is Path.
+	Args []string
+	// Env is the whole environment of the child; nil means an empty one,
+	// never the supervisor's.
+	Env []string
+	// Dir is the working directory; "" keeps the supervisor's.
+	Dir string
+	// Credential runs the child as another user; nil runs it as the
+	// supervisor's user.
+	Credential *syscall.Credential
+	// Stdout and Stderr receive every output line without its newline (a
+	// final unterminated line too; lines over 64 KiB arrive in pieces). The
+	// slice is only valid during the call. The two may be called at the same
+	// time from different goroutines. nil sends the stream to /dev/null.
+	Stdout, Stderr func(line []byte)
+}
+
+// Proc is a started process, the leader of its own process group.
+type Proc struct {
+	r    *Reaper
+	pid  int
+	done chan struct{}
+	// pending counts what must finish before done closes: the reap, plus one
+	// per output pump. Whoever finishes last closes done, so the common path
+	// from SIGCHLD to Done needs no goroutine of its own.
+	pending atomic.Int32
+	reaped  bool // guarded by r.mu
+	exit    Exit // written before the reap's finish, read after done
+	pumps   []*pump
+}
+
+// Start starts s in a new process group with stdin on /dev/null. The
+// process's Done closes only while Run is running (or once it is started).
+func (r *Reaper) Start(s Spec) (*Proc, error) {
+	if s.Path == "" {
+		return nil, errors.New("process: start: empty path")
+	}
+	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("process: open /dev/null: %w", err)
+	}
+	defer unix.Close(devnull)
+
+	p := &Proc{r: r, done: make(chan struct{})}
+	files := []uintptr{uintptr(devnull), uintptr(devnull), uintptr(devnull)}
+	var writeEnds []int
+	defer func() {
+		for _, fd := range writeEnds {
+			unix.Close(fd)
+		}
+	}()
+	for i, fn := range []func([]byte){s.Stdout, s.Stderr} {
+		if fn == nil {
+			continue
+		}
+		rd, wr, err := outputPipe()
+		if err != nil {
+			p.closePumps()
+			return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
+		}
+		writeEnds = append(writeEnds, wr)
+		files[1+i] = uintptr(wr)
+		p.pumps = append(p.pumps, &pump{f: rd, emit: fn})
+	}
+	// Set before the pid is registered: the reaper may finish p at once.
+	p.pending.Store(int32(1 + len(p.pumps)))
+
+	attr := &syscall.ProcAttr{
+		Dir:   s.Dir,
+		Env:   s.Env,
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Credential: s.Credential},
+	}
+	argv := append([]string{s.Path}, s.Args...)
+
+	r.mu.Lock()
+	if r.state == stateStopped {
+		r.mu.Unlock()
+		p.closePumps()
+		return nil, ErrReaperStopped
+	}
+	pid, err := syscall.ForkExec(s.Path, argv, attr)
+	if err == nil {
+		p.pid = pid
+		r.procs[pid] = p
+	}
+	r.mu.Unlock()
+	if err != nil {
+		p.closePumps()
+		return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
+	}
+	for _, pm := range p.pumps {
+		go pm.run(&r.bufs, p.finish)
+	}
+	return p, nil
+}
+
+// outputPipe returns a pipe whose read end is non-blocking and on Go's
+// poller, and whose write end, for the child, stays blocking: a child must
+// not see EAGAIN on its stdout.
+func outputPipe() (*os.File, int, error) {
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		return nil, 0, fmt.Errorf("pipe: %w", err)
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, 0, fmt.Errorf("pipe: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "|output"), fds[1], nil
+}
+
+func (p *Proc) closePumps() {
+	for _, pm := range p.pumps {
+		pm.f.Close()
+	}
+}
+
+// exited records the exit and bounds the wait for output. Called by the
+// reaper under r.mu.
+func (p *Proc) exited(e Exit, grace time.Duration) {
+	p.exit = e
+	if p.pending.Load() > 1 {
+		// The group is dead; the pipes close as soon as the kernel has torn
+		// it down. Only an escaped process can hold them longer.
+		deadline := time.Now().Add(grace)
+		for _, pm := range p.pumps {
+			if !pm.finished.Load() {
+				_ = pm.f.SetReadDeadline(deadline)
+			}
+		}
+	}
+	p.finish()
+}
+
+func (p *Proc) finish() {
+	if p.pending.Add(-1) == 0 {
+		close(p.done)
+	}
+}
+
+// PID returns the process id, which is also its process group id.
+func (p *Proc) PID() int { return p.pid }
+
+// Done is closed once the process has been reaped, what was left of its group
+// killed, and its output delivered.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Exit reports how the process ended. It is valid once Done is closed.
+func (p *Proc) Exit() Exit { return p.exit }
+
+// Signal sends sig to the process's whole group. It returns os.ErrProcessDone
+// once the process has been reaped, so a recycled pid is never signalled.
+func (p *Proc) Signal(sig syscall.Signal) error {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if p.reaped {
+		return os.ErrProcessDone
+	}
+	if err := unix.Kill(-p.pid, sig); err != nil {
+		return fmt.Errorf("process: signal group %d: %w", p.pid, err)
+	}
+	return nil
+}
+
+// Stop sends sig (0: SIGTERM) to the group, waits up to timeout or until ctx
+// is done, then SIGKILLs the group. It returns the exit once Done is closed,
+// so no member of the group is left running.
+func (p *Proc) Stop(ctx context.Context, sig syscall.Signal, timeout time.Duration) Exit {
+	if sig == 0 {
+		sig = unix.SIGTERM
+	}
+	if p.Signal(sig) == nil && sig != unix.SIGKILL {
+		// A stopped process would not act on sig until continued.
+		_ = p.Signal(unix.SIGCONT)
+		t := time.NewTimer(timeout)
+		select {
+		case <-p.done:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	_ = p.Signal(unix.SIGKILL)
+	<-p.done
+	return p.exit
+}

@@ -1,0 +1,217 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrReaperStopped is returned by Start once Run has returned: nothing would
+// collect the child's exit any more.
+var ErrReaperStopped = errors.New("process: reaper stopped")
+
+const (
+	// defaultDrainGrace bounds how long Done waits for output after the group
+	// was killed. Only a process that left the group (setsid) can still hold
+	// the pipe open by then, and it must not keep Done, and so a restart, open.
+	defaultDrainGrace = time.Second
+)
+
+type reaperState int
+
+const (
+	stateIdle reaperState = iota
+	stateRunning
+	stateStopped
+)
+
+// Reaper starts child processes and collects every exit. Create it with
+// NewReaper, run Run in its own goroutine for the life of the supervisor, and
+// start every child through Start.
+type Reaper struct {
+	log        *slog.Logger
+	drainGrace time.Duration
+
+	// bufs holds read buffers for output pumps. A pump takes one only while
+	// data is ready, so 500 idle pipes hold none.
+	bufs sync.Pool
+
+	// mu is held by Start across fork and registration, and by the reap loop
+	// around its waits. A child that exits before Start has registered it
+	// therefore stays a zombie until the reap loop can take mu, and by then
+	// its pid is in procs. This is simpler than parking unknown exits for a
+	// while and guessing how long to keep them. It also makes Signal safe
+	// against pid reuse: the reap loop marks a Proc reaped under mu before the
+	// wait4 that frees its pid. And syscall.ForkExec's own wait4 for a child
+	// that failed to exec cannot lose the status to the reap loop.
+	mu    sync.Mutex
+	state reaperState
+	procs map[int]*Proc
+}
+
+// NewReaper returns a Reaper that logs to log (nil: discard). It does no I/O
+// and starts no goroutine.
+func NewReaper(log *slog.Logger) *Reaper {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc)}
+	r.bufs.New = func() any {
+		b := make([]byte, readSize)
+		return &b
+	}
+	return r
+}
+
+// Run makes the supervisor the child subreaper, so that orphaned grandchildren
+// are re-parented to it, and collects every exited child on each SIGCHLD until
+// ctx is done. Exits of started processes go to their Proc; others (orphans)
+// are reaped and logged at debug level.
+//
+// When ctx is done Run stops signal delivery, SIGKILLs the groups of processes
+// still registered (callers should Stop them first; this is the backstop that
+// keeps any child from outliving the supervisor), reaps them, and returns nil.
+// Run may be called once.
+func (r *Reaper) Run(ctx context.Context) error {
+	r.mu.Lock()
+	if r.state != stateIdle {
+		r.mu.Unlock()
+		return errors.New("process: Reaper.Run called more than once")
+	}
+	r.state = stateRunning
+	r.mu.Unlock()
+
+	// Buffered so that a SIGCHLD arriving while we reap is not lost; several
+	// coalesce into one pass, which loops until no exited child is left.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGCHLD)
+	defer r.shutdown()
+	defer signal.Stop(sigs)
+
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("process: become child subreaper: %w", err)
+	}
+	// Children started before Run, or exits before Notify took effect, raised
+	// no signal we saw.
+	r.reapExited()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sigs:
+			r.reapExited()
+		}
+	}
+}
+
+// reapExited collects every child that has exited, without blocking.
+func (r *Reaper) reapExited() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reapExitedLocked()
+}
+
+func (r *Reaper) reapExitedLocked() {
+	for {
+		pid, err := waitExited(unix.P_ALL, 0, unix.WNOHANG)
+		if err != nil {
+			if !errors.Is(err, unix.ECHILD) {
+				r.log.Error("waitid failed", "err", err)
+			}
+			return
+		}
+		if pid == 0 {
+			return
+		}
+		r.collect(pid)
+	}
+}
+
+// collect reaps pid, which waitid reported exited but left a zombie, and
+// dispatches its status. r.mu must be held.
+func (r *Reaper) collect(pid int) {
+	p := r.procs[pid]
+	if p != nil {
+		// The leader is still a zombie, so its pid, which is also its group
+		// id, cannot have been reused: this reaches only what is left of its
+		// own group. Killing it before Done closes means a restart never runs
+		// beside a leftover grandchild.
+		_ = unix.Kill(-pid, unix.SIGKILL)
+		p.reaped = true
+		delete(r.procs, pid)
+	}
+	var ws unix.WaitStatus
+	_, err := ignoringEINTR(func() (int, error) { return unix.Wait4(pid, &ws, unix.WNOHANG, nil) })
+	if err != nil {
+		// Only a foreign wait (a stray exec.Cmd.Wait) can get here; the
+		// status is lost, but the Proc must still finish.
+		r.log.Error("wait4 of an exited child failed", "pid", pid, "err", err)
+	}
+	if p == nil {
+		r.log.Debug("reaped orphan", "pid", pid, "exit", exitFromStatus(ws, time.Time{}).String())
+		return
+	}
+	p.exited(exitFromStatus(ws, time.Now()), r.drainGrace)
+}
+
+// shutdown stops Start, kills and reaps what is still registered, and
+// gives up the subreaper role so that a later Reaper (in tests) starts clean.
+func (r *Reaper) shutdown() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state = stateStopped
+	for pid := range r.procs {
+		r.log.Warn("killing process left running at reaper shutdown", "pid", pid)
+		_ = unix.Kill(-pid, unix.SIGKILL)
+	}
+	for pid := range r.procs {
+		// Blocking: the child is ours and was just sent SIGKILL.
+		if _, err := waitExited(unix.P_PID, pid, 0); err != nil {
+			r.log.Error("waitid failed", "pid", pid, "err", err)
+		}
+		r.collect(pid)
+	}
+	r.reapExitedLocked()
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+}
+
+// waitExited waits (per options) for an exited child and returns its pid, 0 if
+// none has exited yet. WNOWAIT leaves it a zombie: collect decides what to do
+// before the pid is freed.
+func waitExited(idType, id, options int) (int, error) {
+	var si unix.Siginfo
+	_, err := ignoringEINTR(func() (int, error) {
+		return 0, unix.Waitid(idType, id, &si, unix.WEXITED|unix.WNOWAIT|options, nil)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return siginfoPID(&si), nil
+}
+
+// siginfoPID reads si_pid, which x/sys/unix does not name. In the kernel's
+// siginfo_t three ints (signo, errno, code) precede a union aligned like a
+// pointer, and si_pid is the union's first member; WNOHANG with nothing to
+// report leaves the zeroed struct, so 0.
+func siginfoPID(si *unix.Siginfo) int {
+	const ptr = unsafe.Sizeof(uintptr(0))
+	const off = (3*4 + ptr - 1) &^ (ptr - 1)
+	return int(*(*int32)(unsafe.Add(unsafe.Pointer(si), off)))
+}
+
+func ignoringEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if !errors.Is(err, unix.EINTR) {
+			return n, err
+		}
+	}
+}

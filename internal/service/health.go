@@ -1,0 +1,104 @@
+package service
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/hook"
+)
+
+type healthResult struct {
+	gen int
+	res hook.Result
+}
+
+// checkHealth starts one run of the health-check hook in the background; its
+// result comes back to the Run loop. A check may take up to the interval;
+// one that outlives it is killed and counts as UNKNOWN.
+func (r *Runner) checkHealth(ctx context.Context, st *state) {
+	if st.proc == nil || st.healthCancel != nil {
+		return
+	}
+	if _, ok := st.tpl.hooks["health-check"]; !ok {
+		return
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	st.healthCancel = cancel
+	st.healthGen++
+	gen := st.healthGen
+	spec := r.hookSpec(st, "health-check", st.spec.HealthCheckInterval.D())
+	out := st.healthRes
+	st.bg.Go(func() {
+		res := hook.Run(hctx, r.d.Reaper, spec)
+		select {
+		case out <- healthResult{gen: gen, res: res}:
+		case <-hctx.Done():
+		}
+	})
+}
+
+// cancelHealth abandons the check in flight and the next scheduled one.
+func (r *Runner) cancelHealth(st *state) {
+	if st.healthCancel != nil {
+		st.healthCancel()
+		st.healthCancel = nil
+	}
+	if st.healthT != nil {
+		st.healthT.Stop()
+		st.healthC = nil
+	}
+	st.healthGen++ // a result already queued is now stale
+}
+
+func (r *Runner) healthDone(st *state, hr healthResult) {
+	if hr.gen != st.healthGen {
+		return
+	}
+	st.healthCancel = nil
+	status := toHealth(hook.Health(hr.res))
+	prev := st.svc.Health
+	st.svc.Health = status
+	st.svc.HealthHistory = appendCapped(st.svc.HealthHistory, api.HealthResult{
+		At: time.Now(), Status: status, Duration: hr.res.Duration, Output: hr.res.Output,
+	}, maxHistory)
+	switch {
+	case status != api.HealthOK:
+		r.record(st, false, "health check %s", status)
+	case prev != api.HealthOK:
+		r.record(st, true, "health check OK")
+	}
+	st.healthT = time.NewTimer(nextCheck(st, status))
+	st.healthC = st.healthT.C
+	r.publish(st)
+}
+
+// nextCheck follows Habitat: after the first OK a random splay within the
+// interval (so checks of many services spread out), then the interval; a
+// failed check is re-checked sooner, after a quarter of the interval (at
+// least a second, at most 30 s).
+func nextCheck(st *state, status api.Health) time.Duration {
+	interval := st.spec.HealthCheckInterval.D()
+	if status != api.HealthOK {
+		return min(interval, max(interval/4, time.Second), 30*time.Second)
+	}
+	if !st.healthOKSeen {
+		st.healthOKSeen = true
+		return time.Duration(rand.Int64N(int64(interval)))
+	}
+	return interval
+}
+
+func toHealth(h hook.HealthStatus) api.Health {
+	switch h {
+	case hook.OK:
+		return api.HealthOK
+	case hook.Warning:
+		return api.HealthWarning
+	case hook.Critical:
+		return api.HealthCritical
+	default:
+		return api.HealthUnknown
+	}
+}

@@ -1,0 +1,107 @@
+package service
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+)
+
+// prepare makes the service's directories, works out whom it runs as and
+// with what environment (once), then loads its config and renders it.
+func (r *Runner) prepare(st *state) error {
+	if !st.prepared {
+		if err := r.credentials(st); err != nil {
+			return err
+		}
+		if err := st.paths.make(st.uid, st.gid); err != nil {
+			return err
+		}
+		st.env = r.environment(st)
+		st.prepared = true
+	}
+	cfg, err := r.config(st)
+	if err != nil {
+		return err
+	}
+	cur, err := st.tpl.render(r.data(st, cfg))
+	if err != nil {
+		return err
+	}
+	if err := cur.write(st.last, st.paths.root, st.uid, st.gid); err != nil {
+		return err
+	}
+	st.last, st.cfg = cur, cfg
+	return nil
+}
+
+func (r *Runner) config(st *state) (map[string]any, error) {
+	userTOML := filepath.Join(r.d.Root, "user", st.spec.Name(), "config", "user.toml")
+	return loadConfig(st.pkg, userTOML, r.d.Getenv, nil)
+}
+
+// credentials picks the service user: the package's SVC_USER/SVC_GROUP when
+// the supervisor runs as root, else the supervisor's own user.
+func (r *Runner) credentials(st *state) error {
+	if os.Geteuid() != 0 || st.pkg.SvcUser == "" {
+		return nil
+	}
+	u, err := user.Lookup(st.pkg.SvcUser)
+	if err != nil {
+		return fmt.Errorf("service user %q: %w", st.pkg.SvcUser, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if st.pkg.SvcGroup != "" {
+		g, err := user.LookupGroup(st.pkg.SvcGroup)
+		if err != nil {
+			return fmt.Errorf("service group %q: %w", st.pkg.SvcGroup, err)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	st.uid, st.gid = uid, gid
+	st.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	return nil
+}
+
+// environment is the supervisor's (secrets already removed) plus the
+// package's RUNTIME_ENVIRONMENT plus the marker that names the process ours.
+func (r *Runner) environment(st *state) []string {
+	env := make([]string, 0, len(r.d.Env)+len(st.pkg.Env)+3)
+	env = append(env, r.d.Env...)
+	for _, e := range st.pkg.Env {
+		env = append(env, e.Key+"="+e.Value)
+	}
+	env = append(env, r.marker(), "TEND_SERVICE_GROUP="+r.sg, "TEND_SVC_PATH="+st.paths.root)
+	return env
+}
+
+// data is the template data (research/habitat.md §6.3). Without a ring the
+// service's census is this one member.
+func (r *Runner) data(st *state, cfg map[string]any) map[string]any {
+	user, group := st.pkg.SvcUser, st.pkg.SvcGroup
+	p := pkgData(st.pkg, st.paths, user, group)
+	me := map[string]any{
+		"member_id": r.d.MemberID, "service": st.spec.Name(), "group": st.spec.Group, "org": r.d.Org,
+		"package": st.pkg.Ident.String(), "pkg_incarnation": 0,
+		"pkg": map[string]any{
+			"origin": st.pkg.Ident.Origin, "name": st.pkg.Ident.Name,
+			"version": st.pkg.Ident.Version, "release": st.pkg.Ident.Release,
+		},
+		"persistent": true, "leader": false, "follower": false,
+		"update_leader": false, "update_follower": false,
+		"election_is_running": false, "election_is_no_quorum": false, "election_is_finished": false,
+		"update_election_is_running": false, "update_election_is_no_quorum": false, "update_election_is_finished": false,
+		"sys": r.d.Sys, "alive": true, "suspect": false, "confirmed": false, "departed": false,
+		"cfg": exported(st.pkg, cfg),
+	}
+	svc := map[string]any{
+		"service": st.spec.Name(), "group": st.spec.Group, "org": r.d.Org,
+		"election_is_running": false, "election_is_no_quorum": false, "election_is_finished": false,
+		"update_election_is_running": false, "update_election_is_no_quorum": false, "update_election_is_finished": false,
+		"me": me, "members": []any{me}, "leader": nil, "first": me, "update_leader": nil,
+	}
+	return map[string]any{"sys": r.d.Sys, "pkg": p, "cfg": cfg, "svc": svc, "bind": map[string]any{}}
+}

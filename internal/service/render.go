@@ -1,0 +1,256 @@
+package service
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tend-sh/tend/internal/pkg"
+	"github.com/tend-sh/tend/internal/svccfg"
+	"github.com/tend-sh/tend/internal/tmpl"
+)
+
+// templates are a package's parsed hooks and config files. Parsing happens
+// once, at load, so a broken template is refused before anything changes.
+type templates struct {
+	hooks   map[string]*tmpl.Template // by hook name
+	configs map[string]*tmpl.Template // by path under config/
+}
+
+func parseTemplates(p *pkg.Package) (*templates, error) {
+	t := &templates{hooks: map[string]*tmpl.Template{}, configs: map[string]*tmpl.Template{}}
+	for name, src := range p.Hooks {
+		tp, err := tmpl.Parse(filepath.Join(p.Path, "hooks", name), src)
+		if err != nil {
+			return nil, err
+		}
+		t.hooks[name] = tp
+	}
+	for rel, src := range p.ConfigTemplates {
+		tp, err := tmpl.Parse(filepath.Join(p.Path, "config", rel), src)
+		if err != nil {
+			return nil, err
+		}
+		t.configs[rel] = tp
+	}
+	return t, nil
+}
+
+// rendered is the output of one render: file contents by name.
+type rendered struct {
+	hooks   map[string]string
+	configs map[string]string
+}
+
+func (t *templates) render(data map[string]any) (*rendered, error) {
+	out := &rendered{hooks: make(map[string]string, len(t.hooks)), configs: make(map[string]string, len(t.configs))}
+	for name, tp := range t.hooks {
+		s, err := tp.Render(data)
+		if err != nil {
+			return nil, err
+		}
+		out.hooks[name] = s
+	}
+	for rel, tp := range t.configs {
+		s, err := tp.Render(data)
+		if err != nil {
+			return nil, err
+		}
+		out.configs[rel] = s
+	}
+	return out, nil
+}
+
+// changes says what differs between two renders, to choose between a
+// restart and the reconfigure hook (SPEC §5).
+type changes struct {
+	restartHooks []string // init, run or post-run changed
+	config       bool     // a config file changed
+	reconfigure  bool     // the reconfigure hook itself changed
+}
+
+func diff(old, cur *rendered) changes {
+	var c changes
+	if old == nil {
+		return c
+	}
+	for _, h := range []string{"init", "run", "post-run"} {
+		if old.hooks[h] != cur.hooks[h] {
+			c.restartHooks = append(c.restartHooks, h)
+		}
+	}
+	c.reconfigure = old.hooks["reconfigure"] != cur.hooks["reconfigure"]
+	if len(old.configs) != len(cur.configs) {
+		c.config = true
+	}
+	for k, v := range cur.configs {
+		if ov, ok := old.configs[k]; !ok || ov != v {
+			c.config = true
+		}
+	}
+	return c
+}
+
+// write puts rendered files in place, each through a rename so a running
+// service never reads half a file and a running hook is never rewritten in
+// place (ETXTBSY). Files equal to what is there already are left alone.
+// These are derived files, rebuilt at every start, so no fsync.
+func (r *rendered) write(old *rendered, svcDir string, uid, gid int) error {
+	for name, s := range r.hooks {
+		if old != nil && old.hooks[name] == s {
+			continue
+		}
+		if err := writeDerived(filepath.Join(svcDir, "hooks", name), s, 0o755, uid, gid); err != nil {
+			return err
+		}
+	}
+	for rel, s := range r.configs {
+		if old != nil && old.configs[rel] == s {
+			continue
+		}
+		if err := writeDerived(filepath.Join(svcDir, "config", filepath.FromSlash(rel)), s, 0o640, uid, gid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeDerived(path, content string, perm os.FileMode, uid, gid int) error {
+	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, []byte(content)) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), perm); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	if uid >= 0 {
+		if err := os.Chown(tmp, uid, gid); err != nil {
+			return fmt.Errorf("render %s: %w", path, err)
+		}
+	}
+	if err := os.Chmod(tmp, perm); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	return nil
+}
+
+// loadConfig merges the service's config layers (SPEC §6).
+func loadConfig(p *pkg.Package, userTOML string, getenv func(string) string, gossip map[string]any) (map[string]any, error) {
+	var l svccfg.Layers
+	var err error
+	if len(p.DefaultTOML) > 0 {
+		if l.Default, err = svccfg.ParseTOML(filepath.Join(p.Path, "default.toml"), p.DefaultTOML); err != nil {
+			return nil, err
+		}
+	}
+	if l.Env, err = svccfg.EnvLayer(p.Ident.Name, getenv); err != nil {
+		return nil, err
+	}
+	if b, err := os.ReadFile(userTOML); err == nil {
+		if len(b) > svccfg.MaxSize {
+			return nil, fmt.Errorf("%s: %d bytes is over the %d byte limit", userTOML, len(b), svccfg.MaxSize)
+		}
+		if l.User, err = svccfg.ParseTOML(userTOML, b); err != nil {
+			return nil, err
+		}
+	} else if !os.IsNotExist(err) {
+		return nil, fmt.Errorf("read %s: %w", userTOML, err)
+	}
+	l.Gossip = gossip
+	return l.Merged(), nil
+}
+
+// exported applies the package's EXPORTS to cfg: what a member shares with
+// its binders.
+func exported(p *pkg.Package, cfg map[string]any) map[string]any {
+	out := make(map[string]any, len(p.Exports))
+	for k, path := range p.Exports {
+		if v, ok := svccfg.Lookup(cfg, path); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// pkgData is the template data under "pkg" (research/habitat.md §6.3).
+func pkgData(p *pkg.Package, paths svcPaths, user, group string) map[string]any {
+	env := make(map[string]any, len(p.Env))
+	for _, e := range p.Env {
+		env[e.Key] = e.Value
+	}
+	deps := make([]any, 0, len(p.Deps))
+	for _, d := range p.Deps {
+		deps = append(deps, map[string]any{"origin": d.Origin, "name": d.Name, "version": d.Version, "release": d.Release})
+	}
+	exports := make(map[string]any, len(p.Exports))
+	for k, v := range p.Exports {
+		exports[k] = v
+	}
+	exposes := make([]any, 0, len(p.Exposes))
+	for _, e := range p.Exposes {
+		exposes = append(exposes, e)
+	}
+	return map[string]any{
+		"ident": p.Ident.String(), "origin": p.Ident.Origin, "name": p.Ident.Name,
+		"version": p.Ident.Version, "release": p.Ident.Release,
+		"deps": deps, "env": env, "exposes": exposes, "exports": exports,
+		"path": p.Path, "svc_path": paths.root, "svc_config_path": paths.config,
+		"svc_data_path": paths.data, "svc_files_path": paths.files, "svc_static_path": paths.static,
+		"svc_var_path": paths.vars, "svc_pid_file": paths.pidFile, "svc_run": paths.hook("run"),
+		"svc_user": user, "svc_group": group,
+	}
+}
+
+// svcPaths are the directories of ROOT/svc/NAME.
+type svcPaths struct {
+	root, config, data, files, hooks, logs, static, vars, pidFile string
+}
+
+func newSvcPaths(root, name string) svcPaths {
+	d := filepath.Join(root, "svc", name)
+	return svcPaths{
+		root: d, config: filepath.Join(d, "config"), data: filepath.Join(d, "data"),
+		files: filepath.Join(d, "files"), hooks: filepath.Join(d, "hooks"), logs: filepath.Join(d, "logs"),
+		static: filepath.Join(d, "static"), vars: filepath.Join(d, "var"), pidFile: filepath.Join(d, "PID"),
+	}
+}
+
+func (p svcPaths) hook(name string) string { return filepath.Join(p.hooks, name) }
+
+func (p svcPaths) make(uid, gid int) error {
+	for _, d := range []string{p.config, p.data, p.files, p.hooks, p.logs, p.static, p.vars} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+		if uid >= 0 {
+			if err := os.Chown(d, uid, gid); err != nil {
+				return fmt.Errorf("chown %s: %w", d, err)
+			}
+		}
+	}
+	return nil
+}
+
+// hookNames lists a package's hooks in a stable order.
+func hookNames(p *pkg.Package) []string {
+	names := make([]string, 0, len(p.Hooks))
+	for n := range p.Hooks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// envName is how a package name appears in TEND_<PKGNAME>.
+func envName(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}

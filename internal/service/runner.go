@@ -1,0 +1,310 @@
+// Package service runs one loaded service: it renders its templates, runs its
+// hooks, keeps its run process alive with backoff, checks its health and
+// publishes an immutable status after every change. One goroutine (Run) owns
+// all of a service's state; everything else talks to it through commands.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/pkg"
+	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/spec"
+)
+
+// Deps is what every runner of one supervisor shares.
+type Deps struct {
+	Reaper   *process.Reaper
+	Log      *slog.Logger
+	Output   func(sg string, stream byte, line []byte) // the run hook's output, for the supervisor log
+	Root     string
+	Org      string
+	MemberID string
+	Sys      map[string]any // template data under "sys"
+	Backoff  Backoff
+	Getenv   func(string) string
+	Env      []string // base environment of every hook, secrets removed
+	Changed  func()   // called after every status change; must not block
+}
+
+// Options describe one service.
+type Options struct {
+	Spec     spec.Spec
+	Pkg      *pkg.Package
+	SpecFile string
+	Deps     Deps
+}
+
+// ErrGone means the runner has stopped and takes no more commands.
+var ErrGone = errors.New("service is unloaded")
+
+// Runner owns one service.
+type Runner struct {
+	d        Deps
+	sg       string
+	cmds     chan func(context.Context, *state)
+	done     chan struct{}
+	status   atomic.Pointer[api.Service]
+	notify   atomic.Pointer[chan struct{}]
+	attempts atomic.Int64 // finished start attempts, for waiters
+	st       *state
+}
+
+// Check refuses a package whose templates do not parse or that has no run
+// hook.
+func Check(p *pkg.Package) error {
+	_, err := checkedTemplates(p)
+	return err
+}
+
+func checkedTemplates(p *pkg.Package) (*templates, error) {
+	tpl, err := parseTemplates(p)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := tpl.hooks["run"]; !ok {
+		return nil, fmt.Errorf("%s: package has no run hook", p.Path)
+	}
+	return tpl, nil
+}
+
+// New checks a package's templates and prepares a runner. It does no I/O
+// and starts nothing.
+func New(o Options) (*Runner, error) {
+	tpl, err := checkedTemplates(o.Pkg)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{
+		d:    o.Deps,
+		sg:   o.Spec.ServiceGroup(o.Deps.Org),
+		cmds: make(chan func(context.Context, *state)),
+		done: make(chan struct{}),
+	}
+	ch := make(chan struct{})
+	r.notify.Store(&ch)
+	r.st = &state{
+		spec:      o.Spec,
+		pkg:       o.Pkg,
+		tpl:       tpl,
+		paths:     newSvcPaths(o.Deps.Root, o.Spec.Name()),
+		restarts:  newRestarts(o.Deps.Backoff),
+		healthRes: make(chan healthResult, 1),
+		uid:       -1,
+		gid:       -1,
+	}
+	r.st.svc = r.baseStatus(o.SpecFile)
+	s := r.st.svc
+	r.status.Store(&s)
+	return r, nil
+}
+
+// state is touched only by the Run goroutine.
+type state struct {
+	spec  spec.Spec
+	pkg   *pkg.Package
+	tpl   *templates
+	paths svcPaths
+	last  *rendered
+	cfg   map[string]any
+
+	prepared bool // dirs made, credentials and environment computed
+	uid, gid int
+	cred     *syscall.Credential
+	env      []string
+
+	proc      *process.Proc
+	procDone  <-chan struct{}
+	startedAt time.Time
+	runLogs   *logPair
+	restarts  *restarts
+	restartT  *time.Timer
+	restartC  <-chan time.Time
+
+	healthT      *time.Timer
+	healthC      <-chan time.Time
+	healthRes    chan healthResult
+	healthGen    int
+	healthCancel context.CancelFunc
+	healthOKSeen bool
+
+	postRunCancel context.CancelFunc
+	bg            sync.WaitGroup // health checks and post-run loops in flight
+
+	leftoverChecked bool
+	svc             api.Service // working copy of the published status
+}
+
+// ServiceGroup is the runner's service group.
+func (r *Runner) ServiceGroup() string { return r.sg }
+
+// Status is the latest published status; never nil, never mutated.
+func (r *Runner) Status() *api.Service { return r.status.Load() }
+
+// Attempts counts finished start attempts.
+func (r *Runner) Attempts() int64 { return r.attempts.Load() }
+
+// Done is closed when Run has returned.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Run keeps the service in its desired state until ctx ends, then stops it.
+func (r *Runner) Run(ctx context.Context) error {
+	defer close(r.done)
+	st := r.st
+	defer st.bg.Wait()
+	if st.spec.Up() {
+		r.start(ctx, st)
+	} else {
+		r.attempts.Add(1)
+		r.publish(st)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			r.stop(st, "")
+			r.publish(st)
+			return nil
+		case f := <-r.cmds:
+			f(ctx, st)
+		case <-st.procDone:
+			r.exited(ctx, st)
+		case <-st.restartC:
+			st.restartC = nil
+			r.start(ctx, st)
+		case <-st.healthC:
+			st.healthC = nil
+			r.checkHealth(ctx, st)
+		case res := <-st.healthRes:
+			r.healthDone(st, res)
+		}
+	}
+}
+
+// do runs f on the runner's goroutine.
+func (r *Runner) do(ctx context.Context, f func(context.Context, *state)) error {
+	select {
+	case r.cmds <- f:
+		return nil
+	case <-r.done:
+		return ErrGone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetDesired starts or stops the service and keeps it loaded.
+func (r *Runner) SetDesired(ctx context.Context, up bool) error {
+	return r.do(ctx, func(ctx context.Context, st *state) {
+		if up {
+			st.spec.DesiredState = spec.Up
+			st.svc.DesiredUp = true
+			if st.proc == nil {
+				st.restarts.reset()
+				r.start(ctx, st)
+			}
+			return
+		}
+		st.spec.DesiredState = spec.Down
+		st.svc.DesiredUp = false
+		r.stop(st, "")
+		r.attempts.Add(1)
+		r.publish(st)
+	})
+}
+
+// Reconfigure re-reads the service's config layers (user.toml, environment,
+// gossip) and re-renders; a changed init/run/post-run hook restarts the
+// service, changed config runs the reconfigure hook when there is one, else
+// restarts it (SPEC §5).
+func (r *Runner) Reconfigure(ctx context.Context) error {
+	return r.do(ctx, r.reconfigure)
+}
+
+// WaitFor blocks until cond holds for the published status.
+func (r *Runner) WaitFor(ctx context.Context, cond func(*api.Service) bool) (*api.Service, error) {
+	for {
+		ch := *r.notify.Load()
+		s := r.status.Load()
+		if cond(s) {
+			return s, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-r.done:
+			return r.status.Load(), ErrGone
+		}
+	}
+}
+
+// WaitAttempt waits until more than n start attempts have finished.
+func (r *Runner) WaitAttempt(ctx context.Context, n int64) (*api.Service, error) {
+	for {
+		ch := *r.notify.Load()
+		if r.attempts.Load() > n {
+			return r.status.Load(), nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return r.status.Load(), ctx.Err()
+		case <-r.done:
+			return r.status.Load(), ErrGone
+		}
+	}
+}
+
+func (r *Runner) publish(st *state) {
+	s := st.svc
+	s.Cfg = st.cfg
+	r.status.Store(&s)
+	ch := make(chan struct{})
+	old := r.notify.Swap(&ch)
+	close(*old)
+	if r.d.Changed != nil {
+		r.d.Changed()
+	}
+}
+
+func (r *Runner) record(st *state, ok bool, format string, args ...any) {
+	rec := api.Record{At: time.Now(), OK: ok, Text: fmt.Sprintf(format, args...)}
+	st.svc.Records = appendCapped(st.svc.Records, rec, maxRecords)
+	if ok {
+		r.d.Log.Info(rec.Text, "service", r.sg)
+	} else {
+		r.d.Log.Warn(rec.Text, "service", r.sg)
+	}
+}
+
+const (
+	maxRecords = 32
+	maxHistory = 20
+)
+
+// appendCapped appends to a copy: published statuses share slices, so a
+// slice that was ever published is never written again.
+func appendCapped[T any](s []T, v T, limit int) []T {
+	start := 0
+	if len(s) >= limit {
+		start = len(s) - limit + 1
+	}
+	out := make([]T, 0, len(s)-start+1)
+	out = append(out, s[start:]...)
+	return append(out, v)
+}
+
+func removePID(path string) {
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		_ = err // best effort: a stale PID file is checked against the process at next start
+	}
+}

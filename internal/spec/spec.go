@@ -1,0 +1,197 @@
+// Package spec is the desired state of one loaded service, persisted as one
+// TOML file per service with Habitat's field names (ServiceSpec in
+// components/sup/src/manager/service/spec.rs), so a spec directory reads the
+// same to an operator who knows Habitat.
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Spec is one service's desired state. Field order is the file's key order;
+// health_check_interval is a table and must stay last.
+type Spec struct {
+	Ident           string   `toml:"ident"`
+	Group           string   `toml:"group"`
+	BldrURL         string   `toml:"bldr_url"`
+	Channel         string   `toml:"channel"`
+	Topology        string   `toml:"topology"`
+	UpdateStrategy  string   `toml:"update_strategy"`
+	UpdateCondition string   `toml:"update_condition"`
+	Binds           []string `toml:"binds"`
+	BindingMode     string   `toml:"binding_mode"`
+	DesiredState    string   `toml:"desired_state"`
+	// ShutdownTimeout in seconds; nil means the package's value.
+	ShutdownTimeout     *int     `toml:"shutdown_timeout,omitempty"`
+	HealthCheckInterval Duration `toml:"health_check_interval"`
+}
+
+// Duration is Habitat's {secs, nanos}.
+type Duration struct {
+	Secs  int64 `toml:"secs"`
+	Nanos int64 `toml:"nanos"`
+}
+
+// D converts to a time.Duration.
+func (d Duration) D() time.Duration {
+	return time.Duration(d.Secs)*time.Second + time.Duration(d.Nanos)
+}
+
+// FromD converts from a time.Duration.
+func FromD(d time.Duration) Duration {
+	return Duration{Secs: int64(d / time.Second), Nanos: int64(d % time.Second)}
+}
+
+// Defaults Habitat uses for a freshly loaded service.
+const (
+	DefaultGroup       = "default"
+	DefaultChannel     = "base"
+	DefaultBldrURL     = "https://bldr.habitat.sh"
+	DefaultTopology    = "standalone"
+	DefaultStrategy    = "none"
+	DefaultCondition   = "latest"
+	DefaultBindingMode = "strict"
+	DefaultInterval    = 30 * time.Second
+	Up                 = "up"
+	Down               = "down"
+)
+
+// New returns a spec for ident with every default filled in.
+func New(ident string) Spec {
+	return Spec{
+		Ident:               ident,
+		Group:               DefaultGroup,
+		BldrURL:             DefaultBldrURL,
+		Channel:             DefaultChannel,
+		Topology:            DefaultTopology,
+		UpdateStrategy:      DefaultStrategy,
+		UpdateCondition:     DefaultCondition,
+		BindingMode:         DefaultBindingMode,
+		DesiredState:        Up,
+		HealthCheckInterval: FromD(DefaultInterval),
+	}
+}
+
+// Name is the service's name: the ident's second part.
+func (s Spec) Name() string {
+	parts := strings.Split(s.Ident, "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[1]
+}
+
+// Up reports whether the service should run.
+func (s Spec) Up() bool { return s.DesiredState == Up }
+
+// ServiceGroup is name.group, with @org when the supervisor has an org.
+func (s Spec) ServiceGroup(org string) string {
+	sg := s.Name() + "." + s.Group
+	if org != "" {
+		sg += "@" + org
+	}
+	return sg
+}
+
+var (
+	groupRe = regexp.MustCompile(`^[^.#@/\s]+$`)
+	// A bind is name:svc.group[@org].
+	bindRe = regexp.MustCompile(`^([A-Za-z0-9_-]+):([^.#@/\s:]+)\.([^.#@/\s:]+)(@[^.#@/\s:]+)?$`)
+)
+
+// ParseBind splits "name:svc.group[@org]" into name and service group.
+func ParseBind(b string) (name, sg string, err error) {
+	m := bindRe.FindStringSubmatch(b)
+	if m == nil {
+		return "", "", fmt.Errorf("bind %q is not NAME:SERVICE.GROUP[@ORG]", b)
+	}
+	return m[1], b[len(m[1])+1:], nil
+}
+
+// Validate checks every field; the error names the field.
+func (s Spec) Validate() error {
+	parts := strings.Split(s.Ident, "/")
+	if len(parts) < 2 || len(parts) > 4 || slices.Contains(parts, "") {
+		return fmt.Errorf("ident %q is not ORIGIN/NAME[/VERSION[/RELEASE]]", s.Ident)
+	}
+	if !groupRe.MatchString(s.Group) {
+		return fmt.Errorf("group %q must be non-empty and contain no '.', '#', '@', '/' or space", s.Group)
+	}
+	if err := oneOf("topology", s.Topology, "standalone", "leader"); err != nil {
+		return err
+	}
+	if err := oneOf("update_strategy", s.UpdateStrategy, "none", "at-once", "rolling"); err != nil {
+		return err
+	}
+	if err := oneOf("update_condition", s.UpdateCondition, "latest", "track-channel"); err != nil {
+		return err
+	}
+	if err := oneOf("binding_mode", s.BindingMode, "strict", "relaxed"); err != nil {
+		return err
+	}
+	if err := oneOf("desired_state", s.DesiredState, Up, Down); err != nil {
+		return err
+	}
+	for _, b := range s.Binds {
+		if _, _, err := ParseBind(b); err != nil {
+			return err
+		}
+	}
+	if s.ShutdownTimeout != nil && *s.ShutdownTimeout < 0 {
+		return fmt.Errorf("shutdown_timeout %d must not be negative", *s.ShutdownTimeout)
+	}
+	if d := s.HealthCheckInterval.D(); d < time.Second {
+		return fmt.Errorf("health_check_interval %s must be at least 1s", d)
+	}
+	return nil
+}
+
+func oneOf(field, v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("%s %q must be one of %s", field, v, strings.Join(allowed, ", "))
+}
+
+// Parse reads a spec file's content. Missing keys take Habitat's defaults;
+// name is used in errors ("specs/redis.spec:3: ...").
+func Parse(name string, data []byte) (Spec, error) {
+	s := New("")
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, _ := de.Position()
+			return Spec{}, fmt.Errorf("%s:%d: %s", name, row, de.Error())
+		}
+		var se *toml.StrictMissingError
+		if errors.As(err, &se) && len(se.Errors) > 0 {
+			row, _ := se.Errors[0].Position()
+			return Spec{}, fmt.Errorf("%s:%d: unknown key %s", name, row, strings.Join(se.Errors[0].Key(), "."))
+		}
+		return Spec{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := s.Validate(); err != nil {
+		return Spec{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
+}
+
+// Encode renders the spec file.
+func (s Spec) Encode() []byte {
+	b, err := toml.Marshal(s)
+	if err != nil {
+		// Marshal of this fixed struct cannot fail; a panic here is a bug.
+		panic(fmt.Sprintf("spec: encode: %v", err))
+	}
+	return b
+}

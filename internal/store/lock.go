@@ -1,0 +1,70 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lock is the held LOCK file of a state directory. It keeps a second
+// supervisor off the same state; the kernel drops it when the holder dies,
+// however it dies.
+type Lock struct{ f *os.File }
+
+// ErrLocked means another live supervisor holds the lock.
+var ErrLocked = errors.New("state directory is in use")
+
+// Acquire takes the lock at path and writes our pid into it.
+func Acquire(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		pid, _ := ReadPID(path)
+		return nil, fmt.Errorf("%w: another supervisor (pid %d) holds %s", ErrLocked, pid, path)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("write lock: %w", err)
+		}
+	}
+	return &Lock{f: f}, nil
+}
+
+// Release drops the lock.
+func (l *Lock) Release() error { return l.f.Close() }
+
+// ReadPID reads the pid written in a lock or PID file.
+func ReadPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("%s: no pid in %q", path, strings.TrimSpace(string(b)))
+	}
+	return pid, nil
+}
+
+// Held reports whether some process holds the lock at path.
+func Held(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return true
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return false
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteFilesReplacesAndLeavesNoTemps(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFile(filepath.Join(dir, "a.spec"), []byte("one"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"a.spec": []byte("two"), "b.spec": []byte("three")}
+	if err := WriteFiles(dir, files, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%s = %q, %v; want %q", name, got, err, want)
+		}
+		st, _ := os.Stat(filepath.Join(dir, name))
+		if st.Mode().Perm() != 0o640 {
+			t.Fatalf("%s mode %v", name, st.Mode())
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Fatalf("temporary files left: %v", ents)
+	}
+}
+
+func TestLockKeepsSecondOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "LOCK")
+	l, err := Acquire(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Held(path) {
+		t.Fatal("Held = false while locked")
+	}
+	if _, err := Acquire(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Acquire = %v; want ErrLocked", err)
+	}
+	if pid, _ := ReadPID(path); pid != os.Getpid() {
+		t.Fatalf("pid in lock = %d", pid)
+	}
+	l.Release()
+	if Held(path) {
+		t.Fatal("Held = true after release")
+	}
+}
+
+func TestMemberIDIsKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "MEMBER_ID")
+	a, err := MemberID(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := MemberID(path)
+	if a != b || len(a) != 32 {
+		t.Fatalf("ids %q %q", a, b)
+	}
+	os.WriteFile(path, []byte("zz"), 0o644)
+	if _, err := MemberID(path); err == nil {
+		t.Fatal("corrupt member id accepted")
+	}
+}

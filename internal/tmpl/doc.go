@@ -1,0 +1,21 @@
+// Package tmpl renders Habitat-style Handlebars templates: a package's
+// hooks and config files, over the data described in research/habitat.md
+// §6.3 (sys, pkg, cfg, svc, bind).
+//
+// raymond (github.com/mailgun/raymond/v2) does the Handlebars work; this
+// package owns everything that makes it behave like Habitat's Rust
+// renderer and keeps it from hurting the supervisor:
+//
+//   - Parse checks the template with its own pass over raymond's tokens
+//     before raymond's parser sees it, because raymond's parser leaks its
+//     lexer goroutine on every syntax error; that pass also reports misuse
+//     of helpers with a line number.
+//   - No HTML escaping: every {{x}} is rewritten to an unescaped call of an
+//     internal helper that prints the value as Habitat does (see display).
+//   - Helpers are registered per template, never in raymond's global table,
+//     and raymond's own globals are shadowed.
+//   - {{#each}} walks maps in sorted key order; numbers print like
+//     serde_json; datetimes as RFC 3339 strings.
+//   - Render recovers every panic, and bounds output size and work so a
+//     runaway loop fails the render instead of the process.
+package tmpl

@@ -1,0 +1,125 @@
+package tmpl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mailgun/raymond/v2"
+)
+
+// MaxOutput bounds what one Render may produce. A config file or hook is
+// kilobytes; a loop over loops that runs away is refused at this size
+// instead of growing until the supervisor runs out of memory.
+const MaxOutput = 16 << 20
+
+// maxSteps bounds the work of one Render: loop iterations plus printed
+// values. Real templates take thousands; a loop nest over large arrays that
+// prints nothing would otherwise spin a supervisor core for hours.
+const maxSteps = 4 << 20
+
+var (
+	// ErrOutputTooLarge is wrapped by a Render error when output passed
+	// MaxOutput.
+	ErrOutputTooLarge = errors.New("output larger than 16 MiB")
+	// ErrTooMuchWork is wrapped by a Render error when a template ran more
+	// loop iterations and substitutions than any real one needs.
+	ErrTooMuchWork = errors.New("too many loop iterations and substitutions")
+)
+
+// Error is a Parse or Render failure. Its message is one line naming the
+// template, "NAME:LINE: message" when the line is known, else
+// "NAME: message".
+type Error struct {
+	Name string
+	Line int // 0 when unknown
+	Msg  string
+	Err  error // the cause, if any
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg)
+	}
+	return e.Name + ": " + e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Template is a parsed template. It is safe for concurrent Render calls.
+type Template struct {
+	name string
+	tpl  *raymond.Template
+}
+
+// Parse checks and compiles src. name labels errors (usually the file's
+// path). The error is a one-line *Error.
+func Parse(name, src string) (t *Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, &Error{Name: name, Msg: "template parser failed: " + oneLine(fmt.Sprint(r))}
+		}
+	}()
+	rewritten, err := check(src)
+	if err != nil {
+		var se syntaxError
+		if errors.As(err, &se) {
+			return nil, &Error{Name: name, Line: se.line, Msg: se.msg}
+		}
+		return nil, &Error{Name: name, Msg: oneLine(err.Error()), Err: err}
+	}
+	tpl, err := raymond.Parse(rewritten)
+	if err != nil {
+		// check accepts only what raymond accepts, so this is a tend bug.
+		return nil, &Error{Name: name, Msg: "internal: checked template rejected by raymond: " + oneLine(err.Error()), Err: err}
+	}
+	registerHelpers(tpl)
+	return &Template{name: name, tpl: tpl}, nil
+}
+
+// Render fills the template with data, which is normalised into a private
+// copy first (see normalizeRoot) and never modified. It never panics: a
+// failure anywhere in raymond or a helper comes back as an *Error naming
+// the template.
+func (t *Template) Render(data map[string]any) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e := &Error{Name: t.name, Msg: "render failed: " + oneLine(fmt.Sprint(r))}
+			e.Err, _ = r.(error)
+			out, err = "", e
+		}
+	}()
+	root, err := normalizeRoot(data)
+	if err != nil {
+		return "", &Error{Name: t.name, Msg: err.Error(), Err: err}
+	}
+	st := &renderState{root: root}
+	frame := raymond.NewDataFrame()
+	frame.Set(stateKey, st)
+	out, err = t.tpl.ExecWith(root, frame)
+	if err != nil {
+		return "", &Error{Name: t.name, Msg: oneLine(strings.TrimPrefix(err.Error(), "Evaluation error: ")), Err: err}
+	}
+	if len(out) > MaxOutput {
+		return "", &Error{Name: t.name, Msg: ErrOutputTooLarge.Error(), Err: ErrOutputTooLarge}
+	}
+	return out, nil
+}
+
+// Render parses and renders src in one go.
+func Render(name, src string, data map[string]any) (string, error) {
+	t, err := Parse(name, src)
+	if err != nil {
+		return "", err
+	}
+	return t.Render(data)
+}
+
+// Name is the name the template was parsed with.
+func (t *Template) Name() string { return t.name }
+
+// oneLine folds raymond's multi-line messages ("...\nCurrent node:\n\t...")
+// into one log line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
