@@ -12,7 +12,7 @@ import (
 
 func TestStartupFileLoadsServices(t *testing.T) {
 	root := t.TempDir()
-	tagA, tagB := uniqueTag()+"a", uniqueTag()+"b"
+	tagA, tagB := uniqueTag()+"1", uniqueTag()+"2"
 	a, b := sleeper(t, "one", tagA), sleeper(t, "two", tagB)
 	cfg := filepath.Join(t.TempDir(), "tend.yaml")
 	os.WriteFile(cfg, []byte("services:\n  - pkg: "+a+"\n    group: prod\n  - pkg: "+b+"\n    health_check_interval: 5\n"), 0o644)
@@ -53,7 +53,11 @@ func TestServiceRunsAsPackageUser(t *testing.T) {
 	if err != nil {
 		t.Skip("no user nobody")
 	}
-	s := startSup(t, t.TempDir())
+	root := t.TempDir()
+	// The service user must be able to reach its own files.
+	os.Chmod(filepath.Dir(root), 0o755)
+	os.Chmod(root, 0o755)
+	s := startSup(t, root)
 	tag := uniqueTag()
 	s.mustTend("svc", "load", pkgDir(t, map[string]string{
 		"IDENT":     "test/unpriv/1.0.0/20260101000000",

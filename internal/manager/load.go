@@ -36,9 +36,6 @@ func (m *Manager) loadPersisted() error {
 		}
 		path := filepath.Join(m.specsDir, de.Name())
 		e := &entry{name: name, specFile: path}
-		m.mu.Lock()
-		m.services[name] = e
-		m.mu.Unlock()
 		data, err := os.ReadFile(path)
 		if err == nil {
 			e.spec, err = spec.Parse(path, data)
@@ -56,6 +53,11 @@ func (m *Manager) loadPersisted() error {
 		if err != nil {
 			e.specErr = err.Error()
 			m.log.Error("cannot load service", "spec", path, "err", err)
+		}
+		m.mu.Lock()
+		m.services[name] = e
+		m.mu.Unlock()
+		if err != nil {
 			m.storeRecord(false, err.Error())
 		}
 	}

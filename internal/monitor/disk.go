@@ -33,7 +33,7 @@ type diskSample struct {
 }
 
 // enabled reports whether /healthy looks at the disk at all.
-func (d *diskWatch) enabled() bool { return d.bytes.Enabled() || d.inodes.Enabled() }
+func (d *diskWatch) enabled() bool { return d.bytes.onBelow() || d.inodes.onBelow() }
 
 // diskWatch caches statfs results of root and keeps the hysteresis state of
 // the two disk thresholds. Probes read the current sample with one atomic
@@ -48,10 +48,13 @@ type diskWatch struct {
 	refreshing atomic.Bool
 }
 
+// newDiskWatch takes a first sample. A failing root is an error only when a
+// threshold depends on it (a misconfiguration better refused at start-up than
+// reported by the first probe); for the metrics alone it is not fatal.
 func newDiskWatch(root string, fn func(string) (uint64, uint64, error), bytes, inodes Threshold, now time.Time) (*diskWatch, error) {
 	d := &diskWatch{root: root, statfs: fn, bytes: bytes, inodes: inodes}
 	s := d.next(nil, now)
-	if s.err != nil {
+	if s.err != nil && d.enabled() {
 		return nil, fmt.Errorf("checking free space of root: %w", s.err)
 	}
 	d.cur.Store(s)
@@ -89,10 +92,10 @@ func (d *diskWatch) next(prev *diskSample, now time.Time) *diskSample {
 	if err != nil {
 		return n
 	}
-	if d.bytes.Enabled() {
+	if d.bytes.onBelow() {
 		n.lowBytes = d.bytes.stepBelow(lowB, float64(b))
 	}
-	if d.inodes.Enabled() {
+	if d.inodes.onBelow() {
 		n.lowInodes = d.inodes.stepBelow(lowI, float64(i))
 	}
 	return n

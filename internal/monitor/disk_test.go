@@ -119,3 +119,27 @@ func TestStatfsReal(t *testing.T) {
 		t.Fatalf("statfs of a missing path: %v, want ENOENT wrapped", err)
 	}
 }
+
+// TestDiskRootOnlyForMetrics: without a disk threshold, a root that cannot be
+// read does not stop the monitor; the free-space gauges are just absent.
+func TestDiskRootOnlyForMetrics(t *testing.T) {
+	f := newFixture()
+	f.setDisk(0, 0, errors.New("no such file or directory"))
+	o := f.options()
+	o.Root = "/srv/tend"
+	f.set(readySnap())
+	m := mustNew(t, o)
+	if ok, r := m.Healthy(); !ok {
+		t.Fatalf("Healthy() = false %q", r)
+	}
+	mfs := parse(t, first(scrape(t, m, "")))
+	if mfs["tend_root_free_bytes"] != nil {
+		t.Fatal("free bytes reported from a failed statfs")
+	}
+	f.setDisk(5, 6, nil)
+	f.advance(diskTTL)
+	mfs = parse(t, first(scrape(t, m, "")))
+	if mfs["tend_root_free_bytes"] == nil || mfs["tend_root_free_inodes"] == nil {
+		t.Fatal("free bytes and inodes missing once statfs works")
+	}
+}

@@ -78,7 +78,7 @@ func (m *Monitor) check(s *api.Snapshot) verdict {
 	if m.disk != nil && m.disk.enabled() {
 		v.disk = m.disk.sample(m.now())
 	}
-	if m.o.ServicesDown.Enabled() {
+	if m.o.ServicesDown.onAbove() {
 		v.down = m.downFor(s)
 		was := m.downBad.Load()
 		now := m.o.ServicesDown.stepAbove(was, float64(v.down.n))
@@ -123,7 +123,7 @@ func downReason(c *downCount, t Threshold) string {
 	if c.n == 1 {
 		noun = "service"
 	}
-	fmt.Fprintf(&b, "%d %s down or CRITICAL (unhealthy above %g, healthy again below %g)", c.n, noun, t.Upper, t.Lower)
+	fmt.Fprintf(&b, "%d %s down or CRITICAL (unhealthy at %g or more, healthy again at %g or fewer)", c.n, noun, t.Upper, t.Lower)
 	if len(c.names) > 0 {
 		b.WriteString(": ")
 		b.WriteString(strings.Join(c.names, ", "))

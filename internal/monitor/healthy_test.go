@@ -30,7 +30,7 @@ func TestHealthyEveryReason(t *testing.T) {
 	o := f.options()
 	o.Root = "/srv/tend"
 	o.DiskFreeBytes = Threshold{Lower: 1000, Upper: 2000}
-	o.ServicesDown = Threshold{Lower: 1, Upper: 0}
+	o.ServicesDown = Threshold{Lower: 0, Upper: 1}
 	f.setDisk(10, 1<<20, nil)
 	crit := running("db")
 	crit.Health = api.HealthCritical
@@ -46,7 +46,7 @@ func TestHealthyEveryReason(t *testing.T) {
 		"not ready: the supervisor is still starting",
 		"shutting down",
 		"low disk space on /srv/tend: 10 bytes free (unhealthy below 1000, healthy again above 2000)",
-		"1 service down or CRITICAL (unhealthy above 0, healthy again below 1): db.default",
+		"1 service down or CRITICAL (unhealthy at 1 or more, healthy again at 0 or fewer): db.default",
 		"set unhealthy by hand: draining for maintenance token=****3456",
 	}, "\n") + "\n"
 	if got := body(t, r); r.StatusCode != http.StatusServiceUnavailable || got != want {
@@ -102,7 +102,7 @@ func TestServiceDownPredicate(t *testing.T) {
 func TestServicesDownHysteresis(t *testing.T) {
 	f := newFixture()
 	o := f.options()
-	o.ServicesDown = Threshold{Lower: 2, Upper: 3}
+	o.ServicesDown = Threshold{Lower: 1, Upper: 3}
 	m := mustNew(t, o)
 	snapWithDown := func(n int) *api.Snapshot {
 		svcs := make([]api.Service, 20)
@@ -115,14 +115,14 @@ func TestServicesDownHysteresis(t *testing.T) {
 	for _, tc := range []struct {
 		down int
 		ok   bool
-	}{{3, true}, {4, false}, {3, false}, {2, false}, {1, true}, {3, true}, {15, false}, {0, true}} {
+	}{{2, true}, {3, false}, {2, false}, {1, true}, {2, true}, {15, false}, {0, true}} {
 		f.set(snapWithDown(tc.down))
 		ok, reasons := m.Healthy()
 		if ok != tc.ok {
 			t.Fatalf("%d down: ok=%v %q, want %v", tc.down, ok, reasons, tc.ok)
 		}
 		if tc.down == 15 {
-			want := "15 services down or CRITICAL (unhealthy above 3, healthy again below 2): " +
+			want := "15 services down or CRITICAL (unhealthy at 3 or more, healthy again at 1 or fewer): " +
 				"s00.default, s01.default, s02.default, s03.default, s04.default, s05.default, " +
 				"s06.default, s07.default, s08.default, s09.default and 5 more"
 			if reasons[0] != want {
@@ -151,7 +151,7 @@ func TestProbesDoNotAllocate(t *testing.T) {
 	o.Root = "/srv/tend"
 	o.DiskFreeBytes = Threshold{Lower: 1, Upper: 2}
 	o.DiskFreeInodes = Threshold{Lower: 1, Upper: 2}
-	o.ServicesDown = Threshold{Lower: 1, Upper: 0}
+	o.ServicesDown = Threshold{Lower: 0, Upper: 1}
 	f.set(readySnap(manyServices(50)...))
 	m := mustNew(t, o)
 	routes := m.Routes()

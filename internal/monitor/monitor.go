@@ -32,13 +32,14 @@ type Options struct {
 	// checked. Required when a disk threshold is enabled; when set, /metrics
 	// reports both as gauges too.
 	Root string
-	// DiskFreeBytes and DiskFreeInodes are "below" thresholds: unhealthy when
-	// free < Lower, healthy again only when free > Upper.
+	// DiskFreeBytes and DiskFreeInodes are "below" thresholds, on when
+	// Lower > 0: unhealthy when free < Lower, healthy again only when
+	// free > Upper.
 	DiskFreeBytes, DiskFreeInodes Threshold
 	// ServicesDown is an "above" threshold on the number of services that
-	// should be up but are not running, have a spec error, or are CRITICAL:
-	// unhealthy when count > Upper, healthy again only when count < Lower.
-	// {Lower: 1, Upper: 0} means "any one down is unhealthy".
+	// should be up but are not running, have a spec error, or are CRITICAL.
+	// On when Upper > 0: unhealthy once count >= Upper, healthy again only
+	// when count <= Lower. {Lower: 0, Upper: 1}: any one down is unhealthy.
 	ServicesDown Threshold
 
 	// Which endpoints Routes returns.
@@ -114,7 +115,7 @@ func New(o Options) (*Monitor, error) {
 	if err := o.DiskFreeInodes.validateBelow("disk free inodes"); err != nil {
 		return nil, err
 	}
-	if err := o.ServicesDown.validateAboveCount("services down"); err != nil {
+	if err := o.ServicesDown.validateAbove("services down"); err != nil {
 		return nil, err
 	}
 	if o.StatusRecords < 0 {
@@ -142,7 +143,7 @@ func New(o Options) (*Monitor, error) {
 		hist:     map[string]*healthHist{},
 	}
 	m.statusKey = fmt.Sprintf("monitor/%p/status", m)
-	if (o.DiskFreeBytes.Enabled() || o.DiskFreeInodes.Enabled()) && o.Root == "" {
+	if (o.DiskFreeBytes.onBelow() || o.DiskFreeInodes.onBelow()) && o.Root == "" {
 		return nil, fmt.Errorf("root is required when a disk threshold is set: %w", errOptions)
 	}
 	if o.Root != "" {

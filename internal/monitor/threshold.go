@@ -12,21 +12,28 @@ import (
 // Two bounds instead of one keep /healthy from flapping when a value hovers
 // around a single limit: a load balancer that drains and refills a member on
 // every probe is worse than one that reacts a little late. Between the bounds
-// the previous verdict holds.
+// the previous verdict holds; a check starts healthy.
 //
-// How the bounds are read depends on the direction of the check:
+// How the bounds are read depends on the direction of the check, and matches
+// the configuration reference (docs/CONFIG.md):
 //
-//   - "below" checks (free bytes, free inodes: a low value is bad): unhealthy
-//     when value < Lower, healthy again only when value > Upper.
-//   - "above" checks (services down: a high value is bad): unhealthy when
-//     value > Upper, healthy again only when value < Lower.
-//
-// Both comparisons are strict, the mirror image of each other; a check starts
-// healthy.
+//   - "below" checks (free bytes, free inodes: a low value is bad), on when
+//     Lower > 0: unhealthy when value < Lower, healthy again only when
+//     value > Upper. Upper >= Lower.
+//   - "above" checks (services down: a high count is bad), on when Upper > 0:
+//     unhealthy once value >= Upper, healthy again only when value <= Lower.
+//     0 <= Lower < Upper. Halon's documentation does not spell out its
+//     comparison for message counts; tend counts whole services, so upper
+//     reads "this many is too many" and lower "this few is fine again", and
+//     {Lower: 0, Upper: 1} means "any service down is unhealthy, none is
+//     healthy".
 type Threshold struct{ Lower, Upper float64 }
 
-// Enabled reports whether the threshold takes part in /healthy.
-func (t Threshold) Enabled() bool { return t.Lower != 0 || t.Upper != 0 }
+// onBelow reports whether a "below" threshold takes part in /healthy.
+func (t Threshold) onBelow() bool { return t.Lower > 0 }
+
+// onAbove reports whether an "above" threshold takes part in /healthy.
+func (t Threshold) onAbove() bool { return t.Upper > 0 }
 
 // stepBelow is the hysteresis step of a "below" check: it returns whether the
 // check is unhealthy after seeing v, given whether it was before.
@@ -40,25 +47,18 @@ func (t Threshold) stepBelow(unhealthy bool, v float64) bool {
 // stepAbove is the hysteresis step of an "above" check.
 func (t Threshold) stepAbove(unhealthy bool, v float64) bool {
 	if unhealthy {
-		return !(v < t.Lower)
+		return !(v <= t.Lower)
 	}
-	return v > t.Upper
+	return v >= t.Upper
 }
 
 var errThreshold = errors.New("invalid threshold")
 
-// validateBelow checks a "below" threshold: it must be able to trip
-// (Lower > 0) and to heal (Upper >= Lower, so no value is both "too low" and
-// "high enough again").
+// validateBelow checks a "below" threshold: no value may be both "too low"
+// and "high enough again", so Upper >= Lower.
 func (t Threshold) validateBelow(name string) error {
-	if !t.Enabled() {
-		return nil
-	}
-	if err := t.finite(name); err != nil {
+	if err := t.finite(name); err != nil || !t.onBelow() {
 		return err
-	}
-	if t.Lower <= 0 {
-		return fmt.Errorf("%s: lower must be above 0 (got %g): %w", name, t.Lower, errThreshold)
 	}
 	if t.Upper < t.Lower {
 		return fmt.Errorf("%s: upper (%g) must be at least lower (%g): %w", name, t.Upper, t.Lower, errThreshold)
@@ -66,27 +66,17 @@ func (t Threshold) validateBelow(name string) error {
 	return nil
 }
 
-// validateAboveCount checks an "above" threshold on a whole count. It must be
-// able to heal (Lower > 0, since a count is never below 0) and no count may be
-// both "too high" and "low enough again": there must be no integer c with
-// Upper < c < Lower. That allows {Lower: 1, Upper: 0}, the natural way to say
-// "unhealthy as soon as one is down, healthy when none is".
-func (t Threshold) validateAboveCount(name string) error {
-	if !t.Enabled() {
-		return nil
-	}
-	if err := t.finite(name); err != nil {
+// validateAbove checks an "above" threshold: no value may be both "too many"
+// and "few enough again", so Lower < Upper, and a count is never negative.
+func (t Threshold) validateAbove(name string) error {
+	if err := t.finite(name); err != nil || !t.onAbove() {
 		return err
 	}
-	if t.Lower <= 0 {
-		return fmt.Errorf("%s: lower must be above 0, or a count could never heal (got %g): %w", name, t.Lower, errThreshold)
+	if t.Lower < 0 {
+		return fmt.Errorf("%s: lower must not be negative (got %g): %w", name, t.Lower, errThreshold)
 	}
-	if t.Upper < 0 {
-		return fmt.Errorf("%s: upper must not be negative (got %g): %w", name, t.Upper, errThreshold)
-	}
-	if t.Lower > math.Floor(t.Upper)+1 {
-		return fmt.Errorf("%s: lower (%g) must be at most upper+1 (%g), or a count could be both too high and low enough: %w",
-			name, t.Lower, math.Floor(t.Upper)+1, errThreshold)
+	if t.Lower >= t.Upper {
+		return fmt.Errorf("%s: lower (%g) must be below upper (%g): %w", name, t.Lower, t.Upper, errThreshold)
 	}
 	return nil
 }

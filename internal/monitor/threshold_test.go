@@ -35,16 +35,16 @@ func TestStepAbove(t *testing.T) {
 		v    float64
 		want bool
 	}{
-		{Threshold{Lower: 1, Upper: 3}, false, 3, false},
-		{Threshold{Lower: 1, Upper: 3}, false, 4, true},
-		{Threshold{Lower: 1, Upper: 3}, true, 3, true},
-		{Threshold{Lower: 1, Upper: 3}, true, 1, true},
-		{Threshold{Lower: 1, Upper: 3}, true, 0, false},
-		// "Any one down is unhealthy, healthy when none is."
-		{Threshold{Lower: 1, Upper: 0}, false, 0, false},
-		{Threshold{Lower: 1, Upper: 0}, false, 1, true},
-		{Threshold{Lower: 1, Upper: 0}, true, 1, true},
-		{Threshold{Lower: 1, Upper: 0}, true, 0, false},
+		{Threshold{Lower: 1, Upper: 3}, false, 2, false},
+		{Threshold{Lower: 1, Upper: 3}, false, 3, true}, // inclusive: upper is too many
+		{Threshold{Lower: 1, Upper: 3}, true, 2, true},  // in the band: stays unhealthy
+		{Threshold{Lower: 1, Upper: 3}, true, 1, false}, // inclusive: lower is few enough
+		{Threshold{Lower: 1, Upper: 3}, false, 1, false},
+		// The default: any one down is unhealthy, none is healthy.
+		{Threshold{Lower: 0, Upper: 1}, false, 0, false},
+		{Threshold{Lower: 0, Upper: 1}, false, 1, true},
+		{Threshold{Lower: 0, Upper: 1}, true, 1, true},
+		{Threshold{Lower: 0, Upper: 1}, true, 0, false},
 	} {
 		if got := tc.th.stepAbove(tc.was, tc.v); got != tc.want {
 			t.Errorf("%+v.stepAbove(was=%v, %g) = %v, want %v", tc.th, tc.was, tc.v, got, tc.want)
@@ -59,13 +59,11 @@ func TestValidate(t *testing.T) {
 	}{
 		{Threshold{}, true, true},
 		{Threshold{Lower: 10, Upper: 20}, true, true},
-		{Threshold{Lower: 10, Upper: 10}, true, true},
+		{Threshold{Lower: 10, Upper: 10}, true, false}, // above: 10 would be both
 		{Threshold{Lower: 20, Upper: 10}, false, false},
-		{Threshold{Lower: 0, Upper: 10}, false, false}, // never trips / never heals
-		{Threshold{Lower: 1, Upper: 0}, false, true},
-		{Threshold{Lower: 2, Upper: 0}, false, false}, // a count of 1 would be both
-		{Threshold{Lower: 3, Upper: 2}, false, true},
-		{Threshold{Lower: -1, Upper: 2}, false, false},
+		{Threshold{Lower: 0, Upper: 10}, true, true},  // below: off (lower 0)
+		{Threshold{Lower: 5, Upper: 0}, false, true},  // above: off (upper 0)
+		{Threshold{Lower: -1, Upper: 2}, true, false}, // below: off; above: negative count
 		{Threshold{Lower: 1, Upper: math.Inf(1)}, false, false},
 		{Threshold{Lower: math.NaN(), Upper: 1}, false, false},
 	} {
@@ -76,8 +74,24 @@ func TestValidate(t *testing.T) {
 		if err != nil && !errors.Is(err, errThreshold) {
 			t.Errorf("validateBelow error %v does not wrap errThreshold", err)
 		}
-		if err := tc.th.validateAboveCount("x"); (err == nil) != tc.above {
-			t.Errorf("%+v.validateAboveCount = %v, want valid=%v", tc.th, err, tc.above)
+		if err := tc.th.validateAbove("x"); (err == nil) != tc.above {
+			t.Errorf("%+v.validateAbove = %v, want valid=%v", tc.th, err, tc.above)
+		}
+	}
+}
+
+func TestThresholdOff(t *testing.T) {
+	for _, tc := range []struct {
+		th               Threshold
+		onBelow, onAbove bool
+	}{
+		{Threshold{}, false, false},
+		{Threshold{Lower: 0, Upper: 5}, false, true},
+		{Threshold{Lower: 5, Upper: 0}, true, false},
+		{Threshold{Lower: 1, Upper: 5}, true, true},
+	} {
+		if tc.th.onBelow() != tc.onBelow || tc.th.onAbove() != tc.onAbove {
+			t.Errorf("%+v: onBelow=%v onAbove=%v", tc.th, tc.th.onBelow(), tc.th.onAbove())
 		}
 	}
 }
@@ -87,8 +101,8 @@ func TestNewRejects(t *testing.T) {
 	for name, mod := range map[string]func(*Options){
 		"no snapshot":     func(o *Options) { o.Snapshot = nil },
 		"bad bytes":       func(o *Options) { o.DiskFreeBytes = Threshold{Lower: 5, Upper: 1} },
-		"bad inodes":      func(o *Options) { o.DiskFreeInodes = Threshold{Upper: 1} },
-		"bad down":        func(o *Options) { o.ServicesDown = Threshold{Upper: 3} },
+		"bad inodes":      func(o *Options) { o.DiskFreeInodes = Threshold{Lower: 1} },
+		"bad down":        func(o *Options) { o.ServicesDown = Threshold{Lower: 3, Upper: 3} },
 		"disk no root":    func(o *Options) { o.Root = ""; o.DiskFreeBytes = Threshold{Lower: 1, Upper: 2} },
 		"negative record": func(o *Options) { o.StatusRecords = -1 },
 	} {

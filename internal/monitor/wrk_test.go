@@ -33,7 +33,7 @@ func TestWrkProbes(t *testing.T) {
 	o.Statfs = nil // the real statfs, cached
 	o.DiskFreeBytes = Threshold{Lower: 1, Upper: 2}
 	o.DiskFreeInodes = Threshold{Lower: 1, Upper: 2}
-	o.ServicesDown = Threshold{Lower: 1, Upper: 0}
+	o.ServicesDown = Threshold{Lower: 0, Upper: 1}
 	o.Now = nil
 	f.set(readySnap(manyServices(100)...))
 	m := mustNew(t, o)

@@ -13,6 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// environAttempts bounds the reads of an empty /proc/PID/environ.
+const environAttempts = 3
+
 // Leftover reports whether pid, read from a PID file written by an earlier
 // supervisor that was killed, is still that service: alive, leader of its own
 // process group, and started with the exact environment entry marker (such
@@ -25,9 +28,20 @@ func Leftover(pid int, marker string) bool {
 	if pgid, err := unix.Getpgid(pid); err != nil || pgid != pid {
 		return false
 	}
-	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return false
+	var env []byte
+	for attempt := 1; ; attempt++ {
+		var err error
+		env, err = os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if err != nil {
+			return false
+		}
+		// While the process is in execve its environ reads empty for a
+		// moment; a false "not ours" would start a second copy, so look
+		// again. This runs only at startup, for a few pids.
+		if len(env) > 0 || attempt == environAttempts {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	for entry := range bytes.SplitSeq(env, []byte{0}) {
 		if string(entry) == marker {

@@ -34,6 +34,9 @@ type Spec struct {
 	Stdout, Stderr func(line []byte)
 }
 
+// txtBusyAttempts bounds the retries of an exec that failed with ETXTBSY.
+const txtBusyAttempts = 5
+
 // Proc is a started process, the leader of its own process group.
 type Proc struct {
 	r    *Reaper
@@ -92,18 +95,29 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	}
 	argv := append([]string{s.Path}, s.Args...)
 
-	r.mu.Lock()
-	if r.state == stateStopped {
+	for attempt := 1; ; attempt++ {
+		r.mu.Lock()
+		if r.state == stateStopped {
+			r.mu.Unlock()
+			p.closePumps()
+			return nil, ErrReaperStopped
+		}
+		var pid int
+		pid, err = syscall.ForkExec(s.Path, argv, attr)
+		if err == nil {
+			p.pid = pid
+			r.procs[pid] = p
+		}
 		r.mu.Unlock()
-		p.closePumps()
-		return nil, ErrReaperStopped
+		// A hook just rendered can still be open for writing in a child
+		// that another goroutine forked and that has not reached exec yet
+		// (golang/go#22315): the kernel then refuses to execute it for a
+		// moment. Retry briefly, outside the lock.
+		if !errors.Is(err, unix.ETXTBSY) || attempt == txtBusyAttempts {
+			break
+		}
+		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
 	}
-	pid, err := syscall.ForkExec(s.Path, argv, attr)
-	if err == nil {
-		p.pid = pid
-		r.procs[pid] = p
-	}
-	r.mu.Unlock()
 	if err != nil {
 		p.closePumps()
 		return nil, fmt.Errorf("process: start %s: %w", s.Path, err)

@@ -331,9 +331,15 @@ func TestOrphansReaped(t *testing.T) {
 	r := startReaper(t)
 	out := newLines()
 	// Orphans outside the group, so the leader's exit does not kill them.
-	s := sh(`for i in 1 2 3; do setsid sleep 1000 >/dev/null 2>&1 & echo $!; done`)
+	// They print their pid once they have left it; only then is the leader
+	// told to exit.
+	s := sh(`trap 'exit 0' USR1; for i in 1 2 3; do setsid sh -c 'echo $$; exec sleep 1000 >/dev/null 2>&1' & done; while :; do wait; done`)
 	s.Stdout = out.add
 	p := start(t, r, s)
+	out.wait(t, 3)
+	if err := unix.Kill(p.PID(), unix.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
 	waitDone(t, p)
 	var pids []int
 	for _, l := range out.all() {
@@ -384,4 +390,18 @@ func TestRunShutdownKillsLeftovers(t *testing.T) {
 	// next reaper collects it.
 	startReaper(t)
 	waitFor(t, "no zombies", func() bool { return len(zombies()) == 0 })
+}
+
+func TestCredential(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	r := startReaper(t)
+	out := newLines()
+	s := Spec{Path: "/bin/sh", Args: []string{"-c", "echo $(id -u) $(id -g) $(id -G)"}, Env: []string{"PATH=/usr/bin:/bin"},
+		Dir: "/", Credential: &syscall.Credential{Uid: 65534, Gid: 65534}, Stdout: out.add}
+	waitDone(t, start(t, r, s))
+	if got := out.all(); !slices.Equal(got, []string{"65534 65534 65534"}) {
+		t.Errorf("ids %q, want the credential's and no supplementary groups", got)
+	}
 }

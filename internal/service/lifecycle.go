@@ -18,7 +18,7 @@ import (
 // start brings the service up once: render, init, spawn run, post-run.
 // Failures schedule a restart with backoff.
 func (r *Runner) start(ctx context.Context, st *state) {
-	defer r.attempts.Add(1)
+	defer r.attemptDone()
 	st.svc.NextRestart = time.Time{}
 	if ctx.Err() != nil {
 		return

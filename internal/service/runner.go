@@ -164,8 +164,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	if st.spec.Up() {
 		r.start(ctx, st)
 	} else {
-		r.attempts.Add(1)
 		r.publish(st)
+		r.attemptDone()
 	}
 	for {
 		select {
@@ -216,8 +216,8 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 		st.spec.DesiredState = spec.Down
 		st.svc.DesiredUp = false
 		r.stop(st, "")
-		r.attempts.Add(1)
 		r.publish(st)
+		r.attemptDone()
 	})
 }
 
@@ -264,13 +264,25 @@ func (r *Runner) WaitAttempt(ctx context.Context, n int64) (*api.Service, error)
 	}
 }
 
+// attemptDone counts a finished start (or stop) attempt and wakes waiters.
+// It runs after the attempt's publish: a waiter woken by that publish could
+// otherwise see the old count and sleep through the attempt.
+func (r *Runner) attemptDone() {
+	r.attempts.Add(1)
+	r.wake()
+}
+
+func (r *Runner) wake() {
+	ch := make(chan struct{})
+	old := r.notify.Swap(&ch)
+	close(*old)
+}
+
 func (r *Runner) publish(st *state) {
 	s := st.svc
 	s.Cfg = st.cfg
 	r.status.Store(&s)
-	ch := make(chan struct{})
-	old := r.notify.Swap(&ch)
-	close(*old)
+	r.wake()
 	if r.d.Changed != nil {
 		r.d.Changed()
 	}

@@ -76,7 +76,6 @@ func TestEncodeTOMLScalars(t *testing.T) {
 		{math.Inf(1), "inf"},
 		{math.Inf(-1), "-inf"},
 		{math.NaN(), "nan"},
-		{-0.0, "0.0"},
 		{math.Copysign(0, -1), "-0.0"},
 		{1e-7, "0.0000001"},
 		{time.Date(1979, 5, 27, 7, 32, 0, 500, time.FixedZone("", -7*3600)), "1979-05-27T07:32:00.0000005-07:00"},

@@ -34,7 +34,9 @@ func (e *SyntaxError) Error() string {
 func (e *SyntaxError) Unwrap() error { return e.err }
 
 // ParseTOML decodes one config document. name only labels errors (a path,
-// or an environment variable's name).
+// or an environment variable's name). A document over MaxSize is refused
+// with an error wrapping ErrTooLarge; a syntax error is a *SyntaxError.
+// An empty document gives an empty, non-nil map.
 func ParseTOML(name string, data []byte) (map[string]any, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%s: %d bytes, over the %d-byte limit: %w", name, len(data), MaxSize, ErrTooLarge)

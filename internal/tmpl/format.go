@@ -40,7 +40,7 @@ func display(v any) string {
 		return "[object]"
 	default:
 		// Only values made inside a helper get here; data is normalised.
-		n, err := normalize(v, 0)
+		n, err := normal(v)
 		if err != nil {
 			return ""
 		}
@@ -137,7 +137,7 @@ func truthy(v any) bool {
 	case map[string]any:
 		return len(v) > 0
 	default:
-		n, err := normalize(v, 0)
+		n, err := normal(v)
 		if err != nil {
 			return false
 		}

@@ -54,15 +54,26 @@ func registerHelpers(t *raymond.Template) {
 	}
 }
 
-// arg undoes a raymond quirk: a missing value passed to a variadic helper
-// arrives as a nil []any rather than nil. Normalised data never holds a nil
-// slice, so the two cannot be confused.
+// arg undoes two raymond quirks on a helper's argument: a missing value
+// passed to a variadic helper arrives as a nil []any (normalised data never
+// holds a nil slice, so that cannot be confused with real data), and a
+// null loop item arrives as nullItem.
 func arg(v any) any {
-	if s, ok := v.([]any); ok && s == nil {
+	switch v := v.(type) {
+	case []any:
+		if v == nil {
+			return nil
+		}
+	case nullItem:
 		return nil
 	}
 	return v
 }
+
+// nullItem stands in for a null array element or object value while a loop
+// renders it. raymond does not push a nil context, so {{this}} (or the
+// block parameter) would otherwise resolve in the enclosing object.
+type nullItem struct{}
 
 // show prints one {{expression}}; check routes every mustache here.
 func show(v any, o *raymond.Options) string {
@@ -152,6 +163,9 @@ func iterate(st *renderState, o *raymond.Options, items []any, keys []string) st
 			f.Set("key", keys[i])
 		} else {
 			f.Set("key", nil) // not an enclosing loop's key
+		}
+		if item == nil {
+			item = nullItem{}
 		}
 		b.WriteString(st.run(func() string { return o.FnCtxData(item, f) }))
 	}

@@ -175,7 +175,7 @@ func strReplaceHelper(s, from, to any, o *raymond.Options) string {
 		args[i] = str
 	}
 	n := strings.Count(args[0], args[1])
-	if size := len(args[0]) + n*(len(args[2])-len(args[1])); size > MaxOutput-st.produced {
+	if size := len(args[0]) + n*(len(args[2])-len(args[1])); size > st.lim.output-st.produced {
 		panic(fmt.Errorf("strReplace: %w", ErrOutputTooLarge))
 	}
 	return strings.ReplaceAll(args[0], args[1], args[2])

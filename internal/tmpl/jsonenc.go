@@ -70,7 +70,7 @@ func appendJSON(b []byte, v any, pretty bool, indent int) []byte {
 		b = newline(b, pretty, indent)
 		return append(b, '}')
 	default:
-		n, err := normalize(v, 0)
+		n, err := normal(v)
 		if err != nil {
 			return append(b, "null"...)
 		}

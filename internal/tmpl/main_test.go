@@ -13,3 +13,19 @@ import (
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
+
+// TestParseErrorsDoNotLeak is the case that leaks a goroutine when given
+// to raymond.Parse directly: an error with tokens still to come.
+func TestParseErrorsDoNotLeak(t *testing.T) {
+	for _, src := range []string{
+		"{{#if x}}{{/each}} more {{tokens}} here",
+		"{{x y=}} and {{more}}",
+		"{{#each a as ||}}{{/each}} {{z}}",
+		"{{else}} {{a}} {{b}}",
+	} {
+		if _, err := Parse("t.hbs", src); err == nil {
+			t.Fatalf("Parse(%q): no error", src)
+		}
+	}
+	goleak.VerifyNone(t)
+}

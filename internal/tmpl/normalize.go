@@ -5,8 +5,10 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 // TOML or JSON) into an error instead of endless recursion.
 const maxDataDepth = 64
 
-// normalizeRoot copies data into the few types templates and helpers deal
+// normalizeRoot turns data into the few types templates and helpers deal
 // with, mirroring what Habitat's data looks like once it has gone through
 // serde_json:
 //
@@ -30,87 +32,131 @@ const maxDataDepth = 64
 // becomes an RFC 3339 string and go-toml's local date/time types their TOML
 // text; json.Number becomes int64 or float64. Anything else (structs,
 // typed maps and slices, pointers, JSON or text marshalers) goes through
-// encoding/json, the Go counterpart of Habitat's serde step. The caller's
-// data is never modified.
+// encoding/json, the Go counterpart of Habitat's serde step.
+//
+// The caller's data is never modified: a map or slice that needs a change
+// is copied, and one that is already in normal form is shared, read-only,
+// which spares most of the copying for cfg straight from svccfg.
 func normalizeRoot(data map[string]any) (map[string]any, error) {
-	out := make(map[string]any, len(data))
-	for k, v := range data {
-		n, err := normalize(v, 1)
-		if err != nil {
-			return nil, pathErr(k, err)
-		}
-		out[k] = n
-	}
-	return out, nil
+	n, _, err := normalizeMap(data, 1)
+	return n, err
 }
 
-func normalize(v any, depth int) (any, error) {
+// normalize returns v in normal form and whether that differs from v (so
+// the container holding v must be copied).
+func normalize(v any, depth int) (any, bool, error) {
 	if depth > maxDataDepth {
-		return nil, fmt.Errorf("nested more than %d levels (a cycle?)", maxDataDepth)
+		return nil, false, fmt.Errorf("nested more than %d levels (a cycle?)", maxDataDepth)
 	}
-	switch v := v.(type) {
+	// Unchanged values are returned as the original interface v: boxing
+	// them again would allocate.
+	switch x := v.(type) {
 	case nil, string, bool, int64:
-		return v, nil
+		return v, false, nil
 	case float64:
-		return normFloat(v), nil
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, true, nil
+		}
+		return v, false, nil
 	case int:
-		return int64(v), nil
+		return int64(x), true, nil
 	case int32:
-		return int64(v), nil
+		return int64(x), true, nil
 	case uint64:
-		return normUint(v), nil
+		return normUint(x), true, nil
 	case float32:
-		return normFloat32(v), nil
+		return normFloat32(x), true, nil
 	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			n, err := normalize(e, depth+1)
-			if err != nil {
-				return nil, pathErr(k, err)
-			}
-			m[k] = n
+		if x == nil {
+			return map[string]any{}, true, nil
 		}
-		return m, nil
+		n, changed, err := normalizeMap(x, depth)
+		if !changed {
+			return v, false, err
+		}
+		return n, true, err
 	case []any:
-		s := make([]any, len(v))
-		for i, e := range v {
-			n, err := normalize(e, depth+1)
-			if err != nil {
-				return nil, pathErr(strconv.Itoa(i), err)
-			}
-			s[i] = n
+		if x == nil {
+			return []any{}, true, nil
 		}
-		return s, nil
+		n, changed, err := normalizeSlice(x, depth)
+		if !changed {
+			return v, false, err
+		}
+		return n, true, err
 	case time.Time:
-		return v.Format(time.RFC3339Nano), nil
+		return x.Format(time.RFC3339Nano), true, nil
 	case toml.LocalDate:
-		return v.String(), nil
+		return x.String(), true, nil
 	case toml.LocalTime:
-		return v.String(), nil
+		return x.String(), true, nil
 	case toml.LocalDateTime:
-		return v.String(), nil
+		return x.String(), true, nil
 	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return i, nil
+		if i, err := x.Int64(); err == nil {
+			return i, true, nil
 		}
-		f, err := v.Float64()
+		f, err := x.Float64()
 		if err != nil {
-			return nil, fmt.Errorf("number %q: %w", v.String(), err)
+			return nil, false, fmt.Errorf("number %q: %w", x.String(), err)
 		}
-		return normFloat(f), nil
+		return normFloat(f), true, nil
 	}
-	return normalizeReflect(v, depth)
+	n, err := normalizeReflect(v, depth)
+	return n, true, err
 }
 
-var (
-	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
-	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
-)
+// normalizeMap copies m only once a value in it needs to change.
+func normalizeMap(m map[string]any, depth int) (map[string]any, bool, error) {
+	var out map[string]any
+	for k, e := range m {
+		n, changed, err := normalize(e, depth+1)
+		if err != nil {
+			return nil, false, pathErr(k, err)
+		}
+		if changed {
+			if out == nil {
+				out = maps.Clone(m)
+			}
+			out[k] = n
+		}
+	}
+	if out == nil {
+		return m, false, nil
+	}
+	return out, true, nil
+}
+
+func normalizeSlice(s []any, depth int) ([]any, bool, error) {
+	var out []any
+	for i, e := range s {
+		n, changed, err := normalize(e, depth+1)
+		if err != nil {
+			return nil, false, pathErr(strconv.Itoa(i), err)
+		}
+		if changed {
+			if out == nil {
+				out = slices.Clone(s)
+			}
+			out[i] = n
+		}
+	}
+	if out == nil {
+		return s, false, nil
+	}
+	return out, true, nil
+}
+
+// normal is normalize for callers that only want the value.
+func normal(v any) (any, error) {
+	n, _, err := normalize(v, 0)
+	return n, err
+}
 
 func normalizeReflect(v any, depth int) (any, error) {
 	rv := reflect.ValueOf(v)
 	t := rv.Type()
-	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) {
+	if t.Implements(reflect.TypeFor[json.Marshaler]()) || t.Implements(reflect.TypeFor[encoding.TextMarshaler]()) {
 		return viaJSON(v, depth)
 	}
 	switch rv.Kind() {
@@ -118,7 +164,8 @@ func normalizeReflect(v any, depth int) (any, error) {
 		if rv.IsNil() {
 			return nil, nil
 		}
-		return normalize(rv.Elem().Interface(), depth)
+		n, _, err := normalize(rv.Elem().Interface(), depth)
+		return n, err
 	case reflect.Bool:
 		return rv.Bool(), nil
 	case reflect.String:
@@ -137,7 +184,7 @@ func normalizeReflect(v any, depth int) (any, error) {
 		}
 		m := make(map[string]any, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
-			n, err := normalize(it.Value().Interface(), depth+1)
+			n, _, err := normalize(it.Value().Interface(), depth+1)
 			if err != nil {
 				return nil, pathErr(it.Key().String(), err)
 			}
@@ -150,7 +197,7 @@ func normalizeReflect(v any, depth int) (any, error) {
 		}
 		s := make([]any, rv.Len())
 		for i := range s {
-			n, err := normalize(rv.Index(i).Interface(), depth+1)
+			n, _, err := normalize(rv.Index(i).Interface(), depth+1)
 			if err != nil {
 				return nil, pathErr(strconv.Itoa(i), err)
 			}
@@ -175,7 +222,8 @@ func viaJSON(v any, depth int) (any, error) {
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("%T: %w", v, err)
 	}
-	return normalize(out, depth)
+	n, _, err := normalize(out, depth)
+	return n, err
 }
 
 func normFloat(f float64) any {

@@ -15,6 +15,7 @@ const stateKey = "tend]render"
 // state of its own.
 type renderState struct {
 	root map[string]any // the normalised data, for pkgPathFor
+	lim  limits
 
 	// produced is the output accounted so far: what printing helpers wrote,
 	// with each finished block counted once as a whole (see run). Content
@@ -41,14 +42,14 @@ func stateOf(o *raymond.Options) *renderState {
 
 func (st *renderState) step() {
 	st.steps++
-	if st.steps > maxSteps {
+	if st.steps > st.lim.steps {
 		panic(ErrTooMuchWork)
 	}
 }
 
 func (st *renderState) emit(n int) {
 	st.produced += n
-	if st.produced > MaxOutput {
+	if st.produced > st.lim.output {
 		panic(ErrOutputTooLarge)
 	}
 }
@@ -56,7 +57,7 @@ func (st *renderState) emit(n int) {
 // run evaluates a block body once and counts its whole output, replacing
 // what the helpers inside it counted: each byte of output is counted once
 // however deeply blocks nest, and a runaway loop is stopped as soon as the
-// total passes MaxOutput.
+// total passes the output limit.
 func (st *renderState) run(body func() string) string {
 	start := st.produced
 	s := body()

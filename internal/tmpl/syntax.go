@@ -8,78 +8,10 @@ import (
 	"github.com/mailgun/raymond/v2/lexer"
 )
 
-// showHelper is the internal helper every {{expr}} is routed through (see
-// rewrite). Its name cannot clash with a Habitat helper and is unlikely as
-// a data key.
-const showHelper = "_tend_show_"
-
 // maxNesting bounds blocks and subexpressions inside each other. Real
 // templates nest a few levels; the bound keeps raymond's recursive parser
 // and evaluator far from the stack limit, where Go aborts the process.
 const maxNesting = 64
-
-// usage says where a helper may appear.
-type usage int
-
-const (
-	inline   usage = iota // {{h a}} or (h a)
-	block                 // {{#h a}}…{{/h}} only
-	rawBlock              // {{{{h}}}}…{{{{/h}}}} only
-	field                 // a raymond global we shadow: only a bare {{name}}, read as data
-)
-
-type helperSpec struct {
-	use         usage
-	min, max    int // parameter count; max -1 means any
-	blockParams int // how many "as |x|" names the block helper fills
-}
-
-// helperSpecs is every helper name a template can call. Besides Habitat's
-// own (research/habitat.md §6.4) it has the handlebars-rust built-ins that
-// Habitat 2 templates may use, and raymond's global helpers as "field" so a
-// template cannot reach them (they log through logrus and are not Habitat).
-var helperSpecs = map[string]helperSpec{
-	showHelper: {use: inline, min: 1, max: 1},
-
-	"if":        {use: block, min: 1, max: 1},
-	"unless":    {use: block, min: 1, max: 1},
-	"with":      {use: block, min: 1, max: 1, blockParams: 1},
-	"each":      {use: block, min: 1, max: 1, blockParams: 1},
-	"eachAlive": {use: block, min: 1, max: 1, blockParams: 1},
-	"raw":       {use: rawBlock},
-	"lookup":    {use: inline, min: 2, max: 2},
-	"log":       {use: inline, min: 1, max: -1},
-
-	"eq":  {use: inline, min: 2, max: 2},
-	"ne":  {use: inline, min: 2, max: 2},
-	"gt":  {use: inline, min: 2, max: 2},
-	"gte": {use: inline, min: 2, max: 2},
-	"lt":  {use: inline, min: 2, max: 2},
-	"lte": {use: inline, min: 2, max: 2},
-	"and": {use: inline, min: 1, max: -1},
-	"or":  {use: inline, min: 1, max: -1},
-	"not": {use: inline, min: 1, max: 1},
-	"len": {use: inline, min: 1, max: 1},
-
-	"pkgPathFor":  {use: inline, min: 1, max: 1},
-	"strConcat":   {use: inline, min: 1, max: -1},
-	"strJoin":     {use: inline, min: 2, max: 2},
-	"strReplace":  {use: inline, min: 3, max: 3},
-	"toUppercase": {use: inline, min: 1, max: 1},
-	"toLowercase": {use: inline, min: 1, max: 1},
-	"toJson":      {use: inline, min: 1, max: 1},
-	"toToml":      {use: inline, min: 1, max: 1},
-	"toYaml":      {use: inline, min: 1, max: 1},
-	"json":        {use: inline, min: 1, max: 1},
-	"toml":        {use: inline, min: 1, max: 1},
-
-	"equal":             {use: field},
-	"ifGt":              {use: field},
-	"ifLt":              {use: field},
-	"ifEq":              {use: field},
-	"ifMatchesRegexStr": {use: field},
-	"pluralize":         {use: field},
-}
 
 // syntaxError is a template mistake found by check, with its line.
 type syntaxError struct {
@@ -232,15 +164,15 @@ func (c *checker) mustache() {
 	} else {
 		c.replace(open, strings.TrimSuffix(open.Val, "&")+"& "+showHelper+" (")
 	}
-	c.expression(open, inMustache)
+	c.expression(inMustache)
 	end := c.expect(closeKind, closeWhat)
 	c.replace(end, ")"+end.Val)
 }
 
 // blockHead parses the part of an opening block tag after {{# (or {{^,
 // {{else) up to and including }}, and returns the helper's canonical name.
-func (c *checker) blockHead(open lexer.Token) string {
-	name, spec := c.expression(open, inBlock)
+func (c *checker) blockHead() string {
+	name, spec := c.expression(inBlock)
 	if c.peek(0).Kind == lexer.TokenOpenBlockParams {
 		bp := c.shift()
 		n := 0
@@ -271,7 +203,7 @@ func (c *checker) block() {
 	open := c.shift()
 	c.enter(open)
 	defer c.leave()
-	name := c.blockHead(open)
+	name := c.blockHead()
 	c.program()
 	if open.Kind == lexer.TokenOpenBlock {
 		c.inverseChain()
@@ -283,7 +215,11 @@ func (c *checker) block() {
 }
 
 // inverseChain parses {{else}}… or {{else if x}}… (any number of them).
+// raymond nests each {{else if}} inside the previous one, so they count
+// towards maxNesting.
 func (c *checker) inverseChain() {
+	chained := 0
+	defer func() { c.nesting -= chained }()
 	for {
 		switch t := c.peek(0); t.Kind {
 		case lexer.TokenInverse:
@@ -292,7 +228,9 @@ func (c *checker) inverseChain() {
 			return
 		case lexer.TokenOpenInverseChain:
 			c.shift()
-			c.blockHead(t)
+			c.enter(t)
+			chained++
+			c.blockHead()
 			c.program()
 		default:
 			return
@@ -315,8 +253,8 @@ func (c *checker) closeBlock(open lexer.Token, name string) {
 }
 
 func (c *checker) rawBlock() {
-	open := c.shift()
-	name, _ := c.expression(open, inRawBlock)
+	c.shift()
+	name, _ := c.expression(inRawBlock)
 	c.expect(lexer.TokenCloseRawBlock, "}}}}")
 	c.expect(lexer.TokenContent, "raw block content")
 	end := c.expect(lexer.TokenOpenEndRawBlock, "{{{{/"+name+"}}}}")
@@ -328,7 +266,7 @@ func (c *checker) rawBlock() {
 
 // expression parses "name params… hash…" and checks the helper call. It
 // returns the canonical name (the helper's name for a helper call).
-func (c *checker) expression(at lexer.Token, pos position) (string, helperSpec) {
+func (c *checker) expression(pos position) (string, helperSpec) {
 	head := c.peek(0)
 	hn := c.helperName()
 	params := 0
@@ -367,7 +305,6 @@ func (c *checker) expression(at lexer.Token, pos position) (string, helperSpec) 
 	case spec.use != field && (params < spec.min || spec.max >= 0 && params > spec.max):
 		c.fail(head, "%s takes %s, got %d", name, arity(spec), params)
 	}
-	_ = at
 	return name, spec
 }
 
@@ -398,7 +335,7 @@ func (c *checker) param() {
 	if t := c.peek(0); t.Kind == lexer.TokenOpenSexpr {
 		c.shift()
 		c.enter(t)
-		c.expression(t, inSexpr)
+		c.expression(inSexpr)
 		c.expect(lexer.TokenCloseSexpr, ")")
 		c.leave()
 		return
@@ -431,7 +368,12 @@ func (c *checker) helperName() name {
 		return name{canonical: strconv.FormatFloat(f, 'f', -1, 64)}
 	case lexer.TokenData:
 		c.shift()
-		_, original := c.path()
+		segments, original := c.pathSegments()
+		if segments == 0 {
+			// raymond indexes the first name of a data path unchecked and
+			// panics at render time on @., @this or @..
+			c.fail(t, "invalid data variable @%s", original)
+		}
 		return name{canonical: unbracket(original)}
 	default:
 		single, original := c.path()
@@ -446,18 +388,23 @@ func (c *checker) helperName() name {
 // path parses ID (sep ID)*. single reports a one-segment path that is not
 // ., .. or this: the only shape raymond treats as a helper name.
 func (c *checker) path() (single bool, original string) {
+	start := c.i
+	segments, original := c.pathSegments()
+	return segments == 1 && c.i == start+1, original
+}
+
+// pathSegments parses a path and counts its named segments (not ., .. or
+// this), rejecting a scoped segment after a named one as raymond does.
+func (c *checker) pathSegments() (segments int, original string) {
 	first := c.expect(lexer.TokenID, "a name")
 	original = first.Val
-	segments := 0
 	if !scopedSegment(first.Val) {
 		segments++
 	}
-	single = segments == 1
 	for c.peek(0).Kind == lexer.TokenSep {
 		sep := c.shift()
 		t := c.expect(lexer.TokenID, "a name after "+sep.Val)
 		original += sep.Val + t.Val
-		single = false
 		if scopedSegment(t.Val) {
 			if segments > 0 {
 				c.fail(t, "invalid path %s", original)
@@ -466,7 +413,7 @@ func (c *checker) path() (single bool, original string) {
 		}
 		segments++
 	}
-	return single, original
+	return segments, original
 }
 
 func scopedSegment(s string) bool { return s == ".." || s == "." || s == "this" }

@@ -50,6 +50,12 @@ func (e *Error) Unwrap() error { return e.Err }
 type Template struct {
 	name string
 	tpl  *raymond.Template
+	lim  limits
+}
+
+// limits are MaxOutput and maxSteps; tests lower them to stay fast.
+type limits struct {
+	output, steps int
 }
 
 // Parse checks and compiles src. name labels errors (usually the file's
@@ -74,7 +80,7 @@ func Parse(name, src string) (t *Template, err error) {
 		return nil, &Error{Name: name, Msg: "internal: checked template rejected by raymond: " + oneLine(err.Error()), Err: err}
 	}
 	registerHelpers(tpl)
-	return &Template{name: name, tpl: tpl}, nil
+	return &Template{name: name, tpl: tpl, lim: limits{output: MaxOutput, steps: maxSteps}}, nil
 }
 
 // Render fills the template with data, which is normalised into a private
@@ -93,14 +99,14 @@ func (t *Template) Render(data map[string]any) (out string, err error) {
 	if err != nil {
 		return "", &Error{Name: t.name, Msg: err.Error(), Err: err}
 	}
-	st := &renderState{root: root}
+	st := &renderState{root: root, lim: t.lim}
 	frame := raymond.NewDataFrame()
 	frame.Set(stateKey, st)
 	out, err = t.tpl.ExecWith(root, frame)
 	if err != nil {
 		return "", &Error{Name: t.name, Msg: oneLine(strings.TrimPrefix(err.Error(), "Evaluation error: ")), Err: err}
 	}
-	if len(out) > MaxOutput {
+	if len(out) > t.lim.output {
 		return "", &Error{Name: t.name, Msg: ErrOutputTooLarge.Error(), Err: ErrOutputTooLarge}
 	}
 	return out, nil

@@ -37,7 +37,14 @@ func yamlNode(v any) *yaml.Node {
 	case nil:
 		return scalar("!!null", "null")
 	case string:
-		return scalar("!!str", v)
+		// yaml.v3's own string encoding quotes what a YAML 1.1 reader would
+		// take for something else ("on", "no", "1:20"), not just what
+		// YAML 1.2 would.
+		n := &yaml.Node{}
+		if err := n.Encode(v); err != nil {
+			return scalar("!!str", v)
+		}
+		return n
 	case bool:
 		return scalar("!!bool", strconv.FormatBool(v))
 	case int64:
@@ -65,11 +72,11 @@ func yamlNode(v any) *yaml.Node {
 		slices.Sort(keys)
 		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for _, k := range keys {
-			n.Content = append(n.Content, scalar("!!str", k), yamlNode(v[k]))
+			n.Content = append(n.Content, yamlNode(k), yamlNode(v[k]))
 		}
 		return n
 	default:
-		norm, err := normalize(v, 0)
+		norm, err := normal(v)
 		if err != nil {
 			return scalar("!!null", "null")
 		}
