@@ -88,6 +88,7 @@ func gwCheckAuth(t *testing.T, s *sup, tokens ...string) {
 }
 
 func TestGatewayLiveAuthEnvToken(t *testing.T) {
+	t.Parallel()
 	gwRequireTool(t, "curl")
 	s := gwLaunch(t, t.TempDir(), []string{"TEND_GATEWAY_AUTH_TOKEN=tend-env-token-1"})
 	gwCheckAuth(t, s, "tend-env-token-1")
@@ -117,12 +118,14 @@ func TestGatewayLiveAuthEnvToken(t *testing.T) {
 }
 
 func TestGatewayLiveAuthHabitatEnvToken(t *testing.T) {
+	t.Parallel()
 	s := gwLaunch(t, t.TempDir(), []string{"HAB_SUP_GATEWAY_AUTH_TOKEN=hab-token-2"})
 	gwCheckAuth(t, s, "hab-token-2")
 }
 
 // Several tokens in the YAML file, and more in a token file: any of them.
 func TestGatewayLiveAuthFileTokens(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tokFile := filepath.Join(dir, "tokens")
 	if err := os.WriteFile(tokFile, []byte("# rotated in\nfile-token-3\n"), 0o600); err != nil {
@@ -139,6 +142,7 @@ func TestGatewayLiveAuthFileTokens(t *testing.T) {
 
 // --key and --certs serve HTTPS.
 func TestGatewayLiveTLS(t *testing.T) {
+	t.Parallel()
 	gwRequireTool(t, "curl")
 	p := gwNewPKI(t)
 	s := gwLaunch(t, t.TempDir(), nil, "--key", p.keyFile, "--certs", p.certFile)
@@ -164,6 +168,7 @@ func TestGatewayLiveTLS(t *testing.T) {
 
 // --ca-certs makes client certificates mandatory.
 func TestGatewayLiveMutualTLS(t *testing.T) {
+	t.Parallel()
 	gwRequireTool(t, "curl")
 	p := gwNewPKI(t)
 	s := gwLaunch(t, t.TempDir(), nil, "--key", p.keyFile, "--certs", p.certFile, "--ca-certs", p.caFile)
@@ -192,6 +197,7 @@ func TestGatewayLiveMutualTLS(t *testing.T) {
 
 // --redact: no cfg, /config null, /census and /butterfly 404.
 func TestGatewayLiveRedact(t *testing.T) {
+	t.Parallel()
 	s, c := gwStart(t, t.TempDir(), "--redact")
 	s.mustTend("svc", "load", gammaPkg(t))
 	s.mustTend("svc", "load", sleeper(t, "alpha", uniqueTag()))

@@ -36,6 +36,7 @@ func gwExists(path string) bool {
 // Until the services of the start-up file have started, /services*,
 // /census and /butterfly answer 503; then 200.
 func TestGatewayLive503UntilStarted(t *testing.T) {
+	t.Parallel()
 	pkg, started, release := gwSlowInit(t, "slow")
 	cfg := filepath.Join(t.TempDir(), "tend.yaml")
 	if err := os.WriteFile(cfg, []byte("services:\n  - pkg: "+pkg+"\n"), 0o644); err != nil {
@@ -74,6 +75,7 @@ func TestGatewayLive503UntilStarted(t *testing.T) {
 // A service whose init hook runs for long does not hold the gateway up:
 // every route answers within the client's deadline meanwhile.
 func TestGatewayLiveAnswersWhileHookRuns(t *testing.T) {
+	t.Parallel()
 	s, c := gwStart(t, t.TempDir())
 	s.mustTend("svc", "load", sleeper(t, "alpha", uniqueTag()))
 	pkg, started, release := gwSlowInit(t, "slowinit")

@@ -94,6 +94,7 @@ func gwMaskCrashy(t *testing.T, body []byte) []byte {
 }
 
 func TestGatewayLiveRoutes(t *testing.T) {
+	t.Parallel()
 	s, c := gwStart(t, t.TempDir())
 	gwFourServices(t, s, c)
 	v := gwtest.MustValidator(t)
@@ -249,6 +250,7 @@ func TestGatewayLiveRoutes(t *testing.T) {
 // With --org every service group is svc.group@org and the 3-segment routes
 // find them.
 func TestGatewayLiveOrg(t *testing.T) {
+	t.Parallel()
 	s, c := gwStart(t, t.TempDir(), "--org", "acme")
 	s.mustTend("svc", "load", gammaPkg(t))
 	var obj struct {
@@ -289,6 +291,7 @@ func TestGatewayLiveOrg(t *testing.T) {
 // /health follows a real health-check hook: 200 OK and WARNING, 503
 // CRITICAL, 500 UNKNOWN, with the hook's stdout and stderr in the body.
 func TestGatewayLiveHealth(t *testing.T) {
+	t.Parallel()
 	s, c := gwStart(t, t.TempDir())
 	code := filepath.Join(t.TempDir(), "code")
 	if err := os.WriteFile(code, []byte("0"), 0o644); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"text/tabwriter"
 
@@ -47,34 +48,29 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	return c
 }
 
-func svcSimpleCmd(env *cliEnv, use, short string, op func(*ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error) *cobra.Command {
+// svcSimpleCmd is a command that names one service and streams progress.
+func svcSimpleCmd(env *cliEnv, use, short string, op func(c *ctl.Client, ctx context.Context, pkg string, w io.Writer) error) *cobra.Command {
 	var rf remoteFlags
 	c := &cobra.Command{Use: use + " PKG", Short: short, Args: args(cobra.ExactArgs(1))}
 	rf.bind(c)
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
-			return op(cl)(ctx, a[0], env.stdout)
+			return op(cl, ctx, a[0], env.stdout)
 		})(cmd, a)
 	}
 	return c
 }
 
 func svcUnloadCmd(env *cliEnv) *cobra.Command {
-	return svcSimpleCmd(env, "unload", "stop a service and forget it", func(c *ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error {
-		return func(ctx context.Context, p string, w interface{ Write([]byte) (int, error) }) error { return c.Unload(ctx, p, w) }
-	})
+	return svcSimpleCmd(env, "unload", "stop a service and forget it", (*ctl.Client).Unload)
 }
 
 func svcStartCmd(env *cliEnv) *cobra.Command {
-	return svcSimpleCmd(env, "start", "start a stopped service with the options it was loaded with", func(c *ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error {
-		return func(ctx context.Context, p string, w interface{ Write([]byte) (int, error) }) error { return c.Start(ctx, p, w) }
-	})
+	return svcSimpleCmd(env, "start", "start a stopped service with the options it was loaded with", (*ctl.Client).Start)
 }
 
 func svcStopCmd(env *cliEnv) *cobra.Command {
-	return svcSimpleCmd(env, "stop", "stop a service and keep it loaded (desired state down)", func(c *ctl.Client) func(context.Context, string, interface{ Write([]byte) (int, error) }) error {
-		return func(ctx context.Context, p string, w interface{ Write([]byte) (int, error) }) error { return c.Stop(ctx, p, w) }
-	})
+	return svcSimpleCmd(env, "stop", "stop a service and keep it loaded (desired state down)", (*ctl.Client).Stop)
 }
 
 func svcStatusCmd(env *cliEnv) *cobra.Command {

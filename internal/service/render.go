@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/svccfg"
@@ -248,9 +247,4 @@ func hookNames(p *pkg.Package) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// envName is how a package name appears in TEND_<PKGNAME>.
-func envName(name string) string {
-	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }

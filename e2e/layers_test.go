@@ -1,0 +1,40 @@
+package e2e
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Imports flow one way: gateways -> manager -> service -> hook -> process.
+// An edge that reached into the core, or the core into an edge, fails here.
+func TestImportsFlowOneWay(t *testing.T) {
+	const mod = "github.com/tend-sh/tend/internal/"
+	forbidden := map[string][]string{
+		"httpgw":  {"manager", "service", "process", "hook"},
+		"httpx":   {"manager", "service", "api"},
+		"monitor": {"manager", "service", "process", "hook"},
+		"ctl":     {"manager", "service", "process"},
+		"manager": {"httpgw", "httpx", "monitor", "ctl"},
+		"service": {"manager", "httpgw", "monitor", "ctl"},
+		"hook":    {"service", "manager"},
+		"process": {"hook", "service", "manager"},
+		"api":     {"manager", "service", "process", "hook"},
+		"tmpl":    {"service", "manager"},
+		"svccfg":  {"service", "manager"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		for _, b := range bad {
+			for _, d := range deps {
+				if d == mod+b {
+					t.Errorf("%s imports %s", pkg, b)
+				}
+			}
+		}
+	}
+}
