@@ -70,6 +70,7 @@ type sup struct {
 	root   string
 	ctl    string
 	http   string
+	gossip string
 	cmd    *exec.Cmd
 	out    *syncBuf
 	errOut *syncBuf
@@ -93,25 +94,31 @@ func startSup(t *testing.T, root string, extra ...string) *sup {
 func (s *sup) start() {
 	s.t.Helper()
 	args := append([]string{"sup", "run", "--root", s.root,
-		"--listen-ctl", "127.0.0.1:0", "--listen-http", "127.0.0.1:0",
+		"--listen-ctl", "127.0.0.1:0", "--listen-http", "127.0.0.1:0", "--listen-gossip", "127.0.0.1:0",
 		"--service-min-backoff-period", "0", "--service-max-backoff-period", "0"}, s.args...)
-	s.cmd = exec.Command(tendBin(), args...)
-	s.out, s.errOut = &syncBuf{}, &syncBuf{}
-	s.cmd.Stdout = s.out
+	if s.out == nil {
+		// One buffer for every process of this supervisor, so a failed
+		// test shows the output from before a restart too.
+		s.out, s.errOut = &syncBuf{}, &syncBuf{}
+	}
+	cmd := exec.Command(tendBin(), args...)
+	cmd.Stdout = s.out
 	pr, pw := io.Pipe()
-	s.cmd.Stderr = pw
-	s.cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
-	if err := s.cmd.Start(); err != nil {
+	cmd.Stderr = pw
+	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
+	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.done = make(chan struct{})
+	done := make(chan struct{})
+	s.cmd, s.done = cmd, done
+	errOut := s.errOut
 	first := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sent := false
 		for sc.Scan() {
 			line := sc.Text()
-			s.errOut.Write([]byte(line + "\n"))
+			errOut.Write([]byte(line + "\n"))
 			if !sent && listenRe.MatchString(line) {
 				first <- line
 				sent = true
@@ -122,9 +129,9 @@ func (s *sup) start() {
 		}
 	}()
 	go func() {
-		s.cmd.Wait()
+		cmd.Wait()
 		pw.Close()
-		close(s.done)
+		close(done)
 	}()
 	select {
 	case line, ok := <-first:
@@ -133,6 +140,7 @@ func (s *sup) start() {
 		}
 		s.ctl = field(line, "ctl")
 		s.http = field(line, "http")
+		s.gossip = field(line, "gossip")
 	case <-time.After(30 * time.Second):
 		s.t.Fatalf("supervisor did not log its listeners:\n%s", s.errOut.String())
 	}

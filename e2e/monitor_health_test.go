@@ -47,7 +47,7 @@ func TestMonitorReadyNeverFlips(t *testing.T) {
 	monWaitCode(t, "http://"+s.http+"/healthy", 503, "unhealthy")
 	s.mustTend("health", "set", "--healthy")
 	monWaitCode(t, "http://"+s.http+"/healthy", 200, "healthy again")
-	s.mustTend("svc", "unload", "rdy.default")
+	s.mustTend("svc", "unload", "rdy")
 	waitFor(t, 20*time.Second, "rdy unloaded", func() bool { _, ok := s.status()["rdy.default"]; return !ok })
 	s.term()
 	if v := bad.Load(); v != nil {
@@ -131,7 +131,8 @@ func monStatus(t *testing.T, addr string) monStatusDoc {
 // TestMonitorStatus: degraded after two failed checks, healed by one OK; down
 // for a service that cannot run; OPTIONS answers 204.
 func TestMonitorStatus(t *testing.T) {
-	s := startSup(t, t.TempDir(), "--monitor-healthy-servicesdown-upper", "0")
+	s := startSup(t, t.TempDir(), "--monitor-healthy-servicesdown-upper", "0",
+		"--service-min-backoff-period", "60", "--service-max-backoff-period", "60", "--service-restart-cooldown-period", "60")
 	code := monCodeFile(t, "0")
 	s.mustTend("svc", "load", "--health-check-interval", "1", monChecked(t, "deg", code))
 	comp := func(name string) (string, []string) {
@@ -182,7 +183,7 @@ func TestMonitorStatus(t *testing.T) {
 	if d := monStatus(t, s.http); d.Status != "degraded" {
 		t.Fatalf("root %q with one of two services down", d.Status)
 	}
-	s.mustTend("svc", "unload", "deg.default")
+	s.mustTend("svc", "unload", "deg")
 	waitFor(t, 20*time.Second, "root down when every service is down", func() bool { return monStatus(t, s.http).Status == "down" })
 
 	req, _ := http.NewRequest(http.MethodOptions, "http://"+s.http+"/status", nil)

@@ -82,15 +82,23 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	env := &cliEnv{stdout: stdout, stderr: stderr, getenv: getenv}
 
 	sup := &cobra.Command{Use: "sup", Short: "run and control the supervisor"}
-	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env))
+	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env))
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
 	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install packages"}
 	pkgCmd.AddCommand(pkgInstallCmd(env))
 	health := &cobra.Command{Use: "health", Short: "the supervisor's manual health flag"}
 	health.AddCommand(healthSetCmd(env))
-	root.AddCommand(sup, svc, pkgCmd, health)
-	for _, c := range []*cobra.Command{sup, svc, pkgCmd, health} {
+	config := &cobra.Command{Use: "config", Short: "push config to a service group"}
+	config.AddCommand(configApplyCmd(env))
+	file := &cobra.Command{Use: "file", Short: "push files to a service group"}
+	file.AddCommand(fileUploadCmd(env))
+	ringCmd := &cobra.Command{Use: "ring", Short: "the gossip ring"}
+	key := &cobra.Command{Use: "key", Short: "ring encryption keys"}
+	key.AddCommand(ringKeyGenerateCmd(env))
+	ringCmd.AddCommand(key)
+	root.AddCommand(sup, svc, pkgCmd, health, config, file, ringCmd)
+	for _, c := range []*cobra.Command{sup, svc, pkgCmd, health, config, file, ringCmd, key} {
 		c.RunE = func(c *cobra.Command, args []string) error {
 			return usageError{fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), subNames(c))}
 		}

@@ -24,6 +24,8 @@ import (
 	"github.com/tend-sh/tend/internal/manager"
 	"github.com/tend-sh/tend/internal/monitor"
 	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/ring"
+	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/store"
 	"github.com/tend-sh/tend/internal/supcfg"
@@ -84,7 +86,32 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	mgrCtx, term := context.WithCancel(ctx)
 	defer term()
 
-	sys := sysInfo(cfg)
+	raw, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	sys := sysInfo(cfg, raw)
+	rg, err := ring.New(ring.Config{
+		MemberID: memberID, Bind: cfg.ListenGossip, Peers: cfg.Peers, Permanent: cfg.PermanentPeer,
+		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Sys: rumorSys(sys), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	ringCtx, stopRing := context.WithCancel(context.Background())
+	defer stopRing()
+	ringDone := make(chan error, 1)
+	go func() { ringDone <- rg.Run(ringCtx) }()
+	select {
+	case <-rg.Ready():
+	case err := <-ringDone:
+		closeRaw(raw)
+		return fmt.Errorf("gossip ring: %w", err)
+	}
+	if h, p, err := net.SplitHostPort(rg.Addr()); err == nil {
+		sys.GossipIP = h
+		sys.GossipPort, _ = strconv.Atoi(p) // the port really bound, when asked for port 0
+	}
 	var mon *monitor.Monitor
 	mgr := manager.New(manager.Config{
 		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
@@ -93,6 +120,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
 		Log: log, Output: serviceOutput(cfg.JSONLogging, env, log), Reaper: reaper,
 		Term:    term,
+		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
 	})
 	reg := prometheus.NewRegistry()
@@ -112,11 +140,12 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		return err
 	}
 
-	lns, err := openListeners(cfg, secret, mgr, mon, log)
+	lns, err := serveListeners(cfg, raw, secret, mgr, mon, log)
 	if err != nil {
+		closeRaw(raw)
 		return err
 	}
-	attrs := []any{"member_id", memberID, "pid", os.Getpid(), "root", cfg.Root}
+	attrs := []any{"member_id", memberID, "pid", os.Getpid(), "root", cfg.Root, "gossip", rg.Addr()}
 	for _, l := range lns {
 		attrs = append(attrs, l.name, l.ln.Addr().String())
 	}
@@ -136,7 +165,11 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	// The manager returns once every service has stopped; the listeners stay
 	// open meanwhile so /healthy can say "shutting down".
 	runErr := mgr.Run(mgrCtx)
-	log.Info("services stopped; closing listeners")
+	log.Info("services stopped; leaving the ring and closing listeners")
+	stopRing()
+	if err := <-ringDone; err != nil {
+		log.Error("gossip ring", "err", err)
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, l := range lns {
@@ -148,52 +181,62 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	return runErr
 }
 
-func openListeners(cfg supcfg.Config, secret []byte, mgr *manager.Manager, mon *monitor.Monitor, log *slog.Logger) ([]listener, error) {
-	var lns []listener
-	closeAll := func() {
-		for _, l := range lns {
-			l.ln.Close()
-		}
-	}
-	ctlLn, err := net.Listen("tcp", cfg.ListenCtl)
-	if err != nil {
+// rawListeners are the sockets opened before anything else, so the
+// supervisor reports (and templates see) the ports really bound.
+type rawListeners struct{ ctl, http, monitor net.Listener }
+
+func listen(cfg supcfg.Config) (*rawListeners, error) {
+	raw := &rawListeners{}
+	var err error
+	if raw.ctl, err = net.Listen("tcp", cfg.ListenCtl); err != nil {
 		return nil, fmt.Errorf("control gateway: %w", err)
 	}
-	lns = append(lns, listener{name: "ctl", ln: ctlLn, srv: ctl.NewServer(ctl.NewHandler(mgr, secret, log))})
-
-	monRoutes := mon.Routes()
 	if cfg.Monitor.Listen != "" {
-		ln, err := net.Listen("tcp", cfg.Monitor.Listen)
-		if err != nil {
-			closeAll()
+		if raw.monitor, err = net.Listen("tcp", cfg.Monitor.Listen); err != nil {
+			closeRaw(raw)
 			return nil, fmt.Errorf("monitor listener: %w", err)
 		}
+	}
+	if !cfg.HTTP.Disable {
+		if raw.http, err = net.Listen("tcp", cfg.ListenHTTP); err != nil {
+			closeRaw(raw)
+			return nil, fmt.Errorf("http gateway: %w", err)
+		}
+	}
+	return raw, nil
+}
+
+func closeRaw(raw *rawListeners) {
+	for _, l := range []net.Listener{raw.ctl, raw.http, raw.monitor} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *manager.Manager, mon *monitor.Monitor, log *slog.Logger) ([]listener, error) {
+	lns := []listener{{name: "ctl", ln: raw.ctl, srv: ctl.NewServer(ctl.NewHandler(mgr, secret, log))}}
+	monRoutes := mon.Routes()
+	if raw.monitor != nil {
 		mux := http.NewServeMux()
 		for pattern, h := range monRoutes {
 			mux.Handle(pattern, h)
 		}
 		h := httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.Monitor.APIKeys, mux))
-		lns = append(lns, listener{name: "monitor", ln: ln, srv: httpx.NewServer(h, log)})
+		lns = append(lns, listener{name: "monitor", ln: raw.monitor, srv: httpx.NewServer(h, log)})
 		monRoutes = nil
 	}
-	if !cfg.HTTP.Disable {
+	if raw.http != nil {
 		tlsCfg, err := httpx.TLSConfig(cfg.HTTP.Key, cfg.HTTP.Certs, cfg.HTTP.CACerts)
 		if err != nil {
-			closeAll()
 			return nil, err
-		}
-		ln, err := net.Listen("tcp", cfg.ListenHTTP)
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("http gateway: %w", err)
 		}
 		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log})
 		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.HTTP.Tokens, mux)), log)
-		name := "http"
+		ln, name := raw.http, "http"
 		if tlsCfg != nil {
 			srv.TLSConfig = tlsCfg
-			ln = tlsListener(ln, tlsCfg)
-			name = "https"
+			ln, name = tlsListener(ln, tlsCfg), "https"
 		}
 		lns = append(lns, listener{name: name, ln: ln, srv: srv})
 	}
@@ -218,7 +261,7 @@ func serviceEnv(environ []string) []string {
 	return out
 }
 
-func sysInfo(cfg supcfg.Config) (s apiSys) {
+func sysInfo(cfg supcfg.Config, raw *rawListeners) (s apiSys) {
 	host, _ := os.Hostname()
 	ip := cfg.SysIPAddress
 	if ip == "" {
@@ -232,7 +275,10 @@ func sysInfo(cfg supcfg.Config) (s apiSys) {
 	s.IP, s.Hostname = ip, host
 	s.GossipIP, s.GossipPort = split(cfg.ListenGossip)
 	s.HTTPGatewayIP, s.HTTPGatewayPort = split(cfg.ListenHTTP)
-	s.CtlGatewayIP, s.CtlGatewayPort = split(cfg.ListenCtl)
+	if raw.http != nil {
+		s.HTTPGatewayIP, s.HTTPGatewayPort = split(raw.http.Addr().String())
+	}
+	s.CtlGatewayIP, s.CtlGatewayPort = split(raw.ctl.Addr().String())
 	s.Permanent = cfg.PermanentPeer
 	return s
 }
@@ -248,4 +294,12 @@ func detectIP() string {
 		}
 	}
 	return "127.0.0.1"
+}
+
+func rumorSys(s apiSys) rumor.Sys {
+	return rumor.Sys{
+		IP: s.IP, Hostname: s.Hostname, GossipIP: s.GossipIP, GossipPort: s.GossipPort,
+		HTTPGatewayIP: s.HTTPGatewayIP, HTTPGatewayPort: s.HTTPGatewayPort,
+		CtlGatewayIP: s.CtlGatewayIP, CtlGatewayPort: s.CtlGatewayPort,
+	}
 }

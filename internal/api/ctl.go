@@ -89,3 +89,18 @@ func KindOf(err error) ErrorKind {
 	}
 	return Internal
 }
+
+// ConfigApply is `tend config apply`: TOML for every member of a group.
+type ConfigApply struct {
+	ServiceGroup string `json:"service_group"`
+	Version      uint64 `json:"version"`
+	Config       []byte `json:"config"`
+}
+
+// FileUpload is `tend file upload`: a file for every member of a group.
+type FileUpload struct {
+	ServiceGroup string `json:"service_group"`
+	Version      uint64 `json:"version"`
+	Filename     string `json:"filename"`
+	Body         []byte `json:"body"`
+}

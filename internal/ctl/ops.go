@@ -41,7 +41,7 @@ func operations() map[string]op {
 			return nil, f(c, ctx, req.Pkg, progress)
 		}}
 	}
-	return map[string]op{
+	ops := map[string]op{
 		pathLoad: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
 			req, err := decode[api.LoadRequest](in.body)
 			if err != nil {
@@ -80,6 +80,10 @@ func operations() map[string]op {
 			return nil, c.Term(ctx)
 		}},
 	}
+	for path, o := range ringOps() {
+		ops[path] = o
+	}
+	return ops
 }
 
 // decode reads a request body strictly: unknown fields are refused, so a

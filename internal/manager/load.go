@@ -235,7 +235,19 @@ func declared(p *pkg.Package) string {
 }
 
 func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string) (*service.Runner, error) {
-	return service.New(service.Options{
+	r, err := service.New(m.runnerOptions(sp, p, specFile))
+	if err != nil || m.cfg.Ring == nil {
+		return r, err
+	}
+	// Build again with the ring's view of this service, so strict binds
+	// hold the first start.
+	o := m.runnerOptions(sp, p, specFile)
+	o.Ring = m.initialView(r.Status())
+	return service.New(o)
+}
+
+func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) service.Options {
+	return service.Options{
 		Spec: sp, Pkg: p, SpecFile: specFile,
 		Deps: service.Deps{
 			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
@@ -243,7 +255,7 @@ func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string) (*ser
 			Sys: m.sysData(), Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
 			Changed: m.changed,
 		},
-	})
+	}
 }
 
 // sysData is the template data under "sys".

@@ -14,6 +14,8 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/ring"
+	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
 )
@@ -38,6 +40,8 @@ type Config struct {
 	Reaper  *process.Reaper
 	// Term asks the whole supervisor to shut down.
 	Term func()
+	// Ring is the gossip ring; nil runs the supervisor alone.
+	Ring *ring.Ring
 	// Healthy reports the supervisor's health and reasons (the monitor's
 	// verdict); nil until the monitor exists.
 	Healthy func() (bool, []string)
@@ -69,6 +73,7 @@ type Manager struct {
 	manual   atomic.Pointer[manualHealth]
 
 	watch *watcher
+	ring  ringState // guarded by mu (and pubMu for lastSent)
 }
 
 type manualHealth struct {
@@ -97,6 +102,8 @@ func New(cfg Config) *Manager {
 		dirty:     make(chan struct{}, 1),
 		running:   make(chan struct{}),
 	}
+	m.ring.lastSent = map[string]rumor.Service{}
+	m.ring.views = map[string]service.RingView{}
 	m.manual.Store(&manualHealth{})
 	m.publish()
 	return m
@@ -117,6 +124,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(ctx, name) }) })
 	bg.Go(func() { m.publishLoop(ctx) })
+	if m.cfg.Ring != nil {
+		bg.Go(func() { m.ringLoop(ctx) })
+	}
 
 	m.runCtx = ctx // before any runner or control operation can read it
 	if err := m.loadPersisted(); err != nil {

@@ -91,6 +91,7 @@ func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(strin
 	delete(m.services, e.name)
 	m.mu.Unlock()
 	m.unwatchUser(e.name)
+	m.gossipGone(e.spec.ServiceGroup(m.cfg.Org))
 	m.changed()
 	progress(fmt.Sprintf("The %s service was successfully unloaded", e.name))
 	return nil

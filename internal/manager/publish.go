@@ -82,9 +82,11 @@ func (m *Manager) publish() {
 		s.Services = append(s.Services, brokenService(e, m.cfg.Org))
 	}
 	s.StoreRecords = m.storeRec
+	s.Ring = m.ring.snap
 	m.mu.Unlock()
 	slices.SortFunc(s.Services, func(a, b api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
 	m.snap.Store(s)
+	m.gossipServices(s.Services)
 }
 
 // brokenService describes a service whose spec file could not be used.

@@ -20,7 +20,7 @@ import (
 func (r *Runner) start(ctx context.Context, st *state) {
 	defer r.attemptDone()
 	st.svc.NextRestart = time.Time{}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || r.waitingForBinds(st) {
 		return
 	}
 	if err := r.prepare(st); err != nil {
@@ -143,7 +143,7 @@ func (r *Runner) stop(st *state, reason string) {
 	st.svc.NextRestart = time.Time{}
 	if st.proc == nil {
 		r.cancelHealth(st)
-		st.svc.Health = api.HealthUnknown
+		st.svc.Health = api.HealthCritical // SPEC §5: CRITICAL when the process is not up
 		return
 	}
 	pid := st.proc.PID()
@@ -151,7 +151,7 @@ func (r *Runner) stop(st *state, reason string) {
 	e := st.proc.Stop(context.Background(), st.shutdownSignal(), st.shutdownTimeout())
 	r.dropProcess(st)
 	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: reason}
-	st.svc.Health = api.HealthUnknown
+	st.svc.Health = api.HealthCritical
 	if _, ok := st.tpl.hooks["post-stop"]; ok {
 		r.runHook(context.Background(), st, "post-stop", time.Minute)
 	}

@@ -39,7 +39,7 @@ func (r *Runner) prepare(st *state) error {
 
 func (r *Runner) config(st *state) (map[string]any, error) {
 	userTOML := filepath.Join(r.d.Root, "user", st.spec.Name(), "config", "user.toml")
-	return loadConfig(st.pkg, userTOML, r.d.Getenv, nil)
+	return loadConfig(st.pkg, userTOML, r.d.Getenv, st.ring.Gossip)
 }
 
 // credentials picks the service user: the package's SVC_USER/SVC_GROUP when
@@ -97,11 +97,18 @@ func (r *Runner) data(st *state, cfg map[string]any) map[string]any {
 		"sys": r.d.Sys, "alive": true, "suspect": false, "confirmed": false, "departed": false,
 		"cfg": exported(st.pkg, cfg),
 	}
+	binds := st.ring.Binds
+	if binds == nil {
+		binds = map[string]any{}
+	}
+	if st.ring.Svc != nil {
+		return map[string]any{"sys": r.d.Sys, "pkg": p, "cfg": cfg, "svc": st.ring.Svc, "bind": binds}
+	}
 	svc := map[string]any{
 		"service": st.spec.Name(), "group": st.spec.Group, "org": r.d.Org,
 		"election_is_running": false, "election_is_no_quorum": false, "election_is_finished": false,
 		"update_election_is_running": false, "update_election_is_no_quorum": false, "update_election_is_finished": false,
 		"me": me, "members": []any{me}, "leader": nil, "first": me, "update_leader": nil,
 	}
-	return map[string]any{"sys": r.d.Sys, "pkg": p, "cfg": cfg, "svc": svc, "bind": map[string]any{}}
+	return map[string]any{"sys": r.d.Sys, "pkg": p, "cfg": cfg, "svc": svc, "bind": binds}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	Pkg      *pkg.Package
 	SpecFile string
 	Deps     Deps
+	// Ring is the ring's view at load, so a strict bind is checked before
+	// the first start.
+	Ring RingView
 }
 
 // ErrGone means the runner has stopped and takes no more commands.
@@ -52,6 +55,7 @@ type Runner struct {
 	d        Deps
 	sg       string
 	cmds     chan func(context.Context, *state)
+	ringCh   chan RingView
 	done     chan struct{}
 	status   atomic.Pointer[api.Service]
 	notify   atomic.Pointer[chan struct{}]
@@ -85,10 +89,11 @@ func New(o Options) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{
-		d:    o.Deps,
-		sg:   o.Spec.ServiceGroup(o.Deps.Org),
-		cmds: make(chan func(context.Context, *state)),
-		done: make(chan struct{}),
+		d:      o.Deps,
+		sg:     o.Spec.ServiceGroup(o.Deps.Org),
+		cmds:   make(chan func(context.Context, *state)),
+		ringCh: make(chan RingView, 1),
+		done:   make(chan struct{}),
 	}
 	ch := make(chan struct{})
 	r.notify.Store(&ch)
@@ -101,6 +106,7 @@ func New(o Options) (*Runner, error) {
 		healthRes: make(chan healthResult, 1),
 		uid:       -1,
 		gid:       -1,
+		ring:      o.Ring,
 	}
 	r.st.svc = r.baseStatus(o.SpecFile)
 	s := r.st.svc
@@ -141,7 +147,9 @@ type state struct {
 	bg            sync.WaitGroup // health checks and post-run loops in flight
 
 	leftoverChecked bool
-	svc             api.Service // working copy of the published status
+	ring            RingView
+	files           map[string]uint64 // gossiped files written, by name
+	svc             api.Service       // working copy of the published status
 }
 
 // ServiceGroup is the runner's service group.
@@ -175,6 +183,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			return nil
 		case f := <-r.cmds:
 			f(ctx, st)
+		case v := <-r.ringCh:
+			r.applyRing(ctx, st, v)
 		case <-st.procDone:
 			r.exited(ctx, st)
 		case <-st.restartC:

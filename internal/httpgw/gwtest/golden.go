@@ -13,12 +13,25 @@ import (
 )
 
 // VolatileKeys are the gateway keys whose numbers change from run to run
-// (pids and times); Normalize sets them to 0 when they are not null.
+// (pids, times, ports bound as port 0, incarnations that follow the clock,
+// rumor counters); Normalize sets them to 0 when they are not null.
 var VolatileKeys = map[string]bool{
-	"pid":             true,
-	"state_entered":   true,
-	"terminated_at":   true,
-	"next_restart_at": true,
+	"pid":                          true,
+	"state_entered":                true,
+	"terminated_at":                true,
+	"next_restart_at":              true,
+	"ctl_gateway_port":             true,
+	"http_gateway_port":            true,
+	"gossip_port":                  true,
+	"swim_port":                    true,
+	"incarnation":                  true,
+	"update_counter":               true,
+	"last_service_counter":         true,
+	"last_election_counter":        true,
+	"last_election_update_counter": true,
+	"last_membership_counter":      true,
+	"last_service_config_counter":  true,
+	"last_service_file_counter":    true,
 }
 
 // Indent re-indents a JSON body with its object keys sorted, for golden

@@ -1,0 +1,322 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/census"
+	"github.com/tend-sh/tend/internal/rumor"
+	"github.com/tend-sh/tend/internal/service"
+	"github.com/tend-sh/tend/internal/spec"
+	"github.com/tend-sh/tend/internal/svccfg"
+)
+
+// ringState is what the manager keeps of the ring; touched only with m.mu
+// held (publishing) or by ringLoop.
+type ringState struct {
+	census   *census.Census
+	snap     *api.Ring
+	records  []api.Record
+	lastSent map[string]rumor.Service // service group -> last service rumor published
+	views    map[string]service.RingView
+	members  map[string]string // member id -> health, to record changes
+}
+
+// ringLoop folds the ring into the census whenever it changes, hands each
+// service its view, and stops the supervisor when it is departed.
+func (m *Manager) ringLoop(ctx context.Context) {
+	r := m.cfg.Ring
+	departed := r.Departed()
+	m.foldRing()
+	// Traffic counters move without the ring changing; refresh them now and
+	// then for /metrics and /status (one timer, whatever the service count).
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			m.foldRing()
+		case <-r.Changed():
+			m.foldRing()
+		case <-departed:
+			departed = nil
+			m.log.Warn("this member was departed from the ring; stopping its services and exiting")
+			m.ringRecord(false, "departed from the ring")
+			if m.cfg.Term != nil {
+				m.cfg.Term()
+			}
+		}
+	}
+}
+
+func (m *Manager) foldRing() {
+	r := m.cfg.Ring
+	in := census.Input{LocalID: m.cfg.MemberID, Rumors: r.Rumors()}
+	var members []api.Member
+	health := map[string]string{}
+	for _, mb := range r.Members() {
+		in.Members = append(in.Members, census.Member{ID: mb.ID, Health: mb.Health, Address: mb.Address, Port: mb.Port, Permanent: mb.Permanent, Incarnation: mb.Incarnation})
+		members = append(members, api.Member{ID: mb.ID, Address: mb.Address, Port: mb.Port, Health: mb.Health, Permanent: mb.Permanent})
+		health[mb.ID] = mb.Health
+	}
+	c := census.Build(in)
+	m.mu.Lock()
+	rs := &m.ring
+	for id, h := range health {
+		if old, ok := rs.members[id]; !ok || old != h {
+			ok := h == "alive"
+			m.ringRecordLocked(ok, fmt.Sprintf("member %s is %s", id, h))
+		}
+	}
+	rs.members = health
+	rs.census = c
+	rs.snap = &api.Ring{
+		Members: members, Census: c.JSON(), Butterfly: census.Butterfly(in), Records: rs.records,
+		MsgsSent: map[string]uint64{}, MsgsRecv: map[string]uint64{}, BytesSent: map[string]uint64{}, BytesRecv: map[string]uint64{},
+	}
+	for kind, t := range r.Stats().Kinds {
+		rs.snap.MsgsSent[kind], rs.snap.MsgsRecv[kind] = t.MsgsSent, t.MsgsRecv
+		rs.snap.BytesSent[kind], rs.snap.BytesRecv[kind] = t.BytesSent, t.BytesRecv
+	}
+	entries := make([]*entry, 0, len(m.services))
+	for _, e := range m.services {
+		if e.runner != nil {
+			entries = append(entries, e)
+		}
+	}
+	m.mu.Unlock()
+	for _, e := range entries {
+		v := m.viewFor(c, e.runner.Status())
+		m.mu.Lock()
+		same := reflect.DeepEqual(m.ring.views[e.name], v)
+		if !same {
+			m.ring.views[e.name] = v
+		}
+		m.mu.Unlock()
+		if !same {
+			e.runner.SetRing(v)
+		}
+	}
+	m.changed()
+}
+
+// viewFor derives what one service sees of the ring.
+func (m *Manager) viewFor(c *census.Census, s *api.Service) service.RingView {
+	var v service.RingView
+	if c == nil {
+		return v
+	}
+	if g := c.Group(s.ServiceGroup); g != nil {
+		v.Svc = g.SvcData(m.cfg.MemberID)
+		if inc, body, ok := g.Config(); ok {
+			if cfg, err := svccfg.ParseTOML(s.ServiceGroup+" config version "+fmt.Sprint(inc), body); err == nil {
+				v.Gossip, v.GossipInc = cfg, inc
+			}
+		}
+		for _, f := range g.Files() {
+			v.Files = append(v.Files, service.File{Name: f.Filename, Incarnation: f.Incarnation, Body: f.Body})
+		}
+	}
+	for _, b := range s.Binds {
+		name, sg, err := spec.ParseBind(b)
+		if err != nil {
+			continue
+		}
+		var exports []string
+		optional := true
+		for _, pb := range s.AllPkgBinds {
+			if pb.Service == name {
+				exports, optional = pb.Exports, pb.Optional
+			}
+		}
+		if g := c.Group(sg); g != nil && g.Satisfies(exports) {
+			if v.Binds == nil {
+				v.Binds = map[string]any{}
+			}
+			v.Binds[name] = g.BindData()
+		} else if !optional {
+			v.Unsatisfied = append(v.Unsatisfied, name)
+		}
+	}
+	return v
+}
+
+// initialView is the ring's view for a service about to be loaded, so a
+// strict bind holds its first start.
+func (m *Manager) initialView(s *api.Service) service.RingView {
+	if m.cfg.Ring == nil {
+		return service.RingView{}
+	}
+	m.mu.Lock()
+	c := m.ring.census
+	m.mu.Unlock()
+	if c == nil {
+		c = census.Build(census.Input{LocalID: m.cfg.MemberID})
+	}
+	return m.viewFor(c, s)
+}
+
+// gossipServices publishes a service rumor for each local service whose
+// gossiped state changed since the last one. Called while publishing a
+// snapshot.
+func (m *Manager) gossipServices(services []api.Service) {
+	if m.cfg.Ring == nil {
+		return
+	}
+	for _, s := range services {
+		if s.SpecError != "" {
+			continue
+		}
+		r := rumor.Service{
+			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
+			Cfg: exportedCfg(s), Sys: m.rumorSys(), Initialized: s.Initialized,
+			Health: string(s.Health), Up: s.Running,
+		}
+		last, ok := m.ring.lastSent[s.ServiceGroup]
+		r.Incarnation = last.Incarnation
+		if ok && reflect.DeepEqual(last, r) {
+			continue
+		}
+		r.Incarnation = nextIncarnation(last.Incarnation)
+		if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
+			m.log.Warn("service rumor not published", "service", s.ServiceGroup, "err", err)
+			continue
+		}
+		m.ring.lastSent[s.ServiceGroup] = r
+	}
+}
+
+// gossipGone tells the ring a service was unloaded.
+func (m *Manager) gossipGone(sg string) {
+	if m.cfg.Ring == nil {
+		return
+	}
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
+	last := m.ring.lastSent[sg]
+	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: m.rumorSys(), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
+	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
+		m.log.Warn("unload not gossiped", "service", sg, "err", err)
+	}
+	delete(m.ring.lastSent, sg)
+}
+
+// nextIncarnation grows with the clock, so a restarted supervisor (which
+// forgot its counters) still outranks what it said before.
+func nextIncarnation(last uint64) uint64 {
+	now := uint64(time.Now().UnixNano())
+	if now <= last {
+		return last + 1
+	}
+	return now
+}
+
+func exportedCfg(s api.Service) map[string]any {
+	out := map[string]any{}
+	for k, p := range s.Pkg.Exports {
+		if v, ok := svccfg.Lookup(s.Cfg, p); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (m *Manager) rumorSys() rumor.Sys {
+	s := m.cfg.Sys
+	return rumor.Sys{
+		IP: s.IP, Hostname: s.Hostname, GossipIP: s.GossipIP, GossipPort: s.GossipPort,
+		HTTPGatewayIP: s.HTTPGatewayIP, HTTPGatewayPort: s.HTTPGatewayPort,
+		CtlGatewayIP: s.CtlGatewayIP, CtlGatewayPort: s.CtlGatewayPort,
+	}
+}
+
+func (m *Manager) ringRecord(ok bool, text string) {
+	m.mu.Lock()
+	m.ringRecordLocked(ok, text)
+	m.mu.Unlock()
+	m.changed()
+}
+
+func (m *Manager) ringRecordLocked(ok bool, text string) {
+	rec := api.Record{At: time.Now(), OK: ok, Text: text}
+	recs := m.ring.records
+	if len(recs) >= 32 {
+		recs = recs[1:]
+	}
+	m.ring.records = append(slices.Clip(recs), rec)
+}
+
+// ConfigApply pushes config to a service group (config apply).
+func (m *Manager) ConfigApply(ctx context.Context, req api.ConfigApply, progress func(string)) error {
+	if m.cfg.Ring == nil {
+		return api.Errorf(api.NotFound, "this supervisor has no ring")
+	}
+	if err := checkGroup(req.ServiceGroup); err != nil {
+		return err
+	}
+	if len(req.Config) > svccfg.MaxSize {
+		return api.Errorf(api.TooLarge, "config is %d bytes; the limit is %d", len(req.Config), svccfg.MaxSize)
+	}
+	if _, err := svccfg.ParseTOML("config", req.Config); err != nil {
+		return api.Errorf(api.BadRequest, "%v", err)
+	}
+	r := rumor.Config{ServiceGroup: req.ServiceGroup, Incarnation: req.Version, FromID: m.cfg.MemberID, Config: req.Config}
+	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindConfig, Config: &r}); err != nil {
+		return api.Errorf(api.Conflict, "%v", err)
+	}
+	progress(fmt.Sprintf("Applied config version %d to %s", req.Version, req.ServiceGroup))
+	return nil
+}
+
+// FileUpload pushes a file to a service group (file upload).
+func (m *Manager) FileUpload(ctx context.Context, req api.FileUpload, progress func(string)) error {
+	if m.cfg.Ring == nil {
+		return api.Errorf(api.NotFound, "this supervisor has no ring")
+	}
+	if err := checkGroup(req.ServiceGroup); err != nil {
+		return err
+	}
+	if req.Filename == "" || path.Base(req.Filename) != req.Filename || req.Filename == "." || req.Filename == ".." {
+		return api.Errorf(api.BadRequest, "file name %q must be a plain base name", req.Filename)
+	}
+	if len(req.Body) > svccfg.MaxSize {
+		return api.Errorf(api.TooLarge, "file is %d bytes; the limit is %d", len(req.Body), svccfg.MaxSize)
+	}
+	r := rumor.File{ServiceGroup: req.ServiceGroup, Filename: req.Filename, Incarnation: req.Version, FromID: m.cfg.MemberID, Body: req.Body}
+	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindFile, File: &r}); err != nil {
+		return api.Errorf(api.Conflict, "%v", err)
+	}
+	progress(fmt.Sprintf("Uploaded %s version %d to %s", req.Filename, req.Version, req.ServiceGroup))
+	return nil
+}
+
+// Depart tells the ring a member has left for good.
+func (m *Manager) Depart(ctx context.Context, memberID string, progress func(string)) error {
+	if m.cfg.Ring == nil {
+		return api.Errorf(api.NotFound, "this supervisor has no ring")
+	}
+	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindDeparture, Departure: &rumor.Departure{MemberID: memberID}}); err != nil {
+		return api.Errorf(api.BadRequest, "%v", err)
+	}
+	progress(fmt.Sprintf("Member %s departed", memberID))
+	return nil
+}
+
+// checkGroup refuses a service group that is not name.group[@org].
+func checkGroup(sg string) error {
+	base, org, hasOrg := strings.Cut(sg, "@")
+	name, group, ok := strings.Cut(base, ".")
+	bad := func(s string) bool { return s == "" || strings.ContainsAny(s, ".#@/ ") }
+	if !ok || bad(name) || bad(group) || (hasOrg && bad(org)) {
+		return api.Errorf(api.BadRequest, "service group %q is not SERVICE.GROUP[@ORG]", sg)
+	}
+	return nil
+}

@@ -1,0 +1,679 @@
+// Package ring is the gossip ring: SWIM membership and failure detection by
+// hashicorp/memberlist, and the rumors of internal/rumor carried on it.
+//
+// Small rumors ride memberlist's gossip (piggybacked on UDP packets, each
+// member re-broadcasting what is new to it); rumors too big for a packet
+// (configs and files up to 64 KiB) go to every alive member over TCP at
+// once. Push/pull anti-entropy exchanges whole rumor stores, so a member
+// that was away, partitioned or just joined catches up.
+package ring
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/tend-sh/tend/internal/rumor"
+	"github.com/tend-sh/tend/internal/store"
+)
+
+// Config configures a ring member.
+type Config struct {
+	MemberID  string   // the memberlist node name
+	Bind      string   // host:port, UDP and TCP; port 0 picks a free one
+	Advertise string   // optional host:port others reach us at
+	Peers     []string // host:port to join, retried until it works or ctx ends
+	Permanent bool     // announced in the node meta
+	KeyFile   string   // "" = no encryption; else a file from GenerateKey
+	DataDir   string   // rumors persist to DataDir/rumors.json; "" = not persisted
+	Sys       rumor.Sys
+	Timing    Timing // zero fields = memberlist.DefaultLANConfig values
+	Log       *slog.Logger
+}
+
+// Timing overrides memberlist's LAN timings; a zero field keeps the default.
+// When ProbeTimeout is set, the TCP timeout becomes max(20×ProbeTimeout, 1 s).
+type Timing struct {
+	ProbeInterval, ProbeTimeout, GossipInterval, PushPullInterval time.Duration
+	SuspicionMult                                                 int
+	GossipNodes                                                   int
+}
+
+// Member is one member as this member sees it.
+type Member struct {
+	ID        string `json:"id"`
+	Address   string `json:"address"`
+	Port      int    `json:"port"`
+	Health    string `json:"health"` // alive | suspect | confirmed | departed
+	Permanent bool   `json:"permanent"`
+	// Incarnation is the member's start time in Unix milliseconds from its
+	// node meta: it grows each time the member restarts (memberlist keeps
+	// its own SWIM incarnation private). 0 when unknown.
+	Incarnation uint64 `json:"incarnation"`
+}
+
+// Health values of Member.
+const (
+	Alive     = "alive"
+	Suspect   = "suspect"
+	Confirmed = "confirmed"
+	Departed  = "departed"
+)
+
+const (
+	msgRumor byte = 1 // tag of a rumor user message: then its JSON
+
+	// maxGossip is the largest rumor message put on the UDP gossip queue;
+	// memberlist offers about 1360 bytes per packet (1400 less headers and
+	// encryption), and a message that never fits never leaves the queue.
+	maxGossip = 1100
+
+	persistDebounce = 500 * time.Millisecond
+	leaveTimeout    = time.Second
+	sendQueue       = 64
+	rumorsFile      = "rumors.json"
+)
+
+// Ring is one member of the gossip ring.
+type Ring struct {
+	cfg   Config
+	log   *slog.Logger
+	host  string // bind host
+	port  int    // bind port asked for
+	store *rumor.Store
+	queue *memberlist.TransmitLimitedQueue
+
+	ready    chan struct{}
+	changed  chan struct{}
+	departed chan struct{}
+	deptOnce sync.Once
+	persistC chan struct{}
+	sendC    chan []byte
+	ran      atomic.Bool
+	live     atomic.Bool // Run has loaded the persisted rumors and not ended
+	abrupt   atomic.Bool // tests: shut down without leaving
+
+	mu     sync.Mutex
+	ml     *memberlist.Memberlist
+	addr   string
+	nodes  map[string]*nodeRec // every node seen
+	meta   []byte
+	inc    uint64
+	health string // digest of the last Members view, for Changed
+
+	persistMu sync.Mutex
+	gen       atomic.Uint64 // bumped on every store change
+	saved     uint64        // gen last persisted, under persistMu
+
+	stats stats
+}
+
+// New checks c; it does no I/O and starts nothing.
+func New(c Config) (*Ring, error) {
+	if c.MemberID == "" {
+		return nil, errors.New("ring: empty member id")
+	}
+	host, portStr, err := net.SplitHostPort(c.Bind)
+	if err != nil {
+		return nil, fmt.Errorf("ring: bind %q: %w", c.Bind, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("ring: bind %q: bad port", c.Bind)
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	if net.ParseIP(host) == nil {
+		return nil, fmt.Errorf("ring: bind %q: host must be an IP address", c.Bind)
+	}
+	if c.Advertise != "" {
+		ah, ap, err := net.SplitHostPort(c.Advertise)
+		if err != nil {
+			return nil, fmt.Errorf("ring: advertise %q: %w", c.Advertise, err)
+		}
+		if net.ParseIP(ah) == nil {
+			return nil, fmt.Errorf("ring: advertise %q: host must be an IP address", c.Advertise)
+		}
+		if p, err := strconv.Atoi(ap); err != nil || p <= 0 || p > 65535 {
+			return nil, fmt.Errorf("ring: advertise %q: bad port", c.Advertise)
+		}
+	}
+	for _, p := range c.Peers {
+		if _, _, err := net.SplitHostPort(p); err != nil {
+			return nil, fmt.Errorf("ring: peer %q: %w", p, err)
+		}
+	}
+	t := c.Timing
+	if t.ProbeInterval < 0 || t.ProbeTimeout < 0 || t.GossipInterval < 0 || t.PushPullInterval < 0 || t.SuspicionMult < 0 || t.GossipNodes < 0 {
+		return nil, errors.New("ring: negative timing")
+	}
+	lg := c.Log
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	r := &Ring{
+		cfg:      c,
+		log:      lg.With("component", "ring"),
+		host:     host,
+		port:     port,
+		store:    rumor.NewStore(),
+		ready:    make(chan struct{}),
+		changed:  make(chan struct{}, 1),
+		departed: make(chan struct{}),
+		persistC: make(chan struct{}, 1),
+		sendC:    make(chan []byte, sendQueue),
+		nodes:    map[string]*nodeRec{},
+		stats:    newStats(),
+	}
+	r.queue = &memberlist.TransmitLimitedQueue{NumNodes: r.numNodes, RetransmitMult: 4}
+	return r, nil
+}
+
+func (r *Ring) numNodes() int {
+	r.mu.Lock()
+	ml := r.ml
+	r.mu.Unlock()
+	if ml == nil {
+		return 1
+	}
+	return ml.NumMembers()
+}
+
+// memberlistConfig builds memberlist's configuration from ours.
+func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = r.cfg.MemberID
+	mc.BindAddr = r.host
+	mc.BindPort = r.port
+	mc.AdvertisePort = r.port
+	if r.cfg.Advertise != "" {
+		ah, ap, _ := net.SplitHostPort(r.cfg.Advertise)
+		mc.AdvertiseAddr = ah
+		mc.AdvertisePort, _ = strconv.Atoi(ap)
+	}
+	t := r.cfg.Timing
+	if t.ProbeInterval > 0 {
+		mc.ProbeInterval = t.ProbeInterval
+	}
+	if t.ProbeTimeout > 0 {
+		mc.ProbeTimeout = t.ProbeTimeout
+		mc.TCPTimeout = max(20*t.ProbeTimeout, time.Second)
+	}
+	if t.GossipInterval > 0 {
+		mc.GossipInterval = t.GossipInterval
+	}
+	if t.PushPullInterval > 0 {
+		mc.PushPullInterval = t.PushPullInterval
+	}
+	if t.SuspicionMult > 0 {
+		mc.SuspicionMult = t.SuspicionMult
+	}
+	if t.GossipNodes > 0 {
+		mc.GossipNodes = t.GossipNodes
+	}
+	// A member restarted on another address is refused as a conflict
+	// until its old self is dead for this long.
+	mc.DeadNodeReclaimTime = mc.PushPullInterval
+	if r.cfg.KeyFile != "" {
+		key, err := ReadKey(r.cfg.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		mc.SecretKey = key
+		mc.GossipVerifyIncoming = true
+		mc.GossipVerifyOutgoing = true
+	}
+	d := &delegate{r}
+	mc.Delegate = d
+	mc.Events = d
+	mc.Alive = d
+	mc.Ping = d
+	mc.Logger = log.New(logWriter{r}, "", 0)
+	return mc, nil
+}
+
+// Run starts the member, joins the peers and serves until ctx ends; then it
+// persists the rumors, leaves the ring, shuts down and waits for every
+// goroutine it started. It runs once.
+func (r *Ring) Run(ctx context.Context) error {
+	if !r.ran.CompareAndSwap(false, true) {
+		return errors.New("ring: Run called twice")
+	}
+	mc, err := r.memberlistConfig()
+	if err != nil {
+		return err
+	}
+	r.load()
+	r.inc = uint64(time.Now().UnixMilli())
+	meta, err := json.Marshal(nodeMeta{Permanent: r.cfg.Permanent, Inc: r.inc})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.meta = meta
+	r.mu.Unlock()
+
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		return fmt.Errorf("ring: start gossip on %s: %w", r.cfg.Bind, err)
+	}
+	r.mu.Lock()
+	r.ml = ml
+	r.addr = net.JoinHostPort(r.host, strconv.Itoa(mc.BindPort))
+	r.mu.Unlock()
+	r.live.Store(true)
+	if r.store.Departed(r.cfg.MemberID) {
+		r.closeDeparted()
+	}
+	close(r.ready)
+	r.log.Info("ring: listening", "addr", r.Addr(), "member", r.cfg.MemberID, "encrypted", r.cfg.KeyFile != "")
+
+	// Rumors loaded from disk reach the peers by the push/pull of the join.
+	var wg sync.WaitGroup
+	if len(r.cfg.Peers) > 0 {
+		wg.Go(func() { r.joinLoop(ctx, ml) })
+	}
+	wg.Go(func() { r.sendLoop(ctx, ml) })
+
+	r.loop(ctx, mc.ProbeInterval)
+
+	wg.Wait()
+	r.live.Store(false)
+	if err := r.persist(); err != nil {
+		r.log.Error("ring: persist rumors", "err", err)
+	}
+	if !r.abrupt.Load() {
+		// Say we are leaving, so the others show departed, not confirmed.
+		meta, _ := json.Marshal(nodeMeta{Permanent: r.cfg.Permanent, Inc: r.inc, Leaving: true})
+		r.mu.Lock()
+		r.meta = meta
+		r.mu.Unlock()
+		if err := ml.UpdateNode(leaveTimeout); err != nil {
+			r.log.Warn("ring: announce leaving", "err", err)
+		}
+		if err := ml.Leave(leaveTimeout); err != nil {
+			r.log.Warn("ring: leave", "err", err)
+		}
+	}
+	if err := ml.Shutdown(); err != nil {
+		r.log.Warn("ring: shutdown", "err", err)
+	}
+	r.log.Info("ring: stopped", "member", r.cfg.MemberID)
+	return nil
+}
+
+// loop debounces persistence and notices health changes memberlist does
+// not report (suspect), until ctx ends.
+func (r *Ring) loop(ctx context.Context, tick time.Duration) {
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	var timer *time.Timer
+	var timerC <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.persistC:
+			if timerC == nil {
+				timer = time.NewTimer(persistDebounce)
+				timerC = timer.C
+			}
+		case <-timerC:
+			timerC = nil
+			if err := r.persist(); err != nil {
+				r.log.Error("ring: persist rumors", "err", err)
+			}
+		case <-ticker.C:
+			r.noticeHealth()
+		}
+	}
+}
+
+// joinLoop joins the peers, retrying with backoff until one answers.
+func (r *Ring) joinLoop(ctx context.Context, ml *memberlist.Memberlist) {
+	backoff := 100 * time.Millisecond
+	for {
+		n, err := ml.Join(r.cfg.Peers)
+		if n > 0 {
+			r.log.Info("ring: joined", "peers", r.cfg.Peers, "contacted", n)
+			return
+		}
+		r.log.Warn("ring: join failed, retrying", "peers", r.cfg.Peers, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// sendLoop sends big rumors to every alive member over TCP.
+func (r *Ring) sendLoop(ctx context.Context, ml *memberlist.Memberlist) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-r.sendC:
+			kind := kindOf(msg)
+			for _, m := range r.Members() {
+				if m.ID == r.cfg.MemberID || m.Health != Alive || m.Port == 0 {
+					continue
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				n := &memberlist.Node{Name: m.ID, Addr: net.ParseIP(m.Address), Port: uint16(m.Port)}
+				if err := ml.SendReliable(n, msg); err != nil {
+					r.log.Warn("ring: send rumor", "to", m.ID, "err", err)
+					continue
+				}
+				r.stats.sent(kind, len(msg))
+			}
+		}
+	}
+}
+
+// Ready is closed once memberlist is listening.
+func (r *Ring) Ready() <-chan struct{} { return r.ready }
+
+// Addr is the bound gossip address, "" before Ready.
+func (r *Ring) Addr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.addr
+}
+
+// Changed receives a value (coalesced) whenever members or rumors change.
+func (r *Ring) Changed() <-chan struct{} { return r.changed }
+
+// Departed is closed when a departure rumor names this member.
+func (r *Ring) Departed() <-chan struct{} { return r.departed }
+
+// Rumors returns every rumor known, sorted by key.
+func (r *Ring) Rumors() []rumor.Rumor { return r.store.All() }
+
+func (r *Ring) signal() {
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Ring) closeDeparted() {
+	r.deptOnce.Do(func() {
+		r.log.Warn("ring: this member has been departed from the ring", "member", r.cfg.MemberID)
+		close(r.departed)
+	})
+}
+
+// Publish originates a rumor here: a config or file must be newer than
+// the one held ("version N is not higher than M"). It is merged, persisted
+// (configs and files before Publish returns) and sent to every member. A
+// service or departure rumor that is not newer changes nothing.
+func (r *Ring) Publish(rm rumor.Rumor) error {
+	if !r.live.Load() {
+		return errors.New("ring: not running")
+	}
+	changed, err := r.store.MergeChecked(rm)
+	if err != nil || !changed {
+		return err
+	}
+	r.onChange(rm)
+	if rm.Kind == rumor.KindConfig || rm.Kind == rumor.KindFile {
+		if err := r.persist(); err != nil {
+			return fmt.Errorf("ring: persist %s: %w", rm.Key(), err)
+		}
+	}
+	r.disseminate(rm)
+	return nil
+}
+
+// onChange follows a change of the store.
+func (r *Ring) onChange(rm rumor.Rumor) {
+	r.gen.Add(1)
+	select {
+	case r.persistC <- struct{}{}:
+	default:
+	}
+	if rm.Kind == rumor.KindDeparture && rm.Departure.MemberID == r.cfg.MemberID {
+		r.closeDeparted()
+	}
+	r.signal()
+}
+
+// disseminate queues a small rumor for gossip and a big one for TCP.
+func (r *Ring) disseminate(rm rumor.Rumor) {
+	msg, err := encodeMsg(rm)
+	if err != nil {
+		r.log.Error("ring: encode rumor", "key", rm.Key(), "err", err)
+		return
+	}
+	if len(msg) <= maxGossip {
+		r.queue.QueueBroadcast(&broadcast{name: rm.Key(), msg: msg})
+		return
+	}
+	select {
+	case r.sendC <- msg:
+	default:
+		r.log.Warn("ring: send queue full; anti-entropy will carry the rumor", "key", rm.Key())
+	}
+}
+
+func encodeMsg(rm rumor.Rumor) ([]byte, error) {
+	b, err := json.Marshal(rm)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{msgRumor}, b...), nil
+}
+
+// receive merges a rumor from the network and passes a new small one on.
+func (r *Ring) receive(rm rumor.Rumor, size int) {
+	if !r.store.Merge(rm) {
+		return
+	}
+	r.onChange(rm)
+	if size <= maxGossip {
+		msg, err := encodeMsg(rm)
+		if err == nil && len(msg) <= maxGossip {
+			r.queue.QueueBroadcast(&broadcast{name: rm.Key(), msg: msg})
+		}
+	}
+}
+
+// load merges DataDir/rumors.json into the store.
+func (r *Ring) load() {
+	if r.cfg.DataDir == "" {
+		return
+	}
+	path := filepath.Join(r.cfg.DataDir, rumorsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		r.log.Error("ring: read persisted rumors", "path", path, "err", err)
+		return
+	}
+	if _, err := r.store.MergeEncoded(b); err != nil {
+		r.log.Error("ring: load persisted rumors", "path", path, "err", err)
+	}
+	r.log.Info("ring: loaded persisted rumors", "path", path, "rumors", r.store.Len())
+}
+
+// persist writes the store to DataDir/rumors.json if it changed since the
+// last write.
+func (r *Ring) persist() error {
+	if r.cfg.DataDir == "" {
+		return nil
+	}
+	r.persistMu.Lock()
+	defer r.persistMu.Unlock()
+	gen := r.gen.Load()
+	if gen == r.saved {
+		return nil
+	}
+	b, err := r.store.Encode()
+	if err != nil {
+		return err
+	}
+	if err := store.WriteFile(filepath.Join(r.cfg.DataDir, rumorsFile), b, 0o600); err != nil {
+		return err
+	}
+	r.saved = gen
+	return nil
+}
+
+// Members is memberlist's view mapped to health, plus members known only
+// from a departure rumor. Sorted by id.
+func (r *Ring) Members() []Member {
+	r.mu.Lock()
+	ml := r.ml
+	r.mu.Unlock()
+	// Only names are read from memberlist's nodes: it changes the rest
+	// under its own lock; the records hold copies made under that lock.
+	live := map[string]bool{}
+	if ml != nil {
+		for _, n := range ml.Members() {
+			live[n.Name] = true
+		}
+	}
+	r.mu.Lock()
+	known := make(map[string]nodeRec, len(r.nodes)+len(live))
+	for k, v := range r.nodes {
+		known[k] = *v
+	}
+	r.mu.Unlock()
+	for name := range live {
+		rec, ok := known[name]
+		if !ok {
+			rec = nodeRec{node: memberlist.Node{Name: name}}
+		}
+		rec.gone = false
+		known[name] = rec
+	}
+	out := make([]Member, 0, len(known))
+	for name, rec := range known {
+		n := rec.node
+		var meta nodeMeta
+		_ = json.Unmarshal(n.Meta, &meta)
+		m := Member{
+			ID: name, Address: n.Addr.String(), Port: int(n.Port),
+			Permanent: meta.Permanent, Incarnation: meta.Inc,
+		}
+		isLive := live[name]
+		switch {
+		case r.store.Departed(name):
+			m.Health = Departed
+		case isLive && rec.suspect && name != r.cfg.MemberID:
+			m.Health = Suspect
+		case isLive:
+			m.Health = Alive
+		case meta.Leaving:
+			m.Health = Departed
+		default:
+			m.Health = Confirmed
+		}
+		out = append(out, m)
+	}
+	for _, rm := range r.store.All() {
+		if rm.Kind == rumor.KindDeparture {
+			if _, ok := known[rm.Departure.MemberID]; !ok {
+				out = append(out, Member{ID: rm.Departure.MemberID, Health: Departed})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// noticeHealth signals Changed when the members' health changed in a way
+// memberlist's events do not report.
+func (r *Ring) noticeHealth() {
+	var digest []byte
+	for _, m := range r.Members() {
+		digest = append(digest, m.ID...)
+		digest = append(digest, 0)
+		digest = append(digest, m.Health...)
+		digest = append(digest, 0)
+	}
+	r.mu.Lock()
+	diff := string(digest) != r.health
+	r.health = string(digest)
+	r.mu.Unlock()
+	if diff {
+		r.signal()
+	}
+}
+
+type nodeMeta struct {
+	Permanent bool   `json:"permanent,omitempty"`
+	Inc       uint64 `json:"inc,omitempty"`
+	Leaving   bool   `json:"leaving,omitempty"`
+}
+
+// nodeRec is what the ring knows of a node from memberlist's events.
+type nodeRec struct {
+	node    memberlist.Node
+	gone    bool // dead or left
+	suspect bool // our probe failed and no ack came since
+}
+
+func (r *Ring) setSuspect(name string, on bool) {
+	r.mu.Lock()
+	n, ok := r.nodes[name]
+	changed := ok && n.suspect != on
+	if ok {
+		n.suspect = on
+	}
+	r.mu.Unlock()
+	if changed {
+		r.signal()
+	}
+}
+
+// broadcast is a rumor on the gossip queue; a newer one of the same key
+// replaces it.
+type broadcast struct {
+	name string
+	msg  []byte
+}
+
+func (b *broadcast) Invalidates(other memberlist.Broadcast) bool {
+	nb, ok := other.(memberlist.NamedBroadcast)
+	return ok && nb.Name() == b.name
+}
+func (b *broadcast) Name() string    { return b.name }
+func (b *broadcast) Message() []byte { return b.msg }
+func (b *broadcast) Finished()       {}
+
+// kindOf names the rumor kind of a message for the stats.
+func kindOf(msg []byte) string {
+	var k struct {
+		Kind string `json:"kind"`
+	}
+	if len(msg) > 1 && msg[0] == msgRumor && json.Unmarshal(msg[1:], &k) == nil && k.Kind != "" {
+		return k.Kind
+	}
+	return "unknown"
+}

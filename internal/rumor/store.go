@@ -1,0 +1,358 @@
+package rumor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// MaxBody is the largest config or file body a rumor may carry.
+const MaxBody = 64 << 10
+
+// Key names the slot a rumor occupies in a store; a newer rumor with the
+// same key replaces an older one.
+func (r Rumor) Key() string {
+	switch r.Kind {
+	case KindService:
+		if r.Service != nil {
+			return "service/" + r.Service.ServiceGroup + "/" + r.Service.MemberID
+		}
+	case KindConfig:
+		if r.Config != nil {
+			return "config/" + r.Config.ServiceGroup
+		}
+	case KindFile:
+		if r.File != nil {
+			return "file/" + r.File.ServiceGroup + "/" + r.File.Filename
+		}
+	case KindDeparture:
+		if r.Departure != nil {
+			return "departure/" + r.Departure.MemberID
+		}
+	}
+	return ""
+}
+
+// Incarnation is the rumor's version; a departure has none (0).
+func (r Rumor) Incarnation() uint64 {
+	switch {
+	case r.Service != nil:
+		return r.Service.Incarnation
+	case r.Config != nil:
+		return r.Config.Incarnation
+	case r.File != nil:
+		return r.File.Incarnation
+	}
+	return 0
+}
+
+// Validate checks that exactly one payload is set and matches Kind, that
+// ids are non-empty and usable in a key, and that bodies fit.
+func (r Rumor) Validate() error {
+	n := 0
+	for _, set := range []bool{r.Service != nil, r.Config != nil, r.File != nil, r.Departure != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("rumor: %d payloads set, want exactly 1", n)
+	}
+	switch r.Kind {
+	case KindService:
+		if r.Service == nil {
+			return errors.New("rumor: kind service without a service payload")
+		}
+		return firstErr(id("member id", r.Service.MemberID), id("service group", r.Service.ServiceGroup))
+	case KindConfig:
+		if r.Config == nil {
+			return errors.New("rumor: kind config without a config payload")
+		}
+		if err := id("service group", r.Config.ServiceGroup); err != nil {
+			return err
+		}
+		if len(r.Config.Config) > MaxBody {
+			return fmt.Errorf("rumor: config of %s is %d bytes, at most %d allowed", r.Config.ServiceGroup, len(r.Config.Config), MaxBody)
+		}
+	case KindFile:
+		if r.File == nil {
+			return errors.New("rumor: kind file without a file payload")
+		}
+		if err := id("service group", r.File.ServiceGroup); err != nil {
+			return err
+		}
+		f := r.File.Filename
+		if f == "" || f == "." || f == ".." || filepath.Base(f) != f || strings.ContainsAny(f, "/\\\x00") {
+			return fmt.Errorf("rumor: file name %q is not a base name", f)
+		}
+		if len(r.File.Body) > MaxBody {
+			return fmt.Errorf("rumor: file %s of %s is %d bytes, at most %d allowed", f, r.File.ServiceGroup, len(r.File.Body), MaxBody)
+		}
+	case KindDeparture:
+		if r.Departure == nil {
+			return errors.New("rumor: kind departure without a departure payload")
+		}
+		return id("member id", r.Departure.MemberID)
+	default:
+		return fmt.Errorf("rumor: unknown kind %q", r.Kind)
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// id refuses empty ids and ids that would make keys ambiguous.
+func id(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("rumor: empty %s", what)
+	}
+	if strings.ContainsAny(s, "/\x00") {
+		return fmt.Errorf("rumor: %s %q contains '/' or NUL", what, s)
+	}
+	return nil
+}
+
+// entry is a stored rumor: a private decoded copy and its canonical JSON.
+type entry struct {
+	r   Rumor
+	enc []byte
+}
+
+// Store holds the newest rumor of each key. It is safe for concurrent use.
+//
+// Merge rules (Habitat's butterfly): a higher incarnation replaces, a
+// lower one is ignored, a departure is permanent. Two different rumors
+// with the same key and incarnation (two members originating the same
+// version) are resolved by the larger canonical JSON encoding so every
+// member converges on the same one; Habitat would keep whichever arrived
+// first.
+type Store struct {
+	mu   sync.RWMutex
+	m    map[string]entry
+	dept map[string]bool
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{m: map[string]entry{}, dept: map[string]bool{}}
+}
+
+// canonical returns a private copy of r and its canonical encoding.
+func canonical(r Rumor) (entry, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return entry{}, fmt.Errorf("rumor: encode %s: %w", r.Key(), err)
+	}
+	var c Rumor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return entry{}, fmt.Errorf("rumor: decode %s: %w", r.Key(), err)
+	}
+	// Re-encode the copy: values like integers in Cfg come back as
+	// float64, and the canonical form must be what every member sees.
+	if b, err = json.Marshal(c); err != nil {
+		return entry{}, fmt.Errorf("rumor: encode %s: %w", r.Key(), err)
+	}
+	return entry{r: c, enc: b}, nil
+}
+
+// newer reports whether e should replace old.
+func newer(e, old entry) bool {
+	if e.r.Kind == KindDeparture {
+		return false // permanent: the first one stays
+	}
+	ni, oi := e.r.Incarnation(), old.r.Incarnation()
+	if ni != oi {
+		return ni > oi
+	}
+	return bytes.Compare(e.enc, old.enc) > 0
+}
+
+// Merge adds r if it is valid and newer than what the store holds for its
+// key, and reports whether the store changed.
+func (s *Store) Merge(r Rumor) (changed bool) {
+	changed, _ = s.merge(r)
+	return changed
+}
+
+func (s *Store) merge(r Rumor) (bool, error) { return s.mergeIf(r, false) }
+
+func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
+	if err := r.Validate(); err != nil {
+		return false, err
+	}
+	e, err := canonical(r)
+	if err != nil {
+		return false, err
+	}
+	key := r.Key()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if check {
+		if err := s.checkLocked(r); err != nil {
+			return false, err
+		}
+	}
+	if old, ok := s.m[key]; ok && !newer(e, old) {
+		return false, nil
+	}
+	s.m[key] = e
+	if r.Kind == KindDeparture {
+		s.dept[r.Departure.MemberID] = true
+	}
+	return true, nil
+}
+
+// Check is for local origination: it refuses an invalid rumor, and a config
+// or file whose version is not higher than the one held.
+func (s *Store) Check(r Rumor) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.checkLocked(r)
+}
+
+func (s *Store) checkLocked(r Rumor) error {
+	if r.Kind != KindConfig && r.Kind != KindFile {
+		return nil
+	}
+	if old, ok := s.m[r.Key()]; ok && r.Incarnation() <= old.r.Incarnation() {
+		return fmt.Errorf("version %d is not higher than %d", r.Incarnation(), old.r.Incarnation())
+	}
+	return nil
+}
+
+// MergeChecked is Check and Merge in one step, so two concurrent local
+// originations of the same version cannot both succeed.
+func (s *Store) MergeChecked(r Rumor) (changed bool, err error) {
+	return s.mergeIf(r, true)
+}
+
+// out returns a copy of a stored rumor whose payload struct the caller may
+// change; byte slices and Cfg maps are shared and must not be modified.
+func out(r Rumor) Rumor {
+	switch {
+	case r.Service != nil:
+		v := *r.Service
+		r.Service = &v
+	case r.Config != nil:
+		v := *r.Config
+		r.Config = &v
+	case r.File != nil:
+		v := *r.File
+		r.File = &v
+	case r.Departure != nil:
+		v := *r.Departure
+		r.Departure = &v
+	}
+	return r
+}
+
+// All returns every rumor, sorted by key.
+func (s *Store) All() []Rumor {
+	s.mu.RLock()
+	keys := make([]string, 0, len(s.m))
+	for k := range s.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rs := make([]Rumor, len(keys))
+	for i, k := range keys {
+		rs[i] = out(s.m[k].r)
+	}
+	s.mu.RUnlock()
+	return rs
+}
+
+// Len is the number of rumors held.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
+}
+
+// Get returns the rumor held under key.
+func (s *Store) Get(key string) (Rumor, bool) {
+	s.mu.RLock()
+	e, ok := s.m[key]
+	s.mu.RUnlock()
+	if !ok {
+		return Rumor{}, false
+	}
+	return out(e.r), true
+}
+
+// Departed reports whether a departure rumor names memberID.
+func (s *Store) Departed(memberID string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dept[memberID]
+}
+
+// encoded is the wire and disk form of a store.
+type encoded struct {
+	Version int               `json:"version"`
+	Rumors  []json.RawMessage `json:"rumors"`
+}
+
+const encodingVersion = 1
+
+// Encode returns every rumor, sorted by key, as one JSON document.
+func (s *Store) Encode() ([]byte, error) {
+	s.mu.RLock()
+	keys := make([]string, 0, len(s.m))
+	for k := range s.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	doc := encoded{Version: encodingVersion, Rumors: make([]json.RawMessage, len(keys))}
+	for i, k := range keys {
+		doc.Rumors[i] = s.m[k].enc
+	}
+	s.mu.RUnlock()
+	return json.Marshal(doc)
+}
+
+// MergeEncoded merges every valid rumor of a document made by Encode. A
+// document that does not decode changes nothing; invalid rumors inside a
+// good document are skipped and reported in the error after the valid
+// ones are merged.
+func (s *Store) MergeEncoded(b []byte) (changed bool, err error) {
+	var doc encoded
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return false, fmt.Errorf("rumor: decode store: %w", err)
+	}
+	if doc.Version != encodingVersion {
+		return false, fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
+	}
+	var bad []error
+	for i, raw := range doc.Rumors {
+		var r Rumor
+		if err := json.Unmarshal(raw, &r); err != nil {
+			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
+			continue
+		}
+		c, err := s.merge(r)
+		if err != nil {
+			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
+		}
+		changed = changed || c
+	}
+	if len(bad) > 0 {
+		return changed, fmt.Errorf("rumor: %d of %d rumors skipped: %w", len(bad), len(doc.Rumors), bad[0])
+	}
+	return changed, nil
+}

@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// RingView is what the ring knows that one service sees: its group's
+// gossiped config, the census of its group and of its binds, and files
+// pushed to its group. The manager derives it from the census; the service
+// never talks to the ring itself.
+type RingView struct {
+	Gossip    map[string]any // the group's config from `config apply`; nil when none
+	GossipInc uint64
+	// Svc is the template data "svc" (the group's census); nil means this
+	// member alone.
+	Svc map[string]any
+	// Binds is the template data "bind": satisfied binds by name.
+	Binds map[string]any
+	// Unsatisfied names the strict binds still waiting for their group.
+	Unsatisfied []string
+	Files       []File
+}
+
+// File is a file pushed to the service's group.
+type File struct {
+	Name        string
+	Incarnation uint64
+	Body        []byte
+}
+
+// SetRing hands the service a new view of the ring; it never blocks: a
+// newer view replaces one the runner has not taken yet. Changed config or
+// census re-renders (restart or reconfigure as SPEC §5 says); new files are
+// written to svc/SVC/files and run file-updated; binds becoming satisfied
+// let a waiting service start.
+func (r *Runner) SetRing(v RingView) {
+	for {
+		select {
+		case r.ringCh <- v:
+			return
+		default:
+			select {
+			case <-r.ringCh: // drop the stale view
+			default:
+			}
+		}
+	}
+}
+
+func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
+	{
+		old := st.ring
+		st.ring = v
+		r.applyFiles(ctx, st)
+		if st.proc == nil {
+			if st.spec.Up() && st.restartC == nil && len(old.Unsatisfied) > 0 && len(v.Unsatisfied) == 0 {
+				r.start(ctx, st)
+			}
+			return
+		}
+		if !reflect.DeepEqual(old.Gossip, v.Gossip) || !reflect.DeepEqual(old.Svc, v.Svc) || !reflect.DeepEqual(old.Binds, v.Binds) {
+			r.reconfigure(ctx, st)
+		}
+	}
+}
+
+// applyFiles writes every file newer than what the service has, then runs
+// file-updated once if the service is initialized.
+func (r *Runner) applyFiles(ctx context.Context, st *state) {
+	if st.files == nil {
+		st.files = map[string]uint64{}
+	}
+	var updated []string
+	for _, f := range st.ring.Files {
+		if f.Incarnation <= st.files[f.Name] || strings.ContainsAny(f.Name, "/\x00") || f.Name == "." || f.Name == ".." {
+			continue
+		}
+		path := filepath.Join(st.paths.files, f.Name)
+		if err := writeDerived(path, string(f.Body), 0o640, st.uid, st.gid); err != nil {
+			r.record(st, false, "file %s not written: %v", f.Name, err)
+			continue
+		}
+		st.files[f.Name] = f.Incarnation
+		updated = append(updated, fmt.Sprintf("%s (version %d)", f.Name, f.Incarnation))
+	}
+	if len(updated) == 0 {
+		return
+	}
+	r.record(st, true, "files updated: %s", strings.Join(updated, ", "))
+	if _, ok := st.tpl.hooks["file-updated"]; ok && st.svc.Initialized {
+		res := r.runHook(ctx, st, "file-updated", time.Minute)
+		r.record(st, res.Err == nil && res.Exit.Code == 0, "file-updated hook %s", describe(res))
+	}
+	r.publish(st)
+}
+
+// waitingForBinds holds a strict service until every bind is satisfied.
+func (r *Runner) waitingForBinds(st *state) bool {
+	if st.spec.BindingMode != "strict" || len(st.ring.Unsatisfied) == 0 {
+		return false
+	}
+	msg := "waiting for binds: " + strings.Join(st.ring.Unsatisfied, ", ")
+	if st.svc.StartError != msg {
+		st.svc.StartError = msg
+		r.record(st, false, "%s", msg)
+	}
+	r.publish(st)
+	return true
+}
