@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +75,8 @@ type Manager struct {
 	manual   atomic.Pointer[manualHealth]
 
 	watch *watcher
-	ring  ringState // guarded by mu (and pubMu for lastSent)
+	gate  chan struct{} // see service.Deps.Gate
+	ring  ringState     // guarded by mu (and pubMu for lastSent)
 }
 
 type manualHealth struct {
@@ -101,6 +104,7 @@ func New(cfg Config) *Manager {
 		services:  map[string]*entry{},
 		dirty:     make(chan struct{}, 1),
 		running:   make(chan struct{}),
+		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 	}
 	m.ring.lastSent = map[string]rumor.Service{}
 	m.ring.views = map[string]service.RingView{}
@@ -116,13 +120,16 @@ func (m *Manager) Snapshot() *api.Snapshot { return m.snap.Load() }
 // marks the supervisor ready, and keeps everything running until ctx ends;
 // then it stops every service (in parallel) and returns.
 func (m *Manager) Run(ctx context.Context) error {
-	w, err := newWatcher(m.log)
+	w, err := newWatcher(m.log, filepath.Join(m.cfg.Root, "user"), m.loaded)
 	if err != nil {
 		return err
 	}
 	m.watch = w
 	var bg sync.WaitGroup
 	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(ctx, name) }) })
+	if err := w.watchRoot(); err != nil {
+		m.log.Warn("new user.toml files will not be seen", "err", err)
+	}
 	bg.Go(func() { m.publishLoop(ctx) })
 	if m.cfg.Ring != nil {
 		bg.Go(func() { m.ringLoop(ctx) })
@@ -148,6 +155,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.ready.Store(true)
 	m.publish()
 	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))
+	// Start-up is a burst (hundreds of renders, spawns, rumors); give the
+	// heap it left behind back to the OS now rather than over minutes.
+	debug.FreeOSMemory()
 
 	<-ctx.Done()
 	m.shutting.Store(true)
@@ -218,4 +228,11 @@ func (m *Manager) begin(ctx context.Context) (func(), error) {
 	}
 	m.opMu.Lock()
 	return m.opMu.Unlock, nil
+}
+
+// loaded reports whether a service of that name is loaded.
+func (m *Manager) loaded(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.services[name] != nil
 }

@@ -2,11 +2,13 @@ package manager
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
@@ -38,6 +40,10 @@ func (m *Manager) ringLoop(ctx context.Context) {
 	// then for /metrics and /status (one timer, whatever the service count).
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
+	// A burst of rumors (500 services loading) folds once per 100 ms, not
+	// once per rumor: each fold visits every local service.
+	const coalesce = 100 * time.Millisecond
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -45,6 +51,16 @@ func (m *Manager) ringLoop(ctx context.Context) {
 		case <-tick.C:
 			m.foldRing()
 		case <-r.Changed():
+			if wait := coalesce - time.Since(last); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+			last = time.Now()
 			m.foldRing()
 		case <-departed:
 			departed = nil
@@ -79,7 +95,7 @@ func (m *Manager) foldRing() {
 	rs.members = health
 	rs.census = c
 	rs.snap = &api.Ring{
-		Members: members, Census: c.JSON(), Butterfly: census.Butterfly(in), Records: rs.records,
+		Members: members, Census: lazyJSON(c.JSON), Butterfly: lazyJSON(func() any { return census.Butterfly(in) }), Records: rs.records,
 		MsgsSent: map[string]uint64{}, MsgsRecv: map[string]uint64{}, BytesSent: map[string]uint64{}, BytesRecv: map[string]uint64{},
 	}
 	for kind, t := range r.Stats().Kinds {
@@ -319,4 +335,22 @@ func checkGroup(sg string) error {
 		return api.Errorf(api.BadRequest, "service group %q is not SERVICE.GROUP[@ORG]", sg)
 	}
 	return nil
+}
+
+// lazyDoc is a JSON document built only when someone asks for it: the
+// census and butterfly documents are large, and most snapshots are never
+// served on /census or /butterfly.
+type lazyDoc struct {
+	once sync.Once
+	f    func() any
+	b    []byte
+	err  error
+}
+
+func lazyJSON(f func() any) *lazyDoc { return &lazyDoc{f: f} }
+
+// MarshalJSON builds the document on first use.
+func (d *lazyDoc) MarshalJSON() ([]byte, error) {
+	d.once.Do(func() { d.b, d.err = json.Marshal(d.f()) })
+	return d.b, d.err
 }

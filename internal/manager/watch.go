@@ -13,61 +13,97 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// watcher tells when a service's user.toml changes, through inotify on each
-// ROOT/user/NAME/config directory: no polling, so an idle supervisor uses no
-// CPU however many services it has.
+// watcher tells when a service's ROOT/user/NAME/config/user.toml changes,
+// through inotify: no polling, so an idle supervisor uses no CPU however
+// many services it has. It watches ROOT/user itself, and below it only the
+// directories that exist, adding watches as an operator creates them, so
+// loading a service creates no directories of its own there.
 type watcher struct {
-	log *slog.Logger
-	f   *os.File
-	mu  sync.Mutex
-	wds map[int32]string // watch descriptor -> service name
-	by  map[string]int32
+	log    *slog.Logger
+	root   string            // ROOT/user
+	loaded func(string) bool // is a service of this name loaded?
+	f      *os.File
+	mu     sync.Mutex
+	wds    map[int32]target // watch descriptor -> what it watches
+	by     map[string]int32 // path -> watch descriptor
 }
 
-func newWatcher(log *slog.Logger) (*watcher, error) {
+// target is one watched directory: ROOT/user (svc ""), ROOT/user/NAME
+// (config false) or ROOT/user/NAME/config (config true).
+type target struct {
+	svc    string
+	config bool
+}
+
+func newWatcher(log *slog.Logger, root string, loaded func(string) bool) (*watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	// A non-blocking fd in an *os.File waits in the runtime's poller, and
 	// Close wakes a pending Read: that is how run is stopped.
-	return &watcher{log: log, f: os.NewFile(uintptr(fd), "inotify"), wds: map[int32]string{}, by: map[string]int32{}}, nil
+	return &watcher{
+		log: log, root: root, loaded: loaded,
+		f:   os.NewFile(uintptr(fd), "inotify"),
+		wds: map[int32]target{}, by: map[string]int32{},
+	}, nil
 }
 
-func (w *watcher) add(name, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
+const watchMask = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_CREATE
+
+func (w *watcher) addWatch(dir string, t target) error {
 	rc, err := w.f.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var wd int
 	var aerr error
-	rc.Control(func(fd uintptr) {
-		wd, aerr = unix.InotifyAddWatch(int(fd), dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_DELETE|unix.IN_MOVED_FROM)
-	})
+	rc.Control(func(fd uintptr) { wd, aerr = unix.InotifyAddWatch(int(fd), dir, watchMask) })
 	if aerr != nil {
 		return fmt.Errorf("watch %s: %w", dir, aerr)
 	}
 	w.mu.Lock()
-	w.wds[int32(wd)] = name
-	w.by[name] = int32(wd)
+	w.wds[int32(wd)] = t
+	w.by[dir] = int32(wd)
 	w.mu.Unlock()
 	return nil
 }
 
-func (w *watcher) remove(name string) {
-	w.mu.Lock()
-	wd, ok := w.by[name]
-	delete(w.by, name)
-	delete(w.wds, wd)
-	w.mu.Unlock()
-	if !ok {
-		return
+// watchRoot watches ROOT/user, the one directory the watcher creates.
+func (w *watcher) watchRoot() error {
+	if err := os.MkdirAll(w.root, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", w.root, err)
 	}
-	if rc, err := w.f.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { unix.InotifyRmWatch(int(fd), uint32(wd)) })
+	return w.addWatch(w.root, target{})
+}
+
+// add watches what exists of ROOT/user/NAME/config. It reports whether a
+// user.toml may already be there (the caller re-reads config then).
+func (w *watcher) add(name string) bool {
+	dir := filepath.Join(w.root, name)
+	if err := w.addWatch(dir, target{svc: name}); err != nil {
+		return false // not there yet: the ROOT/user watch sees it appear
+	}
+	if err := w.addWatch(filepath.Join(dir, "config"), target{svc: name, config: true}); err != nil {
+		return false
+	}
+	return true
+}
+
+func (w *watcher) remove(name string) {
+	dir := filepath.Join(w.root, name)
+	for _, p := range []string{filepath.Join(dir, "config"), dir} {
+		w.mu.Lock()
+		wd, ok := w.by[p]
+		delete(w.by, p)
+		delete(w.wds, wd)
+		w.mu.Unlock()
+		if !ok {
+			continue
+		}
+		if rc, err := w.f.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { unix.InotifyRmWatch(int(fd), uint32(wd)) })
+		}
 	}
 }
 
@@ -85,17 +121,28 @@ func (w *watcher) run(changed func(name string)) {
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
-			nameBytes := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+			name := string(trimNUL(buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]))
 			off += unix.SizeofInotifyEvent + int(ev.Len)
-			file := string(trimNUL(nameBytes))
-			if file != "user.toml" {
+			w.mu.Lock()
+			t, ok := w.wds[ev.Wd]
+			w.mu.Unlock()
+			if !ok {
 				continue
 			}
-			w.mu.Lock()
-			svc, ok := w.wds[ev.Wd]
-			w.mu.Unlock()
-			if ok {
-				changed(svc)
+			created := ev.Mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 && ev.Mask&unix.IN_ISDIR != 0
+			switch {
+			case t.svc == "" && created && w.loaded(name):
+				// ROOT/user/NAME appeared; its config may already be there
+				// too (mkdir -p races the watch), so look and re-read.
+				if w.add(name) {
+					changed(name)
+				}
+			case t.svc != "" && !t.config && created && name == "config":
+				if err := w.addWatch(filepath.Join(w.root, t.svc, "config"), target{svc: t.svc, config: true}); err == nil {
+					changed(t.svc)
+				}
+			case t.config && name == "user.toml":
+				changed(t.svc)
 			}
 		}
 	}
@@ -113,12 +160,8 @@ func trimNUL(b []byte) []byte {
 func (w *watcher) close() { w.f.Close() }
 
 func (m *Manager) watchUser(name string) {
-	if m.watch == nil {
-		return
-	}
-	dir := filepath.Join(m.cfg.Root, "user", name, "config")
-	if err := m.watch.add(name, dir); err != nil {
-		m.log.Warn("user.toml changes will not be seen", "service", name, "err", err)
+	if m.watch != nil {
+		m.watch.add(name)
 	}
 }
 

@@ -26,6 +26,7 @@ func (r *Runner) checkHealth(ctx context.Context, st *state) {
 	}
 	hctx, cancel := context.WithCancel(ctx)
 	st.healthCancel = cancel
+	st.makeLogs()
 	st.healthGen++
 	gen := st.healthGen
 	spec := r.hookSpec(st, "health-check", st.spec.HealthCheckInterval.D())

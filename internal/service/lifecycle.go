@@ -23,6 +23,14 @@ func (r *Runner) start(ctx context.Context, st *state) {
 	if ctx.Err() != nil || r.waitingForBinds(st) {
 		return
 	}
+	if r.d.Gate != nil {
+		select {
+		case r.d.Gate <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-r.d.Gate }()
+	}
 	if err := r.prepare(st); err != nil {
 		r.startFailed(ctx, st, err, "run_hook_failed")
 		return
@@ -257,6 +265,7 @@ func (r *Runner) marker() string { return "TEND_SERVICE_ID=" + r.d.MemberID + "/
 
 // runHook runs a non-run hook to completion on the runner's goroutine.
 func (r *Runner) runHook(ctx context.Context, st *state, name string, timeout time.Duration) hook.Result {
+	st.makeLogs()
 	res := hook.Run(ctx, r.d.Reaper, r.hookSpec(st, name, timeout))
 	if res.Err != nil {
 		r.d.Log.Warn("hook failed to run", "service", r.sg, "hook", name, "err", res.Err)
@@ -274,11 +283,23 @@ func (r *Runner) hookSpec(st *state, name string, timeout time.Duration) hook.Sp
 	}
 }
 
+// makeLogs creates logs/ before the first hook writes there.
+func (st *state) makeLogs() {
+	if st.logsMade {
+		return
+	}
+	if err := os.Mkdir(st.paths.logs, 0o755); err == nil && st.uid >= 0 {
+		os.Chown(st.paths.logs, st.uid, st.gid)
+	}
+	st.logsMade = true
+}
+
 // postRun runs post-run until it exits 0, a second apart, for as long as
 // this process lives.
 func (r *Runner) postRun(ctx context.Context, st *state) {
 	pctx, cancel := context.WithCancel(ctx)
 	st.postRunCancel = cancel
+	st.makeLogs()
 	spec := r.hookSpec(st, "post-run", 0)
 	st.bg.Go(func() {
 		for {

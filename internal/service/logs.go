@@ -35,6 +35,12 @@ func (l *lazyFile) write(line []byte) {
 	defer l.mu.Unlock()
 	if l.f == nil && !l.failed {
 		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		if os.IsNotExist(err) { // logs/ is made on first use
+			if os.Mkdir(filepath.Dir(l.path), 0o755) == nil && l.uid >= 0 {
+				os.Chown(filepath.Dir(l.path), l.uid, l.gid)
+			}
+			f, err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		}
 		if err != nil {
 			l.failed = true // the supervisor log still has every line
 			return

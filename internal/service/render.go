@@ -226,11 +226,18 @@ func newSvcPaths(root, name string) svcPaths {
 func (p svcPaths) hook(name string) string { return filepath.Join(p.hooks, name) }
 
 func (p svcPaths) make(uid, gid int) error {
-	for _, d := range []string{p.config, p.data, p.files, p.hooks, p.logs, p.static, p.vars} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	// One mkdir each (EEXIST is fine), and only the directories a service
+	// may use from its first instant: a new inode is the dearest part of a
+	// first start (ext4 scans for recently freed ones), so logs/ and files/
+	// are made when first written and static/ when a package brings any.
+	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(p.root), err)
+	}
+	for _, d := range []string{p.root, p.config, p.data, p.hooks, p.vars} {
+		if err := os.Mkdir(d, 0o755); err != nil && !os.IsExist(err) {
 			return fmt.Errorf("create %s: %w", d, err)
 		}
-		if uid >= 0 {
+		if uid >= 0 && d != p.root {
 			if err := os.Chown(d, uid, gid); err != nil {
 				return fmt.Errorf("chown %s: %w", d, err)
 			}

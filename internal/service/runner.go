@@ -34,6 +34,10 @@ type Deps struct {
 	Getenv   func(string) string
 	Env      []string // base environment of every hook, secrets removed
 	Changed  func()   // called after every status change; must not block
+	// Gate bounds how many services prepare and spawn at once: hundreds of
+	// goroutines all in mkdir/open/fork at once spend their time in thread
+	// creation and kernel lock contention, not in work. nil = no bound.
+	Gate chan struct{}
 }
 
 // Options describe one service.
@@ -124,6 +128,7 @@ type state struct {
 	cfg   map[string]any
 
 	prepared bool // dirs made, credentials and environment computed
+	logsMade bool
 	uid, gid int
 	cred     *syscall.Credential
 	env      []string
