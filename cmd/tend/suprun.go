@@ -94,6 +94,10 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	rg, err := ring.New(ring.Config{
 		MemberID: memberID, Bind: cfg.ListenGossip, Peers: cfg.Peers, Permanent: cfg.PermanentPeer,
 		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Sys: rumorSys(sys), Log: log,
+		// Habitat gossips once a second; memberlist's LAN default (200 ms)
+		// costs an idle supervisor five wake-ups a second for nothing.
+		// Probing and suspicion keep memberlist's LAN values.
+		Timing: ring.Timing{GossipInterval: time.Second},
 	})
 	if err != nil {
 		return err

@@ -74,9 +74,12 @@ func (m *Manager) publish() {
 	}
 	m.mu.Lock()
 	s.Services = make([]api.Service, 0, len(m.services))
+	statuses := make([]*api.Service, 0, len(m.services))
 	for _, e := range m.services {
 		if e.runner != nil {
-			s.Services = append(s.Services, *e.runner.Status())
+			st := e.runner.Status()
+			statuses = append(statuses, st)
+			s.Services = append(s.Services, *st)
 			continue
 		}
 		s.Services = append(s.Services, brokenService(e, m.cfg.Org))
@@ -86,7 +89,7 @@ func (m *Manager) publish() {
 	m.mu.Unlock()
 	slices.SortFunc(s.Services, func(a, b api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
 	m.snap.Store(s)
-	m.gossipServices(s.Services)
+	m.gossipServices(statuses)
 }
 
 // brokenService describes a service whose spec file could not be used.

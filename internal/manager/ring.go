@@ -13,6 +13,7 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/census"
+	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
@@ -22,12 +23,13 @@ import (
 // ringState is what the manager keeps of the ring; touched only with m.mu
 // held (publishing) or by ringLoop.
 type ringState struct {
-	census   *census.Census
-	snap     *api.Ring
-	records  []api.Record
-	lastSent map[string]rumor.Service // service group -> last service rumor published
-	views    map[string]service.RingView
-	members  map[string]string // member id -> health, to record changes
+	census     *census.Census
+	snap       *api.Ring
+	records    []api.Record
+	lastSent   map[string]rumor.Service // service group -> last service rumor published
+	lastStatus map[string]*api.Service  // service group -> status gossiped last (pubMu)
+	views      map[string]service.RingView
+	members    map[string]string // member id -> health, to record changes
 }
 
 // ringLoop folds the ring into the census whenever it changes, hands each
@@ -49,7 +51,7 @@ func (m *Manager) ringLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			m.foldRing()
+			m.refreshRingStats()
 		case <-r.Changed():
 			if wait := coalesce - time.Since(last); wait > 0 {
 				t := time.NewTimer(wait)
@@ -96,12 +98,8 @@ func (m *Manager) foldRing() {
 	rs.census = c
 	rs.snap = &api.Ring{
 		Members: members, Census: lazyJSON(c.JSON), Butterfly: lazyJSON(func() any { return census.Butterfly(in) }), Records: rs.records,
-		MsgsSent: map[string]uint64{}, MsgsRecv: map[string]uint64{}, BytesSent: map[string]uint64{}, BytesRecv: map[string]uint64{},
 	}
-	for kind, t := range r.Stats().Kinds {
-		rs.snap.MsgsSent[kind], rs.snap.MsgsRecv[kind] = t.MsgsSent, t.MsgsRecv
-		rs.snap.BytesSent[kind], rs.snap.BytesRecv[kind] = t.BytesSent, t.BytesRecv
-	}
+	setRingStats(rs.snap, r.Stats())
 	entries := make([]*entry, 0, len(m.services))
 	for _, e := range m.services {
 		if e.runner != nil {
@@ -122,6 +120,30 @@ func (m *Manager) foldRing() {
 		}
 	}
 	m.changed()
+}
+
+// refreshRingStats republishes the ring's traffic counters without
+// folding the census again: an idle supervisor with hundreds of services
+// must not rebuild their views every few seconds.
+func (m *Manager) refreshRingStats() {
+	st := m.cfg.Ring.Stats()
+	m.mu.Lock()
+	if m.ring.snap != nil {
+		cp := *m.ring.snap
+		setRingStats(&cp, st)
+		m.ring.snap = &cp
+	}
+	m.mu.Unlock()
+	m.changed()
+}
+
+func setRingStats(snap *api.Ring, st ring.Stats) {
+	snap.MsgsSent, snap.MsgsRecv = map[string]uint64{}, map[string]uint64{}
+	snap.BytesSent, snap.BytesRecv = map[string]uint64{}, map[string]uint64{}
+	for kind, t := range st.Kinds {
+		snap.MsgsSent[kind], snap.MsgsRecv[kind] = t.MsgsSent, t.MsgsRecv
+		snap.BytesSent[kind], snap.BytesRecv[kind] = t.BytesSent, t.BytesRecv
+	}
 }
 
 // viewFor derives what one service sees of the ring.
@@ -183,17 +205,21 @@ func (m *Manager) initialView(s *api.Service) service.RingView {
 // gossipServices publishes a service rumor for each local service whose
 // gossiped state changed since the last one. Called while publishing a
 // snapshot.
-func (m *Manager) gossipServices(services []api.Service) {
+func (m *Manager) gossipServices(services []*api.Service) {
 	if m.cfg.Ring == nil {
 		return
 	}
+	seen := make(map[string]*api.Service, len(services))
 	for _, s := range services {
-		if s.SpecError != "" {
+		seen[s.ServiceGroup] = s
+		// Statuses are immutable: the same pointer means nothing changed,
+		// so an idle supervisor skips every service here.
+		if m.ring.lastStatus[s.ServiceGroup] == s || s.SpecError != "" {
 			continue
 		}
 		r := rumor.Service{
 			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
-			Cfg: exportedCfg(s), Sys: m.rumorSys(), Initialized: s.Initialized,
+			Cfg: exportedCfg(*s), Sys: m.rumorSys(), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
 		}
 		last, ok := m.ring.lastSent[s.ServiceGroup]
@@ -204,10 +230,12 @@ func (m *Manager) gossipServices(services []api.Service) {
 		r.Incarnation = nextIncarnation(last.Incarnation)
 		if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
 			m.log.Warn("service rumor not published", "service", s.ServiceGroup, "err", err)
+			delete(seen, s.ServiceGroup) // try again at the next publish
 			continue
 		}
 		m.ring.lastSent[s.ServiceGroup] = r
 	}
+	m.ring.lastStatus = seen
 }
 
 // gossipGone tells the ring a service was unloaded.
