@@ -235,15 +235,23 @@ func declared(p *pkg.Package) string {
 }
 
 func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string) (*service.Runner, error) {
-	r, err := service.New(m.runnerOptions(sp, p, specFile))
-	if err != nil || m.cfg.Ring == nil {
-		return r, err
-	}
-	// Build again with the ring's view of this service, so strict binds
-	// hold the first start.
 	o := m.runnerOptions(sp, p, specFile)
-	o.Ring = m.initialView(r.Status())
+	// The ring's view of this service from the start, so strict binds hold
+	// the first start.
+	o.Ring = m.initialView(&api.Service{ServiceGroup: sp.ServiceGroup(m.cfg.Org), Binds: sp.Binds, AllPkgBinds: pkgBinds(p)})
 	return service.New(o)
+}
+
+// pkgBinds lists the binds a package declares.
+func pkgBinds(p *pkg.Package) []api.PkgBind {
+	var out []api.PkgBind
+	for name, exports := range p.Binds {
+		out = append(out, api.PkgBind{Service: name, Exports: exports})
+	}
+	for name, exports := range p.BindsOptional {
+		out = append(out, api.PkgBind{Service: name, Exports: exports, Optional: true})
+	}
+	return out
 }
 
 func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) service.Options {

@@ -189,7 +189,7 @@ func TestReturnedRumorsAreCopies(t *testing.T) {
 	r.Service.Health = "CRITICAL"
 	r.Service.Cfg["port"] = 1
 	got, _ := s.Get("service/g/m")
-	if got.Service.Health != "OK" || got.Service.Cfg["port"] != float64(6379) {
+	if got.Service.Health != "OK" || got.Service.Cfg["port"] != int64(6379) {
 		t.Fatalf("store shares the merged rumor: %+v", got.Service)
 	}
 	got.Service.Health = "WARNING"
