@@ -2,15 +2,9 @@ package main
 
 import (
 	"bufio"
-	"crypto/tls"
 	"log/slog"
-	"net"
 	"sync"
-
-	"github.com/tend-sh/tend/internal/api"
 )
-
-type apiSys = api.Sys
 
 func newLogger(json bool, env *cliEnv) *slog.Logger {
 	if json {
@@ -41,5 +35,3 @@ func serviceOutput(json bool, env *cliEnv, log *slog.Logger) func(sg string, str
 		w.Flush()
 	}
 }
-
-func tlsListener(ln net.Listener, cfg *tls.Config) net.Listener { return tls.NewListener(ln, cfg) }

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ctl"
 )
 
@@ -55,10 +54,8 @@ func exitCode(err error) int {
 	case errors.Is(err, ctl.ErrUnreachable):
 		return exitUnreachable
 	}
-	var ae *api.Error
-	if errors.As(err, &ae) && ae.Kind == api.Internal {
-		return exitFailure
-	}
+	// Every error the supervisor returns (not found, conflict, bad
+	// request, wrong secret, internal) is one the user can act on.
 	return exitFailure
 }
 

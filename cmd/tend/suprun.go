@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ctl"
 	"github.com/tend-sh/tend/internal/httpgw"
 	"github.com/tend-sh/tend/internal/httpx"
@@ -25,7 +27,6 @@ import (
 	"github.com/tend-sh/tend/internal/monitor"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
-	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/store"
 	"github.com/tend-sh/tend/internal/supcfg"
@@ -93,7 +94,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	sys := sysInfo(cfg, raw)
 	rg, err := ring.New(ring.Config{
 		MemberID: memberID, Bind: cfg.ListenGossip, Peers: cfg.Peers, Permanent: cfg.PermanentPeer,
-		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Sys: rumorSys(sys), Log: log,
+		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Log: log,
 		// Habitat gossips once a second; memberlist's LAN default (200 ms)
 		// costs an idle supervisor five wake-ups a second for nothing.
 		// Probing and suspicion keep memberlist's LAN values.
@@ -240,7 +241,7 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *ma
 		ln, name := raw.http, "http"
 		if tlsCfg != nil {
 			srv.TLSConfig = tlsCfg
-			ln, name = tlsListener(ln, tlsCfg), "https"
+			ln, name = tls.NewListener(ln, tlsCfg), "https"
 		}
 		lns = append(lns, listener{name: name, ln: ln, srv: srv})
 	}
@@ -265,7 +266,7 @@ func serviceEnv(environ []string) []string {
 	return out
 }
 
-func sysInfo(cfg supcfg.Config, raw *rawListeners) (s apiSys) {
+func sysInfo(cfg supcfg.Config, raw *rawListeners) (s api.Sys) {
 	host, _ := os.Hostname()
 	ip := cfg.SysIPAddress
 	if ip == "" {
@@ -298,12 +299,4 @@ func detectIP() string {
 		}
 	}
 	return "127.0.0.1"
-}
-
-func rumorSys(s apiSys) rumor.Sys {
-	return rumor.Sys{
-		IP: s.IP, Hostname: s.Hostname, GossipIP: s.GossipIP, GossipPort: s.GossipPort,
-		HTTPGatewayIP: s.HTTPGatewayIP, HTTPGatewayPort: s.HTTPGatewayPort,
-		CtlGatewayIP: s.CtlGatewayIP, CtlGatewayPort: s.CtlGatewayPort,
-	}
 }

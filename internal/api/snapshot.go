@@ -123,6 +123,9 @@ type Service struct {
 	AllPkgBinds []PkgBind
 	Hooks       map[string]Hook // rendered hooks by name: run, init, health-check, ...
 	Cfg         map[string]any  // merged config; nil when unknown
+	// Exported is the part of Cfg the package exports (EXPORTS): what this
+	// member gossips to binders, by export name.
+	Exported map[string]any
 
 	// Process.
 	Running      bool // the run hook's process is up

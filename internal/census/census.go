@@ -10,6 +10,7 @@ package census
 
 import (
 	"bytes"
+	"github.com/tend-sh/tend/internal/spec"
 	"math"
 	"slices"
 	"strings"
@@ -394,15 +395,11 @@ type groupID struct {
 	hasOrg              bool
 }
 
-// parseGroup splits name.group[@org] with the gateway's rules (Habitat's
-// ServiceGroup regex): every part non-empty and free of ".", "#" and "@".
+// parseGroup splits name.group[@org] with Habitat's ServiceGroup rules.
 func parseGroup(sg string) (groupID, bool) {
-	rest, org, hasOrg := strings.Cut(sg, "@")
-	svc, group, ok := strings.Cut(rest, ".")
-	if !ok || !validPart(svc) || !validPart(group) || (hasOrg && !validPart(org)) {
+	svc, group, org, err := spec.ParseServiceGroup(sg)
+	if err != nil {
 		return groupID{}, false
 	}
-	return groupID{service: svc, group: group, org: org, hasOrg: hasOrg}, true
+	return groupID{service: svc, group: group, org: org, hasOrg: org != ""}, true
 }
-
-func validPart(s string) bool { return s != "" && !strings.ContainsAny(s, ".#@") }

@@ -112,6 +112,7 @@ func fixtureServices(org string) []api.Service {
 	}
 	redis.Pkg.Exposes = []string{"6379"}
 	redis.Pkg.Exports = map[string]string{"port": "port", "tls-port": "tls.port", "missing": "no.such.key"}
+	redis.Exported = map[string]any{"port": int64(6379), "tls-port": int64(6380)} // what the runner derives from Cfg
 
 	web := api.Service{
 		Name: "web", Group: "default", Org: org, ServiceGroup: "web.default" + at,
@@ -138,6 +139,7 @@ func fixtureServices(org string) []api.Service {
 	}
 	web.Pkg.ShutdownSignal = "SIGQUIT"
 	web.Pkg.Exports = map[string]string{"port": "listen.port"}
+	web.Exported = map[string]any{"port": int64(8080)}
 
 	worker := api.Service{
 		Name: "worker", Group: "default", Org: org, ServiceGroup: "worker.default" + at,

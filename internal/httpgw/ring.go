@@ -1,5 +1,11 @@
 package httpgw
 
+import (
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/census"
+	"github.com/tend-sh/tend/internal/rumor"
+)
+
 // censusResponse is /census: the ring's census verbatim once the ring
 // exists, this member alone before.
 func (c *snapCache) censusResponse() *response {
@@ -8,7 +14,7 @@ func (c *snapCache) censusResponse() *response {
 		if r := c.snap.Ring; r != nil && r.Census != nil {
 			v = r.Census
 		} else {
-			v = localCensus(c.snap)
+			v = census.Build(localInput(c.snap)).JSON()
 		}
 		return c.encode("census", v)
 	})
@@ -21,10 +27,31 @@ func (c *snapCache) butterflyResponse() *response {
 		if r := c.snap.Ring; r != nil && r.Butterfly != nil {
 			v = r.Butterfly
 		} else {
-			v = localButterfly(c.snap)
+			v = census.Butterfly(localInput(c.snap))
 		}
 		return c.encode("butterfly", v)
 	})
+}
+
+// localInput describes a member that is not (yet) on a ring as the census
+// fold's input: itself, alive, and one service rumor per loaded service, so
+// the same code builds /census and /butterfly with or without a ring.
+func localInput(s *api.Snapshot) census.Input {
+	sys := s.Sup.Sys
+	in := census.Input{
+		LocalID: s.Sup.MemberID,
+		Members: []census.Member{{ID: s.Sup.MemberID, Health: "alive", Address: sys.IP, Port: sys.GossipPort, Permanent: sys.Permanent}},
+	}
+	rsys := rumor.SysOf(sys)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		in.Rumors = append(in.Rumors, rumor.Rumor{Kind: rumor.KindService, Service: &rumor.Service{
+			MemberID: s.Sup.MemberID, ServiceGroup: svc.ServiceGroup, Package: svc.Pkg.Ident,
+			Cfg: svc.Exported, Sys: rsys, Initialized: svc.Initialized,
+			Health: string(svc.Health), Up: svc.Running,
+		}})
+	}
+	return in
 }
 
 func (c *snapCache) encode(what string, v any) response {

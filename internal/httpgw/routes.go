@@ -1,6 +1,7 @@
 package httpgw
 
 import (
+	"github.com/tend-sh/tend/internal/spec"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -189,7 +190,7 @@ func (g *gateway) lookup(w http.ResponseWriter, r *http.Request) *svcCache {
 	if s == nil {
 		return nil
 	}
-	sg, err := formatServiceGroup(r.PathValue("svc"), r.PathValue("group"), r.PathValue("org"))
+	sg, err := spec.FormatServiceGroup(r.PathValue("svc"), r.PathValue("group"), r.PathValue("org"))
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return nil

@@ -97,12 +97,3 @@ func TestFieldMapping(t *testing.T) {
 		t.Errorf("redacted object has %d keys (cfg present: %v), want 29 without cfg", len(m), has)
 	}
 }
-
-func TestExportedCfg(t *testing.T) {
-	s := fixtureSnapshot("")
-	got := exportedCfg(&s.Services[1])
-	want := map[string]any{"port": int64(6379), "tls-port": int64(6380)}
-	if !cmp.Equal(got, want) {
-		t.Error(cmp.Diff(want, got))
-	}
-}

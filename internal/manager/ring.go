@@ -7,7 +7,6 @@ import (
 	"path"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -219,7 +218,7 @@ func (m *Manager) gossipServices(services []*api.Service) {
 		}
 		r := rumor.Service{
 			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
-			Cfg: exportedCfg(*s), Sys: m.rumorSys(), Initialized: s.Initialized,
+			Cfg: s.Exported, Sys: rumor.SysOf(m.cfg.Sys), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
 		}
 		last, ok := m.ring.lastSent[s.ServiceGroup]
@@ -246,7 +245,7 @@ func (m *Manager) gossipGone(sg string) {
 	m.pubMu.Lock()
 	defer m.pubMu.Unlock()
 	last := m.ring.lastSent[sg]
-	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: m.rumorSys(), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
+	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: rumor.SysOf(m.cfg.Sys), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
 	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
 		m.log.Warn("unload not gossiped", "service", sg, "err", err)
 	}
@@ -261,25 +260,6 @@ func nextIncarnation(last uint64) uint64 {
 		return last + 1
 	}
 	return now
-}
-
-func exportedCfg(s api.Service) map[string]any {
-	out := map[string]any{}
-	for k, p := range s.Pkg.Exports {
-		if v, ok := svccfg.Lookup(s.Cfg, p); ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func (m *Manager) rumorSys() rumor.Sys {
-	s := m.cfg.Sys
-	return rumor.Sys{
-		IP: s.IP, Hostname: s.Hostname, GossipIP: s.GossipIP, GossipPort: s.GossipPort,
-		HTTPGatewayIP: s.HTTPGatewayIP, HTTPGatewayPort: s.HTTPGatewayPort,
-		CtlGatewayIP: s.CtlGatewayIP, CtlGatewayPort: s.CtlGatewayPort,
-	}
 }
 
 func (m *Manager) ringRecord(ok bool, text string) {
@@ -356,11 +336,8 @@ func (m *Manager) Depart(ctx context.Context, memberID string, progress func(str
 
 // checkGroup refuses a service group that is not name.group[@org].
 func checkGroup(sg string) error {
-	base, org, hasOrg := strings.Cut(sg, "@")
-	name, group, ok := strings.Cut(base, ".")
-	bad := func(s string) bool { return s == "" || strings.ContainsAny(s, ".#@/ ") }
-	if !ok || bad(name) || bad(group) || (hasOrg && bad(org)) {
-		return api.Errorf(api.BadRequest, "service group %q is not SERVICE.GROUP[@ORG]", sg)
+	if _, _, _, err := spec.ParseServiceGroup(sg); err != nil {
+		return api.Errorf(api.BadRequest, "%v", err)
 	}
 	return nil
 }

@@ -39,8 +39,7 @@ type Config struct {
 	Permanent bool     // announced in the node meta
 	KeyFile   string   // "" = no encryption; else a file from GenerateKey
 	DataDir   string   // rumors persist to DataDir/rumors.json; "" = not persisted
-	Sys       rumor.Sys
-	Timing    Timing // zero fields = memberlist.DefaultLANConfig values
+	Timing    Timing   // zero fields = memberlist.DefaultLANConfig values
 	Log       *slog.Logger
 }
 

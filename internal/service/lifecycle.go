@@ -200,7 +200,8 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 		if cur, err = st.tpl.render(r.data(st, cfg)); err == nil {
 			if err = cur.write(st.last, st.paths.root, st.uid, st.gid); err == nil {
 				ch := diff(st.last, cur)
-				st.last, st.cfg = cur, cfg
+				st.last = cur
+				st.setCfg(cfg)
 				st.svc.UserConfigUpdated = true
 				r.applyChanges(ctx, st, ch)
 				r.publish(st)
@@ -213,7 +214,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 		r.publish(st)
 		return
 	}
-	st.cfg = cfg // not started yet: the next start renders it
+	st.setCfg(cfg) // not started yet: the next start renders it
 	r.publish(st)
 }
 

@@ -33,7 +33,8 @@ func (r *Runner) prepare(st *state) error {
 	if err := cur.write(st.last, st.paths.root, st.uid, st.gid); err != nil {
 		return err
 	}
-	st.last, st.cfg = cur, cfg
+	st.last = cur
+	st.setCfg(cfg)
 	return nil
 }
 

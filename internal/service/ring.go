@@ -53,19 +53,17 @@ func (r *Runner) SetRing(v RingView) {
 }
 
 func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
-	{
-		old := st.ring
-		st.ring = v
-		r.applyFiles(ctx, st)
-		if st.proc == nil {
-			if st.spec.Up() && st.restartC == nil && len(old.Unsatisfied) > 0 && len(v.Unsatisfied) == 0 {
-				r.start(ctx, st)
-			}
-			return
+	old := st.ring
+	st.ring = v
+	r.applyFiles(ctx, st)
+	if st.proc == nil {
+		if st.spec.Up() && st.restartC == nil && len(old.Unsatisfied) > 0 && len(v.Unsatisfied) == 0 {
+			r.start(ctx, st)
 		}
-		if !reflect.DeepEqual(old.Gossip, v.Gossip) || !reflect.DeepEqual(old.Svc, v.Svc) || !reflect.DeepEqual(old.Binds, v.Binds) {
-			r.reconfigure(ctx, st)
-		}
+		return
+	}
+	if !reflect.DeepEqual(old.Gossip, v.Gossip) || !reflect.DeepEqual(old.Svc, v.Svc) || !reflect.DeepEqual(old.Binds, v.Binds) {
+		r.reconfigure(ctx, st)
 	}
 }
 

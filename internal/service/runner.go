@@ -120,12 +120,13 @@ func New(o Options) (*Runner, error) {
 
 // state is touched only by the Run goroutine.
 type state struct {
-	spec  spec.Spec
-	pkg   *pkg.Package
-	tpl   *templates
-	paths svcPaths
-	last  *rendered
-	cfg   map[string]any
+	spec     spec.Spec
+	pkg      *pkg.Package
+	tpl      *templates
+	paths    svcPaths
+	last     *rendered
+	cfg      map[string]any
+	exported map[string]any // st.cfg's EXPORTS, kept with it by setCfg
 
 	prepared bool // dirs made, credentials and environment computed
 	logsMade bool
@@ -295,7 +296,7 @@ func (r *Runner) wake() {
 
 func (r *Runner) publish(st *state) {
 	s := st.svc
-	s.Cfg = st.cfg
+	s.Cfg, s.Exported = st.cfg, st.exported
 	r.status.Store(&s)
 	r.wake()
 	if r.d.Changed != nil {
@@ -330,8 +331,12 @@ func appendCapped[T any](s []T, v T, limit int) []T {
 	return append(out, v)
 }
 
-func removePID(path string) {
-	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		_ = err // best effort: a stale PID file is checked against the process at next start
-	}
+// removePID is best effort: a stale PID file is checked against the
+// process (Leftover) before it is trusted.
+func removePID(path string) { os.Remove(path) }
+
+// setCfg keeps the merged config and what the package exports of it
+// together, so exports are worked out once per config change.
+func (st *state) setCfg(cfg map[string]any) {
+	st.cfg, st.exported = cfg, exported(st.pkg, cfg)
 }

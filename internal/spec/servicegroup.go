@@ -1,4 +1,4 @@
-package httpgw
+package spec
 
 import (
 	"errors"
@@ -6,18 +6,18 @@ import (
 	"strings"
 )
 
-// errServiceGroup marks a malformed service group (HTTP 400).
-var errServiceGroup = errors.New("malformed service group")
+// ErrServiceGroup marks a malformed service group (the gateway answers 400).
+var ErrServiceGroup = errors.New("malformed service group")
 
 // forbiddenInName are the characters Habitat's ServiceGroup regex excludes
 // from the service, group and organization parts: "." and "@" separate the
 // parts and "#" once introduced an application-environment prefix.
 const forbiddenInName = ".#@"
 
-// formatServiceGroup validates the parts of a service group and joins them
+// FormatServiceGroup validates the parts of a service group and joins them
 // as Habitat spells it: "svc.group", or "svc.group@org" when org is not
 // empty. Each part must be non-empty and free of ".", "#" and "@".
-func formatServiceGroup(svc, group, org string) (string, error) {
+func FormatServiceGroup(svc, group, org string) (string, error) {
 	if err := checkPart("service", svc); err != nil {
 		return "", err
 	}
@@ -33,18 +33,18 @@ func formatServiceGroup(svc, group, org string) (string, error) {
 	return svc + "." + group + "@" + org, nil
 }
 
-// parseServiceGroup splits "svc.group" or "svc.group@org" into its parts,
-// with the rules of formatServiceGroup.
-func parseServiceGroup(sg string) (svc, group, org string, err error) {
+// ParseServiceGroup splits "svc.group" or "svc.group@org" into its parts,
+// with the rules of FormatServiceGroup.
+func ParseServiceGroup(sg string) (svc, group, org string, err error) {
 	rest, org, hasOrg := strings.Cut(sg, "@")
 	if hasOrg && org == "" {
-		return "", "", "", fmt.Errorf("%w %q: empty organization", errServiceGroup, sg)
+		return "", "", "", fmt.Errorf("%w %q: empty organization", ErrServiceGroup, sg)
 	}
 	svc, group, ok := strings.Cut(rest, ".")
 	if !ok {
-		return "", "", "", fmt.Errorf("%w %q: no group", errServiceGroup, sg)
+		return "", "", "", fmt.Errorf("%w %q: no group", ErrServiceGroup, sg)
 	}
-	if _, err := formatServiceGroup(svc, group, org); err != nil {
+	if _, err := FormatServiceGroup(svc, group, org); err != nil {
 		return "", "", "", err
 	}
 	return svc, group, org, nil
@@ -52,10 +52,10 @@ func parseServiceGroup(sg string) (svc, group, org string, err error) {
 
 func checkPart(what, v string) error {
 	if v == "" {
-		return fmt.Errorf("%w: empty %s", errServiceGroup, what)
+		return fmt.Errorf("%w: empty %s", ErrServiceGroup, what)
 	}
 	if i := strings.IndexAny(v, forbiddenInName); i >= 0 {
-		return fmt.Errorf("%w: %s %q contains %q", errServiceGroup, what, v, v[i])
+		return fmt.Errorf("%w: %s %q contains %q", ErrServiceGroup, what, v, v[i])
 	}
 	return nil
 }
