@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/ctl"
+	"github.com/tend-sh/tend/internal/supcfg"
 )
 
 // remoteFlags are taken by every command that talks to a supervisor.
@@ -38,13 +39,8 @@ func rootDir(flag string, getenv func(string) string) string {
 		return flag
 	case getenv("TEND_ROOT") != "":
 		return getenv("TEND_ROOT")
-	case os.Geteuid() == 0:
-		return "/var/lib/tend"
-	case getenv("XDG_DATA_HOME") != "":
-		return filepath.Join(getenv("XDG_DATA_HOME"), "tend")
-	default:
-		return filepath.Join(getenv("HOME"), ".local", "share", "tend")
 	}
+	return supcfg.DefaultRoot(getenv, os.Geteuid())
 }
 
 func withClient(env *cliEnv, f *remoteFlags, do func(ctx context.Context, c *ctl.Client) error) func(*cobra.Command, []string) error {

@@ -142,6 +142,10 @@ func defaults(getenv func(string) string, euid int) Config {
 	}
 }
 
+// DefaultRoot is the root when neither --root nor TEND_ROOT is given; the
+// CLI finds a supervisor's CTL_SECRET through it.
+func DefaultRoot(getenv func(string) string, euid int) string { return defaultRoot(getenv, euid) }
+
 // defaultRoot follows the XDG base directory spec for ordinary users, so a
 // supervisor run without root privileges works out of the box. It returns ""
 // when there is no way to tell (no HOME); Load then asks for --root.
