@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +33,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
+	// Every server these tests talk to is theirs, on loopback or in a
+	// namespace they made: a proxy from the environment (which Go's client
+	// and curl would use for 10.x addresses) must not get in between.
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"} {
+		os.Unsetenv(k)
+	}
 	for _, b := range [][2]string{{"tend", "../cmd/tend"}, {"webdemo", "../examples/cmd/webdemo"}} {
 		out, err := exec.Command("go", "build", "-race", "-o", filepath.Join(dir, b[0]), b[1]).CombinedOutput()
 		if err != nil {
@@ -76,6 +83,8 @@ type sup struct {
 	errOut *syncBuf
 	done   chan struct{}
 	args   []string
+	prefix []string // run tend through this command, e.g. ip netns exec NS
+	host   string   // listen host of ctl, http and gossip; "" = 127.0.0.1
 }
 
 var listenRe = regexp.MustCompile(`tend supervisor starting.*`)
@@ -91,17 +100,35 @@ func startSup(t *testing.T, root string, extra ...string) *sup {
 	return s
 }
 
+// startSupVia is startSup with every listener on host (port 0) and tend run
+// through prefix (e.g. ip netns exec NS), which must exec tend in place so
+// signals reach it.
+func startSupVia(t *testing.T, prefix []string, host, root string, extra ...string) *sup {
+	t.Helper()
+	s := &sup{t: t, root: root, args: extra, prefix: prefix, host: host}
+	s.start()
+	t.Cleanup(s.cleanup)
+	s.waitReady()
+	return s
+}
+
 func (s *sup) start() {
 	s.t.Helper()
+	host := s.host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	listen := net.JoinHostPort(host, "0")
 	args := append([]string{"sup", "run", "--root", s.root,
-		"--listen-ctl", "127.0.0.1:0", "--listen-http", "127.0.0.1:0", "--listen-gossip", "127.0.0.1:0",
+		"--listen-ctl", listen, "--listen-http", listen, "--listen-gossip", listen,
 		"--service-min-backoff-period", "0", "--service-max-backoff-period", "0"}, s.args...)
 	if s.out == nil {
 		// One buffer for every process of this supervisor, so a failed
 		// test shows the output from before a restart too.
 		s.out, s.errOut = &syncBuf{}, &syncBuf{}
 	}
-	cmd := exec.Command(tendBin(), args...)
+	argv := append(append(append([]string{}, s.prefix...), tendBin()), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout = s.out
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw

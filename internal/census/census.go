@@ -13,6 +13,7 @@ import (
 	"github.com/tend-sh/tend/internal/spec"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tend-sh/tend/internal/rumor"
@@ -61,6 +62,7 @@ type Group struct {
 	members []*member // every member with a live service rumor, by id
 	config  *config   // nil: no (parsable) config was gossiped
 	files   []rumor.File
+	digest  string
 }
 
 // member is one member's entry in a group's population.
@@ -146,6 +148,7 @@ func Build(in Input) *Census {
 			}
 		}
 		slices.SortFunc(g.files, func(a, b rumor.File) int { return strings.Compare(a.Filename, b.Filename) })
+		g.digest = g.makeDigest()
 		c.names = append(c.names, sg)
 	}
 	slices.Sort(c.names)
@@ -402,4 +405,34 @@ func parseGroup(sg string) (groupID, bool) {
 		return groupID{}, false
 	}
 	return groupID{service: svc, group: group, org: org, hasOrg: org != ""}, true
+}
+
+// Digest names everything a group's views are made of: members with their
+// health, rumor incarnations and gossip addresses, the config version and
+// the files' versions. A rumor's content changes only with its
+// incarnation, so two folds giving a group the same digest give it the
+// same template data, config and files, and a caller holding a view built
+// from one need not build it again.
+func (g *Group) Digest() string { return g.digest }
+
+func (g *Group) makeDigest() string {
+	b := make([]byte, 0, 64*len(g.members)+32)
+	for _, m := range g.members {
+		b = append(b, m.id...)
+		b = append(b, ' ')
+		b = append(b, m.health...)
+		b = strconv.AppendBool(append(b, ' '), m.persistent)
+		b = strconv.AppendUint(append(b, ' '), m.svc.Incarnation, 10)
+		b = append(append(b, ' '), m.sys.GossipIP...)
+		b = strconv.AppendInt(append(b, ' '), int64(m.sys.GossipPort), 10)
+		b = append(b, ';')
+	}
+	if g.config != nil {
+		b = strconv.AppendUint(append(b, "config "...), g.config.incarnation, 10)
+	}
+	for _, f := range g.files {
+		b = append(append(b, " file "...), f.Filename...)
+		b = strconv.AppendUint(append(b, ' '), f.Incarnation, 10)
+	}
+	return string(b)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
@@ -68,14 +70,39 @@ func (m *Manager) findPackage(identStr string) (*pkg.Package, error) {
 	return pkg.Resolve(m.cfg.Root, identStr)
 }
 
-// loadStartup applies the YAML file's services over the persisted specs
-// (the file is the source of truth, as `hab sup run PKG` is), writing every
-// changed spec file with one flush. Nothing has started yet.
-func (m *Manager) loadStartup() {
+// loadStartup loads the start-up file's services and hands each to start
+// as soon as it is ready, so the first service runs while the last package
+// is still being read. Packages are read and templates parsed by a few
+// workers; entries are taken in the file's order, so a name listed twice
+// keeps its first entry as before. The specs are saved together at the
+// end with one sync: if that fails the services still run (the start-up
+// file lists them again at the next start) and the failure is recorded.
+func (m *Manager) loadStartup(start func(*entry)) {
+	reqs := m.cfg.Startup
+	type prepared struct {
+		e    *entry
+		err  error
+		done chan struct{}
+	}
+	res := make([]prepared, len(reqs))
+	for i := range res {
+		res[i].done = make(chan struct{})
+	}
+	var next atomic.Int64
+	var workers sync.WaitGroup
+	for range min(len(reqs), cap(m.gate)) {
+		workers.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(reqs); i = int(next.Add(1) - 1) {
+				res[i].e, res[i].err = m.prepareLoad(reqs[i])
+				close(res[i].done)
+			}
+		})
+	}
+	defer workers.Wait()
 	files := map[string][]byte{}
-	var fresh []*entry
-	for _, req := range m.cfg.Startup {
-		e, err := m.prepareLoad(req)
+	for i, req := range reqs {
+		<-res[i].done
+		e, err := res[i].e, res[i].err
 		if err != nil {
 			if api.KindOf(err) != api.Conflict {
 				m.log.Error("start-up service not loaded", "pkg", req.Pkg, "err", err)
@@ -93,21 +120,20 @@ func (m *Manager) loadStartup() {
 			continue // unchanged: keep the runner made from the spec file
 		}
 		files[e.name+".spec"] = e.spec.Encode()
-		fresh = append(fresh, e)
+		m.mu.Lock()
+		m.services[e.name] = e
+		m.mu.Unlock()
+		start(e)
+	}
+	if len(files) == 0 {
+		return
 	}
 	if err := store.WriteFiles(m.specsDir, files, 0o644); err != nil {
-		m.log.Error("start-up services not saved", "err", err)
+		m.log.Error("start-up service specs not saved; they run from the start-up file", "err", err)
 		m.storeRecord(false, "start-up services not saved: "+err.Error())
 		return
 	}
-	m.mu.Lock()
-	for _, e := range fresh {
-		m.services[e.name] = e
-	}
-	m.mu.Unlock()
-	if len(fresh) > 0 {
-		m.storeRecord(true, fmt.Sprintf("saved %d start-up service specs", len(fresh)))
-	}
+	m.storeRecord(true, fmt.Sprintf("saved %d start-up service specs", len(files)))
 }
 
 // prepareLoad turns a load request into a checked entry with a runner that
@@ -159,7 +185,12 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
 	if isDir {
-		if p, err = pkg.Install(m.cfg.Root, req.Pkg); err != nil {
+		// Start-up loads are prepared in parallel and may name one
+		// directory twice; two installs of a package must not interleave.
+		m.installMu.Lock()
+		p, err = pkg.Install(m.cfg.Root, req.Pkg)
+		m.installMu.Unlock()
+		if err != nil {
 			return nil, api.Errorf(api.Internal, "install: %v", err)
 		}
 	}
@@ -260,13 +291,14 @@ func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) s
 		Deps: service.Deps{
 			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
-			Sys: m.sysData(), Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
+			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
 			Changed: m.changed, Gate: m.gate,
 		},
 	}
 }
 
-// sysData is the template data under "sys".
+// sysData is the template data under "sys". Templates get a normalised
+// copy (tmpl), so one map serves every service.
 func (m *Manager) sysData() map[string]any {
 	s := m.cfg.Sys
 	return map[string]any{

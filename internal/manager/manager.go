@@ -55,9 +55,11 @@ type Manager struct {
 	log       *slog.Logger
 	startedAt time.Time
 	specsDir  string
+	sys       map[string]any // template data "sys", one map every service reads
 
-	opMu    sync.Mutex    // one control operation at a time
-	running chan struct{} // closed once start-up has loaded every service
+	opMu      sync.Mutex    // one control operation at a time
+	installMu sync.Mutex    // one package install at a time
+	running   chan struct{} // closed once start-up has loaded every service
 
 	runCtx context.Context
 
@@ -106,8 +108,9 @@ func New(cfg Config) *Manager {
 		running:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 	}
+	m.sys = m.sysData()
 	m.ring.lastSent = map[string]rumor.Service{}
-	m.ring.views = map[string]service.RingView{}
+	m.ring.views = map[string]string{}
 	m.manual.Store(&manualHealth{})
 	m.publish()
 	return m
@@ -141,9 +144,17 @@ func (m *Manager) Run(ctx context.Context) error {
 		bg.Wait()
 		return err
 	}
-	m.loadStartup()
+	m.loadStartup(func(e *entry) {
+		m.mu.Lock()
+		m.watchUser(e.name)
+		m.startRunner(e)
+		m.mu.Unlock()
+	})
 	m.mu.Lock()
 	for _, e := range m.services {
+		if e.cancel != nil {
+			continue // started by loadStartup
+		}
 		m.watchUser(e.name)
 		if e.runner != nil {
 			m.startRunner(e)

@@ -89,6 +89,7 @@ func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(strin
 	m.stopRunner(e)
 	m.mu.Lock()
 	delete(m.services, e.name)
+	delete(m.ring.views, e.name)
 	m.mu.Unlock()
 	m.unwatchUser(e.name)
 	m.gossipGone(e.spec.ServiceGroup(m.cfg.Org))

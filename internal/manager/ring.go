@@ -27,8 +27,8 @@ type ringState struct {
 	records    []api.Record
 	lastSent   map[string]rumor.Service // service group -> last service rumor published
 	lastStatus map[string]*api.Service  // service group -> status gossiped last (pubMu)
-	views      map[string]service.RingView
-	members    map[string]string // member id -> health, to record changes
+	views      map[string]string        // service name -> viewKey of the view it was handed
+	members    map[string]string        // member id -> health, to record changes
 }
 
 // ringLoop folds the ring into the census whenever it changes, hands each
@@ -107,18 +107,39 @@ func (m *Manager) foldRing() {
 	}
 	m.mu.Unlock()
 	for _, e := range entries {
-		v := m.viewFor(c, e.runner.Status())
+		s := e.runner.Status()
+		key := viewKey(c, s)
 		m.mu.Lock()
-		same := reflect.DeepEqual(m.ring.views[e.name], v)
-		if !same {
-			m.ring.views[e.name] = v
-		}
+		same := m.ring.views[e.name] == key
+		m.ring.views[e.name] = key
 		m.mu.Unlock()
 		if !same {
+			v := m.viewFor(c, s)
+			v.Key = key
 			e.runner.SetRing(v)
 		}
 	}
 	m.changed()
+}
+
+// viewKey names what a service's view is built from (its group's and its
+// bound groups' digests), so a fold that changed none of them builds no
+// view: with hundreds of services, building and comparing every view on
+// every fold was most of a start-up's CPU.
+func viewKey(c *census.Census, s *api.Service) string {
+	digest := func(sg string) string {
+		if g := c.Group(sg); g != nil {
+			return g.Digest()
+		}
+		return "-"
+	}
+	key := digest(s.ServiceGroup)
+	for _, b := range s.Binds {
+		if _, sg, err := spec.ParseBind(b); err == nil {
+			key += "\x00" + b + "\x00" + digest(sg)
+		}
+	}
+	return key
 }
 
 // refreshRingStats republishes the ring's traffic counters without
@@ -152,7 +173,7 @@ func (m *Manager) viewFor(c *census.Census, s *api.Service) service.RingView {
 		return v
 	}
 	if g := c.Group(s.ServiceGroup); g != nil {
-		v.Svc = g.SvcData(m.cfg.MemberID)
+		v.Svc = func() map[string]any { return g.SvcData(m.cfg.MemberID) }
 		if inc, body, ok := g.Config(); ok {
 			if cfg, err := svccfg.ParseTOML(s.ServiceGroup+" config version "+fmt.Sprint(inc), body); err == nil {
 				v.Gossip, v.GossipInc = cfg, inc
@@ -198,7 +219,9 @@ func (m *Manager) initialView(s *api.Service) service.RingView {
 	if c == nil {
 		c = census.Build(census.Input{LocalID: m.cfg.MemberID})
 	}
-	return m.viewFor(c, s)
+	v := m.viewFor(c, s)
+	v.Key = viewKey(c, s)
+	return v
 }
 
 // gossipServices publishes a service rumor for each local service whose

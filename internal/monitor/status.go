@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,8 +111,9 @@ func notRunningReason(svc *api.Service) string {
 	return r
 }
 
-// ringComponent describes the gossip ring, or this single member before the
-// ring exists (nothing to be unhealthy about).
+// ringComponent describes the gossip ring: its status and reason from the
+// members' health (ringStatus), its records the health changes seen. Before
+// the ring exists, this single member (nothing to be unhealthy about).
 func ringComponent(s *api.Snapshot, n int, secrets []string) component {
 	if s.Ring == nil {
 		at := s.Sup.StartedAt
@@ -123,7 +125,54 @@ func ringComponent(s *api.Snapshot, n int, secrets []string) component {
 			Records: renderRecords([]api.Record{{At: at, OK: true, Text: "single member, no ring"}}, n, secrets),
 		}
 	}
-	return component{Status: recordsStatus(s.Ring.Records), Records: renderRecords(s.Ring.Records, n, secrets)}
+	c := component{Records: renderRecords(s.Ring.Records, n, secrets)}
+	c.Status, c.Reason = ringStatus(s.Ring.Members, s.Sup.MemberID)
+	c.Reason = mask(oneLine(c.Reason), secrets)
+	return c
+}
+
+// ringStatus is the ring's rule: members' health decides, not records.
+// Degraded when a member is suspect or confirmed, or when this member
+// (self, "" when unknown) has been departed; healthy when every member is
+// alive or departed. The reason counts the members by health, as
+// "3 members: 2 alive, 1 suspect".
+func ringStatus(members []api.Member, self string) (status, reason string) {
+	counts := map[string]int{}
+	var others []string // health values beyond the four, in order met
+	status = statusHealthy
+	selfDeparted := false
+	for _, m := range members {
+		h := m.Health
+		if h == "" {
+			h = "unknown"
+		}
+		if _, ok := counts[h]; !ok && !slices.Contains(ringHealths(), h) {
+			others = append(others, h)
+		}
+		counts[h]++
+		switch {
+		case h == "suspect" || h == "confirmed":
+			status = statusDegraded
+		case h == "departed" && self != "" && m.ID == self:
+			status, selfDeparted = statusDegraded, true
+		}
+	}
+	noun := "members"
+	if len(members) == 1 {
+		noun = "member"
+	}
+	reason = fmt.Sprintf("%d %s", len(members), noun)
+	sep := ": "
+	for _, h := range append(ringHealths(), others...) {
+		if counts[h] > 0 {
+			reason += fmt.Sprintf("%s%d %s", sep, counts[h], h)
+			sep = ", "
+		}
+	}
+	if selfDeparted {
+		reason += "; this member has been departed"
+	}
+	return status, reason
 }
 
 // buildStatus applies every /status rule to s.

@@ -191,17 +191,61 @@ func TestStatusDocument(t *testing.T) {
 	}
 }
 
+// TestRingComponent: the members' health decides the ring's status, the
+// reason counts them; records are kept but do not decide.
+func TestRingComponent(t *testing.T) {
+	m := func(id, h string) api.Member { return api.Member{ID: id, Health: h} }
+	twoErrors := []api.Record{rec(0, false, "member c is confirmed"), rec(1, false, "member c is departed")}
+	for _, tc := range []struct {
+		name           string
+		members        []api.Member
+		records        []api.Record
+		status, reason string
+	}{
+		{"alone", []api.Member{m("me", "alive")}, nil, statusHealthy, "1 member: 1 alive"},
+		{"all alive", []api.Member{m("me", "alive"), m("b", "alive"), m("c", "alive")}, nil,
+			statusHealthy, "3 members: 3 alive"},
+		{"one suspect", []api.Member{m("me", "alive"), m("b", "alive"), m("c", "suspect")}, nil,
+			statusDegraded, "3 members: 2 alive, 1 suspect"},
+		{"one confirmed", []api.Member{m("me", "alive"), m("c", "confirmed")}, nil,
+			statusDegraded, "2 members: 1 alive, 1 confirmed"},
+		{"every state", []api.Member{m("me", "alive"), m("b", "suspect"), m("c", "confirmed"), m("d", "departed"), m("e", "departed")}, nil,
+			statusDegraded, "5 members: 1 alive, 1 suspect, 1 confirmed, 2 departed"},
+		{"departed heals, whatever the records", []api.Member{m("me", "alive"), m("c", "departed")}, twoErrors,
+			statusHealthy, "2 members: 1 alive, 1 departed"},
+		{"this member departed", []api.Member{m("me", "departed"), m("b", "alive")}, nil,
+			statusDegraded, "2 members: 1 alive, 1 departed; this member has been departed"},
+		{"unknown health", []api.Member{m("me", "alive"), m("b", "")}, nil, statusHealthy, "2 members: 1 alive, 1 unknown"},
+		{"no members yet", nil, nil, statusHealthy, "0 members"},
+	} {
+		s := readySnap()
+		s.Sup.MemberID = "me"
+		s.Ring = &api.Ring{Members: tc.members, Records: tc.records}
+		c := ringComponent(s, 5, nil)
+		if c.Status != tc.status || c.Reason != tc.reason || len(c.Records) != len(tc.records) {
+			t.Errorf("%s: %s %q %d records, want %s %q %d", tc.name, c.Status, c.Reason, len(c.Records), tc.status, tc.reason, len(tc.records))
+		}
+	}
+}
+
 func TestStatusRootDownAndRing(t *testing.T) {
 	f := newFixture()
 	m := mustNew(t, f.options())
 	a, b := running("a"), running("b")
 	a.Running, b.Running = false, false
 	s := readySnap(a, b)
-	s.Ring = &api.Ring{Records: []api.Record{rec(0, false, "member x suspect"), rec(1, false, "member x confirmed")}}
+	s.Ring = &api.Ring{
+		Members: []api.Member{{ID: "me", Health: "alive"}, {ID: "x", Health: "confirmed"}},
+		Records: []api.Record{rec(0, false, "member x is suspect"), rec(1, false, "member x is confirmed")},
+	}
 	f.set(s)
 	doc := getStatus(t, m)
-	if doc.Status != statusDown || doc.Components["ring"].Status != statusDegraded {
-		t.Fatalf("root %s ring %s", doc.Status, doc.Components["ring"].Status)
+	want := component{Status: statusDegraded, Reason: "2 members: 1 alive, 1 confirmed", Records: []string{
+		"Mon, 29 May 2023 16:36:40 UTC: [error] member x is suspect",
+		"Mon, 29 May 2023 16:36:41 UTC: [error] member x is confirmed",
+	}}
+	if diff := cmp.Diff(want, doc.Components["ring"]); doc.Status != statusDown || diff != "" {
+		t.Fatalf("root %s, ring (-want +got):\n%s", doc.Status, diff)
 	}
 	// One service back: degraded, not down.
 	b.Running = true

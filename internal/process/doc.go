@@ -8,4 +8,8 @@
 // steal each other's statuses (research/deps.md §12). So there must be one
 // Reaper per process, and every child, service or hook, is started through
 // [Reaper.Start].
+//
+// One more goroutine, the Reaper's output poller, reads the stdout and stderr
+// pipes of every child through one epoll instance, so that a silent child
+// costs no goroutine.
 package process

@@ -29,8 +29,10 @@ type Spec struct {
 	Credential *syscall.Credential
 	// Stdout and Stderr receive every output line without its newline (a
 	// final unterminated line too; lines over 64 KiB arrive in pieces). The
-	// slice is only valid during the call. The two may be called at the same
-	// time from different goroutines. nil sends the stream to /dev/null.
+	// slice is only valid during the call. One goroutine of the Reaper calls
+	// them for every process, never two at a time, so they must not block:
+	// while one runs, no other process's output is read. nil sends the
+	// stream to /dev/null.
 	Stdout, Stderr func(line []byte)
 }
 
@@ -43,12 +45,13 @@ type Proc struct {
 	pid  int
 	done chan struct{}
 	// pending counts what must finish before done closes: the reap, plus one
-	// per output pump. Whoever finishes last closes done, so the common path
-	// from SIGCHLD to Done needs no goroutine of its own.
+	// per output pump. Whoever finishes last, the reaper or the poller,
+	// closes done, so the path from SIGCHLD to Done needs no goroutine of
+	// its own.
 	pending atomic.Int32
-	reaped  bool // guarded by r.mu
-	exit    Exit // written before the reap's finish, read after done
-	pumps   []*pump
+	reaped  bool    // guarded by r.mu
+	exit    Exit    // written before the reap's finish, read after done
+	pumps   []*pump // owned by r.out once the process has started
 }
 
 // Start starts s in a new process group with stdin on /dev/null. The
@@ -82,7 +85,7 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		}
 		writeEnds = append(writeEnds, wr)
 		files[1+i] = uintptr(wr)
-		p.pumps = append(p.pumps, &pump{f: rd, emit: fn})
+		p.pumps = append(p.pumps, &pump{fd: rd, proc: p, emit: fn})
 	}
 	// Set before the pid is registered: the reaper may finish p at once.
 	p.pending.Store(int32(1 + len(p.pumps)))
@@ -102,11 +105,26 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 			p.closePumps()
 			return nil, ErrReaperStopped
 		}
+		// Under mu, so that shutdown, which stops the poller, cannot come
+		// between this and the add below.
+		if len(p.pumps) > 0 {
+			if err := r.out.start(); err != nil {
+				r.mu.Unlock()
+				p.closePumps()
+				return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
+			}
+		}
 		var pid int
 		pid, err = syscall.ForkExec(s.Path, argv, attr)
 		if err == nil {
 			p.pid = pid
 			r.procs[pid] = p
+			// Before mu is released, so before the reaper can queue the
+			// exit's deadline for these pumps. The child may write already:
+			// the pipe holds it.
+			if len(p.pumps) > 0 {
+				r.out.add(p.pumps)
+			}
 		}
 		r.mu.Unlock()
 		// A hook just rendered can still be open for writing in a child
@@ -122,31 +140,30 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		p.closePumps()
 		return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
 	}
-	for _, pm := range p.pumps {
-		go pm.run(&r.bufs, p.finish)
-	}
 	return p, nil
 }
 
-// outputPipe returns a pipe whose read end is non-blocking and on Go's
-// poller, and whose write end, for the child, stays blocking: a child must
-// not see EAGAIN on its stdout.
-func outputPipe() (*os.File, int, error) {
+// outputPipe returns a pipe whose read end is non-blocking, for the poller,
+// and whose write end, for the child, stays blocking: a child must not see
+// EAGAIN on its stdout.
+func outputPipe() (rd, wr int, err error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
-		return nil, 0, fmt.Errorf("pipe: %w", err)
+		return 0, 0, fmt.Errorf("pipe: %w", err)
 	}
 	if err := unix.SetNonblock(fds[0], true); err != nil {
 		unix.Close(fds[0])
 		unix.Close(fds[1])
-		return nil, 0, fmt.Errorf("pipe: %w", err)
+		return 0, 0, fmt.Errorf("pipe: %w", err)
 	}
-	return os.NewFile(uintptr(fds[0]), "|output"), fds[1], nil
+	return fds[0], fds[1], nil
 }
 
+// closePumps closes the read ends of a process that did not start; the
+// poller never saw them.
 func (p *Proc) closePumps() {
 	for _, pm := range p.pumps {
-		pm.f.Close()
+		unix.Close(pm.fd)
 	}
 }
 
@@ -157,12 +174,7 @@ func (p *Proc) exited(e Exit, grace time.Duration) {
 	if p.pending.Load() > 1 {
 		// The group is dead; the pipes close as soon as the kernel has torn
 		// it down. Only an escaped process can hold them longer.
-		deadline := time.Now().Add(grace)
-		for _, pm := range p.pumps {
-			if !pm.finished.Load() {
-				_ = pm.f.SetReadDeadline(deadline)
-			}
-		}
+		p.r.out.expire(p.pumps, time.Now().Add(grace))
 	}
 	p.finish()
 }

@@ -2,99 +2,32 @@ package process
 
 import (
 	"bytes"
-	"errors"
-	"os"
-	"sync"
-	"sync/atomic"
-
-	"golang.org/x/sys/unix"
+	"time"
 )
 
 const (
 	// maxLine is the longest line delivered whole; longer ones are split.
 	maxLine = 64 << 10
-	// readSize is the size of the pooled read buffers.
+	// readSize is the size of the poller's read buffer, and so the most one
+	// pipe gets read per turn.
 	readSize = 32 << 10
-	// maxDrain bounds the last read after the drain deadline, so an escaped
+	// maxDrain bounds the last reads after the drain deadline, so an escaped
 	// process that keeps writing cannot hold the pump.
 	maxDrain = 256 << 10
 )
 
-// pump delivers the lines of one output pipe. It waits for readability on Go's
-// poller without holding a buffer (RawConn.Read calls back only when it
-// might read), so an idle pipe costs a parked goroutine and the bytes of an
-// unfinished line.
+// pump splits the output of one pipe into lines. The Reaper's poller owns
+// it: it reads the pipe and calls write, and no other goroutine touches it
+// once Start has handed it over.
 type pump struct {
-	f        *os.File
-	emit     func([]byte)
-	partial  []byte // an unterminated line, at most maxLine bytes
-	finished atomic.Bool
-}
+	fd      int // read end, non-blocking
+	proc    *Proc
+	emit    func([]byte)
+	partial []byte // an unterminated line, at most maxLine bytes
 
-func (pm *pump) run(bufs *sync.Pool, done func()) {
-	defer done()
-	defer pm.finished.Store(true)
-	defer pm.f.Close()
-	rc, err := pm.f.SyscallConn()
-	if err != nil {
-		return
-	}
-	var (
-		buf  *[]byte
-		n    int
-		rerr error
-	)
-	read := func(fd uintptr) bool {
-		b := bufs.Get().(*[]byte)
-		n, rerr = ignoringEINTR(func() (int, error) { return unix.Read(int(fd), *b) })
-		if rerr == unix.EAGAIN {
-			bufs.Put(b)
-			return false // wait for readability without a buffer
-		}
-		buf = b
-		return true
-	}
-	for {
-		buf = nil
-		err := rc.Read(read)
-		if buf != nil {
-			if n > 0 {
-				pm.write((*buf)[:n])
-			}
-			bufs.Put(buf)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			pm.drain(rc, bufs)
-			break
-		}
-		if err != nil || rerr != nil || n <= 0 {
-			break // EOF, or the pipe failed
-		}
-	}
-	if len(pm.partial) > 0 {
-		pm.emit(pm.partial)
-		pm.partial = nil
-	}
-}
-
-// drain takes what is already in the pipe once the deadline has passed: the
-// poller refuses to read then, but data written before the exit is still
-// wanted.
-func (pm *pump) drain(rc interface {
-	Control(func(fd uintptr)) error
-}, bufs *sync.Pool) {
-	b := bufs.Get().(*[]byte)
-	defer bufs.Put(b)
-	_ = rc.Control(func(fd uintptr) {
-		for total := 0; total < maxDrain; {
-			n, err := ignoringEINTR(func() (int, error) { return unix.Read(int(fd), *b) })
-			if err != nil || n <= 0 {
-				return
-			}
-			pm.write((*b)[:n])
-			total += n
-		}
-	})
+	id       uint32    // the pipe's key in the poller and in its epoll events
+	deadline time.Time // once the process has exited: stop waiting for EOF
+	closed   bool
 }
 
 // write splits b into lines, joining the unterminated line of the last read.

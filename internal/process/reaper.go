@@ -40,9 +40,8 @@ type Reaper struct {
 	log        *slog.Logger
 	drainGrace time.Duration
 
-	// bufs holds read buffers for output pumps. A pump takes one only while
-	// data is ready, so 500 idle pipes hold none.
-	bufs sync.Pool
+	// out reads every output pipe, from one goroutine for all of them.
+	out poller
 
 	// mu is held by Start across fork and registration, and by the reap loop
 	// around its waits. A child that exits before Start has registered it
@@ -64,10 +63,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc)}
-	r.bufs.New = func() any {
-		b := make([]byte, readSize)
-		return &b
-	}
+	r.out.log = log
 	return r
 }
 
@@ -78,8 +74,9 @@ func NewReaper(log *slog.Logger) *Reaper {
 //
 // When ctx is done Run stops signal delivery, SIGKILLs the groups of processes
 // still registered (callers should Stop them first; this is the backstop that
-// keeps any child from outliving the supervisor), reaps them, and returns nil.
-// Run may be called once.
+// keeps any child from outliving the supervisor), reaps them, and returns nil
+// once their output is delivered, which takes at most the drain grace. Run may
+// be called once.
 func (r *Reaper) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.state != stateIdle {
@@ -164,9 +161,10 @@ func (r *Reaper) collect(pid int) {
 
 // shutdown stops Start, kills and reaps what is still registered, and
 // gives up the subreaper role so that a later Reaper (in tests) starts clean.
+// It returns once the output poller has delivered what the killed processes
+// left in their pipes, within the drain grace, and closed them.
 func (r *Reaper) shutdown() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.state = stateStopped
 	for pid := range r.procs {
 		r.log.Warn("killing process left running at reaper shutdown", "pid", pid)
@@ -181,6 +179,11 @@ func (r *Reaper) shutdown() {
 	}
 	r.reapExitedLocked()
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	// Every registered process has been collected, so every pump left has a
+	// deadline and the poller cannot wait for long.
+	r.out.stop()
+	r.mu.Unlock()
+	r.out.wait()
 }
 
 // waitExited waits (per options) for an exited child and returns its pid, 0 if

@@ -166,9 +166,14 @@ func (w logWriter) Write(p []byte) (int, error) {
 }
 
 // Stats counts the ring's traffic by kind: the rumor kinds (user messages
-// on gossip and TCP, one count per transmission), "pushpull" (anti-entropy
-// states exchanged) and "membership" (membership events received: joins,
-// leaves, updates; bytes not counted).
+// on gossip and TCP, one count per transmission, payload bytes only),
+// "pushpull" (anti-entropy states exchanged), "membership" (membership
+// events received: joins, leaves, updates; bytes not counted) and "wire"
+// (everything on the gossip port as it crosses the network, compressed
+// and, when a key is set, encrypted: every UDP packet, SWIM's pings and
+// acks included, and every TCP stream byte; messages are UDP packets plus
+// TCP streams, a stream counting once in each direction it carries bytes).
+// The rumor and push/pull bytes travel inside the wire bytes, compressed.
 type Stats struct {
 	Kinds map[string]Traffic `json:"kinds"`
 }
@@ -184,6 +189,7 @@ type Traffic struct {
 const (
 	statPushPull   = "pushpull"
 	statMembership = "membership"
+	statWire       = "wire"
 )
 
 type counters struct{ msgsSent, bytesSent, msgsRecv, bytesRecv atomic.Uint64 }
@@ -192,7 +198,7 @@ type stats map[string]*counters
 
 func newStats() stats {
 	s := stats{}
-	for _, k := range []string{string(rumor.KindService), string(rumor.KindConfig), string(rumor.KindFile), string(rumor.KindDeparture), statPushPull, statMembership, "unknown"} {
+	for _, k := range []string{string(rumor.KindService), string(rumor.KindConfig), string(rumor.KindFile), string(rumor.KindDeparture), statPushPull, statMembership, statWire, "unknown"} {
 		s[k] = &counters{}
 	}
 	return s

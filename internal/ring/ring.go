@@ -5,7 +5,9 @@
 // member re-broadcasting what is new to it); rumors too big for a packet
 // (configs and files up to 64 KiB) go to every alive member over TCP at
 // once. Push/pull anti-entropy exchanges whole rumor stores, so a member
-// that was away, partitioned or just joined catches up.
+// that was away, partitioned or just joined catches up. Members held dead
+// and peers no alive member answers at are joined again every few seconds
+// (reconnect.go), so the halves of a healed partition merge.
 package ring
 
 import (
@@ -45,10 +47,13 @@ type Config struct {
 
 // Timing overrides memberlist's LAN timings; a zero field keeps the default.
 // When ProbeTimeout is set, the TCP timeout becomes max(20×ProbeTimeout, 1 s).
+// ReconnectInterval is the ring's own: how often confirmed members and
+// unanswered peers are tried again (default DefaultReconnectInterval).
 type Timing struct {
 	ProbeInterval, ProbeTimeout, GossipInterval, PushPullInterval time.Duration
 	SuspicionMult                                                 int
 	GossipNodes                                                   int
+	ReconnectInterval                                             time.Duration
 }
 
 // Member is one member as this member sees it.
@@ -118,6 +123,8 @@ type Ring struct {
 	saved     uint64        // gen last persisted, under persistMu
 
 	stats stats
+
+	tweak func(*memberlist.Config) // tests: adjust memberlist's config
 }
 
 // New checks c; it does no I/O and starts nothing.
@@ -157,7 +164,7 @@ func New(c Config) (*Ring, error) {
 		}
 	}
 	t := c.Timing
-	if t.ProbeInterval < 0 || t.ProbeTimeout < 0 || t.GossipInterval < 0 || t.PushPullInterval < 0 || t.SuspicionMult < 0 || t.GossipNodes < 0 {
+	if t.ProbeInterval < 0 || t.ProbeTimeout < 0 || t.GossipInterval < 0 || t.PushPullInterval < 0 || t.SuspicionMult < 0 || t.GossipNodes < 0 || t.ReconnectInterval < 0 {
 		return nil, errors.New("ring: negative timing")
 	}
 	lg := c.Log
@@ -242,6 +249,9 @@ func (r *Ring) memberlistConfig() (*memberlist.Config, error) {
 	mc.Alive = d
 	mc.Ping = d
 	mc.Logger = log.New(logWriter{r}, "", 0)
+	if r.tweak != nil {
+		r.tweak(mc)
+	}
 	return mc, nil
 }
 
@@ -266,8 +276,20 @@ func (r *Ring) Run(ctx context.Context) error {
 	r.meta = meta
 	r.mu.Unlock()
 
+	// Our own transport, to count the bytes on the wire. Its dials end
+	// with ctx, so a join to an unreachable address cannot delay the exit.
+	tr, err := newCountingTransport(ctx, r.host, r.port, mc.Logger, r.stats.get(statWire))
+	if err != nil {
+		return fmt.Errorf("ring: start gossip on %s: %w", r.cfg.Bind, err)
+	}
+	mc.Transport = tr
+	mc.BindPort = tr.Port()
+	if r.cfg.Advertise == "" {
+		mc.AdvertisePort = mc.BindPort
+	}
 	ml, err := memberlist.Create(mc)
 	if err != nil {
+		_ = tr.Shutdown()
 		return fmt.Errorf("ring: start gossip on %s: %w", r.cfg.Bind, err)
 	}
 	r.mu.Lock()
@@ -287,6 +309,7 @@ func (r *Ring) Run(ctx context.Context) error {
 		wg.Go(func() { r.joinLoop(ctx, ml) })
 	}
 	wg.Go(func() { r.sendLoop(ctx, ml) })
+	wg.Go(func() { r.reconnectLoop(ctx, ml) })
 
 	r.loop(ctx, mc.ProbeInterval)
 

@@ -26,12 +26,13 @@ func TestMain(m *testing.M) {
 // fast is the test timing: failure detection in about a second.
 func fast() Timing {
 	return Timing{
-		ProbeInterval:    100 * time.Millisecond,
-		ProbeTimeout:     50 * time.Millisecond,
-		GossipInterval:   20 * time.Millisecond,
-		PushPullInterval: 500 * time.Millisecond,
-		SuspicionMult:    2,
-		GossipNodes:      3,
+		ProbeInterval:     100 * time.Millisecond,
+		ProbeTimeout:      50 * time.Millisecond,
+		GossipInterval:    20 * time.Millisecond,
+		PushPullInterval:  500 * time.Millisecond,
+		SuspicionMult:     2,
+		GossipNodes:       3,
+		ReconnectInterval: 250 * time.Millisecond,
 	}
 }
 
@@ -43,6 +44,12 @@ type node struct {
 
 func start(t *testing.T, c Config) *node {
 	t.Helper()
+	return startTweaked(t, c, nil)
+}
+
+// startTweaked starts a member whose memberlist config tweak adjusts.
+func startTweaked(t *testing.T, c Config, tweak func(*memberlist.Config)) *node {
+	t.Helper()
 	if c.Bind == "" {
 		c.Bind = "127.0.0.1:0"
 	}
@@ -53,6 +60,7 @@ func start(t *testing.T, c Config) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.tweak = tweak
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{Ring: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { n.done <- r.Run(ctx) }()

@@ -49,8 +49,13 @@ func (r *Runner) start(ctx context.Context, st *state) {
 	st.svc.Initialized = true
 	st.runLogs = newLogPair(st.paths.logs, "run", st.uid, st.gid)
 	logs := st.runLogs
+	path, args, direct := directExec(st.last.hooks["run"], st.env)
+	if !direct {
+		path, args = st.paths.hook("run"), nil
+	}
 	p, err := r.d.Reaper.Start(process.Spec{
-		Path:       st.paths.hook("run"),
+		Path:       path,
+		Args:       args,
 		Env:        st.env,
 		Dir:        st.paths.root,
 		Credential: st.cred,
@@ -197,7 +202,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 	cfg, err := r.config(st)
 	if err == nil && st.prepared {
 		var cur *rendered
-		if cur, err = st.tpl.render(r.data(st, cfg)); err == nil {
+		if cur, err = st.tpl.render(r.dataFor(st, cfg)); err == nil {
 			if err = cur.write(st.last, st.paths.root, st.uid, st.gid); err == nil {
 				ch := diff(st.last, cur)
 				st.last = cur

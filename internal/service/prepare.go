@@ -26,7 +26,7 @@ func (r *Runner) prepare(st *state) error {
 	if err != nil {
 		return err
 	}
-	cur, err := st.tpl.render(r.data(st, cfg))
+	cur, err := st.tpl.render(r.dataFor(st, cfg))
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,14 @@ func (r *Runner) environment(st *state) []string {
 	return env
 }
 
+// dataFor is the template data, or nil when no template reads any.
+func (r *Runner) dataFor(st *state, cfg map[string]any) map[string]any {
+	if st.tpl.literal {
+		return nil
+	}
+	return r.data(st, cfg)
+}
+
 // data is the template data (research/habitat.md §6.3). Without a ring the
 // service's census is this one member.
 func (r *Runner) data(st *state, cfg map[string]any) map[string]any {
@@ -103,7 +111,7 @@ func (r *Runner) data(st *state, cfg map[string]any) map[string]any {
 		binds = map[string]any{}
 	}
 	if st.ring.Svc != nil {
-		return map[string]any{"sys": r.d.Sys, "pkg": p, "cfg": cfg, "svc": st.ring.Svc, "bind": binds}
+		return map[string]any{"sys": r.d.Sys, "pkg": p, "cfg": cfg, "svc": st.ring.Svc(), "bind": binds}
 	}
 	svc := map[string]any{
 		"service": st.spec.Name(), "group": st.spec.Group, "org": r.d.Org,

@@ -17,6 +17,7 @@ import (
 type templates struct {
 	hooks   map[string]*tmpl.Template // by hook name
 	configs map[string]*tmpl.Template // by path under config/
+	literal bool                      // none uses data: render needs none built
 }
 
 func parseTemplates(p *pkg.Package) (*templates, error) {
@@ -34,6 +35,12 @@ func parseTemplates(p *pkg.Package) (*templates, error) {
 			return nil, err
 		}
 		t.configs[rel] = tp
+	}
+	t.literal = true
+	for _, m := range []map[string]*tmpl.Template{t.hooks, t.configs} {
+		for _, tp := range m {
+			t.literal = t.literal && tp.Literal()
+		}
 	}
 	return t, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -14,11 +13,15 @@ import (
 // pushed to its group. The manager derives it from the census; the service
 // never talks to the ring itself.
 type RingView struct {
+	// Key names what the view was built from; a view with the same Key
+	// holds the same data, so the service does not render again for it.
+	Key       string
 	Gossip    map[string]any // the group's config from `config apply`; nil when none
 	GossipInc uint64
-	// Svc is the template data "svc" (the group's census); nil means this
-	// member alone.
-	Svc map[string]any
+	// Svc builds the template data "svc" (the group's census); nil means
+	// this member alone. It is built only when a template is rendered:
+	// services whose templates never use it (most) hold no copy.
+	Svc func() map[string]any
 	// Binds is the template data "bind": satisfied binds by name.
 	Binds map[string]any
 	// Unsatisfied names the strict binds still waiting for their group.
@@ -62,7 +65,7 @@ func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
 		}
 		return
 	}
-	if !reflect.DeepEqual(old.Gossip, v.Gossip) || !reflect.DeepEqual(old.Svc, v.Svc) || !reflect.DeepEqual(old.Binds, v.Binds) {
+	if old.Key != v.Key {
 		r.reconfigure(ctx, st)
 	}
 }

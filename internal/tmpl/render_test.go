@@ -189,3 +189,20 @@ func TestDataNotMutated(t *testing.T) {
 		t.Fatalf("data changed:\n%s\n%s", before, after)
 	}
 }
+
+// TestLiteral: text without a mustache comes back byte for byte, whatever
+// the data, as raymond would print it.
+func TestLiteral(t *testing.T) {
+	for _, src := range []string{"", "#!/bin/sh\nexec sleep 1\n", "a \\ b }} c { d\n\t", "{ {not a mustache} }"} {
+		tp, err := Parse("lit", src)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", src, err)
+		}
+		for _, data := range []map[string]any{nil, {"cfg": map[string]any{"x": 1}}} {
+			got, err := tp.Render(data)
+			if err != nil || got != src {
+				t.Fatalf("Render(%q) = %q, %v", src, got, err)
+			}
+		}
+	}
+}

@@ -49,7 +49,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Template is a parsed template. It is safe for concurrent Render calls.
 type Template struct {
 	name string
-	tpl  *raymond.Template
+	tpl  *raymond.Template // nil: the source has no mustache and is literal
+	lit  string
 	lim  limits
 }
 
@@ -66,6 +67,12 @@ func Parse(name, src string) (t *Template, err error) {
 			t, err = nil, &Error{Name: name, Msg: "template parser failed: " + oneLine(fmt.Sprint(r))}
 		}
 	}()
+	if !strings.Contains(src, "{{") {
+		// Most hooks and many config files are plain text: no parse tree,
+		// no helper table and no data normalisation per render for them
+		// (a supervisor with 500 such services keeps 500 of each).
+		return &Template{name: name, lit: src, lim: limits{output: MaxOutput, steps: maxSteps}}, nil
+	}
 	rewritten, err := check(src)
 	if err != nil {
 		var se syntaxError
@@ -95,6 +102,9 @@ func (t *Template) Render(data map[string]any) (out string, err error) {
 			out, err = "", e
 		}
 	}()
+	if t.tpl == nil {
+		return t.lit, nil
+	}
 	root, err := normalizeRoot(data)
 	if err != nil {
 		return "", &Error{Name: t.name, Msg: err.Error(), Err: err}
@@ -120,6 +130,10 @@ func Render(name, src string, data map[string]any) (string, error) {
 	}
 	return t.Render(data)
 }
+
+// Literal reports that the template has no mustache: it renders as its
+// source, whatever the data.
+func (t *Template) Literal() bool { return t.tpl == nil }
 
 // Name is the name the template was parsed with.
 func (t *Template) Name() string { return t.name }

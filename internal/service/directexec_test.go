@@ -1,0 +1,58 @@
+package service
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestDirectExec(t *testing.T) {
+	bin := t.TempDir()
+	prog := filepath.Join(bin, "daemon")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "notexec"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=/root", "PATH=/nonexistent:" + bin}
+	cases := []struct {
+		name, script string
+		env          []string
+		path         string
+		args         []string
+	}{
+		{"plain", "#!/bin/sh\nexec daemon --port=8080 -v\n", env, prog, []string{"--port=8080", "-v"}},
+		{"comments and blanks", "#!/bin/bash\n# start it\n\n  exec daemon a,b x@y 50%\n", env, prog, []string{"a,b", "x@y", "50%"}},
+		{"env shebang", "#!/usr/bin/env sh\nexec daemon\n", env, prog, []string{}},
+		{"absolute program", "#!/bin/sh\nexec " + prog + " run\n", env, prog, []string{"run"}},
+		{"absolute missing", "#!/bin/sh\nexec /nonexistent/srv run\n", env, "", nil},
+		{"relative program", "#!/bin/sh\nexec ./bin/srv\n", env, "", nil},
+		{"variable", "#!/bin/sh\nexec daemon $PORT\n", env, "", nil},
+		{"quoted", "#!/bin/sh\nexec daemon 'a b'\n", env, "", nil},
+		{"redirect", "#!/bin/sh\nexec daemon 2>&1\n", env, "", nil},
+		{"glob", "#!/bin/sh\nexec daemon *.conf\n", env, "", nil},
+		{"tilde", "#!/bin/sh\nexec daemon ~/x\n", env, "", nil},
+		{"two commands", "#!/bin/sh\nexport A=1\nexec daemon\n", env, "", nil},
+		{"no exec", "#!/bin/sh\ndaemon\n", env, "", nil},
+		{"exec alone", "#!/bin/sh\nexec\n", env, "", nil},
+		{"exec option", "#!/bin/bash\nexec -a name daemon\n", env, "", nil},
+		{"assignment", "#!/bin/sh\nexec A=1 daemon\n", env, "", nil},
+		{"other interpreter", "#!/usr/bin/python3\nexec daemon\n", env, "", nil},
+		{"no shebang", "exec daemon\n", env, "", nil},
+		{"not found", "#!/bin/sh\nexec nosuch\n", env, "", nil},
+		{"not executable", "#!/bin/sh\nexec notexec\n", env, "", nil},
+		{"no PATH", "#!/bin/sh\nexec daemon\n", []string{"HOME=/"}, "", nil},
+		{"relative PATH entry", "#!/bin/sh\nexec daemon\n", []string{"PATH=bin:" + bin}, "", nil},
+		{"semicolon", "#!/bin/sh\nexec daemon; echo\n", env, "", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path, args, ok := directExec(c.script, c.env)
+			if ok != (c.path != "") || path != c.path || (ok && !slices.Equal(args, c.args)) {
+				t.Fatalf("directExec = %q %q %v; want %q %q", path, args, ok, c.path, c.args)
+			}
+		})
+	}
+}
