@@ -116,8 +116,12 @@ func (d *delegate) record(n *memberlist.Node, gone bool) {
 	c := *n
 	c.Addr = append([]byte(nil), n.Addr...)
 	c.Meta = append([]byte(nil), n.Meta...)
+	rec := &nodeRec{node: c, gone: gone}
+	if gone {
+		rec.goneAt = time.Now()
+	}
 	d.r.mu.Lock()
-	d.r.nodes[n.Name] = &nodeRec{node: c, gone: gone}
+	d.r.nodes[n.Name] = rec
 	d.r.mu.Unlock()
 	d.r.stats.recv(statMembership, 0)
 	d.r.signal()

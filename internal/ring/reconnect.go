@@ -21,6 +21,11 @@ import (
 // DefaultReconnectInterval is Timing.ReconnectInterval when zero.
 const DefaultReconnectInterval = 5 * time.Second
 
+// reconnectFor is how long a dead member that is not permanent is tried
+// again, as Habitat keeps probing a confirmed member for three days: a host
+// gone for good costs a failed connection per interval only that long.
+const reconnectFor = 72 * time.Hour
+
 // reconnectParallel bounds the joins of one round: a join to an unreachable
 // address takes memberlist's TCP timeout.
 const reconnectParallel = 4
@@ -120,6 +125,9 @@ func (r *Ring) reconnectTargets(ctx context.Context) []reconnectTarget {
 		if m.Health != Confirmed && (m.Health != Departed || !m.Permanent) {
 			continue
 		}
+		if !m.Permanent && r.goneFor(m.ID) > reconnectFor {
+			continue
+		}
 		addr := hostPort(m.Address, m.Port)
 		if reached[addr] || seen[addr] {
 			continue
@@ -185,4 +193,15 @@ func normPeer(peer string) string {
 		return peer
 	}
 	return hostPort(host, port)
+}
+
+// goneFor is how long ago memberlist reported the member dead or left; 0
+// when it did not.
+func (r *Ring) goneFor(id string) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n, ok := r.nodes[id]; ok && n.gone && !n.goneAt.IsZero() {
+		return time.Since(n.goneAt)
+	}
+	return 0
 }

@@ -136,6 +136,25 @@ func TestReconnectTargets(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("targets %q, want %q", got, want)
 	}
+
+	// Dead for longer than reconnectFor: e is given up, b is permanent.
+	d.mu.Lock()
+	for _, id := range []string{"b", "e"} {
+		if n := d.nodes[id]; n != nil {
+			n.goneAt = time.Now().Add(-reconnectFor - time.Hour)
+		}
+	}
+	d.mu.Unlock()
+	got = got[:0]
+	for _, tg := range d.reconnectTargets(context.Background()) {
+		got = append(got, tg.id+"@"+tg.addr)
+	}
+	slices.Sort(got)
+	want = []string{"@" + deadPeer, "b@" + addrs["b"]}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("after %v: targets %q, want %q", reconnectFor, got, want)
+	}
 }
 
 // TestWireStats: the wire kind counts at least every rumor and push/pull

@@ -657,8 +657,9 @@ type nodeMeta struct {
 // nodeRec is what the ring knows of a node from memberlist's events.
 type nodeRec struct {
 	node    memberlist.Node
-	gone    bool // dead or left
-	suspect bool // our probe failed and no ack came since
+	gone    bool      // dead or left
+	goneAt  time.Time // when memberlist said so
+	suspect bool      // our probe failed and no ack came since
 }
 
 func (r *Ring) setSuspect(name string, on bool) {
