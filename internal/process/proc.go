@@ -17,7 +17,10 @@ type Spec struct {
 	// Path is the program, executed as is: it is not looked up in $PATH, and
 	// a relative path is taken from Dir.
 	Path string
-	// Args are the arguments after argv[0], which is Path.
+	// Arg0 is argv[0]; "" means Path. A shell's `exec prog` passes the word
+	// as written, and programs (busybox, ps, pgrep -f) see it.
+	Arg0 string
+	// Args are the arguments after argv[0].
 	Args []string
 	// Env is the whole environment of the child; nil means an empty one,
 	// never the supervisor's.
@@ -96,7 +99,11 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Credential: s.Credential},
 	}
-	argv := append([]string{s.Path}, s.Args...)
+	arg0 := s.Path
+	if s.Arg0 != "" {
+		arg0 = s.Arg0
+	}
+	argv := append([]string{arg0}, s.Args...)
 
 	for attempt := 1; ; attempt++ {
 		r.mu.Lock()

@@ -8,14 +8,15 @@ import (
 
 // directExec recognises a run hook whose only work is `exec PROGRAM ARGS`
 // under /bin/sh or bash and returns what the shell would exec: the program,
-// found as the shell finds it (the hook's own PATH), and its arguments.
+// found as the shell finds it (the hook's own PATH), and argv (PROGRAM as
+// written, then ARGS).
 // Starting that directly skips one exec of the shell per start, which is
 // most of what a restart costs (docs/BENCHMARKS.md); the process, its
 // argv, environment, directory and credentials are exactly those the shell
 // would have exec'd. Anything the shell could interpret differently
 // (quotes, variables, globs, redirections, more than one command) is left
 // to the shell: ok is false.
-func directExec(script string, env []string) (path string, args []string, ok bool) {
+func directExec(script string, env []string) (path string, argv []string, ok bool) {
 	lines := strings.Split(script, "\n")
 	if !shellShebang(lines[0]) {
 		return "", nil, false
@@ -58,7 +59,7 @@ func directExec(script string, env []string) (path string, args []string, ok boo
 	if !found {
 		return "", nil, false // let the shell say "not found" in the hook's log
 	}
-	return p, words[1:], true
+	return p, words, true
 }
 
 // shellShebang accepts the interpreters whose `exec` behaves as execve.

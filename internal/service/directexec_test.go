@@ -23,10 +23,10 @@ func TestDirectExec(t *testing.T) {
 		path         string
 		args         []string
 	}{
-		{"plain", "#!/bin/sh\nexec daemon --port=8080 -v\n", env, prog, []string{"--port=8080", "-v"}},
-		{"comments and blanks", "#!/bin/bash\n# start it\n\n  exec daemon a,b x@y 50%\n", env, prog, []string{"a,b", "x@y", "50%"}},
-		{"env shebang", "#!/usr/bin/env sh\nexec daemon\n", env, prog, []string{}},
-		{"absolute program", "#!/bin/sh\nexec " + prog + " run\n", env, prog, []string{"run"}},
+		{"plain", "#!/bin/sh\nexec daemon --port=8080 -v\n", env, prog, []string{"daemon", "--port=8080", "-v"}},
+		{"comments and blanks", "#!/bin/bash\n# start it\n\n  exec daemon a,b x@y 50%\n", env, prog, []string{"daemon", "a,b", "x@y", "50%"}},
+		{"env shebang", "#!/usr/bin/env sh\nexec daemon\n", env, prog, []string{"daemon"}},
+		{"absolute program", "#!/bin/sh\nexec " + prog + " run\n", env, prog, []string{prog, "run"}},
 		{"absolute missing", "#!/bin/sh\nexec /nonexistent/srv run\n", env, "", nil},
 		{"relative program", "#!/bin/sh\nexec ./bin/srv\n", env, "", nil},
 		{"variable", "#!/bin/sh\nexec daemon $PORT\n", env, "", nil},
@@ -49,9 +49,9 @@ func TestDirectExec(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path, args, ok := directExec(c.script, c.env)
-			if ok != (c.path != "") || path != c.path || (ok && !slices.Equal(args, c.args)) {
-				t.Fatalf("directExec = %q %q %v; want %q %q", path, args, ok, c.path, c.args)
+			path, argv, ok := directExec(c.script, c.env)
+			if ok != (c.path != "") || path != c.path || (ok && !slices.Equal(argv, c.args)) {
+				t.Fatalf("directExec = %q %q %v; want %q %q", path, argv, ok, c.path, c.args)
 			}
 		})
 	}

@@ -49,19 +49,18 @@ func (r *Runner) start(ctx context.Context, st *state) {
 	st.svc.Initialized = true
 	st.runLogs = newLogPair(st.paths.logs, "run", st.uid, st.gid)
 	logs := st.runLogs
-	path, args, direct := directExec(st.last.hooks["run"], st.env)
-	if !direct {
-		path, args = st.paths.hook("run"), nil
-	}
-	p, err := r.d.Reaper.Start(process.Spec{
-		Path:       path,
-		Args:       args,
+	ps := process.Spec{
+		Path:       st.paths.hook("run"),
 		Env:        st.env,
 		Dir:        st.paths.root,
 		Credential: st.cred,
 		Stdout:     func(line []byte) { r.d.Output(r.sg, 'O', line); logs.out.write(line) },
 		Stderr:     func(line []byte) { r.d.Output(r.sg, 'E', line); logs.err.write(line) },
-	})
+	}
+	if path, argv, ok := directExec(st.last.hooks["run"], st.env); ok {
+		ps.Path, ps.Arg0, ps.Args = path, argv[0], argv[1:]
+	}
+	p, err := r.d.Reaper.Start(ps)
 	if err != nil {
 		logs.close()
 		r.startFailed(ctx, st, fmt.Errorf("run hook: %w", err), "run_hook_failed")
