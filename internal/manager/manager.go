@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +46,9 @@ type Config struct {
 	// Healthy reports the supervisor's health and reasons (the monitor's
 	// verdict); nil until the monitor exists.
 	Healthy func() (bool, []string)
+	// Settled, if set, is called once start-up is over (every service has
+	// tried to start): the burst of renders, spawns and rumors is past.
+	Settled func()
 }
 
 // Manager is the supervisor core.
@@ -166,9 +168,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.ready.Store(true)
 	m.publish()
 	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))
-	// Start-up is a burst (hundreds of renders, spawns, rumors); give the
-	// heap it left behind back to the OS now rather than over minutes.
-	debug.FreeOSMemory()
+	if m.cfg.Settled != nil {
+		m.cfg.Settled()
+	}
 
 	<-ctx.Done()
 	m.shutting.Store(true)

@@ -73,21 +73,27 @@ func (m *Manager) publish() {
 		},
 	}
 	m.mu.Lock()
-	s.Services = make([]api.Service, 0, len(m.services))
+	all := make([]*api.Service, 0, len(m.services))
 	statuses := make([]*api.Service, 0, len(m.services))
 	for _, e := range m.services {
 		if e.runner != nil {
 			st := e.runner.Status()
 			statuses = append(statuses, st)
-			s.Services = append(s.Services, *st)
+			all = append(all, st)
 			continue
 		}
-		s.Services = append(s.Services, brokenService(e, m.cfg.Org))
+		b := brokenService(e, m.cfg.Org)
+		all = append(all, &b)
 	}
 	s.StoreRecords = m.storeRec
 	s.Ring = m.ring.snap
 	m.mu.Unlock()
-	slices.SortFunc(s.Services, func(a, b api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
+	// Sorted as pointers: swapping whole services is most of a sort's cost.
+	slices.SortFunc(all, func(a, b *api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
+	s.Services = make([]api.Service, len(all))
+	for i, st := range all {
+		s.Services[i] = *st
+	}
 	m.snap.Store(s)
 	m.gossipServices(statuses)
 }
