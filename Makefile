@@ -48,6 +48,7 @@ test-short: lint
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench/go-bench.txt
 	bench/run.sh
+	bench/ring/run.sh
 
 clean:
 	rm -rf $(BIN)

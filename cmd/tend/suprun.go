@@ -96,10 +96,11 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	rg, err := ring.New(ring.Config{
 		MemberID: memberID, Bind: cfg.ListenGossip, Peers: cfg.Peers, Permanent: cfg.PermanentPeer,
 		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Log: log,
-		// Habitat gossips once a second; memberlist's LAN default (200 ms)
-		// costs an idle supervisor five wake-ups a second for nothing.
-		// Probing and suspicion keep memberlist's LAN values.
-		Timing: ring.Timing{GossipInterval: time.Second},
+		// Gossip every 500 ms, not memberlist's 200 ms: a ring of 50
+		// learns a change in about a second and a half (bench/ring), and
+		// an idle supervisor wakes up less (docs/BENCHMARKS.md). Probing
+		// and suspicion keep memberlist's LAN values.
+		Timing: ring.Timing{GossipInterval: 500 * time.Millisecond},
 	})
 	if err != nil {
 		return err

@@ -90,6 +90,14 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 	for _, rm := range d.r.store.All() {
 		if inc, ok := old[rm.Key()]; !ok || inc != rm.Incarnation() {
 			d.r.onChange(rm)
+			// Passed on as if gossiped to us. The member a newcomer
+			// joins learns the newcomer's rumors from this exchange, and
+			// the newcomer's own few transmissions of them are spent
+			// while a forming ring's membership news fills every packet;
+			// unless they are gossiped on from here, the rest of the
+			// ring learns them from its own push/pulls, minutes later
+			// in a ring of 50 (bench/ring).
+			d.r.regossip(rm)
 			n++
 		}
 	}

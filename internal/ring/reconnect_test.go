@@ -311,3 +311,25 @@ func TestDialEndsWithContext(t *testing.T) {
 		t.Fatalf("dial took %v after the context ended", d)
 	}
 }
+
+// TestPushPullRumorsAreGossipedOn: what a member learns from a push/pull
+// (a newcomer's rumors, at its join) goes on its gossip queue, as a rumor
+// gossiped to it would; big ones do not.
+func TestPushPullRumorsAreGossipedOn(t *testing.T) {
+	r, err := New(Config{MemberID: "a", Bind: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := rumor.NewStore()
+	remote.Merge(svcRumor("b", 1))
+	remote.Merge(cfgRumor(1, strings.Repeat("x", 4000)))
+	buf, err := remote.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	(&delegate{r}).MergeRemoteState(buf, true)
+	msgs := r.queue.GetBroadcasts(0, 64<<10)
+	if len(msgs) != 1 || kindOf(msgs[0]) != string(rumor.KindService) {
+		t.Fatalf("queued %d messages (%q); want the service rumor only", len(msgs), msgs)
+	}
+}

@@ -516,10 +516,16 @@ func (r *Ring) receive(rm rumor.Rumor, size int) {
 	}
 	r.onChange(rm)
 	if size <= maxGossip {
-		msg, err := encodeMsg(rm)
-		if err == nil && len(msg) <= maxGossip {
-			r.queue.QueueBroadcast(&broadcast{name: rm.Key(), msg: msg})
-		}
+		r.regossip(rm)
+	}
+}
+
+// regossip queues a rumor learned from another member for gossip, if it
+// fits a packet; big ones were sent to every member by their origin.
+func (r *Ring) regossip(rm rumor.Rumor) {
+	msg, err := encodeMsg(rm)
+	if err == nil && len(msg) <= maxGossip {
+		r.queue.QueueBroadcast(&broadcast{name: rm.Key(), msg: msg})
 	}
 }
 
@@ -618,11 +624,11 @@ func (r *Ring) Members() []Member {
 		}
 		out = append(out, m)
 	}
-	for _, rm := range r.store.All() {
-		if rm.Kind == rumor.KindDeparture {
-			if _, ok := known[rm.Departure.MemberID]; !ok {
-				out = append(out, Member{ID: rm.Departure.MemberID, Health: Departed})
-			}
+	// Members runs every probe interval (noticeHealth): the departures
+	// are read from their index, not from a copy of every rumor.
+	for _, id := range r.store.DepartedMembers() {
+		if _, ok := known[id]; !ok {
+			out = append(out, Member{ID: id, Health: Departed})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -302,6 +302,17 @@ func (s *Store) Departed(memberID string) bool {
 	return s.dept[memberID]
 }
 
+// DepartedMembers lists the members departure rumors name, unsorted.
+func (s *Store) DepartedMembers() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.dept))
+	for id := range s.dept {
+		out = append(out, id)
+	}
+	return out
+}
+
 // encoded is the wire and disk form of a store.
 type encoded struct {
 	Version int               `json:"version"`

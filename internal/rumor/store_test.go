@@ -173,6 +173,9 @@ func TestDepartedAndAll(t *testing.T) {
 	if !s.Departed("m2") || s.Departed("m1") {
 		t.Fatalf("Departed wrong")
 	}
+	if got := s.DepartedMembers(); len(got) != 1 || got[0] != "m2" {
+		t.Fatalf("DepartedMembers = %q", got)
+	}
 	var keys []string
 	for _, r := range s.All() {
 		keys = append(keys, r.Key())
