@@ -40,13 +40,13 @@ import (
 )
 
 // The memberlist timing tend runs with (internal/ring memberlistConfig,
-// cmd/tend/suprun.go): DefaultLANConfig with a 1 s gossip interval.
+// cmd/tend/suprun.go): DefaultLANConfig with a 500 ms gossip interval.
 const (
 	probeInterval    = time.Second
 	probeTimeout     = 500 * time.Millisecond
 	suspicionMult    = 4
 	suspicionMaxMult = 6
-	gossipInterval   = time.Second
+	gossipInterval   = 500 * time.Millisecond
 )
 
 type options struct {
