@@ -308,10 +308,24 @@ func (s *sup) specPath(name string) string {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	waitUntil(t, timeout, what, func() (bool, string) { return cond(), "" })
+}
+
+// waitUntil polls cond until it holds or the deadline passes; cond also
+// describes what it saw, for the failure message.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !cond() {
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			if seen == "" {
+				t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			}
+			t.Fatalf("timed out after %s waiting for %s; last seen:\n%s", timeout, what, seen)
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
 	}

@@ -174,23 +174,6 @@ func (n *pnet) neigh(a, b []int, cmd func(i, j int) []string) {
 	}
 }
 
-// waitUntil polls cond until it holds or the deadline passes; cond also
-// describes what it saw, for the failure message.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last seen:\n%s", timeout, what, seen)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // censusView is every supervisor's census, for failure messages.
 func censusView(sups []*sup, names map[string]string, cs []map[string]map[string]string) string {
 	var b strings.Builder
