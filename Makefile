@@ -11,7 +11,7 @@ HTTP ?= 0.0.0.0:9631
 all: build
 
 build:
-	$(GO) build -o $(BIN)/tend ./cmd/tend
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/tend ./cmd/tend
 	$(GO) build -o $(BIN)/webdemo ./examples/cmd/webdemo
 
 # Installs the Debian packages the tests drive (Prometheus, promtool,

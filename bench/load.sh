@@ -9,7 +9,7 @@ work=$(mktemp -d /tmp/tend-load.XXXXXX)
 pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-(cd "$repo" && go build -o "$work/tend" ./cmd/tend)
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/tend" ./cmd/tend)
 mkdir -p "$work/pkg/hooks"
 echo "bench/loadme/1.0.0/20260101000000" >"$work/pkg/IDENT"
 printf '#!/bin/sh\nexec sleep 100000\n' >"$work/pkg/hooks/run"

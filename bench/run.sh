@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$harness" "$work/h"
 chmod -R u+w "$work/h"
 cp "$here/peers/tend.sh" "$work/h/adapters/tend.sh"
-(cd "$repo" && go build -o "$work/tend" ./cmd/tend)
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/tend" ./cmd/tend)
 export TEND_BIN=$work/tend
 
 tests=${1:-restart,restart-long,startup,scale}

@@ -75,3 +75,36 @@ func TestServiceRunsAsPackageUser(t *testing.T) {
 		}
 	}
 }
+
+// Start-up services are saved once they have all tried to start; a control
+// operation made before that is kept, not overwritten by the save.
+func TestStartupSaveKeepsEarlierStop(t *testing.T) {
+	root := t.TempDir()
+	gate := filepath.Join(t.TempDir(), "open")
+	slow := pkgDir(t, map[string]string{
+		"IDENT":      "test/slowinit/1.0.0/20260101000000",
+		"hooks/init": "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\n",
+		"hooks/run":  "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+	})
+	tag := uniqueTag()
+	fast := sleeper(t, "fast", tag)
+	cfg := filepath.Join(t.TempDir(), "tend.yaml")
+	os.WriteFile(cfg, []byte("services:\n  - pkg: "+slow+"\n  - pkg: "+fast+"\n"), 0o644)
+	s := &sup{t: t, root: root, args: []string{"--config", cfg}}
+	s.start()
+	t.Cleanup(s.cleanup)
+	waitFor(t, 10*time.Second, "fast running", func() bool { return len(procsWith("sleep 1000"+tag)) == 1 })
+	s.mustTend("svc", "stop", "fast")
+	os.WriteFile(gate, nil, 0o644)
+	s.waitReady()
+	waitFor(t, 10*time.Second, "start-up specs saved", func() bool {
+		_, err := os.Stat(s.specPath("slowinit"))
+		return err == nil
+	})
+	if got := readFile(s.specPath("fast")); !strings.Contains(got, "desired_state = 'down'") {
+		t.Fatalf("fast.spec after the start-up save:\n%s", got)
+	}
+	if len(procsWith("sleep 1000"+tag)) != 0 {
+		t.Fatal("stopped start-up service runs again")
+	}
+}

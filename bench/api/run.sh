@@ -90,7 +90,7 @@ has_addr() { [ -n "$(log_addr "$1" "$2")" ]; }
 
 echo "building tend and the reference server..." >&2
 mkdir -p "$work/bin"
-(cd "$repo" && go build -o "$work/bin/tend" ./cmd/tend && go build -o "$work/bin/refserver" ./bench/api/refserver)
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/bin/tend" ./cmd/tend && go build -o "$work/bin/refserver" ./bench/api/refserver)
 
 # Packages and the start-up file: nsvc sleepers, and in soak mode ncrash
 # services whose run hook exits 1 after 0.5 s.

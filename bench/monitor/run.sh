@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$repo" && go build -o "$work/tend" ./cmd/tend && go build -o "$work/refserver" ./bench/monitor/refserver)
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/tend" ./cmd/tend && go build -o "$work/refserver" ./bench/monitor/refserver)
 
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 HTTP=127.0.0.1:$(freeport) CTL=127.0.0.1:$(freeport) GOSSIP=127.0.0.1:$(freeport) REF=127.0.0.1:$(freeport)

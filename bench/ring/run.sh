@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=$(mktemp -d /tmp/tend-bench-ring-bin.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-(cd "$repo" && go build -o "$work/tend" ./cmd/tend && go build -o "$work/ring" ./bench/ring)
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/tend" ./cmd/tend && go build -o "$work/ring" ./bench/ring)
 out=$repo/bench/results/ring-$(date +%Y%m%d-%H%M%S)
 label="commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown), $(git -C "$repo" status --porcelain 2>/dev/null | wc -l) uncommitted paths"
 # The driver stops its supervisors and removes its roots itself, also on

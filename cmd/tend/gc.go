@@ -22,13 +22,17 @@ func tuneRuntime(getenv func(string) string) (settled func()) {
 	// Nothing serves heap profiles; sampling would keep a bucket table
 	// of a megabyte or more for nobody.
 	runtime.MemProfileRate = 0
-	if getenv("GOGC") != "" {
-		return debug.FreeOSMemory
+	gogc := getenv("GOGC") == ""
+	if gogc {
+		debug.SetGCPercent(startupGCPercent)
 	}
-	debug.SetGCPercent(startupGCPercent)
 	return func() {
-		debug.SetGCPercent(steadyGCPercent)
-		// Give the heap the burst left behind back now, not over minutes.
+		if gogc {
+			debug.SetGCPercent(steadyGCPercent)
+		}
+		// Give the heap the burst left behind back now, not over minutes,
+		// and the start-up code's pages of the binary with it.
 		debug.FreeOSMemory()
+		pageOutExecutable()
 	}
 }

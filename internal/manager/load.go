@@ -77,7 +77,8 @@ func (m *Manager) findPackage(identStr string) (*pkg.Package, error) {
 // keeps its first entry as before. The specs are saved together at the
 // end with one sync: if that fails the services still run (the start-up
 // file lists them again at the next start) and the failure is recorded.
-func (m *Manager) loadStartup(start func(*entry)) {
+// It returns the specs to save once start-up is over (saveStartup).
+func (m *Manager) loadStartup(start func(*entry)) []*entry {
 	reqs := m.cfg.Startup
 	type prepared struct {
 		e    *entry
@@ -99,7 +100,8 @@ func (m *Manager) loadStartup(start func(*entry)) {
 		})
 	}
 	defer workers.Wait()
-	files := map[string][]byte{}
+	var started []*entry
+	seen := map[string]bool{}
 	for i, req := range reqs {
 		<-res[i].done
 		e, err := res[i].e, res[i].err
@@ -110,21 +112,47 @@ func (m *Manager) loadStartup(start func(*entry)) {
 			}
 			continue
 		}
-		if _, dup := files[e.name+".spec"]; dup {
+		if seen[e.name] {
 			continue
 		}
+		seen[e.name] = true
 		m.mu.Lock()
 		old := m.services[e.name]
 		m.mu.Unlock()
 		if old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode()) {
 			continue // unchanged: keep the runner made from the spec file
 		}
-		files[e.name+".spec"] = e.spec.Encode()
 		m.mu.Lock()
 		m.services[e.name] = e
 		m.mu.Unlock()
 		start(e)
+		started = append(started, e)
 	}
+	return started
+}
+
+// saveStartup writes the spec files of the services the start-up file
+// loaded. It runs once they have all tried to start, not before: a spec
+// file is a new inode, and on a busy ext4 500 of them cost more than
+// starting 500 processes. Until then the start-up file is their record (a
+// supervisor killed meanwhile reads it again when it restarts). A control
+// operation that changed or unloaded one of them since has written its
+// own state under opMu, which this holds too: a changed spec is written as
+// it is now, an unloaded or replaced service not at all.
+func (m *Manager) saveStartup(started []*entry) {
+	if len(started) == 0 {
+		return
+	}
+	m.opMu.Lock()
+	defer m.opMu.Unlock()
+	files := make(map[string][]byte, len(started))
+	m.mu.Lock()
+	for _, e := range started {
+		if m.services[e.name] == e {
+			files[e.name+".spec"] = e.spec.Encode()
+		}
+	}
+	m.mu.Unlock()
 	if len(files) == 0 {
 		return
 	}

@@ -141,12 +141,17 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 
 	m.runCtx = ctx // before any runner or control operation can read it
+	if err := service.MakeServicesDir(m.cfg.Root); err != nil {
+		w.close()
+		bg.Wait()
+		return err
+	}
 	if err := m.loadPersisted(); err != nil {
 		w.close()
 		bg.Wait()
 		return err
 	}
-	m.loadStartup(func(e *entry) {
+	fromStartup := m.loadStartup(func(e *entry) {
 		m.mu.Lock()
 		m.watchUser(e.name)
 		m.startRunner(e)
@@ -165,6 +170,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Unlock()
 	close(m.running)
 	m.waitFirstAttempts(ctx)
+	m.saveStartup(fromStartup)
 	m.ready.Store(true)
 	m.publish()
 	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))

@@ -20,8 +20,12 @@ func (m *Manager) changed() {
 
 // publishLoop rebuilds the snapshot when something changed, at most every
 // 10 ms: 500 services starting at once make one snapshot per tick, not 500.
+// Until start-up is over (ready) it waits 100 ms between snapshots: each
+// copies every status and gossips what changed, and while hundreds of
+// services start that work competes with starting them for the CPU, for a
+// snapshot nobody is waiting on (the supervisor is not ready).
 func (m *Manager) publishLoop(ctx context.Context) {
-	const coalesce = 10 * time.Millisecond
+	const coalesce, coalesceStarting = 10 * time.Millisecond, 100 * time.Millisecond
 	t := time.NewTimer(0)
 	<-t.C
 	for {
@@ -31,7 +35,11 @@ func (m *Manager) publishLoop(ctx context.Context) {
 		case <-m.dirty:
 		}
 		m.publish()
-		t.Reset(coalesce)
+		if m.ready.Load() {
+			t.Reset(coalesce)
+		} else {
+			t.Reset(coalesceStarting)
+		}
 		select {
 		case <-ctx.Done():
 			t.Stop()
