@@ -108,3 +108,25 @@ func TestStartupSaveKeepsEarlierStop(t *testing.T) {
 		t.Fatal("stopped start-up service runs again")
 	}
 }
+
+// A service that runs nothing from hooks/ or config/ starts before they
+// are written; once the supervisor is ready they are there, rendered.
+func TestStartupWritesHooksOnceSettled(t *testing.T) {
+	root := t.TempDir()
+	tag := uniqueTag()
+	cfg := filepath.Join(t.TempDir(), "tend.yaml")
+	os.WriteFile(cfg, []byte("services:\n  - pkg: "+sleeper(t, "plain", tag)+"\n"), 0o644)
+	startSup(t, root, "--config", cfg)
+	svc := filepath.Join(root, "svc", "plain")
+	waitFor(t, 10*time.Second, "hooks/run written", func() bool {
+		return strings.Contains(readFile(filepath.Join(svc, "hooks", "run")), "exec sleep 1000"+tag)
+	})
+	for _, d := range []string{"config", "data", "hooks", "var"} {
+		if fi, err := os.Stat(filepath.Join(svc, d)); err != nil || !fi.IsDir() {
+			t.Fatalf("svc/plain/%s: %v", d, err)
+		}
+	}
+	if pid := strings.TrimSpace(readFile(filepath.Join(svc, "PID"))); pid != strconv.Itoa(procsWith("sleep 1000" + tag)[0]) {
+		t.Fatalf("PID file %q", pid)
+	}
+}

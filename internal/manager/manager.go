@@ -62,6 +62,7 @@ type Manager struct {
 	opMu      sync.Mutex    // one control operation at a time
 	installMu sync.Mutex    // one package install at a time
 	running   chan struct{} // closed once start-up has loaded every service
+	settled   chan struct{} // closed once start-up is over: service.Deps.Settled
 
 	runCtx context.Context
 
@@ -108,6 +109,7 @@ func New(cfg Config) *Manager {
 		services:  map[string]*entry{},
 		dirty:     make(chan struct{}, 1),
 		running:   make(chan struct{}),
+		settled:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 	}
 	m.sys = m.sysData()
@@ -171,6 +173,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	close(m.running)
 	m.waitFirstAttempts(ctx)
 	m.saveStartup(fromStartup)
+	close(m.settled)
 	m.ready.Store(true)
 	m.publish()
 	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))

@@ -202,7 +202,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 	if err == nil && st.prepared {
 		var cur *rendered
 		if cur, err = st.tpl.render(r.dataFor(st, cfg)); err == nil {
-			if err = cur.write(st.last, st.paths.root, st.uid, st.gid); err == nil {
+			if err = r.writeRendered(st, cur); err == nil {
 				ch := diff(st.last, cur)
 				st.last = cur
 				st.setCfg(cfg)

@@ -16,11 +16,7 @@ func (r *Runner) prepare(st *state) error {
 		if err := r.credentials(st); err != nil {
 			return err
 		}
-		if err := st.paths.make(st.uid, st.gid); err != nil {
-			return err
-		}
 		st.env = r.environment(st)
-		st.prepared = true
 	}
 	cfg, err := r.config(st)
 	if err != nil {
@@ -30,12 +26,81 @@ func (r *Runner) prepare(st *state) error {
 	if err != nil {
 		return err
 	}
-	if err := cur.write(st.last, st.paths.root, st.uid, st.gid); err != nil {
+	if !st.prepared {
+		owe := r.starting() && deferrable(st.tpl, cur, st.env)
+		if err := st.paths.make(st.uid, st.gid, !owe); err != nil {
+			return err
+		}
+		st.owed = owe
+		if owe {
+			st.settleC = r.d.Settled
+		}
+		st.prepared = true
+	}
+	if err := r.writeRendered(st, cur); err != nil {
 		return err
 	}
 	st.last = cur
 	st.setCfg(cfg)
 	return nil
+}
+
+// starting reports whether the supervisor's start-up is still under way.
+func (r *Runner) starting() bool {
+	if r.d.Settled == nil {
+		return false
+	}
+	select {
+	case <-r.d.Settled:
+		return false
+	default:
+		return true
+	}
+}
+
+// deferrable reports whether a service can start before its hooks/ and
+// config/ are written: it runs nothing from there. Each is a new inode,
+// and while hundreds of services start on a busy ext4 the inodes cost
+// more than the spawns.
+func deferrable(t *templates, cur *rendered, env []string) bool {
+	if len(t.hooks) != 1 || len(t.configs) != 0 {
+		return false
+	}
+	_, _, ok := directExec(cur.hooks["run"], env)
+	return ok
+}
+
+// writeRendered puts rendered hooks and config in place, unless they are
+// owed and still not needed.
+func (r *Runner) writeRendered(st *state, cur *rendered) error {
+	if !st.owed {
+		return cur.write(st.last, st.paths.root, st.uid, st.gid)
+	}
+	if deferrable(st.tpl, cur, st.env) {
+		return nil
+	}
+	// The run hook now needs its file: pay what is owed first.
+	st.owed, st.settleC = false, nil
+	if err := st.paths.makeLate(st.uid, st.gid); err != nil {
+		return err
+	}
+	return cur.write(nil, st.paths.root, st.uid, st.gid)
+}
+
+// settle writes what start-up left owed.
+func (r *Runner) settle(st *state) {
+	st.settleC = nil
+	if !st.owed {
+		return
+	}
+	st.owed = false
+	err := st.paths.makeLate(st.uid, st.gid)
+	if err == nil {
+		err = st.last.write(nil, st.paths.root, st.uid, st.gid)
+	}
+	if err != nil {
+		r.d.Log.Warn("hooks and config not written", "service", r.sg, "err", err)
+	}
 }
 
 func (r *Runner) config(st *state) (map[string]any, error) {

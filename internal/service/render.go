@@ -232,15 +232,30 @@ func newSvcPaths(root, name string) svcPaths {
 
 func (p svcPaths) hook(name string) string { return filepath.Join(p.hooks, name) }
 
-func (p svcPaths) make(uid, gid int) error {
-	// One mkdir each (EEXIST is fine), and only the directories a service
-	// may use from its first instant: a new inode is the dearest part of a
-	// first start (ext4 scans for recently freed ones), so logs/ and files/
-	// are made when first written and static/ when a package brings any.
+// make creates the service's directories: the ones it may use from its
+// first instant, and config/ and hooks/ too unless only early ones are
+// asked for (state.owed). One mkdir each (EEXIST is fine): a new inode is
+// the dearest part of a first start (ext4 scans for recently freed ones),
+// so logs/ and files/ are made when first written and static/ when a
+// package brings any.
+func (p svcPaths) make(uid, gid int, all bool) error {
 	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(p.root), err)
 	}
-	for _, d := range []string{p.root, p.config, p.data, p.hooks, p.vars} {
+	if err := p.mkdirs(uid, gid, p.root, p.data, p.vars); err != nil {
+		return err
+	}
+	if all {
+		return p.makeLate(uid, gid)
+	}
+	return nil
+}
+
+// makeLate creates config/ and hooks/.
+func (p svcPaths) makeLate(uid, gid int) error { return p.mkdirs(uid, gid, p.config, p.hooks) }
+
+func (p svcPaths) mkdirs(uid, gid int, dirs ...string) error {
+	for _, d := range dirs {
 		if err := os.Mkdir(d, 0o755); err != nil && !os.IsExist(err) {
 			return fmt.Errorf("create %s: %w", d, err)
 		}

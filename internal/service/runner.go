@@ -38,6 +38,12 @@ type Deps struct {
 	// goroutines all in mkdir/open/fork at once spend their time in thread
 	// creation and kernel lock contention, not in work. nil = no bound.
 	Gate chan struct{}
+	// Settled is closed once the supervisor's start-up is over. Until
+	// then a service that needs no file of hooks/ or config/ to run (its
+	// run hook is exec'd directly, it has no other hook and no config
+	// template) starts without them, and they are written once this is
+	// closed: see state.owed. nil: written at once.
+	Settled <-chan struct{}
 }
 
 // Options describe one service.
@@ -130,6 +136,10 @@ type state struct {
 
 	prepared bool // dirs made, credentials and environment computed
 	logsMade bool
+	// owed: hooks/, config/ and the rendered files in them are still to be
+	// written (from st.last), when settleC is closed.
+	owed     bool
+	settleC  <-chan struct{}
 	uid, gid int
 	cred     *syscall.Credential
 	env      []string
@@ -201,6 +211,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.checkHealth(ctx, st)
 		case res := <-st.healthRes:
 			r.healthDone(st, res)
+		case <-st.settleC:
+			r.settle(st)
 		}
 	}
 }
