@@ -5,15 +5,16 @@ import (
 	"runtime/debug"
 )
 
-// The supervisor's GOGC: generous during start-up, a burst of renders,
-// spawns and rumors whose garbage dies young, where collecting often costs
-// start-up time; low afterwards, when the heap is small and almost constant
-// and little is allocated, so a collection is cheap and rare while Go's
-// default of 100 would let the heap grow to twice what is live. See
+// The supervisor's GOGC: Go's default during start-up, a burst of renders,
+// spawns and rumors; low afterwards, when the heap is small and almost
+// constant and little is allocated, so a collection is cheap and rare
+// while the default would let the heap grow to twice what is live. A
+// higher start-up GOGC (200, 400) bought no measurable start-up time and
+// left the heap fragmented: 2 MiB more resident afterwards. See
 // docs/BENCHMARKS.md (start-up, RSS).
 const (
-	startupGCPercent = 200
-	steadyGCPercent  = 50
+	startupGCPercent = 100
+	steadyGCPercent  = 25
 )
 
 // tuneRuntime sets the runtime for a long-lived supervisor and returns

@@ -173,7 +173,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	close(m.running)
 	m.waitFirstAttempts(ctx)
 	m.saveStartup(fromStartup)
-	close(m.settled)
+	m.settle(ctx)
 	m.ready.Store(true)
 	m.publish()
 	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))
@@ -189,6 +189,25 @@ func (m *Manager) Run(ctx context.Context) error {
 	bg.Wait()
 	m.publish()
 	return nil
+}
+
+// settle ends start-up for the runners: from now on they write every file
+// at once, and what they left for later is written before this returns,
+// so the heap and the pages that costs are given back with the rest
+// (Config.Settled).
+func (m *Manager) settle(ctx context.Context) {
+	close(m.settled)
+	m.mu.Lock()
+	var rs []*service.Runner
+	for _, e := range m.services {
+		if e.runner != nil {
+			rs = append(rs, e.runner)
+		}
+	}
+	m.mu.Unlock()
+	for _, r := range rs {
+		r.Settle(ctx)
+	}
 }
 
 // waitFirstAttempts blocks until every service has tried to start once, so

@@ -32,9 +32,6 @@ func (r *Runner) prepare(st *state) error {
 			return err
 		}
 		st.owed = owe
-		if owe {
-			st.settleC = r.d.Settled
-		}
 		st.prepared = true
 	}
 	if err := r.writeRendered(st, cur); err != nil {
@@ -80,7 +77,7 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 		return nil
 	}
 	// The run hook now needs its file: pay what is owed first.
-	st.owed, st.settleC = false, nil
+	st.owed = false
 	if err := st.paths.makeLate(st.uid, st.gid); err != nil {
 		return err
 	}
@@ -89,7 +86,6 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 
 // settle writes what start-up left owed.
 func (r *Runner) settle(st *state) {
-	st.settleC = nil
 	if !st.owed {
 		return
 	}

@@ -41,8 +41,8 @@ type Deps struct {
 	// Settled is closed once the supervisor's start-up is over. Until
 	// then a service that needs no file of hooks/ or config/ to run (its
 	// run hook is exec'd directly, it has no other hook and no config
-	// template) starts without them, and they are written once this is
-	// closed: see state.owed. nil: written at once.
+	// template) starts without them, and Settle writes them: see
+	// state.owed. nil: written at once.
 	Settled <-chan struct{}
 }
 
@@ -137,9 +137,8 @@ type state struct {
 	prepared bool // dirs made, credentials and environment computed
 	logsMade bool
 	// owed: hooks/, config/ and the rendered files in them are still to be
-	// written (from st.last), when settleC is closed.
+	// written (from st.last), by Settle.
 	owed     bool
-	settleC  <-chan struct{}
 	uid, gid int
 	cred     *syscall.Credential
 	env      []string
@@ -211,8 +210,6 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.checkHealth(ctx, st)
 		case res := <-st.healthRes:
 			r.healthDone(st, res)
-		case <-st.settleC:
-			r.settle(st)
 		}
 	}
 }
@@ -227,6 +224,21 @@ func (r *Runner) do(ctx context.Context, f func(context.Context, *state)) error 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Settle writes what the service's start left for after the supervisor's
+// start-up (Deps.Settled), and returns once that is done.
+func (r *Runner) Settle(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := r.do(ctx, func(_ context.Context, st *state) { r.settle(st); close(done) }); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+	case <-r.done:
+	case <-ctx.Done():
+	}
+	return nil
 }
 
 // SetDesired starts or stops the service and keeps it loaded.
