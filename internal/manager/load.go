@@ -74,10 +74,8 @@ func (m *Manager) findPackage(identStr string) (*pkg.Package, error) {
 // as soon as it is ready, so the first service runs while the last package
 // is still being read. Packages are read and templates parsed by a few
 // workers; entries are taken in the file's order, so a name listed twice
-// keeps its first entry as before. The specs are saved together at the
-// end with one sync: if that fails the services still run (the start-up
-// file lists them again at the next start) and the failure is recorded.
-// It returns the specs to save once start-up is over (saveStartup).
+// keeps its first entry as before. It returns the entries it started, whose
+// specs saveStartup writes once start-up is over.
 func (m *Manager) loadStartup(start func(*entry)) []*entry {
 	reqs := m.cfg.Startup
 	type prepared struct {
@@ -156,6 +154,8 @@ func (m *Manager) saveStartup(started []*entry) {
 	if len(files) == 0 {
 		return
 	}
+	// One sync for all; if it fails the services still run (the start-up
+	// file lists them again at the next start) and the failure is recorded.
 	if err := store.WriteFiles(m.specsDir, files, 0o644); err != nil {
 		m.log.Error("start-up service specs not saved; they run from the start-up file", "err", err)
 		m.storeRecord(false, "start-up services not saved: "+err.Error())

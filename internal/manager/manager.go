@@ -197,31 +197,28 @@ func (m *Manager) Run(ctx context.Context) error {
 // (Config.Settled).
 func (m *Manager) settle(ctx context.Context) {
 	close(m.settled)
+	for _, r := range m.loadedRunners() {
+		r.Settle(ctx)
+	}
+}
+
+// loadedRunners lists the loaded services' runners.
+func (m *Manager) loadedRunners() []*service.Runner {
 	m.mu.Lock()
-	var rs []*service.Runner
+	defer m.mu.Unlock()
+	rs := make([]*service.Runner, 0, len(m.services))
 	for _, e := range m.services {
 		if e.runner != nil {
 			rs = append(rs, e.runner)
 		}
 	}
-	m.mu.Unlock()
-	for _, r := range rs {
-		r.Settle(ctx)
-	}
+	return rs
 }
 
 // waitFirstAttempts blocks until every service has tried to start once, so
 // "ready" means the supervisor has done what it was asked at start-up.
 func (m *Manager) waitFirstAttempts(ctx context.Context) {
-	m.mu.Lock()
-	var rs []*service.Runner
-	for _, e := range m.services {
-		if e.runner != nil {
-			rs = append(rs, e.runner)
-		}
-	}
-	m.mu.Unlock()
-	for _, r := range rs {
+	for _, r := range m.loadedRunners() {
 		r.WaitAttempt(ctx, 0)
 	}
 }
