@@ -6,10 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -67,20 +65,7 @@ backend app
 `, sock, s.http)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuf
-	cmd := exec.Command("haproxy", "-f", cfg, "-db")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("haproxy output:\n%s", log.String())
-		}
-	})
+	monStartTool(t, "haproxy", "-f", cfg, "-db")
 	state := func(want string) {
 		t.Helper()
 		var got string

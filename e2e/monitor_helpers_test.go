@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -113,4 +114,25 @@ func monStartEnv(t *testing.T, root string, env []string, extra ...string) *sup 
 	s.start()
 	t.Cleanup(s.cleanup)
 	return s
+}
+
+// monStartTool starts a real client daemon (HAProxy, Prometheus) that dies
+// with the test binary and is killed at cleanup; its output is shown if
+// the test failed.
+func monStartTool(t *testing.T, name string, args ...string) {
+	t.Helper()
+	var log syncBuf
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, log.String())
+		}
+	})
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -104,21 +103,8 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	addr := monFreePort(t)
-	var log syncBuf
-	cmd := exec.Command("prometheus", "--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "tsdb"),
+	monStartTool(t, "prometheus", "--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "tsdb"),
 		"--web.listen-address", addr, "--log.level", "warn")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", log.String())
-		}
-	})
 
 	q := "http://" + addr + "/api/v1/query?query=" + url.QueryEscape(`tend_service_up{service_group="x.default"}`)
 	var last string
