@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +95,10 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 			for i := int(next.Add(1) - 1); i < len(reqs); i = int(next.Add(1) - 1) {
 				res[i].e, res[i].err = m.prepareLoad(reqs[i])
 				close(res[i].done)
+				// Let the starter waiting for this entry run now: with a
+				// worker on every P it would wait for a preemption tick
+				// (10 ms), and the first service with it.
+				runtime.Gosched()
 			}
 		})
 	}
@@ -320,7 +325,7 @@ func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) s
 			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
 			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
-			Changed: m.changed, Gate: m.gate, Settled: m.settled,
+			Changed: m.changed, Gate: m.gate, Settled: m.settled, PIDs: m.pids, Paths: m.paths,
 		},
 	}
 }

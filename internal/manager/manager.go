@@ -19,6 +19,7 @@ import (
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
+	"github.com/tend-sh/tend/internal/store"
 )
 
 // Config is how the supervisor was started.
@@ -80,6 +81,8 @@ type Manager struct {
 	manual   atomic.Pointer[manualHealth]
 
 	watch *watcher
+	pids  *store.PIDJournal // nil: PID files are written at once
+	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
 	ring  ringState     // guarded by mu (and pubMu for lastSent)
 }
@@ -111,6 +114,7 @@ func New(cfg Config) *Manager {
 		running:   make(chan struct{}),
 		settled:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
+		paths:     service.NewPathCache(),
 	}
 	m.sys = m.sysData()
 	m.ring.lastSent = map[string]rumor.Service{}
@@ -148,6 +152,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		bg.Wait()
 		return err
 	}
+	m.openPIDJournal()
 	if err := m.loadPersisted(); err != nil {
 		w.close()
 		bg.Wait()
@@ -200,6 +205,24 @@ func (m *Manager) settle(ctx context.Context) {
 	for _, r := range m.loadedRunners() {
 		r.Settle(ctx)
 	}
+	// Every pid in the journal is now in a PID file, unless shutdown cut
+	// settling short: then it stays for the next supervisor.
+	if m.pids != nil && ctx.Err() == nil {
+		if err := m.pids.Remove(); err != nil {
+			m.log.Warn("start-up pid journal not removed", "err", err)
+		}
+	}
+}
+
+// openPIDJournal opens STATE/STARTUP_PIDS (service.Deps.PIDs). Without it
+// the runners write their PID files at once, as after start-up.
+func (m *Manager) openPIDJournal() {
+	j, err := store.OpenPIDJournal(filepath.Join(m.cfg.StateDir, "STARTUP_PIDS"))
+	if err != nil {
+		m.log.Warn("PID files are written at each start", "err", err)
+		return
+	}
+	m.pids = j
 }
 
 // loadedRunners lists the loaded services' runners.

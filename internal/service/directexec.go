@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // directExec recognises a run hook whose only work is `exec PROGRAM ARGS`
@@ -16,7 +17,7 @@ import (
 // would have exec'd. Anything the shell could interpret differently
 // (quotes, variables, globs, redirections, more than one command) is left
 // to the shell: ok is false.
-func directExec(script string, env []string) (path string, argv []string, ok bool) {
+func directExec(script string, env []string, paths *PathCache) (path string, argv []string, ok bool) {
 	lines := strings.Split(script, "\n")
 	if !shellShebang(lines[0]) {
 		return "", nil, false
@@ -54,7 +55,7 @@ func directExec(script string, env []string) (path string, argv []string, ok boo
 	case strings.Contains(prog, "/"):
 		found = false // relative to the hook's directory: the shell's business
 	default:
-		p, found = lookPath(prog, env)
+		p, found = paths.lookPath(prog, env)
 	}
 	if !found {
 		return "", nil, false // let the shell say "not found" in the hook's log
@@ -86,8 +87,26 @@ func plainWord(w string) bool {
 	return true
 }
 
+// PathCache shares PATH searches between the services of one start-up:
+// hundreds of run hooks exec the same few programs, and a search is a stat
+// per PATH entry. Only searches made while the supervisor starts use it
+// (a nil cache searches afresh): later, a program installed meanwhile is
+// found as the shell would find it.
+type PathCache struct {
+	mu   sync.Mutex
+	hits map[string]pathHit // by PATH + "\x00" + program
+}
+
+type pathHit struct {
+	path  string
+	found bool
+}
+
+// NewPathCache returns an empty cache.
+func NewPathCache() *PathCache { return &PathCache{hits: map[string]pathHit{}} }
+
 // lookPath searches the PATH of env, as the shell does before its exec.
-func lookPath(prog string, env []string) (string, bool) {
+func (c *PathCache) lookPath(prog string, env []string) (string, bool) {
 	path, set := "", false
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
@@ -97,6 +116,23 @@ func lookPath(prog string, env []string) (string, bool) {
 	if !set {
 		return "", false
 	}
+	if c == nil {
+		return searchPath(prog, path)
+	}
+	key := path + "\x00" + prog
+	c.mu.Lock()
+	hit, ok := c.hits[key]
+	c.mu.Unlock()
+	if !ok {
+		hit.path, hit.found = searchPath(prog, path)
+		c.mu.Lock()
+		c.hits[key] = hit
+		c.mu.Unlock()
+	}
+	return hit.path, hit.found
+}
+
+func searchPath(prog, path string) (string, bool) {
 	for _, dir := range filepath.SplitList(path) {
 		if dir == "" || !filepath.IsAbs(dir) {
 			return "", false // relative PATH entries depend on the shell's cwd rules

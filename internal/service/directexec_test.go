@@ -49,10 +49,38 @@ func TestDirectExec(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path, argv, ok := directExec(c.script, c.env)
+			path, argv, ok := directExec(c.script, c.env, nil)
 			if ok != (c.path != "") || path != c.path || (ok && !slices.Equal(argv, c.args)) {
 				t.Fatalf("directExec = %q %q %v; want %q %q", path, argv, ok, c.path, c.args)
 			}
 		})
+	}
+}
+
+// A PathCache answers a search it has made without looking again (the
+// program found is the one of the first search); without one every
+// search looks afresh.
+func TestPathCacheSharesSearches(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	for _, d := range []string{first, second} {
+		if err := os.WriteFile(filepath.Join(d, "daemon"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"PATH=" + first + ":" + second}
+	c := NewPathCache()
+	if p, ok := c.lookPath("daemon", env); !ok || p != filepath.Join(first, "daemon") {
+		t.Fatalf("first search: %q %v", p, ok)
+	}
+	os.Remove(filepath.Join(first, "daemon"))
+	if p, _ := c.lookPath("daemon", env); p != filepath.Join(first, "daemon") {
+		t.Fatalf("cached search: %q; want the first answer", p)
+	}
+	var none *PathCache
+	if p, _ := none.lookPath("daemon", env); p != filepath.Join(second, "daemon") {
+		t.Fatalf("uncached search: %q; want %s", p, filepath.Join(second, "daemon"))
+	}
+	if _, ok := c.lookPath("daemon", []string{"PATH=" + t.TempDir()}); ok {
+		t.Fatal("another PATH shared the answer")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,8 +58,8 @@ func (r *Runner) start(ctx context.Context, st *state) {
 		Stdout:     func(line []byte) { r.d.Output(r.sg, 'O', line); logs.out.write(line) },
 		Stderr:     func(line []byte) { r.d.Output(r.sg, 'E', line); logs.err.write(line) },
 	}
-	if path, argv, ok := directExec(st.last.hooks["run"], st.env); ok {
-		ps.Path, ps.Arg0, ps.Args = path, argv[0], argv[1:]
+	if run := st.last.directRun(st.env, r.pathCache()); run.ok {
+		ps.Path, ps.Arg0, ps.Args = run.path, run.argv[0], run.argv[1:]
 	}
 	p, err := r.d.Reaper.Start(ps)
 	if err != nil {
@@ -68,9 +69,7 @@ func (r *Runner) start(ctx context.Context, st *state) {
 	}
 	now := time.Now()
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
-	if err := os.WriteFile(st.paths.pidFile, []byte(strconv.Itoa(p.PID())+"\n"), 0o644); err != nil {
-		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
-	}
+	r.recordPID(st)
 	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
 	r.record(st, true, "started (pid %d)", p.PID())
 	st.healthOKSeen = false
@@ -140,7 +139,7 @@ func (r *Runner) dropProcess(st *state) {
 		st.runLogs.close()
 		st.runLogs = nil
 	}
-	st.proc, st.procDone = nil, nil
+	st.proc, st.procDone, st.pidOwed = nil, nil, false
 	removePID(st.paths.pidFile)
 	st.svc.Running, st.svc.PID, st.svc.StateEntered = false, 0, time.Now()
 }
@@ -247,22 +246,67 @@ func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
 // stopLeftover stops a run process that a supervisor killed with SIGKILL
 // left behind, so a service never runs twice.
 func (r *Runner) stopLeftover(ctx context.Context, st *state) {
-	b, err := os.ReadFile(st.paths.pidFile)
-	if err != nil {
+	pids := []int{readPID(st.paths.pidFile)}
+	if r.d.PIDs != nil {
+		pids = append(pids, r.d.PIDs.Previous(st.spec.Name()))
+	}
+	for i, pid := range pids {
+		if pid <= 1 || slices.Contains(pids[:i], pid) || !process.Leftover(pid, r.marker()) {
+			continue
+		}
+		r.d.Log.Warn("stopping a process left by a previous supervisor", "service", r.sg, "pid", pid)
+		if err := process.KillLeftover(ctx, pid, st.shutdownSignal(), st.shutdownTimeout()); err != nil {
+			r.d.Log.Error("stop leftover", "service", r.sg, "pid", pid, "err", err)
+		}
+		r.record(st, true, "stopped pid %d left by a previous supervisor", pid)
+	}
+}
+
+// recordPID puts the run process's pid where the next supervisor looks
+// for leftovers: its PID file, or during start-up Deps.PIDs (Settle then
+// writes the file).
+func (r *Runner) recordPID(st *state) {
+	pid := st.proc.PID()
+	if r.d.PIDs != nil && r.starting() && r.d.PIDs.Add(st.spec.Name(), pid) == nil {
+		st.pidOwed = true
 		return
+	}
+	r.writePID(st, pid)
+}
+
+// settlePID writes the PID file start-up left owed. A service that has
+// not tried to start yet (it is down, or its start failed before the
+// check) gets the pid a killed supervisor's start-up recorded for it, so
+// its first start still finds that leftover once the journal is gone.
+func (r *Runner) settlePID(st *state) {
+	switch {
+	case st.pidOwed:
+		st.pidOwed = false
+		r.writePID(st, st.proc.PID())
+	case !st.leftoverChecked && r.d.PIDs != nil:
+		if pid := r.d.PIDs.Previous(st.spec.Name()); pid > 1 {
+			r.writePID(st, pid)
+		}
+	}
+}
+
+func (r *Runner) writePID(st *state, pid int) {
+	if err := os.WriteFile(st.paths.pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
+	}
+}
+
+// readPID reads a PID file; 0 if there is none or it holds no pid.
+func readPID(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 1 {
-		return
+	if err != nil {
+		return 0
 	}
-	if !process.Leftover(pid, r.marker()) {
-		return
-	}
-	r.d.Log.Warn("stopping a process left by a previous supervisor", "service", r.sg, "pid", pid)
-	if err := process.KillLeftover(ctx, pid, st.shutdownSignal(), st.shutdownTimeout()); err != nil {
-		r.d.Log.Error("stop leftover", "service", r.sg, "pid", pid, "err", err)
-	}
-	r.record(st, true, "stopped pid %d left by a previous supervisor", pid)
+	return pid
 }
 
 // marker is the environment entry that names a run process as ours.

@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -27,7 +28,7 @@ func (r *Runner) prepare(st *state) error {
 		return err
 	}
 	if !st.prepared {
-		owe := r.starting() && deferrable(st.tpl, cur, st.env)
+		owe := r.starting() && deferrable(st.tpl, cur, st.env, r.d.Paths)
 		if err := st.paths.make(st.uid, st.gid, !owe); err != nil {
 			return err
 		}
@@ -39,6 +40,14 @@ func (r *Runner) prepare(st *state) error {
 	}
 	st.last = cur
 	st.setCfg(cfg)
+	return nil
+}
+
+// pathCache is Deps.Paths while the supervisor starts, else nil.
+func (r *Runner) pathCache() *PathCache {
+	if r.starting() {
+		return r.d.Paths
+	}
 	return nil
 }
 
@@ -55,16 +64,27 @@ func (r *Runner) starting() bool {
 	}
 }
 
-// deferrable reports whether a service can start before its hooks/ and
-// config/ are written: it runs nothing from there. Each is a new inode,
-// and while hundreds of services start on a busy ext4 the inodes cost
-// more than the spawns.
-func deferrable(t *templates, cur *rendered, env []string) bool {
+// deferrable reports whether a service can start before its data/, var/,
+// hooks/ and config/ exist: it runs nothing from hooks/ or config/ (its
+// run hook is exec'd directly, it has no other hook and no config
+// template) and its arguments do not name data or var (absolute, or
+// relative to svc/NAME, its working directory). Each directory is a new
+// inode, and while hundreds of services start the inodes cost more than
+// the spawns; Settle makes them moments later.
+func deferrable(t *templates, cur *rendered, env []string, paths *PathCache) bool {
 	if len(t.hooks) != 1 || len(t.configs) != 0 {
 		return false
 	}
-	_, _, ok := directExec(cur.hooks["run"], env)
-	return ok
+	run := cur.directRun(env, paths)
+	if !run.ok {
+		return false
+	}
+	for _, w := range run.argv[1:] {
+		if strings.Contains(w, "data") || strings.Contains(w, "var") {
+			return false
+		}
+	}
+	return true
 }
 
 // writeRendered puts rendered hooks and config in place, unless they are
@@ -73,7 +93,7 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 	if !st.owed {
 		return cur.write(st.last, st.paths.root, st.uid, st.gid)
 	}
-	if deferrable(st.tpl, cur, st.env) {
+	if deferrable(st.tpl, cur, st.env, r.pathCache()) {
 		return nil
 	}
 	// The run hook now needs its file: pay what is owed first.
@@ -86,6 +106,7 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 
 // settle writes what start-up left owed.
 func (r *Runner) settle(st *state) {
+	r.settlePID(st)
 	if !st.owed {
 		return
 	}

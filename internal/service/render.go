@@ -49,6 +49,25 @@ func parseTemplates(p *pkg.Package) (*templates, error) {
 type rendered struct {
 	hooks   map[string]string
 	configs map[string]string
+	run     *directRun // directRun's memo
+}
+
+// directRun is what directExec made of the rendered run hook.
+type directRun struct {
+	path string
+	argv []string
+	ok   bool
+}
+
+// directRun returns directExec of the run hook, worked out once per render
+// (a PATH search is a stat per entry): every start renders afresh, and env
+// is the runner's, fixed once prepared.
+func (r *rendered) directRun(env []string, paths *PathCache) directRun {
+	if r.run == nil {
+		path, argv, ok := directExec(r.hooks["run"], env, paths)
+		r.run = &directRun{path, argv, ok}
+	}
+	return *r.run
 }
 
 func (t *templates) render(data map[string]any) (*rendered, error) {
@@ -232,17 +251,16 @@ func newSvcPaths(root, name string) svcPaths {
 
 func (p svcPaths) hook(name string) string { return filepath.Join(p.hooks, name) }
 
-// make creates the service's directories: the ones it may use from its
-// first instant, and config/ and hooks/ too unless only early ones are
+// make creates the service's directories: svc/NAME, its working
+// directory, and data/, var/, config/ and hooks/ too unless only that is
 // asked for (state.owed). One mkdir each (EEXIST is fine): a new inode is
-// the dearest part of a first start (ext4 scans for recently freed ones),
-// so logs/ and files/ are made when first written and static/ when a
-// package brings any.
+// the dearest part of a first start, so logs/ and files/ are made when
+// first written and static/ when a package brings any.
 func (p svcPaths) make(uid, gid int, all bool) error {
 	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(p.root), err)
 	}
-	if err := p.mkdirs(uid, gid, p.root, p.data, p.vars); err != nil {
+	if err := p.mkdirs(uid, gid, p.root); err != nil {
 		return err
 	}
 	if all {
@@ -251,8 +269,10 @@ func (p svcPaths) make(uid, gid int, all bool) error {
 	return nil
 }
 
-// makeLate creates config/ and hooks/.
-func (p svcPaths) makeLate(uid, gid int) error { return p.mkdirs(uid, gid, p.config, p.hooks) }
+// makeLate creates data/, var/, config/ and hooks/.
+func (p svcPaths) makeLate(uid, gid int) error {
+	return p.mkdirs(uid, gid, p.data, p.vars, p.config, p.hooks)
+}
 
 func (p svcPaths) mkdirs(uid, gid int, dirs ...string) error {
 	for _, d := range dirs {

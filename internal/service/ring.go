@@ -65,7 +65,9 @@ func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
 		}
 		return
 	}
-	if old.Key != v.Key {
+	// Templates that use no data render the same from any census; only
+	// gossiped config (a new incarnation) can still change the service.
+	if old.Key != v.Key && !(st.tpl.literal && old.GossipInc == v.GossipInc) {
 		r.reconfigure(ctx, st)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/spec"
+	"github.com/tend-sh/tend/internal/store"
 )
 
 // Deps is what every runner of one supervisor shares.
@@ -44,6 +45,13 @@ type Deps struct {
 	// template) starts without them, and Settle writes them: see
 	// state.owed. nil: written at once.
 	Settled <-chan struct{}
+	// PIDs, if set, records the pids of run processes started before
+	// Settled closes, in place of their PID files, which Settle writes. It
+	// also holds what a supervisor killed during its start-up recorded:
+	// those pids are checked as leftovers with the PID file's.
+	PIDs *store.PIDJournal
+	// Paths shares PATH searches while the supervisor starts; nil: none.
+	Paths *PathCache
 }
 
 // Options describe one service.
@@ -138,7 +146,10 @@ type state struct {
 	logsMade bool
 	// owed: hooks/, config/ and the rendered files in them are still to be
 	// written (from st.last), by Settle.
-	owed     bool
+	owed bool
+	// pidOwed: the run process's pid is in Deps.PIDs, its PID file still
+	// to be written by Settle.
+	pidOwed  bool
 	uid, gid int
 	cred     *syscall.Credential
 	env      []string

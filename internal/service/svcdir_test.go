@@ -1,36 +1,42 @@
 package service
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
-func TestServicesDirIsTopOfTrees(t *testing.T) {
+// svc/ is made through a staging directory (for its placement on ext4):
+// none is left behind, one a killed supervisor left is removed, and an
+// existing svc/ with services in it is kept as it is.
+func TestMakeServicesDirLeavesNoStage(t *testing.T) {
 	root := t.TempDir()
 	if err := MakeServicesDir(root); err != nil {
 		t.Fatal(err)
 	}
-	fd, err := unix.Open(filepath.Join(root, "svc"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	if err != nil {
-		t.Fatal(err)
+	fi, err := os.Stat(filepath.Join(root, "svc"))
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o755 {
+		t.Fatalf("svc/: %v %v", fi, err)
 	}
-	defer unix.Close(fd)
-	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
-	if err != nil {
-		t.Skipf("file system of %s keeps no inode flags: %v", root, err)
-	}
-	if flags&fsTopdirFL == 0 {
-		// Only file systems that know the flag keep it (ext2/3/4).
-		var st unix.Statfs_t
-		if unix.Statfs(root, &st) == nil && st.Type == unix.EXT4_SUPER_MAGIC {
-			t.Fatalf("svc/ on ext4 lacks FS_TOPDIR_FL: flags %#x", flags)
-		}
-		t.Skipf("file system type %#x does not keep FS_TOPDIR_FL", st.Type)
-	}
-	// A second start finds it made and marked.
+	assertNoStage(t, root)
+
+	os.Mkdir(filepath.Join(root, "svc", "redis"), 0o755)
+	os.MkdirAll(filepath.Join(root, stagePrefix+"123", "svc-456"), 0o755) // a killed start
 	if err := MakeServicesDir(root); err != nil {
 		t.Fatal(err)
+	}
+	assertNoStage(t, root)
+	if _, err := os.Stat(filepath.Join(root, "svc", "redis")); err != nil {
+		t.Fatalf("existing service directory: %v", err)
+	}
+}
+
+func assertNoStage(t *testing.T, root string) {
+	t.Helper()
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if e.Name() != "svc" {
+			t.Fatalf("%s left in the root", e.Name())
+		}
 	}
 }
