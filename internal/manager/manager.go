@@ -72,13 +72,14 @@ type Manager struct {
 	runners  sync.WaitGroup
 	storeRec []api.Record
 
-	snap     atomic.Pointer[api.Snapshot]
-	pubMu    sync.Mutex
-	gen      uint64
-	dirty    chan struct{}
-	ready    atomic.Bool
-	shutting atomic.Bool
-	manual   atomic.Pointer[manualHealth]
+	snap       atomic.Pointer[api.Snapshot]
+	pubMu      sync.Mutex
+	gen        uint64
+	lastGossip time.Time // guarded by pubMu
+	dirty      chan struct{}
+	ready      atomic.Bool
+	shutting   atomic.Bool
+	manual     atomic.Pointer[manualHealth]
 
 	watch *watcher
 	pids  *store.PIDJournal // nil: PID files are written at once

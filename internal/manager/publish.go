@@ -103,8 +103,20 @@ func (m *Manager) publish() {
 		s.Services[i] = *st
 	}
 	m.snap.Store(s)
+	// Until ready, gossip at most every startupGossipEvery: a service's
+	// rumor changes several times as it starts (loaded, spawned, up), and
+	// each is encoded, merged and queued while hundreds of services start;
+	// the ring learns the state they reached a moment later instead.
+	if !s.Ready && s.Taken.Sub(m.lastGossip) < startupGossipEvery {
+		m.changed() // publish again soon, so what was held back goes out
+		return
+	}
+	m.lastGossip = s.Taken
 	m.gossipServices(statuses)
 }
+
+// startupGossipEvery spaces the gossip of service rumors during start-up.
+const startupGossipEvery = 500 * time.Millisecond
 
 // brokenService describes a service whose spec file could not be used.
 func brokenService(e *entry, org string) api.Service {

@@ -1,7 +1,9 @@
 package process
 
 import (
+	"errors"
 	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -38,5 +40,46 @@ func BenchmarkExecCommandWait(b *testing.B) {
 		if err := exec.Command("/bin/true").Run(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStartExitBusy is BenchmarkStartExitPiped beside 500 running
+// children with two pipes each: through the spawner, and forked from the
+// supervisor's own table (1,000 more descriptors to copy and close).
+func BenchmarkStartExitBusy(b *testing.B) {
+	for _, direct := range []bool{false, true} {
+		name := "spawner"
+		if direct {
+			name = "direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := startReaper(b)
+			if direct {
+				r.spawnErr = errors.New("benchmark: fork directly")
+			}
+			discard := func([]byte) {}
+			var busy []*Proc
+			defer func() {
+				for _, p := range busy {
+					p.Signal(syscall.SIGKILL)
+					<-p.Done()
+				}
+			}()
+			for range 500 {
+				p, err := r.Start(Spec{Path: "/bin/sleep", Args: []string{"600"}, Stdout: discard, Stderr: discard})
+				if err != nil {
+					b.Fatal(err)
+				}
+				busy = append(busy, p)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				p, err := r.Start(Spec{Path: "/bin/true", Stdout: discard, Stderr: discard})
+				if err != nil {
+					b.Fatal(err)
+				}
+				<-p.Done()
+			}
+		})
 	}
 }

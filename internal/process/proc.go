@@ -1,6 +1,7 @@
 package process
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,68 +64,38 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	if s.Path == "" {
 		return nil, errors.New("process: start: empty path")
 	}
-	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("process: open /dev/null: %w", err)
-	}
-	defer unix.Close(devnull)
-
 	p := &Proc{r: r, done: make(chan struct{})}
-	files := []uintptr{uintptr(devnull), uintptr(devnull), uintptr(devnull)}
-	var writeEnds []int
-	defer func() {
-		for _, fd := range writeEnds {
-			unix.Close(fd)
-		}
-	}()
-	for i, fn := range []func([]byte){s.Stdout, s.Stderr} {
-		if fn == nil {
-			continue
-		}
-		rd, wr, err := outputPipe()
-		if err != nil {
-			p.closePumps()
-			return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
-		}
-		writeEnds = append(writeEnds, wr)
-		files[1+i] = uintptr(wr)
-		p.pumps = append(p.pumps, &pump{fd: rd, proc: p, emit: fn})
+	emits := []func([]byte){s.Stdout, s.Stderr}
+	req := &spawnReq{
+		path: s.Path,
+		argv: append([]string{cmp.Or(s.Arg0, s.Path)}, s.Args...),
+		attr: syscall.ProcAttr{
+			Dir: s.Dir,
+			Env: s.Env,
+			Sys: &syscall.SysProcAttr{Setpgid: true, Credential: s.Credential},
+		},
+		pipes: [2]bool{s.Stdout != nil, s.Stderr != nil},
 	}
-	// Set before the pid is registered: the reaper may finish p at once.
-	p.pending.Store(int32(1 + len(p.pumps)))
-
-	attr := &syscall.ProcAttr{
-		Dir:   s.Dir,
-		Env:   s.Env,
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Credential: s.Credential},
-	}
-	arg0 := s.Path
-	if s.Arg0 != "" {
-		arg0 = s.Arg0
-	}
-	argv := append([]string{arg0}, s.Args...)
-
+	var err error
 	for attempt := 1; ; attempt++ {
 		r.mu.Lock()
 		if r.state == stateStopped {
 			r.mu.Unlock()
-			p.closePumps()
 			return nil, ErrReaperStopped
 		}
-		// Under mu, so that shutdown, which stops the poller, cannot come
-		// between this and the add below.
-		if len(p.pumps) > 0 {
-			if err := r.out.start(); err != nil {
-				r.mu.Unlock()
-				p.closePumps()
-				return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
-			}
-		}
 		var pid int
-		pid, err = syscall.ForkExec(s.Path, argv, attr)
+		var rds []int
+		pid, rds, err = r.forkLocked(req)
 		if err == nil {
 			p.pid = pid
+			for _, emit := range emits {
+				if emit != nil {
+					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit})
+					rds = rds[1:]
+				}
+			}
+			// Before the pid is registered: the reaper may finish p at once.
+			p.pending.Store(int32(1 + len(p.pumps)))
 			r.procs[pid] = p
 			// Before mu is released, so before the reaper can queue the
 			// exit's deadline for these pumps. The child may write already:
@@ -144,10 +115,34 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
 	}
 	if err != nil {
-		p.closePumps()
 		return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
 	}
 	return p, nil
+}
+
+// forkLocked forks req, through the spawner when it runs (started here on
+// first use), else from this thread. r.mu must be held: shutdown, which
+// stops the poller and the spawner, cannot come in between.
+func (r *Reaper) forkLocked(req *spawnReq) (pid int, rds []int, err error) {
+	if req.pipes[0] || req.pipes[1] {
+		if err := r.out.start(); err != nil {
+			return 0, nil, err
+		}
+	}
+	if r.spawner == nil && r.spawnErr == nil {
+		if r.spawner, r.spawnErr = newSpawner(); r.spawnErr != nil {
+			r.log.Warn("children are forked from the supervisor's own descriptor table", "err", r.spawnErr)
+		}
+	}
+	if r.spawner != nil {
+		return r.spawner.spawn(req)
+	}
+	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, nil, fmt.Errorf("open /dev/null: %w", err)
+	}
+	defer unix.Close(devnull)
+	return forkExec(req, devnull)
 }
 
 // outputPipe returns a pipe whose read end is non-blocking, for the poller,
@@ -164,14 +159,6 @@ func outputPipe() (rd, wr int, err error) {
 		return 0, 0, fmt.Errorf("pipe: %w", err)
 	}
 	return fds[0], fds[1], nil
-}
-
-// closePumps closes the read ends of a process that did not start; the
-// poller never saw them.
-func (p *Proc) closePumps() {
-	for _, pm := range p.pumps {
-		unix.Close(pm.fd)
-	}
 }
 
 // exited records the exit and bounds the wait for output. Called by the

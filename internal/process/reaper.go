@@ -54,6 +54,10 @@ type Reaper struct {
 	mu    sync.Mutex
 	state reaperState
 	procs map[int]*Proc
+	// spawner forks the children (started on first use); spawnErr says
+	// why there is none, and Start forks directly.
+	spawner  *spawner
+	spawnErr error
 }
 
 // NewReaper returns a Reaper that logs to log (nil: discard). It does no I/O
@@ -182,6 +186,9 @@ func (r *Reaper) shutdown() {
 	// Every registered process has been collected, so every pump left has a
 	// deadline and the poller cannot wait for long.
 	r.out.stop()
+	if r.spawner != nil {
+		r.spawner.stop()
+	}
 	r.mu.Unlock()
 	r.out.wait()
 }

@@ -1,0 +1,82 @@
+package process
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Children are forked from a table that does not grow with them: after 100
+// children with two output pipes each (200 read ends in the supervisor's
+// table), the spawner's table still holds only what it started with.
+func TestSpawnerTableDoesNotGrow(t *testing.T) {
+	r := startReaper(t)
+	discard := func([]byte) {}
+	var procs []*Proc
+	t.Cleanup(func() {
+		for _, p := range procs {
+			p.Signal(syscall.SIGKILL)
+			<-p.Done()
+		}
+	})
+	for range 100 {
+		p, err := r.Start(Spec{Path: "/bin/sleep", Args: []string{"60"}, Stdout: discard, Stderr: discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, p)
+	}
+	if r.spawner == nil {
+		t.Fatalf("no spawner: %v", r.spawnErr)
+	}
+	if r.spawner.tid == os.Getpid() {
+		t.Fatal("spawner on the main thread: /proc/PID/fd would show its table")
+	}
+	ents, err := os.ReadDir("/proc/self/task/" + strconv.Itoa(r.spawner.tid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) > 24 {
+		t.Fatalf("spawner's table holds %d descriptors after 100 children; want it not to grow with them", len(ents))
+	}
+	own, _ := os.ReadDir("/proc/self/fd")
+	if len(own) < 200 {
+		t.Fatalf("supervisor's table holds %d descriptors; want the 200 read ends in it", len(own))
+	}
+}
+
+// A connection open when the spawner copies the supervisor's table is not
+// kept open by the copy: when the supervisor closes it, the peer sees the
+// end at once.
+func TestSpawnerKeepsNoCopiedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startReaper(t) // its spawner starts with the first child, server open
+	p, err := r.Start(Spec{Path: "/bin/true", Stdout: func([]byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	server.Close()
+	client.SetReadDeadline(time.Now().Add(testTimeout))
+	if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("client read after the server closed: %v; want EOF", err)
+	}
+}
