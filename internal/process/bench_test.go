@@ -3,7 +3,6 @@ package process
 import (
 	"errors"
 	"os/exec"
-	"syscall"
 	"testing"
 )
 
@@ -21,17 +20,7 @@ func BenchmarkStartExit(b *testing.B) {
 }
 
 // BenchmarkStartExitPiped also waits for two output pumps to drain.
-func BenchmarkStartExitPiped(b *testing.B) {
-	r := startReaper(b)
-	discard := func([]byte) {}
-	for b.Loop() {
-		p, err := r.Start(Spec{Path: "/bin/true", Stdout: discard, Stderr: discard})
-		if err != nil {
-			b.Fatal(err)
-		}
-		<-p.Done()
-	}
-}
+func BenchmarkStartExitPiped(b *testing.B) { forkModes(b, 0) }
 
 // BenchmarkExecCommandWait is the baseline: os/exec with its own wait. No
 // reaper may run meanwhile, or it would steal the status.
@@ -44,9 +33,13 @@ func BenchmarkExecCommandWait(b *testing.B) {
 }
 
 // BenchmarkStartExitBusy is BenchmarkStartExitPiped beside 500 running
-// children with two pipes each: through the spawner, and forked from the
-// supervisor's own table (1,000 more descriptors to copy and close).
-func BenchmarkStartExitBusy(b *testing.B) {
+// children with two pipes each (1,000 more descriptors).
+func BenchmarkStartExitBusy(b *testing.B) { forkModes(b, 500) }
+
+// forkModes runs the piped start-and-exit loop beside `busy` sleeping
+// children, forking through the spawner and directly from the
+// supervisor's table.
+func forkModes(b *testing.B, busy int) {
 	for _, direct := range []bool{false, true} {
 		name := "spawner"
 		if direct {
@@ -54,24 +47,12 @@ func BenchmarkStartExitBusy(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			r := startReaper(b)
+			r.spawnFrom = 0
 			if direct {
 				r.spawnErr = errors.New("benchmark: fork directly")
 			}
+			startSleepers(b, r, busy)
 			discard := func([]byte) {}
-			var busy []*Proc
-			defer func() {
-				for _, p := range busy {
-					p.Signal(syscall.SIGKILL)
-					<-p.Done()
-				}
-			}()
-			for range 500 {
-				p, err := r.Start(Spec{Path: "/bin/sleep", Args: []string{"600"}, Stdout: discard, Stderr: discard})
-				if err != nil {
-					b.Fatal(err)
-				}
-				busy = append(busy, p)
-			}
 			b.ResetTimer()
 			for b.Loop() {
 				p, err := r.Start(Spec{Path: "/bin/true", Stdout: discard, Stderr: discard})

@@ -54,10 +54,12 @@ type Reaper struct {
 	mu    sync.Mutex
 	state reaperState
 	procs map[int]*Proc
-	// spawner forks the children (started on first use); spawnErr says
-	// why there is none, and Start forks directly.
-	spawner  *spawner
-	spawnErr error
+	// spawner forks the children once spawnFrom of them run (started on
+	// first use); spawnErr says why there is none, and Start forks
+	// directly.
+	spawner   *spawner
+	spawnErr  error
+	spawnFrom int
 }
 
 // NewReaper returns a Reaper that logs to log (nil: discard). It does no I/O
@@ -66,7 +68,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc)}
+	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), spawnFrom: spawnerMinChildren}
 	r.out.log = log
 	return r
 }

@@ -11,26 +11,13 @@ import (
 	"time"
 )
 
-// Children are forked from a table that does not grow with them: after 100
-// children with two output pipes each (200 read ends in the supervisor's
-// table), the spawner's table still holds only what it started with.
+// Once many children run, the next are forked from a table that does not
+// grow with them: with 100 more children with two output pipes each (200
+// more read ends in the supervisor's table), the spawner's table still
+// holds only what it started with.
 func TestSpawnerTableDoesNotGrow(t *testing.T) {
 	r := startReaper(t)
-	discard := func([]byte) {}
-	var procs []*Proc
-	t.Cleanup(func() {
-		for _, p := range procs {
-			p.Signal(syscall.SIGKILL)
-			<-p.Done()
-		}
-	})
-	for range 100 {
-		p, err := r.Start(Spec{Path: "/bin/sleep", Args: []string{"60"}, Stdout: discard, Stderr: discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		procs = append(procs, p)
-	}
+	startSleepers(t, r, spawnerMinChildren+100)
 	if r.spawner == nil {
 		t.Fatalf("no spawner: %v", r.spawnErr)
 	}
@@ -45,8 +32,8 @@ func TestSpawnerTableDoesNotGrow(t *testing.T) {
 		t.Fatalf("spawner's table holds %d descriptors after 100 children; want it not to grow with them", len(ents))
 	}
 	own, _ := os.ReadDir("/proc/self/fd")
-	if len(own) < 200 {
-		t.Fatalf("supervisor's table holds %d descriptors; want the 200 read ends in it", len(own))
+	if want := 2 * (spawnerMinChildren + 100); len(own) < want {
+		t.Fatalf("supervisor's table holds %d descriptors; want the %d read ends in it", len(own), want)
 	}
 }
 
@@ -68,7 +55,8 @@ func TestSpawnerKeepsNoCopiedConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := startReaper(t) // its spawner starts with the first child, server open
+	r := startReaper(t)
+	r.spawnFrom = 0 // the spawner starts with the first child, server open
 	p, err := r.Start(Spec{Path: "/bin/true", Stdout: func([]byte) {}})
 	if err != nil {
 		t.Fatal(err)
@@ -78,5 +66,26 @@ func TestSpawnerKeepsNoCopiedConnection(t *testing.T) {
 	client.SetReadDeadline(time.Now().Add(testTimeout))
 	if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Fatalf("client read after the server closed: %v; want EOF", err)
+	}
+}
+
+// startSleepers starts n children that sleep, each with both output pipes;
+// they are killed at cleanup, before the reaper stops.
+func startSleepers(tb testing.TB, r *Reaper, n int) {
+	tb.Helper()
+	var procs []*Proc
+	tb.Cleanup(func() {
+		for _, p := range procs {
+			p.Signal(syscall.SIGKILL)
+			<-p.Done()
+		}
+	})
+	discard := func([]byte) {}
+	for range n {
+		p, err := r.Start(Spec{Path: "/bin/sleep", Args: []string{"600"}, Stdout: discard, Stderr: discard})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		procs = append(procs, p)
 	}
 }
