@@ -127,8 +127,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 const spawnerMinChildren = 256
 
 // forkLocked forks req from this thread, or through the spawner (started
-// here on first use) once spawnerMinChildren children run. r.mu must be held: shutdown, which
-// stops the poller and the spawner, cannot come in between.
+// here on first use) once spawnerMinChildren children run. r.mu must be
+// held: shutdown, which stops the poller and the spawner, cannot come in
+// between.
 func (r *Reaper) forkLocked(req *spawnReq) (pid int, rds []int, err error) {
 	if req.pipes[0] || req.pipes[1] {
 		if err := r.out.start(); err != nil {
