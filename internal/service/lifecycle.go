@@ -13,6 +13,7 @@ import (
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/store"
 	"golang.org/x/sys/unix"
 )
 
@@ -246,7 +247,8 @@ func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
 // stopLeftover stops a run process that a supervisor killed with SIGKILL
 // left behind, so a service never runs twice.
 func (r *Runner) stopLeftover(ctx context.Context, st *state) {
-	pids := []int{readPID(st.paths.pidFile)}
+	pid, _ := store.ReadPID(st.paths.pidFile) // 0 when there is none
+	pids := []int{pid}
 	if r.d.PIDs != nil {
 		pids = append(pids, r.d.PIDs.Previous(st.spec.Name()))
 	}
@@ -294,19 +296,6 @@ func (r *Runner) writePID(st *state, pid int) {
 	if err := os.WriteFile(st.paths.pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
 	}
-}
-
-// readPID reads a PID file; 0 if there is none or it holds no pid.
-func readPID(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0
-	}
-	return pid
 }
 
 // marker is the environment entry that names a run process as ours.

@@ -28,7 +28,7 @@ func (r *Runner) prepare(st *state) error {
 		return err
 	}
 	if !st.prepared {
-		owe := r.starting() && deferrable(st.tpl, cur, st.env, r.d.Paths)
+		owe := r.starting() && deferrable(st.tpl, cur, st.env, r.pathCache())
 		if err := st.paths.make(st.uid, st.gid, !owe); err != nil {
 			return err
 		}
