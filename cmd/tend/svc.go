@@ -16,7 +16,7 @@ import (
 func svcLoadCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var req api.LoadRequest
-	var interval, timeout int
+	var interval, timeout secondsFlag
 	c := &cobra.Command{
 		Use:   "load PKG",
 		Short: "load a service from an installed package (fuzzy ident) or a package directory, and start it",
@@ -29,17 +29,12 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	f.StringVar(&req.Strategy, "strategy", "", "update strategy: none, at-once or rolling")
 	f.StringArrayVar(&req.Binds, "bind", nil, "NAME:SERVICE.GROUP[@ORG], repeatable")
 	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
-	f.IntVar(&interval, "health-check-interval", 0, "seconds between health checks (default 30)")
-	f.IntVar(&timeout, "shutdown-timeout", 0, "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
+	f.Var(&interval, "health-check-interval", "seconds between health checks (default 30)")
+	f.Var(&timeout, "shutdown-timeout", "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
 	f.BoolVar(&req.Force, "force", false, "replace a service that is already loaded")
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		req.Pkg = absIfPath(a[0])
-		if f.Changed("health-check-interval") {
-			req.HealthCheckInterval = &interval
-		}
-		if f.Changed("shutdown-timeout") {
-			req.ShutdownTimeout = &timeout
-		}
+		req.HealthCheckInterval, req.ShutdownTimeout = interval.ptr(), timeout.ptr()
 		req.Wait = true
 		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
 			return cl.Load(ctx, req, env.stdout)

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -26,6 +27,39 @@ type LoadRequest struct {
 	// Wait asks the call to return only once the service is running (or has
 	// failed to start), streaming progress meanwhile.
 	Wait bool `json:"wait,omitempty"`
+}
+
+// MaxSeconds is the most seconds a time.Duration holds (about 292 years):
+// a longer interval or timeout would wrap around to a negative one.
+const MaxSeconds = math.MaxInt64 / int64(time.Second)
+
+// CheckSeconds refuses a count of seconds that is negative or that no
+// time.Duration can hold.
+func CheckSeconds(n int64) error {
+	switch {
+	case n < 0:
+		return fmt.Errorf("%d must not be negative", n)
+	case n > MaxSeconds:
+		return fmt.Errorf("%d is more than the limit of %d seconds (about 292 years)", n, MaxSeconds)
+	}
+	return nil
+}
+
+// Check refuses second counts that are negative or would overflow; the
+// other fields are checked where their meaning is known.
+func (r LoadRequest) Check() error {
+	for _, f := range []struct {
+		name string
+		n    *int
+	}{{"health_check_interval", r.HealthCheckInterval}, {"shutdown_timeout", r.ShutdownTimeout}} {
+		if f.n == nil {
+			continue
+		}
+		if err := CheckSeconds(int64(*f.n)); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return nil
 }
 
 // ServiceStatus is one row of `tend svc status`.

@@ -50,6 +50,9 @@ func operations() map[string]op {
 			if req.Pkg == "" {
 				return nil, api.Errorf(api.BadRequest, "pkg is required")
 			}
+			if err := req.Check(); err != nil {
+				return nil, api.Errorf(api.BadRequest, "%v", err)
+			}
 			return nil, c.Load(ctx, req, progress)
 		}},
 		pathUnload: pkgOp(Controller.Unload),

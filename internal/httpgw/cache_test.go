@@ -59,6 +59,18 @@ func TestRedactAndPlainShareSnapshot(t *testing.T) {
 	if !bytes.Contains(do(t, plain, "GET", "/services").body, []byte(`"cfg"`)) {
 		t.Error("plain gateway lost cfg after the redacted one read the snapshot")
 	}
+	// RUNTIME_ENVIRONMENT values are config too: the names stay, the
+	// values go.
+	path := []byte(`"PATH":"/hab/pkgs/core/`)
+	if !bytes.Contains(do(t, plain, "GET", "/services").body, path) {
+		t.Error("plain gateway lost pkg.env")
+	}
+	for _, p := range []string{"/services", "/services/redis/default"} {
+		body := do(t, redacted, "GET", p).body
+		if bytes.Contains(body, path) || !bytes.Contains(body, []byte(`"PATH":"<redacted>"`)) {
+			t.Errorf("redacted gateway %s shows pkg.env values: %s", p, body)
+		}
+	}
 }
 
 // Readers and a publisher run at once; -race checks nothing is shared unsafely.

@@ -223,6 +223,8 @@ func serviceObject(s *api.Snapshot, svc *api.Service, cfg []byte, redact bool) s
 	}
 	if !redact {
 		o.Cfg = cfg
+	} else {
+		o.Pkg.Env = redactedEnv(o.Pkg.Env)
 	}
 	if svc.DesiredUp {
 		o.DesiredState = "Up"
@@ -235,6 +237,19 @@ func serviceObject(s *api.Snapshot, svc *api.Service, cfg []byte, redact bool) s
 		o.NextRestartAt = &at
 	}
 	return o
+}
+
+// redactedValue stands for a RUNTIME_ENVIRONMENT value when redacted: the
+// variables are listed (what a service is given is no secret) but their
+// values, often passwords and URLs with credentials, are not.
+const redactedValue = "<redacted>"
+
+func redactedEnv(env map[string]string) map[string]string {
+	out := make(map[string]string, len(env))
+	for k := range env {
+		out[k] = redactedValue
+	}
+	return out
 }
 
 // oneOf returns v when it is one of the allowed values, else the first one

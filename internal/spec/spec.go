@@ -148,11 +148,18 @@ func (s Spec) Validate() error {
 	if s.ShutdownTimeout != nil && *s.ShutdownTimeout < 0 {
 		return fmt.Errorf("shutdown_timeout %d must not be negative", *s.ShutdownTimeout)
 	}
+	// The runner turns it into a time.Duration, which must not wrap around.
+	if s.ShutdownTimeout != nil && int64(*s.ShutdownTimeout) > maxSeconds {
+		return fmt.Errorf("shutdown_timeout %d is more than the limit of %d seconds", *s.ShutdownTimeout, maxSeconds)
+	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)
 	}
 	return nil
 }
+
+// maxSeconds is the most whole seconds a time.Duration holds.
+const maxSeconds = int64(1<<63-1) / int64(time.Second)
 
 func oneOf(field, v string, allowed ...string) error {
 	if slices.Contains(allowed, v) {

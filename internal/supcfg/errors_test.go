@@ -69,7 +69,7 @@ func TestErrors(t *testing.T) {
 		{"size unit", layers{file: "monitor:\n  healthy:\n    diskfreebytes:\n      lower: 5PB\n"},
 			`config.yaml: line 4: monitor.healthy.diskfreebytes.lower: "5PB": unknown unit "PB" (B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)`},
 		{"size overflow", layers{env: map[string]string{"TEND_MONITOR_HEALTHY_DISKFREEBYTES_UPPER": "99999999999TiB"}},
-			`TEND_MONITOR_HEALTHY_DISKFREEBYTES_UPPER: "99999999999TiB" is too large`},
+			`TEND_MONITOR_HEALTHY_DISKFREEBYTES_UPPER: "99999999999TiB" is more than the limit of 18446744073709551615 bytes (16 EiB)`},
 		{"count", layers{env: map[string]string{"TEND_MONITOR_HEALTHY_SERVICESDOWN_UPPER": "-1"}},
 			`TEND_MONITOR_HEALTHY_SERVICESDOWN_UPPER: "-1" is not a whole number >= 0`},
 		{"org", layers{env: map[string]string{"TEND_ORG": "a.b"}},

@@ -3,6 +3,7 @@ package supcfg
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -58,20 +59,26 @@ func load(fs *pflag.FlagSet, f *Flags, getenv func(string) string, euid int) (Co
 		if o.Env == "" || o.field == nil {
 			continue
 		}
-		name, v := o.Env, getenv(o.Env)
-		for _, alias := range o.envAliases {
-			if v != "" {
+		var names, vals []string
+		for _, name := range append([]string{o.Env}, o.envAliases...) {
+			v := getenv(name)
+			if v == "" {
+				continue
+			}
+			names = append(names, name)
+			if o.isList() {
+				vals = append(vals, o.split(v)...)
+			} else {
+				vals = append(vals, v)
+			}
+			if !o.envAll {
 				break
 			}
-			name, v = alias, getenv(alias)
 		}
-		if v == "" {
+		if len(names) == 0 {
 			continue
 		}
-		vals := []string{v}
-		if o.isList() {
-			vals = o.split(v)
-		}
+		name := strings.Join(names, " and ")
 		if err := o.set(&c, vals); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", name, err)
 		}

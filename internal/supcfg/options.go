@@ -26,6 +26,10 @@ type option struct {
 	// envSingle: the variable holds one whole value, not a comma-separated
 	// list (Habitat's HAB_SUP_GATEWAY_AUTH_TOKEN is one token).
 	envSingle bool
+	// envAll reads Env and every alias and takes all their values, rather
+	// than the first one set: a host moving from Habitat's token variable
+	// to tend's keeps both tokens valid while clients change over.
+	envAll bool
 	// field returns a pointer to the Config field the option sets: *string,
 	// *bool, *time.Duration, *uint64, *[]string or *Secrets. Sizes are
 	// *uint64 with size set. A *Secrets field is what makes an option
@@ -121,14 +125,14 @@ func table() []option {
 		str("http.ca_certs", "ca-certs", "PEM CA certificates; clients of the HTTP gateway must then present a certificate they signed; needs --key and --certs",
 			func(c *Config) *string { return &c.HTTP.CACerts }, nil),
 		{Option: Option{Env: "TEND_GATEWAY_AUTH_TOKEN", YAML: "http.auth_tokens",
-			Meaning: "bearer tokens the HTTP gateway requires (Authorization: Bearer or X-API-Key); the variable holds one token (HAB_SUP_GATEWAY_AUTH_TOKEN is read too); no flag, so tokens stay out of ps"},
-			envAliases: []string{"HAB_SUP_GATEWAY_AUTH_TOKEN"}, envSingle: true,
+			Meaning: "bearer tokens the HTTP gateway requires (Authorization: Bearer or X-API-Key); the variable holds one token (HAB_SUP_GATEWAY_AUTH_TOKEN is read too; when both are set both tokens are valid); no flag, so tokens stay out of ps"},
+			envAliases: []string{"HAB_SUP_GATEWAY_AUTH_TOKEN"}, envSingle: true, envAll: true,
 			field: func(c *Config) any { return &c.HTTP.Tokens }},
 		{Option: Option{Flag: "http-auth-token-file", YAML: "http.auth_token_files",
 			Meaning: "files holding more gateway tokens, one per line; refused unless mode 0600 or stricter; repeatable"},
 			check: checkPath, field: func(c *Config) any { return &c.HTTP.TokenFiles }},
 		{Option: Option{Flag: "redact", YAML: "http.redact",
-			Meaning: "hide service config on the HTTP gateway: no cfg in /services, /config null, /census and /butterfly 404 (HAB_FEAT_REDACT_HTTP is read too)"},
+			Meaning: "hide service config on the HTTP gateway: no cfg in /services, pkg.env values (RUNTIME_ENVIRONMENT) shown as <redacted>, /config null, /census and /butterfly 404 (HAB_FEAT_REDACT_HTTP is read too)"},
 			envAliases: []string{"HAB_FEAT_REDACT_HTTP"},
 			field:      func(c *Config) any { return &c.HTTP.Redact }},
 		{Option: Option{Flag: "listen-monitor", YAML: "monitor.listen",

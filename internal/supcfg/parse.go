@@ -22,23 +22,39 @@ import (
 // seconds ("5", "0.5"), the unit Habitat's flags use.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
+	if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if f < 0 {
 			return 0, fmt.Errorf("%q: must not be negative", s)
 		}
-		if math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/float64(time.Second) {
+		if math.IsNaN(f) || math.IsInf(f, 0) && err == nil {
 			return 0, fmt.Errorf("%q is not a duration (like 500ms, 5s or 5)", s)
+		}
+		if f >= math.MaxInt64/float64(time.Second) {
+			return 0, errDurationLimit(s)
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if durationRE.MatchString(s) {
+			return 0, errDurationLimit(s) // well formed, so too long
+		}
 		return 0, fmt.Errorf("%q is not a duration (like 500ms, 5s or 5)", s)
 	}
 	if d < 0 {
 		return 0, fmt.Errorf("%q: must not be negative", s)
 	}
 	return d, nil
+}
+
+// durationRE is the form time.ParseDuration reads, without a sign; a value
+// of this form that it refuses is out of range.
+var durationRE = regexp.MustCompile(`^([0-9]*\.?[0-9]+(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// errDurationLimit states the limit a duration went over: time.Duration
+// counts nanoseconds in 63 bits.
+func errDurationLimit(s string) error {
+	return fmt.Errorf("%q is more than the limit of %s (%ds, about 292 years)", s, time.Duration(math.MaxInt64).Truncate(time.Second), int64(math.MaxInt64)/int64(time.Second))
 }
 
 // formatDuration prints d as a user would write it: "1m", not "1m0s".
@@ -80,16 +96,20 @@ func parseBytes(s string) (uint64, error) {
 	if !strings.Contains(m[1], ".") {
 		n, err := strconv.ParseUint(m[1], 10, 64)
 		if err != nil || (n != 0 && n > math.MaxUint64/unit) {
-			return 0, fmt.Errorf("%q is too large", s)
+			return 0, errSizeLimit(s)
 		}
 		return n * unit, nil
 	}
 	f, _ := strconv.ParseFloat(m[1], 64) // the regexp admits only valid numbers
 	v := f * float64(unit)
 	if v >= math.MaxUint64 {
-		return 0, fmt.Errorf("%q is too large", s)
+		return 0, errSizeLimit(s)
 	}
 	return uint64(v), nil
+}
+
+func errSizeLimit(s string) error {
+	return fmt.Errorf("%q is more than the limit of %d bytes (16 EiB)", s, uint64(math.MaxUint64))
 }
 
 // formatBytes prints n with the largest IEC unit that divides it exactly.
@@ -107,6 +127,9 @@ func formatBytes(n uint64) string {
 
 func parseCount(s string) (uint64, error) {
 	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%q is more than the limit of %d", s, uint64(math.MaxUint64))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a whole number >= 0", s)
 	}

@@ -109,7 +109,10 @@ func TestHabitatTokenVariable(t *testing.T) {
 		want Secrets
 	}{
 		{map[string]string{"HAB_SUP_GATEWAY_AUTH_TOKEN": tokB}, Secrets{[]byte(tokB)}},
-		{map[string]string{"HAB_SUP_GATEWAY_AUTH_TOKEN": tokB, "TEND_GATEWAY_AUTH_TOKEN": tokA}, Secrets{[]byte(tokA)}},
+		// Both set (a host moving from Habitat's name to tend's): both
+		// tokens are valid.
+		{map[string]string{"HAB_SUP_GATEWAY_AUTH_TOKEN": tokB, "TEND_GATEWAY_AUTH_TOKEN": tokA}, Secrets{[]byte(tokA), []byte(tokB)}},
+		{map[string]string{"HAB_SUP_GATEWAY_AUTH_TOKEN": tokA, "TEND_GATEWAY_AUTH_TOKEN": tokA}, Secrets{[]byte(tokA)}},
 		// One variable holds one token: Habitat's has no separator.
 		{map[string]string{"TEND_GATEWAY_AUTH_TOKEN": "a,b-c"}, Secrets{[]byte("a,b-c")}},
 	}
