@@ -334,8 +334,7 @@ func latestConfig(cs []*rumor.Config) *config {
 // validFilename accepts a plain base name, which is all `file upload`
 // sends; anything else could escape the service's files directory.
 func validFilename(name string) bool {
-	return name != "" && name != "." && name != ".." &&
-		!strings.ContainsAny(name, "/\\\x00")
+	return rumor.CheckFilename(name) == nil
 }
 
 // cleanCfg copies a config for JSON: non-finite floats (which JSON cannot

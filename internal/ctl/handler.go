@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -49,6 +50,11 @@ const (
 	// load streams progress for as long as it takes), so this is what stops
 	// a stuck operation from holding its connection forever.
 	opTimeout = 5 * time.Minute
+	// bodyTimeout bounds reading the body once the headers (and secret)
+	// are in: the server has no ReadTimeout (see server.go), so without it
+	// a client that never sends the body it announced would hold its
+	// connection and goroutine for good.
+	bodyTimeout = 10 * time.Second
 )
 
 // handler serves the control gateway.
@@ -58,6 +64,10 @@ type handler struct {
 	noKey  bool              // no secret configured: refuse everything
 	log    *slog.Logger
 	ops    map[string]op
+	// refused rate-limits the log line of a refused request, so a client
+	// hammering with a wrong secret cannot fill the log.
+	refused     rateLimiter
+	bodyTimeout time.Duration
 }
 
 // NewHandler returns the control gateway's handler. Every request must carry
@@ -67,7 +77,8 @@ func NewHandler(c Controller, secret []byte, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{c: c, digest: sha256.Sum256(secret), noKey: len(secret) == 0, log: log, ops: operations()}
+	h := &handler{c: c, digest: sha256.Sum256(secret), noKey: len(secret) == 0, log: log, ops: operations(),
+		refused: rateLimiter{every: time.Second, now: time.Now}, bodyTimeout: bodyTimeout}
 	if h.noKey {
 		log.Error("control gateway has no secret: every request will be refused")
 	}
@@ -78,7 +89,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The secret comes first: an unauthenticated request learns nothing,
 	// not even which paths exist, and its body is never read.
 	if !h.authorized(r) {
-		h.log.Warn("control gateway: request refused, wrong or missing secret", "remote", r.RemoteAddr)
+		if ok, suppressed := h.refused.allow(); ok {
+			h.log.Warn("control gateway: request refused, wrong or missing secret", "remote", r.RemoteAddr, "suppressed", suppressed)
+		}
 		// Closing the connection spares the server draining a body it
 		// would otherwise read to reuse the connection.
 		w.Header().Set("Connection", "close")
@@ -101,11 +114,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = maxBody
 	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.bodyTimeout)) // fails only where there is no deadline to set
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			writeFinal(w, http.StatusRequestEntityTooLarge, errorLine{&api.Error{Kind: api.TooLarge, Msg: fmt.Sprintf("request body larger than %d bytes", limit)}})
+			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			writeFinal(w, http.StatusRequestTimeout, errorLine{&api.Error{Kind: api.BadRequest, Msg: fmt.Sprintf("request body not received within %s", h.bodyTimeout)}})
 			return
 		}
 		writeFinal(w, http.StatusBadRequest, errorLine{&api.Error{Kind: api.BadRequest, Msg: fmt.Sprintf("reading request body: %v", err)}})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/rumor"
 )
 
 // RingController is what a supervisor with a ring adds to Controller:
@@ -55,6 +56,9 @@ func ringOps() map[string]op {
 			req, err := decode[api.FileUpload](in.body)
 			if err != nil {
 				return nil, err
+			}
+			if err := rumor.CheckFilename(req.Filename); err != nil {
+				return nil, api.Errorf(api.BadRequest, "%v", err)
 			}
 			rc, err := ring(c)
 			if err != nil {

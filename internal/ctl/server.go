@@ -3,17 +3,18 @@ package ctl
 import (
 	"net/http"
 	"time"
+
+	"github.com/tend-sh/tend/internal/httpx"
 )
 
 // Server limits. There is deliberately no ReadTimeout or WriteTimeout: both
 // would cut a load that streams progress for minutes. Slow headers are cut
 // by ReadHeaderTimeout before the secret is even checked; after that the
-// client is authenticated, and each operation is bounded by opTimeout and
-// each write by writeTimeout.
+// client is authenticated, its body is bounded by bodyTimeout, each
+// operation by opTimeout and each write by writeTimeout.
 const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 16 << 10
 )
 
 // NewServer returns an http.Server for the control gateway handler h. The
@@ -24,6 +25,7 @@ func NewServer(h http.Handler) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    httpx.MaxHeaderBytes, // 431 over 16 KiB, as every listener
+
 	}
 }

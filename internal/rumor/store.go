@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // MaxBody is the largest config or file body a rumor may carry.
@@ -87,8 +87,8 @@ func (r Rumor) Validate() error {
 			return err
 		}
 		f := r.File.Filename
-		if f == "" || f == "." || f == ".." || filepath.Base(f) != f || strings.ContainsAny(f, "/\\\x00") {
-			return fmt.Errorf("rumor: file name %q is not a base name", f)
+		if err := CheckFilename(f); err != nil {
+			return fmt.Errorf("rumor: %w", err)
 		}
 		if len(r.File.Body) > MaxBody {
 			return fmt.Errorf("rumor: file %s of %s is %d bytes, at most %d allowed", f, r.File.ServiceGroup, len(r.File.Body), MaxBody)
@@ -100,6 +100,28 @@ func (r Rumor) Validate() error {
 		return id("member id", r.Departure.MemberID)
 	default:
 		return fmt.Errorf("rumor: unknown kind %q", r.Kind)
+	}
+	return nil
+}
+
+// MaxFilename is the longest file name a file rumor may carry, in bytes:
+// the longest a Linux file system takes (NAME_MAX).
+const MaxFilename = 255
+
+// CheckFilename accepts the name of a file pushed with `file upload`: a
+// plain base name that a file system takes and a log line shows on one
+// line. Anything else could escape the service's files directory or be
+// refused by every member only once gossiped.
+func CheckFilename(f string) error {
+	switch {
+	case f == "" || f == "." || f == "..":
+		return fmt.Errorf("file name %q is not a base name", f)
+	case len(f) > MaxFilename:
+		return fmt.Errorf("file name is %d bytes long, at most %d allowed", len(f), MaxFilename)
+	case strings.ContainsAny(f, "/\\"):
+		return fmt.Errorf("file name %q is not a base name", f)
+	case strings.ContainsFunc(f, unicode.IsControl):
+		return fmt.Errorf("file name %q contains a control character (newline, NUL, ...)", f)
 	}
 	return nil
 }
