@@ -81,11 +81,13 @@ type Runner struct {
 	st       *state
 }
 
-// Check refuses a package whose templates do not parse or that has no run
-// hook.
+// Check refuses a package whose templates do not parse, that has no run
+// hook, or whose service user does not exist.
 func Check(p *pkg.Package) error {
-	_, err := checkedTemplates(p)
-	return err
+	if _, err := checkedTemplates(p); err != nil {
+		return err
+	}
+	return checkUser(p)
 }
 
 func checkedTemplates(p *pkg.Package) (*templates, error) {
