@@ -60,6 +60,9 @@ type listener struct {
 // listener, start the services, serve until SIGTERM/SIGINT or `sup term`,
 // stop the services, close the listeners.
 func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
+	if err := checkStartup(cfg); err != nil {
+		return err
+	}
 	settled := tuneRuntime(env.getenv)
 	stateDir := cfg.StateDir()
 	for _, d := range []string{stateDir, filepath.Join(stateDir, "data"), filepath.Join(cfg.Root, "pkgs")} {

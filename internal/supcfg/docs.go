@@ -123,6 +123,14 @@ takes the options of ` + "`tend svc load`" + `; only ` + "`pkg`" + ` is required
 from the file are loaded with ` + "`--force`" + `: the file wins over the options a
 service was loaded with before.
 
+A package that is not there (no such directory, nothing installed under that
+ident) or two items that would run as one service make ` + "`sup run`" + ` exit
+with status 1 and one line naming them, before anything is created or
+started: a supervisor that came up without a service its file lists would
+look ready and healthy while missing it. Other faults of a package (a
+template that does not parse, a missing bind) are reported when it is
+loaded: logged, and in ` + "`/status`" + `, while the other services run.
+
 | key | meaning |
 |---|---|
 | ` + "`pkg`" + ` | ` + "`origin/name[/version[/release]]`" + ` installed under the root, or a path to a package directory (` + "`/...`, `./...`" + `; relative to the file's directory) |

@@ -15,8 +15,9 @@ import (
 
 // The services list is checked here only as far as the file can tell
 // (syntax, allowed words, duplicates), so that a typo is reported with its
-// line before anything starts. Whether the package exists and its binds
-// match is the manager's to say when it loads them.
+// line before anything starts. Whether the package exists, and which
+// service a path names, `sup run` checks next (cmd/tend/startup.go); the
+// rest (templates, binds) is the manager's to say when it loads them.
 
 var (
 	allowedTopology  = []string{"standalone", "leader"}
