@@ -26,8 +26,9 @@ type Snapshot struct {
 	Sup      Supervisor
 	Services []Service // sorted by ServiceGroup
 
-	// Ring is what the gossip layer knows; nil until the ring exists, in which
-	// case edges describe this one member from Sup and Services.
+	// Ring is what the gossip layer knows. `sup run` always has a ring, but
+	// its first census is folded a moment after the first snapshot: until
+	// then Ring is nil, and the edges that serve it answer 503.
 	Ring *Ring
 
 	// StoreRecords are timestamped events of the state store (spec writes,
@@ -216,10 +217,10 @@ type Record struct {
 // Ring is the gossip layer's view; filled in by the ring.
 type Ring struct {
 	Members []Member
-	// Census and Butterfly are pre-built Habitat JSON documents (as Go
-	// values ready for encoding/json) owned by the ring.
-	Census    any
-	Butterfly any
+	// Census and Butterfly are the Habitat JSON documents of /census and
+	// /butterfly, built from the same fold as Members.
+	Census    *Doc
+	Butterfly *Doc
 	Records   []Record
 	// Messages and bytes by kind, for /metrics.
 	MsgsSent, MsgsRecv, BytesSent, BytesRecv map[string]uint64

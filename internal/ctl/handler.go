@@ -41,6 +41,11 @@ type Controller interface {
 	// Term begins the supervisor's shutdown and returns; it must not wait for
 	// the shutdown, which would close this gateway before it could answer.
 	Term(ctx context.Context) error
+	// ConfigApply, FileUpload and Depart act through the gossip ring,
+	// which every supervisor has.
+	ConfigApply(ctx context.Context, req api.ConfigApply, progress func(string)) error
+	FileUpload(ctx context.Context, req api.FileUpload, progress func(string)) error
+	Depart(ctx context.Context, memberID string, progress func(string)) error
 }
 
 const (

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tend-sh/tend/internal/api"
 )
 
 // An authenticated request whose body never arrives is answered 408 once
@@ -70,5 +72,24 @@ func TestRefusalsLoggedAtBoundedRate(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "suppressed=0") || !strings.Contains(lines[1], "suppressed=509") {
 		t.Errorf("log:\n%s", logs.String())
+	}
+}
+
+// A file name no member could write is a bad request, refused before the
+// supervisor is asked.
+func TestFileUploadBadNameIsBadRequest(t *testing.T) {
+	f := &fake{}
+	c := NewClient(serve(t, f), []byte(testSecret))
+	for _, name := range []string{"nul\x00", "two\nlines", strings.Repeat("n", 256), "a/b", ".."} {
+		err := c.FileUpload(testCtx(t), api.FileUpload{ServiceGroup: "web.default", Version: 1, Filename: name}, nil)
+		if api.KindOf(err) != api.BadRequest {
+			t.Errorf("file name %q: %v; want a bad request", name, err)
+		}
+	}
+	if len(f.Calls()) != 0 {
+		t.Errorf("controller called: %v", f.Calls())
+	}
+	if err := c.FileUpload(testCtx(t), api.FileUpload{ServiceGroup: "web.default", Version: 1, Filename: "app.conf"}, nil); err != nil {
+		t.Errorf("good name: %v", err)
 	}
 }

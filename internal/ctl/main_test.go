@@ -83,6 +83,18 @@ func (f *fake) Stats(ctx context.Context) (api.Stats, error) {
 	st, _ := r.(api.Stats)
 	return st, err
 }
+func (f *fake) ConfigApply(ctx context.Context, req api.ConfigApply, p func(string)) error {
+	_, err := f.do(ctx, "config apply", req, p)
+	return err
+}
+func (f *fake) FileUpload(ctx context.Context, req api.FileUpload, p func(string)) error {
+	_, err := f.do(ctx, "file upload", req, p)
+	return err
+}
+func (f *fake) Depart(ctx context.Context, memberID string, p func(string)) error {
+	_, err := f.do(ctx, "depart", memberID, p)
+	return err
+}
 func (f *fake) Term(ctx context.Context) error {
 	_, err := f.do(ctx, "term", nil, func(string) {})
 	return err

@@ -9,11 +9,8 @@ import (
 	"github.com/tend-sh/tend/internal/api"
 )
 
-// op is one operation of the gateway. Adding one (config apply, file
-// upload, depart) takes an entry in operations, a Client method, and either
-// a Controller method or, to leave existing Controllers compiling, a small
-// optional interface the entry checks for with a type assertion (answering
-// NotFound when the supervisor lacks it).
+// op is one operation of the gateway. Adding one takes an entry in
+// operations, a Client method and a Controller method.
 type op struct {
 	method string
 	// maxBody overrides the default body limit (1 MiB), e.g. for a file

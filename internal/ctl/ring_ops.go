@@ -9,15 +9,6 @@ import (
 	"github.com/tend-sh/tend/internal/rumor"
 )
 
-// RingController is what a supervisor with a ring adds to Controller:
-// config apply, file upload and depart. A Controller without it answers
-// these operations with NotFound.
-type RingController interface {
-	ConfigApply(ctx context.Context, req api.ConfigApply, progress func(string)) error
-	FileUpload(ctx context.Context, req api.FileUpload, progress func(string)) error
-	Depart(ctx context.Context, memberID string, progress func(string)) error
-}
-
 const (
 	pathConfigApply = "/v1/config/apply"
 	pathFileUpload  = "/v1/file/upload"
@@ -32,13 +23,6 @@ type departRequest struct {
 // bodies are at most 64 KiB; JSON carries them base64-encoded, so the body
 // limit leaves room for that.
 func ringOps() map[string]op {
-	ring := func(c Controller) (RingController, error) {
-		rc, ok := c.(RingController)
-		if !ok {
-			return nil, api.Errorf(api.NotFound, "this supervisor has no ring")
-		}
-		return rc, nil
-	}
 	const bodyLimit = 256 << 10
 	return map[string]op{
 		pathConfigApply: {method: http.MethodPost, maxBody: bodyLimit, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
@@ -46,11 +30,7 @@ func ringOps() map[string]op {
 			if err != nil {
 				return nil, err
 			}
-			rc, err := ring(c)
-			if err != nil {
-				return nil, err
-			}
-			return nil, rc.ConfigApply(ctx, req, progress)
+			return nil, c.ConfigApply(ctx, req, progress)
 		}},
 		pathFileUpload: {method: http.MethodPost, maxBody: bodyLimit, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
 			req, err := decode[api.FileUpload](in.body)
@@ -60,11 +40,7 @@ func ringOps() map[string]op {
 			if err := rumor.CheckFilename(req.Filename); err != nil {
 				return nil, api.Errorf(api.BadRequest, "%v", err)
 			}
-			rc, err := ring(c)
-			if err != nil {
-				return nil, err
-			}
-			return nil, rc.FileUpload(ctx, req, progress)
+			return nil, c.FileUpload(ctx, req, progress)
 		}},
 		pathDepart: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
 			req, err := decode[departRequest](in.body)
@@ -74,11 +50,7 @@ func ringOps() map[string]op {
 			if req.MemberID == "" {
 				return nil, api.Errorf(api.BadRequest, "member_id is required")
 			}
-			rc, err := ring(c)
-			if err != nil {
-				return nil, err
-			}
-			return nil, rc.Depart(ctx, req.MemberID, progress)
+			return nil, c.Depart(ctx, req.MemberID, progress)
 		}},
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/census"
+	"github.com/tend-sh/tend/internal/rumor"
 )
 
 // t0 is the fixed clock of the literal snapshots: their golden files need
@@ -165,18 +167,47 @@ func fixtureServices(org string) []api.Service {
 }
 
 func fixtureSnapshot(org string) *api.Snapshot {
-	return &api.Snapshot{
+	return withRing(&api.Snapshot{
 		Generation: 7,
 		Taken:      t0,
 		Ready:      true,
 		Sup:        fixtureSup(org),
 		Services:   fixtureServices(org),
+	})
+}
+
+// withRing gives s the ring documents of a member alone on its ring, built
+// (when first served) from s as it is then, as the manager's fold would.
+func withRing(s *api.Snapshot) *api.Snapshot {
+	s.Ring = &api.Ring{
+		Census:    api.NewDoc(func() any { return census.Build(localInput(s)).JSON() }),
+		Butterfly: api.NewDoc(func() any { return census.Butterfly(localInput(s)) }),
 	}
+	return s
+}
+
+// localInput describes s's member, alive, with one service rumor per
+// loaded service, as the census fold's input.
+func localInput(s *api.Snapshot) census.Input {
+	sys := s.Sup.Sys
+	in := census.Input{
+		LocalID: s.Sup.MemberID,
+		Members: []census.Member{{ID: s.Sup.MemberID, Health: "alive", Address: sys.IP, Port: sys.GossipPort, Permanent: sys.Permanent}},
+	}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		in.Rumors = append(in.Rumors, rumor.Rumor{Kind: rumor.KindService, Service: &rumor.Service{
+			MemberID: s.Sup.MemberID, ServiceGroup: svc.ServiceGroup, Package: svc.Pkg.Ident,
+			Cfg: svc.Exported, Sys: sys.Rumor(), Initialized: svc.Initialized,
+			Health: string(svc.Health), Up: svc.Running,
+		}})
+	}
+	return in
 }
 
 // manyServices is a snapshot of n running services, for benchmarks.
 func manyServices(n int) *api.Snapshot {
-	s := &api.Snapshot{Ready: true, Taken: t0, Sup: fixtureSup("")}
+	s := withRing(&api.Snapshot{Ready: true, Taken: t0, Sup: fixtureSup("")})
 	base := fixtureServices("")[1] // redis
 	for i := range n {
 		svc := base

@@ -1,61 +1,38 @@
 package httpgw
 
 import (
+	"net/http"
+
 	"github.com/tend-sh/tend/internal/api"
-	"github.com/tend-sh/tend/internal/census"
-	"github.com/tend-sh/tend/internal/rumor"
 )
 
-// censusResponse is /census: the ring's census verbatim once the ring
-// exists, this member alone before.
+// notYet is the answer to /census and /butterfly in the moment between the
+// supervisor's first snapshot and the ring's first census.
+var notYet = response{code: http.StatusServiceUnavailable}
+
+// censusResponse is /census: the ring's census verbatim.
 func (c *snapCache) censusResponse() *response {
 	return c.census.get(func() response {
-		var v any
-		if r := c.snap.Ring; r != nil && r.Census != nil {
-			v = r.Census
-		} else {
-			v = census.Build(localInput(c.snap)).JSON()
-		}
-		return c.encode("census", v)
+		return c.ringDoc("census", func(r *api.Ring) *api.Doc { return r.Census })
 	})
 }
 
 // butterflyResponse is /butterfly, likewise.
 func (c *snapCache) butterflyResponse() *response {
 	return c.butterfly.get(func() response {
-		var v any
-		if r := c.snap.Ring; r != nil && r.Butterfly != nil {
-			v = r.Butterfly
-		} else {
-			v = census.Butterfly(localInput(c.snap))
-		}
-		return c.encode("butterfly", v)
+		return c.ringDoc("butterfly", func(r *api.Ring) *api.Doc { return r.Butterfly })
 	})
 }
 
-// localInput describes a member that is not (yet) on a ring as the census
-// fold's input: itself, alive, and one service rumor per loaded service, so
-// the same code builds /census and /butterfly with or without a ring.
-func localInput(s *api.Snapshot) census.Input {
-	sys := s.Sup.Sys
-	in := census.Input{
-		LocalID: s.Sup.MemberID,
-		Members: []census.Member{{ID: s.Sup.MemberID, Health: "alive", Address: sys.IP, Port: sys.GossipPort, Permanent: sys.Permanent}},
+func (c *snapCache) ringDoc(what string, doc func(*api.Ring) *api.Doc) response {
+	if c.snap.Ring == nil {
+		return notYet
 	}
-	rsys := rumor.SysOf(sys)
-	for i := range s.Services {
-		svc := &s.Services[i]
-		in.Rumors = append(in.Rumors, rumor.Rumor{Kind: rumor.KindService, Service: &rumor.Service{
-			MemberID: s.Sup.MemberID, ServiceGroup: svc.ServiceGroup, Package: svc.Pkg.Ident,
-			Cfg: svc.Exported, Sys: rsys, Initialized: svc.Initialized,
-			Health: string(svc.Health), Up: svc.Running,
-		}})
+	d := doc(c.snap.Ring)
+	if d == nil {
+		return notYet
 	}
-	return in
-}
-
-func (c *snapCache) encode(what string, v any) response {
-	b, err := marshal(v)
+	b, err := d.JSON()
 	if err != nil {
 		c.log.Error("http gateway: encode "+what, "err", err)
 		return failure

@@ -18,7 +18,7 @@ func TestRoutes(t *testing.T) {
 		redacted = serve(fixtureSnapshot(""), true)
 		withOrg  = serve(fixtureSnapshot("acme"), false)
 		starting = serve(notReady, false)
-		empty    = serve(&api.Snapshot{Ready: true, Sup: fixtureSup("")}, false)
+		empty    = serve(withRing(&api.Snapshot{Ready: true, Sup: fixtureSup("")}), false)
 	)
 	const (
 		json = "application/json"
@@ -183,6 +183,19 @@ func TestExtraRoutes(t *testing.T) {
 	for _, p := range []string{"GET /metrics", "OPTIONS /status", "GET /services/{svc}/{group}/{org}/health"} {
 		if !strings.Contains(string(index.body), p) {
 			t.Errorf("index does not list %s", p)
+		}
+	}
+}
+
+// Between the first snapshot and the ring's first census, /census and
+// /butterfly answer 503; the rest is served.
+func TestBeforeTheFirstCensus(t *testing.T) {
+	s := fixtureSnapshot("")
+	s.Ring = nil
+	h := serve(s, false)
+	for path, want := range map[string]int{"/census": 503, "/butterfly": 503, "/services": 200} {
+		if r := do(t, h, "GET", path); r.code != want || (want == 503 && len(r.body) != 0) {
+			t.Errorf("GET %s: %d %q, want %d", path, r.code, r.body, want)
 		}
 	}
 }

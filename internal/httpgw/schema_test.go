@@ -25,13 +25,13 @@ func validator(t *testing.T) *gwtest.Validator {
 
 func TestOutputValidatesAgainstHabitatSchemas(t *testing.T) {
 	v := validator(t)
-	empty := &api.Snapshot{Ready: true, Sup: fixtureSup("")}
+	empty := withRing(&api.Snapshot{Ready: true, Sup: fixtureSup("")})
 	snaps := map[string]*api.Snapshot{
 		"plain":   fixtureSnapshot(""),
 		"org":     fixtureSnapshot("acme"),
 		"empty":   empty,
 		"100":     manyServices(100),
-		"minimal": {Ready: true, Services: []api.Service{{Name: "x", Group: "y", ServiceGroup: "x.y"}}},
+		"minimal": withRing(&api.Snapshot{Ready: true, Services: []api.Service{{Name: "x", Group: "y", ServiceGroup: "x.y"}}}),
 	}
 	for name, s := range snaps {
 		for _, redact := range []bool{false, true} {
@@ -94,12 +94,13 @@ func TestRedactedServicesHaveNoCfg(t *testing.T) {
 func TestRingDocumentsVerbatim(t *testing.T) {
 	v := validator(t)
 	s := fixtureSnapshot("")
+	census, butterfly := loadSample(t, "sample-census-output.json"), loadSample(t, "sample-butterfly-output.json")
 	s.Ring = &api.Ring{
-		Census:    loadSample(t, "sample-census-output.json"),
-		Butterfly: loadSample(t, "sample-butterfly-output.json"),
+		Census:    api.NewDoc(func() any { return census }),
+		Butterfly: api.NewDoc(func() any { return butterfly }),
 	}
 	h := serve(s, false)
-	for path, want := range map[string]any{"/census": s.Ring.Census, "/butterfly": s.Ring.Butterfly} {
+	for path, want := range map[string]any{"/census": census, "/butterfly": butterfly} {
 		r := do(t, h, "GET", path)
 		wantJSON, err := marshal(want)
 		if err != nil {
@@ -117,7 +118,7 @@ func TestRingDocumentsVerbatim(t *testing.T) {
 	}
 	// A ring document that cannot be encoded is a 500, not a panic.
 	s2 := fixtureSnapshot("")
-	s2.Ring = &api.Ring{Census: map[string]any{"bad": func() {}}}
+	s2.Ring = &api.Ring{Census: api.NewDoc(func() any { return map[string]any{"bad": func() {}} })}
 	if r := do(t, serve(s2, false), "GET", "/census"); r.code != 500 || len(r.body) != 0 {
 		t.Errorf("unencodable census: %d %q", r.code, r.body)
 	}

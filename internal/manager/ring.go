@@ -2,12 +2,10 @@ package manager
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path"
 	"reflect"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
@@ -241,7 +239,7 @@ func (m *Manager) gossipServices(services []*api.Service) {
 		}
 		r := rumor.Service{
 			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
-			Cfg: s.Exported, Sys: rumor.SysOf(m.cfg.Sys), Initialized: s.Initialized,
+			Cfg: s.Exported, Sys: m.cfg.Sys.Rumor(), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
 		}
 		last, ok := m.ring.lastSent[s.ServiceGroup]
@@ -268,7 +266,7 @@ func (m *Manager) gossipGone(sg string) {
 	m.pubMu.Lock()
 	defer m.pubMu.Unlock()
 	last := m.ring.lastSent[sg]
-	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: rumor.SysOf(m.cfg.Sys), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
+	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: m.cfg.Sys.Rumor(), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
 	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
 		m.log.Warn("unload not gossiped", "service", sg, "err", err)
 	}
@@ -365,20 +363,5 @@ func checkGroup(sg string) error {
 	return nil
 }
 
-// lazyDoc is a JSON document built only when someone asks for it: the
-// census and butterfly documents are large, and most snapshots are never
-// served on /census or /butterfly.
-type lazyDoc struct {
-	once sync.Once
-	f    func() any
-	b    []byte
-	err  error
-}
-
-func lazyJSON(f func() any) *lazyDoc { return &lazyDoc{f: f} }
-
-// MarshalJSON builds the document on first use.
-func (d *lazyDoc) MarshalJSON() ([]byte, error) {
-	d.once.Do(func() { d.b, d.err = json.Marshal(d.f()) })
-	return d.b, d.err
-}
+// lazyJSON is the document f builds, built when first served.
+func lazyJSON(f func() any) *api.Doc { return api.NewDoc(f) }

@@ -1,10 +1,11 @@
-package rumor
+package api
 
-import "github.com/tend-sh/tend/internal/api"
+import "github.com/tend-sh/tend/internal/rumor"
 
-// SysOf is what a member says of where it listens, from its own Sys.
-func SysOf(s api.Sys) Sys {
-	return Sys{
+// Rumor is what this member says in its service rumors of where it
+// listens.
+func (s Sys) Rumor() rumor.Sys {
+	return rumor.Sys{
 		IP: s.IP, Hostname: s.Hostname, GossipIP: s.GossipIP, GossipPort: s.GossipPort,
 		HTTPGatewayIP: s.HTTPGatewayIP, HTTPGatewayPort: s.HTTPGatewayPort,
 		CtlGatewayIP: s.CtlGatewayIP, CtlGatewayPort: s.CtlGatewayPort,
