@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -108,6 +109,9 @@ func ringKeyGenerateCmd(env *cliEnv) *cobra.Command {
 
 func parseVersion(s string) (uint64, error) {
 	v, err := strconv.ParseUint(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("version %s is more than the limit of %d", s, uint64(math.MaxUint64))
+	}
 	if err != nil || v == 0 {
 		return 0, fmt.Errorf("version %q must be a positive whole number", s)
 	}

@@ -18,9 +18,12 @@ type secondsFlag struct {
 }
 
 func (f *secondsFlag) Set(s string) error {
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	s = strings.TrimSpace(s)
+	n, err := strconv.ParseInt(s, 10, 64)
 	switch {
-	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(s), "-"):
+	case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"):
+		return fmt.Errorf("%s must not be negative", s)
+	case errors.Is(err, strconv.ErrRange):
 		return fmt.Errorf("%s is more than the limit of %d seconds (about 292 years)", s, api.MaxSeconds)
 	case err != nil:
 		return fmt.Errorf("%q is not a whole number of seconds", s)
