@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -152,6 +153,11 @@ func (s Spec) Validate() error {
 	if s.ShutdownTimeout != nil && int64(*s.ShutdownTimeout) > maxSeconds {
 		return fmt.Errorf("shutdown_timeout %d is more than the limit of %d seconds", *s.ShutdownTimeout, maxSeconds)
 	}
+	if hc := s.HealthCheckInterval; hc.Nanos < 0 || hc.Nanos >= int64(time.Second) {
+		return fmt.Errorf("health_check_interval nanos %d must be from 0 to 999999999", hc.Nanos)
+	} else if hc.Secs > (math.MaxInt64-hc.Nanos)/int64(time.Second) {
+		return fmt.Errorf("health_check_interval %d s is more than the limit of %d seconds", hc.Secs, maxSeconds)
+	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)
 	}
@@ -159,7 +165,7 @@ func (s Spec) Validate() error {
 }
 
 // maxSeconds is the most whole seconds a time.Duration holds.
-const maxSeconds = int64(1<<63-1) / int64(time.Second)
+const maxSeconds = math.MaxInt64 / int64(time.Second)
 
 func oneOf(field, v string, allowed ...string) error {
 	if slices.Contains(allowed, v) {

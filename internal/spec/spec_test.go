@@ -44,11 +44,23 @@ func TestParseErrors(t *testing.T) {
 		{"ident = \"core/x\"\n\nbogus = 1", "x.spec:3"},
 		{"ident = \"core/x\"\ngroup = ", "x.spec:2"},
 		{"ident = \"core/x\"\ndesired_state = \"sideways\"", "desired_state"},
+		// Values a time.Duration cannot hold are refused, not wrapped.
+		{"ident = \"core/x\"\nshutdown_timeout = 10000000000", "limit of 9223372036 seconds"},
+		{"ident = \"core/x\"\n[health_check_interval]\nsecs = 27670116111\nnanos = 0", "limit of 9223372036 seconds"},
+		{"ident = \"core/x\"\n[health_check_interval]\nsecs = 9223372036\nnanos = 900000000", "limit of"},
+		{"ident = \"core/x\"\n[health_check_interval]\nsecs = 1\nnanos = -1", "nanos"},
 	} {
 		_, err := Parse("x.spec", []byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Parse(%q) = %v; want one line containing %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+func TestLargestIntervalAccepted(t *testing.T) {
+	in := "ident = \"core/x\"\nshutdown_timeout = 9223372036\n[health_check_interval]\nsecs = 9223372036\nnanos = 854775807"
+	if _, err := Parse("x.spec", []byte(in)); err != nil {
+		t.Error(err)
 	}
 }
 
