@@ -22,10 +22,9 @@ const (
 // runs Serve and Shutdown.
 func NewServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           httpx.LimitHeaders(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    httpx.MaxHeaderBytes, // 431 over 16 KiB, as every listener
-
+		MaxHeaderBytes:    httpx.HeaderLimit, // with LimitHeaders: 431 over 16 KiB, as every listener
 	}
 }

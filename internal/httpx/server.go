@@ -19,10 +19,35 @@ const (
 // a request over it gets 431.
 const HeaderLimit = 16 << 10
 
-// MaxHeaderBytes is the http.Server setting that enforces HeaderLimit:
-// net/http reads up to 4 KiB past MaxHeaderBytes (its read buffer's slack)
-// before answering 431, and HTTP/2 allows as much more in a header list.
-const MaxHeaderBytes = HeaderLimit - 4<<10
+// LimitHeaders answers 431, with an empty body, to a request whose line and
+// headers come to more than HeaderLimit bytes, and passes the others to
+// next. http.Server's MaxHeaderBytes alone is not exact: HTTP/1 reads 4 KiB
+// past it (its read buffer's slack) and HTTP/2 counts a header list its
+// own way; set to HeaderLimit it stops only what is far over, before it is
+// all read, and this handler the rest, the same way on both.
+func LimitHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if headerSize(r) > HeaderLimit {
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// headerSize is the size of r's request line and headers as HTTP/1.1
+// sends them.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	n += len("Host: ") + len(r.Host) + 2 // net/http moves Host out of Header
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n + 2
+}
 
 // NewServer returns an http.Server for h with tend's timeouts and header
 // limit, whose internal errors (TLS handshakes, panics in handlers, accept
@@ -32,12 +57,12 @@ func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 		log = slog.Default()
 	}
 	return &http.Server{
-		Handler:           h,
+		Handler:           LimitHeaders(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    MaxHeaderBytes,
+		MaxHeaderBytes:    HeaderLimit,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }

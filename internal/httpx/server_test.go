@@ -17,7 +17,7 @@ func TestNewServerLimits(t *testing.T) {
 	srv := NewServer(okHandler(), slog.New(slog.NewTextHandler(&buf, nil)))
 	if srv.ReadHeaderTimeout != 5*time.Second || srv.ReadTimeout != 10*time.Second ||
 		srv.WriteTimeout != 30*time.Second || srv.IdleTimeout != 60*time.Second ||
-		srv.MaxHeaderBytes != MaxHeaderBytes {
+		srv.MaxHeaderBytes != HeaderLimit {
 		t.Errorf("limits: %+v", srv)
 	}
 	srv.ErrorLog.Print("http: TLS handshake error")
@@ -39,7 +39,7 @@ func TestHeaderLimit(t *testing.T) {
 	for _, tt := range []struct {
 		size int
 		want int
-	}{{HeaderLimit - 200, 200}, {HeaderLimit + 1, 431}, {HeaderLimit + 3<<10, 431}} {
+	}{{HeaderLimit - 200, 200}, {HeaderLimit, 200}, {HeaderLimit + 1, 431}, {HeaderLimit + 3<<10, 431}, {HeaderLimit + 8<<10, 431}} {
 		if got := headerRequest(t, ln.Addr().String(), tt.size); got != tt.want {
 			t.Errorf("request of %d header bytes: %d, want %d", tt.size, got, tt.want)
 		}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -220,5 +221,39 @@ func TestMutualTLSServer(t *testing.T) {
 	foreign := &tls.Config{RootCAs: p.caPool, Certificates: []tls.Certificate{other.client}}
 	if _, err := get(t, url, foreign); err == nil {
 		t.Fatal("client with a foreign certificate got through")
+	}
+}
+
+// Over HTTP/2 (what a TLS client negotiates) the header limit is the same
+// 16 KiB as over HTTP/1.1.
+func TestHeaderLimitHTTP2(t *testing.T) {
+	p := newPKI(t)
+	cfg, err := TLSConfig(p.serverKey, p.serverCert, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serveTLS(t, cfg)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.caPool}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for _, tt := range []struct {
+		pad, want int
+	}{{15 << 10, 200}, {HeaderLimit - 400, 200}, {HeaderLimit - 100, 431}, {HeaderLimit + 2<<10, 431}} {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("X-Pad", strings.Repeat("p", tt.pad))
+		resp, err := c.Do(req)
+		if err != nil && tt.want == 431 && strings.Contains(err.Error(), "larger than peer's advertised limit") {
+			continue // Go's client knows the server's limit and does not send it
+		}
+		if err != nil {
+			t.Fatalf("pad %d: %v", tt.pad, err)
+		}
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("spoke %s, want HTTP/2", resp.Proto)
+		}
+		if resp.StatusCode != tt.want {
+			t.Errorf("pad %d over HTTP/2: %d, want %d", tt.pad, resp.StatusCode, tt.want)
+		}
 	}
 }
