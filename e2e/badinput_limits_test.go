@@ -118,7 +118,9 @@ func TestBadLoadUnknownServiceUser(t *testing.T) {
 	if _, err := user.Lookup(nobody); err == nil {
 		t.Skipf("user %s exists here", nobody)
 	}
-	s := startSup(t, t.TempDir())
+	root := t.TempDir()
+	s := startSup(t, root)
+	pkgsBefore := listTree(t, filepath.Join(root, "pkgs"))
 	p := pkgDir(t, map[string]string{
 		"IDENT":     "test/nouser/1.0.0/20260101000000",
 		"SVC_USER":  nobody + "\n",
@@ -130,6 +132,9 @@ func TestBadLoadUnknownServiceUser(t *testing.T) {
 	}
 	if st := s.status(); len(st) != 0 {
 		t.Errorf("services: %+v", st)
+	}
+	if after := listTree(t, filepath.Join(root, "pkgs")); strings.Join(after, ",") != strings.Join(pkgsBefore, ",") {
+		t.Errorf("the refused package was installed: %v -> %v", pkgsBefore, after)
 	}
 }
 
