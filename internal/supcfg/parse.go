@@ -92,6 +92,10 @@ func parseBytes(s string) (uint64, error) {
 	return uint64(v), nil
 }
 
+// ParseSize reads a size as the size options take it: bytes or a number
+// with a unit ("10MiB", "500MB").
+func ParseSize(s string) (uint64, error) { return parseBytes(s) }
+
 // formatBytes prints n with the largest IEC unit that divides it exactly.
 func formatBytes(n uint64) string {
 	for _, u := range []struct {
