@@ -24,8 +24,9 @@ import (
 
 // Dir is an open directory. Its methods take single path components.
 type Dir struct {
-	fd   int
-	path string // for error messages
+	fd    int
+	path  string // for error messages
+	fresh bool   // MakeDir created it
 }
 
 // dirFlags open a directory without following a link at its last
@@ -106,13 +107,15 @@ func (d *Dir) makeDir(name string, perm os.FileMode, o Owner, fixMode bool) (*Di
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	if err := unix.Mkdirat(d.fd, name, uint32(perm.Perm())); err != nil && !errors.Is(err, unix.EEXIST) {
-		return nil, &os.PathError{Op: "mkdir", Path: d.join(name), Err: err}
+	merr := unix.Mkdirat(d.fd, name, uint32(perm.Perm()))
+	if merr != nil && !errors.Is(merr, unix.EEXIST) {
+		return nil, &os.PathError{Op: "mkdir", Path: d.join(name), Err: merr}
 	}
 	sub, err := d.OpenDir(name)
 	if err != nil {
 		return nil, err
 	}
+	sub.fresh = merr == nil
 	if !fixMode {
 		perm = 0
 	}
@@ -137,8 +140,9 @@ func (d *Dir) FixDir(name string, perm os.FileMode, o Owner) error {
 	return setOwner(sub.fd, sub.path, perm, o)
 }
 
-// Fix gives d itself owner and perm.
-func (d *Dir) Fix(perm os.FileMode, o Owner) error { return setOwner(d.fd, d.path, perm, o) }
+// Fresh reports whether MakeDir or GiveDir created the directory: then
+// nothing is in it yet.
+func (d *Dir) Fresh() bool { return d.fresh }
 
 // MakeDirs opens the directory rel (slash-separated components) below d,
 // creating what is missing, as MakeDir does for each component.
@@ -197,7 +201,7 @@ func (d *Dir) ReadFile(name string, perm os.FileMode, o Owner) (data []byte, own
 	if err := checkName(name); err != nil {
 		return nil, false, err
 	}
-	f, st, err := d.openChecked(name, unix.O_RDONLY)
+	f, st, err := d.openChecked(name, unix.O_RDONLY, 0)
 	if err != nil {
 		return nil, false, err
 	}
@@ -220,9 +224,9 @@ func owns(st *unix.Stat_t, perm os.FileMode, o Owner) bool {
 // openChecked opens name without following a link or blocking on a FIFO,
 // and accepts only a regular file with no other hard link: anything else
 // is reported as missing, for the caller to replace.
-func (d *Dir) openChecked(name string, flags int) (*os.File, *unix.Stat_t, error) {
+func (d *Dir) openChecked(name string, flags int, perm os.FileMode) (*os.File, *unix.Stat_t, error) {
 	fd, err := ignoringEINTR(func() (int, error) {
-		return unix.Openat(d.fd, name, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0o600)
+		return unix.Openat(d.fd, name, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, uint32(perm.Perm()))
 	})
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENXIO) || errors.Is(err, unix.EISDIR) {
 		return nil, nil, os.ErrNotExist
@@ -258,7 +262,7 @@ func (d *Dir) WriteFile(name string, data []byte, perm os.FileMode, o Owner) err
 	if err := checkName(name); err != nil {
 		return err
 	}
-	f, tmp, err := d.createTemp(name)
+	f, tmp, err := d.createTemp(name, perm)
 	if err != nil {
 		return err
 	}
@@ -284,14 +288,14 @@ func (d *Dir) WriteFile(name string, data []byte, perm os.FileMode, o Owner) err
 const tempPrefix = ".tend-"
 
 // createTemp creates a new empty file under a random name next to name,
-// mode 0600 until the caller sets its own.
-func (d *Dir) createTemp(name string) (*os.File, string, error) {
+// with perm (less the umask) until the caller sets the exact mode.
+func (d *Dir) createTemp(name string, perm os.FileMode) (*os.File, string, error) {
 	var b [8]byte
 	for range 10 {
 		rand.Read(b[:])
 		tmp := tempPrefix + hex.EncodeToString(b[:]) + ".tmp"
 		fd, err := ignoringEINTR(func() (int, error) {
-			return unix.Openat(d.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+			return unix.Openat(d.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
 		})
 		if errors.Is(err, unix.EEXIST) {
 			continue
@@ -331,7 +335,7 @@ func (d *Dir) OpenAppend(name string, perm os.FileMode, o Owner, truncate bool) 
 	if err := checkName(name); err != nil {
 		return nil, 0, err
 	}
-	f, st, err := d.openChecked(name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT)
+	f, st, err := d.openChecked(name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT, perm)
 	if errors.Is(err, os.ErrNotExist) {
 		// Something not ours is there; a directory cannot be unlinked
 		// and then the create below fails, which is what we want.
@@ -339,7 +343,7 @@ func (d *Dir) OpenAppend(name string, perm os.FileMode, o Owner, truncate bool) 
 			return nil, 0, rerr
 		}
 		fd, cerr := ignoringEINTR(func() (int, error) {
-			return unix.Openat(d.fd, name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+			return unix.Openat(d.fd, name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
 		})
 		if cerr != nil {
 			return nil, 0, &os.PathError{Op: "create", Path: d.join(name), Err: cerr}

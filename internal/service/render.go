@@ -306,6 +306,9 @@ func (p svcPaths) make(uid, gid int, all bool) error {
 		}
 	}
 	for _, d := range []string{"logs", "files"} {
+		if root.Fresh() {
+			break
+		}
 		if err := root.FixDir(d, dirPerm, safefs.Self); err != nil {
 			return fmt.Errorf("create %s: %w", filepath.Join(p.root, d), err)
 		}
