@@ -29,11 +29,9 @@ type Writer struct {
 	pending []byte // lines waiting, each with its newline
 	spare   []byte // the buffer the goroutine wrote last, for reuse
 	dropped int    // since the last note
-	// droppedNoted counts the dropped lines already noted in the queue.
-	droppedNoted int
-	running      bool
-	closed       bool
-	wg           sync.WaitGroup
+	running bool   // the goroutine is draining
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // NewWriter returns a writer to out (a Rotator) that queues up to limit
@@ -62,13 +60,6 @@ func (w *Writer) WriteLine(line []byte) {
 	w.kick()
 }
 
-// Dropped counts the lines dropped so far.
-func (w *Writer) Dropped() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.dropped + w.droppedNoted
-}
-
 // noteDropped queues the count of lines dropped since the last note. The
 // note may take the queue a little past its bound: it is short.
 func (w *Writer) noteDropped() {
@@ -76,7 +67,6 @@ func (w *Writer) noteDropped() {
 		return
 	}
 	w.pending = append(w.pending, "[tend: "+strconv.Itoa(w.dropped)+" lines dropped]\n"...)
-	w.droppedNoted += w.dropped
 	w.dropped = 0
 }
 
