@@ -11,10 +11,6 @@ import (
 // turns of a service writing flat out.
 const QueueBytes = 256 << 10
 
-// keepBytes is the most buffer a writer keeps between bursts: a service
-// that once logged a burst does not hold its size for good.
-const keepBytes = 16 << 10
-
 // Writer takes lines without ever waiting for the disk: they queue in
 // memory, up to a bound, and a goroutine of the writer's own writes them
 // out. A line that finds the queue full is dropped and counted, and the
@@ -81,7 +77,9 @@ func (w *Writer) kick() {
 }
 
 // drain writes what is queued until the queue is empty. A failed write
-// (disk full) loses those lines; the supervisor's log still has them.
+// (disk full) loses those lines; the supervisor's log still has them. Two
+// buffers take turns while lines keep coming; an idle writer keeps none,
+// so a service that once logged a burst does not hold its size for good.
 func (w *Writer) drain() {
 	defer w.wg.Done()
 	w.mu.Lock()
@@ -91,13 +89,9 @@ func (w *Writer) drain() {
 		w.mu.Unlock()
 		_, _ = w.out.Write(buf)
 		w.mu.Lock()
-		if cap(buf) <= keepBytes {
-			w.spare = buf[:0]
-		}
+		w.spare = buf[:0]
 	}
-	if cap(w.pending) > keepBytes {
-		w.pending = nil
-	}
+	w.pending, w.spare = nil, nil
 	w.running = false
 	w.mu.Unlock()
 }
