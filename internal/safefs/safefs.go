@@ -14,10 +14,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,15 +77,25 @@ type Owner struct{ UID, GID int }
 // Self is the supervisor's own user and group.
 var Self = Owner{-1, -1}
 
+// selfIDs are the supervisor's effective ids, asked once: each ask is a
+// system call, and they never change.
+var selfIDs = sync.OnceValues(func() (uint32, uint32) {
+	return uint32(os.Geteuid()), uint32(os.Getegid())
+})
+
 // ids resolves -1 to the supervisor's ids.
 func (o Owner) ids() (uid, gid uint32) {
-	if o.UID < 0 {
-		o.UID = os.Geteuid()
+	uid, gid = uint32(o.UID), uint32(o.GID)
+	if o.UID < 0 || o.GID < 0 {
+		su, sg := selfIDs()
+		if o.UID < 0 {
+			uid = su
+		}
+		if o.GID < 0 {
+			gid = sg
+		}
 	}
-	if o.GID < 0 {
-		o.GID = os.Getegid()
-	}
-	return uint32(o.UID), uint32(o.GID)
+	return uid, gid
 }
 
 // MakeDir opens the subdirectory name, creating it if it is missing, and
@@ -107,15 +117,21 @@ func (d *Dir) makeDir(name string, perm os.FileMode, o Owner, fixMode bool) (*Di
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	merr := unix.Mkdirat(d.fd, name, uint32(perm.Perm()))
-	if merr != nil && !errors.Is(merr, unix.EEXIST) {
-		return nil, &os.PathError{Op: "mkdir", Path: d.join(name), Err: merr}
-	}
+	// Opened first: on every start but the first it is there.
 	sub, err := d.OpenDir(name)
+	fresh := false
+	if errors.Is(err, unix.ENOENT) {
+		merr := unix.Mkdirat(d.fd, name, uint32(perm.Perm()))
+		if merr != nil && !errors.Is(merr, unix.EEXIST) {
+			return nil, &os.PathError{Op: "mkdir", Path: d.join(name), Err: merr}
+		}
+		fresh = merr == nil
+		sub, err = d.OpenDir(name)
+	}
 	if err != nil {
 		return nil, err
 	}
-	sub.fresh = merr == nil
+	sub.fresh = fresh
 	if !fixMode {
 		perm = 0
 	}
@@ -140,28 +156,32 @@ func (d *Dir) FixDir(name string, perm os.FileMode, o Owner) error {
 	return setOwner(sub.fd, sub.path, perm, o)
 }
 
+// Fix gives d itself owner and perm, as MakeDir does.
+func (d *Dir) Fix(perm os.FileMode, o Owner) error { return setOwner(d.fd, d.path, perm, o) }
+
 // Fresh reports whether MakeDir or GiveDir created the directory: then
 // nothing is in it yet.
 func (d *Dir) Fresh() bool { return d.fresh }
 
-// MakeDirs opens the directory rel (slash-separated components) below d,
-// creating what is missing, as MakeDir does for each component.
+// MakeDirs opens the directory rel (slash-separated components, at least
+// one) below d, creating what is missing, as MakeDir does for each.
 func (d *Dir) MakeDirs(rel string, perm os.FileMode, o Owner) (*Dir, error) {
-	fd, err := unix.FcntlInt(uintptr(d.fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("dup %s: %w", d.path, err)
-	}
-	at := &Dir{fd: fd, path: d.path}
+	at := d
 	for _, c := range strings.Split(rel, "/") {
 		if c == "" || c == "." {
 			continue
 		}
 		next, err := at.MakeDir(c, perm, o)
-		at.Close()
+		if at != d {
+			at.Close()
+		}
 		if err != nil {
 			return nil, err
 		}
 		at = next
+	}
+	if at == d {
+		return nil, fmt.Errorf("no directory in %q", rel)
 	}
 	return at, nil
 }
@@ -201,19 +221,30 @@ func (d *Dir) ReadFile(name string, perm os.FileMode, o Owner) (data []byte, own
 	if err := checkName(name); err != nil {
 		return nil, false, err
 	}
-	f, st, err := d.openChecked(name, unix.O_RDONLY, 0)
+	fd, st, err := d.openRegular(name, unix.O_RDONLY, 0)
 	if err != nil {
 		return nil, false, err
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	if st.Size > maxRead {
 		return nil, false, os.ErrNotExist
 	}
-	data, err = io.ReadAll(io.LimitReader(f, maxRead))
-	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", d.join(name), err)
+	// One read: the file is tend's own, not growing, and its size is
+	// known. The descriptor stays raw: an os.File costs system calls of
+	// its own, and every start reads each rendered file.
+	data = make([]byte, st.Size)
+	n := 0
+	for n < len(data) {
+		m, err := ignoringEINTR(func() (int, error) { return unix.Read(fd, data[n:]) })
+		if err != nil {
+			return nil, false, &os.PathError{Op: "read", Path: d.join(name), Err: err}
+		}
+		if m == 0 {
+			break
+		}
+		n += m
 	}
-	return data, owns(st, perm, o), nil
+	return data[:n], owns(st, perm, o), nil
 }
 
 func owns(st *unix.Stat_t, perm os.FileMode, o Owner) bool {
@@ -221,35 +252,44 @@ func owns(st *unix.Stat_t, perm os.FileMode, o Owner) bool {
 	return st.Uid == uid && st.Gid == gid && st.Mode&0o7777 == uint32(perm.Perm())
 }
 
-// openChecked opens name without following a link or blocking on a FIFO,
+// openRegular opens name without following a link or blocking on a FIFO,
 // and accepts only a regular file with no other hard link: anything else
-// is reported as missing, for the caller to replace.
-func (d *Dir) openChecked(name string, flags int, perm os.FileMode) (*os.File, *unix.Stat_t, error) {
+// is reported as missing, for the caller to replace. O_NONBLOCK stays set;
+// it changes nothing for a regular file.
+func (d *Dir) openRegular(name string, flags int, perm os.FileMode) (int, *unix.Stat_t, error) {
 	fd, err := ignoringEINTR(func() (int, error) {
 		return unix.Openat(d.fd, name, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, uint32(perm.Perm()))
 	})
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENXIO) || errors.Is(err, unix.EISDIR) {
-		return nil, nil, os.ErrNotExist
+		return -1, nil, os.ErrNotExist
 	}
 	if err != nil {
-		return nil, nil, &os.PathError{Op: "open", Path: d.join(name), Err: err}
+		return -1, nil, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return nil, nil, &os.PathError{Op: "stat", Path: d.join(name), Err: err}
+		return -1, nil, &os.PathError{Op: "stat", Path: d.join(name), Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
 		unix.Close(fd)
-		return nil, nil, os.ErrNotExist
+		return -1, nil, os.ErrNotExist
 	}
-	// Writes to a regular file never return EAGAIN; clear the flag anyway
-	// so the descriptor reads as an ordinary one.
+	return fd, &st, nil
+}
+
+// openChecked is openRegular as an os.File, in blocking mode as Go
+// expects of a file it did not open itself.
+func (d *Dir) openChecked(name string, flags int, perm os.FileMode) (*os.File, *unix.Stat_t, error) {
+	fd, st, err := d.openRegular(name, flags, perm)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
 		return nil, nil, &os.PathError{Op: "fcntl", Path: d.join(name), Err: err}
 	}
-	return os.NewFile(uintptr(fd), d.join(name)), &st, nil
+	return os.NewFile(uintptr(fd), d.join(name)), st, nil
 }
 
 // WriteFile replaces name with a new file holding data, owned by o with

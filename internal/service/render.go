@@ -1,7 +1,9 @@
 package service
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -127,16 +129,16 @@ func diff(old, cur *rendered) changes {
 // and config/ are the supervisor's: the service user reads the files and
 // cannot replace them (svcPaths.make).
 func (r *rendered) write(old *rendered, svcDir string, gid int) error {
-	root, err := safefs.Open(svcDir)
+	dirs, err := openDirs(svcDir)
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	defer root.Close()
+	defer dirs.close()
 	for name, s := range r.hooks {
 		if old != nil && old.hooks[name] == s {
 			continue
 		}
-		if err := writeDerived(root, "hooks/"+name, s, hookPerm, safefs.Self); err != nil {
+		if err := dirs.write("hooks/"+name, s, hookPerm, safefs.Self); err != nil {
 			return err
 		}
 	}
@@ -144,7 +146,7 @@ func (r *rendered) write(old *rendered, svcDir string, gid int) error {
 		if old != nil && old.configs[rel] == s {
 			continue
 		}
-		if err := writeDerived(root, "config/"+rel, s, configPerm, configOwner(gid)); err != nil {
+		if err := dirs.write("config/"+rel, s, configPerm, configOwner(gid)); err != nil {
 			return err
 		}
 	}
@@ -164,24 +166,50 @@ func configOwner(gid int) safefs.Owner { return safefs.Owner{UID: -1, GID: gid} 
 // writeFile writes a gossiped file below files/, the supervisor's like
 // config/, readable by the service's group.
 func writeFile(svcDir, rel, content string, gid int) error {
-	root, err := safefs.Open(svcDir)
+	dirs, err := openDirs(svcDir)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
-	defer root.Close()
-	return writeDerived(root, rel, content, configPerm, configOwner(gid))
+	defer dirs.close()
+	return dirs.write(rel, content, configPerm, configOwner(gid))
 }
 
-// writeDerived writes content to rel (slash-separated, below root),
-// making its directories, unless the file is there already with that
-// content, owner and mode. Nothing on the way is followed if it is a link.
-func writeDerived(root *safefs.Dir, rel, content string, perm os.FileMode, o safefs.Owner) error {
-	dir, name := path.Split(rel)
-	d, err := root.MakeDirs(dir, dirPerm, safefs.Self)
+// svcDirs writes below svc/NAME, each directory opened once however many
+// files go there.
+type svcDirs struct {
+	root *safefs.Dir
+	sub  map[string]*safefs.Dir // by slash-separated path below root
+}
+
+func openDirs(svcDir string) (*svcDirs, error) {
+	root, err := safefs.Open(svcDir)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", filepath.Join(root.Path(), rel), err)
+		return nil, err
 	}
-	defer d.Close()
+	return &svcDirs{root: root, sub: map[string]*safefs.Dir{}}, nil
+}
+
+func (s *svcDirs) close() {
+	for _, d := range s.sub {
+		d.Close()
+	}
+	s.root.Close()
+}
+
+// write puts content at rel (slash-separated, below svc/NAME), making its
+// directories (the supervisor's), unless the file is there already with
+// that content, owner and mode. Nothing on the way is followed if it is a
+// link.
+func (s *svcDirs) write(rel, content string, perm os.FileMode, o safefs.Owner) error {
+	dir, name := path.Split(rel)
+	d := s.sub[dir]
+	if d == nil {
+		var err error
+		if d, err = s.root.MakeDirs(dir, dirPerm, safefs.Self); err != nil {
+			return fmt.Errorf("render %s: %w", filepath.Join(s.root.Path(), rel), err)
+		}
+		s.sub[dir] = d
+	}
 	if cur, ok, err := d.ReadFile(name, perm, o); err == nil && ok && string(cur) == content {
 		return nil
 	}
@@ -287,15 +315,7 @@ func (p svcPaths) hook(name string) string { return filepath.Join(p.hooks, name)
 // tend handed to the service user is taken back here, through directory
 // handles that follow no link.
 func (p svcPaths) make(uid, gid int, all bool) error {
-	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(p.root), err)
-	}
-	parent, err := safefs.Open(filepath.Dir(p.root))
-	if err != nil {
-		return fmt.Errorf("create %s: %w", p.root, err)
-	}
-	defer parent.Close()
-	root, err := parent.MakeDir(filepath.Base(p.root), dirPerm, safefs.Self)
+	root, err := p.makeRoot()
 	if err != nil {
 		return fmt.Errorf("create %s: %w", p.root, err)
 	}
@@ -314,6 +334,31 @@ func (p svcPaths) make(uid, gid int, all bool) error {
 		}
 	}
 	return nil
+}
+
+// makeRoot opens svc/NAME, creating it (and svc/) if missing, as the
+// supervisor's, mode 0755.
+func (p svcPaths) makeRoot() (*safefs.Dir, error) {
+	root, err := safefs.Open(p.root)
+	if err == nil {
+		if err := root.Fix(dirPerm, safefs.Self); err != nil {
+			root.Close()
+			return nil, err
+		}
+		return root, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
+		return nil, err
+	}
+	parent, err := safefs.Open(filepath.Dir(p.root))
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	return parent.MakeDir(filepath.Base(p.root), dirPerm, safefs.Self)
 }
 
 // makeLate creates data/, var/, config/ and hooks/.
