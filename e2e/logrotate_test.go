@@ -83,3 +83,31 @@ func lineNumbers(s string) (first, last int) {
 	last, _ = strconv.Atoi(m[len(m)-1][1])
 	return first, last
 }
+
+// Bad log limits are refused with one line naming the value, and nothing
+// is loaded.
+func TestServiceLogLimitsRefused(t *testing.T) {
+	root := t.TempDir()
+	s := startSup(t, root)
+	dir := sleeper(t, "limits", uniqueTag())
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--log-max-bytes", "ten"}, 2, `--log-max-bytes: "ten" is not a size`},
+		{[]string{"--log-max-bytes", "2TiB"}, 1, "log_max_bytes 2199023255552 is over the limit"},
+		{[]string{"--log-backups", "-1"}, 1, "log_backups -1 must be from 0 to 1000"},
+	} {
+		r := s.tend(append([]string{"svc", "load", dir}, c.args...)...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("svc load %v: exit %d, stderr %q; want exit %d and one line with %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+	}
+	if _, err := os.Stat(s.specPath("limits")); err == nil {
+		t.Error("a refused load wrote a spec")
+	}
+	if len(s.status()) != 0 {
+		t.Errorf("a refused load left services: %v", s.status())
+	}
+}
