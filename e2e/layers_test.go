@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// Imports flow one way: gateways -> manager -> service -> hook -> process.
+// Imports flow one way: gateways -> manager -> service -> hook -> process;
+// log files (logfile, then safefs) are below service and hook.
 // An edge that reached into the core, or the core into an edge, fails here.
 func TestImportsFlowOneWay(t *testing.T) {
 	const mod = "github.com/tend-sh/tend/internal/"
@@ -19,6 +20,8 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"service": {"manager", "httpgw", "monitor", "ctl"},
 		"hook":    {"service", "manager"},
 		"process": {"hook", "service", "manager"},
+		"logfile": {"hook", "service", "manager", "process"},
+		"safefs":  {"logfile", "hook", "service", "manager", "process"},
 		"api":     {"manager", "service", "process", "hook"},
 		"tmpl":    {"service", "manager"},
 		"svccfg":  {"service", "manager"},

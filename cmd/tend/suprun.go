@@ -23,6 +23,7 @@ import (
 	"github.com/tend-sh/tend/internal/ctl"
 	"github.com/tend-sh/tend/internal/httpgw"
 	"github.com/tend-sh/tend/internal/httpx"
+	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/manager"
 	"github.com/tend-sh/tend/internal/monitor"
 	"github.com/tend-sh/tend/internal/process"
@@ -127,6 +128,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
 		Sys:     sys,
 		Backoff: service.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Cooldown: cfg.Cooldown},
+		Logs:    logfile.Limits{MaxBytes: int64(cfg.LogMaxBytes), Backups: int(cfg.LogBackups)},
 		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
 		Log: log, Output: serviceOutput(cfg.JSONLogging, env, log), Reaper: reaper,
 		Term:    term,

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ctl"
+	"github.com/tend-sh/tend/internal/supcfg"
 )
 
 func svcLoadCmd(env *cliEnv) *cobra.Command {
@@ -31,10 +32,24 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
 	f.Var(&interval, "health-check-interval", "seconds between health checks (default 30)")
 	f.Var(&timeout, "shutdown-timeout", "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
+	var logMax string
+	var logBackups int
+	f.StringVar(&logMax, "log-max-bytes", "", "size at which each of the service's log files is rotated, like 10MiB; 0 = never (default: the supervisor's --service-log-max-bytes)")
+	f.IntVar(&logBackups, "log-backups", 0, "rotated log files kept (default: the supervisor's --service-log-backups)")
 	f.BoolVar(&req.Force, "force", false, "replace a service that is already loaded")
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		req.Pkg = absIfPath(a[0])
 		req.HealthCheckInterval, req.ShutdownTimeout = interval.ptr(), timeout.ptr()
+		if f.Changed("log-max-bytes") {
+			n, err := supcfg.ParseSize(logMax)
+			if err != nil {
+				return usageError{fmt.Errorf("--log-max-bytes: %w", err)}
+			}
+			req.LogMaxBytes = &n
+		}
+		if f.Changed("log-backups") {
+			req.LogBackups = &logBackups
+		}
 		req.Wait = true
 		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
 			return cl.Load(ctx, req, env.stdout)

@@ -27,6 +27,10 @@ type LoadRequest struct {
 	// Wait asks the call to return only once the service is running (or has
 	// failed to start), streaming progress meanwhile.
 	Wait bool `json:"wait,omitempty"`
+	// LogMaxBytes and LogBackups bound the service's log files; nil = the
+	// supervisor's.
+	LogMaxBytes *uint64 `json:"log_max_bytes,omitempty"`
+	LogBackups  *int    `json:"log_backups,omitempty"`
 }
 
 // MaxSeconds is the most seconds a time.Duration holds (about 292 years):

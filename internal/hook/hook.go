@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/process"
 )
 
@@ -29,6 +30,9 @@ type Spec struct {
 	// LogDir receives NAME.stdout.log and NAME.stderr.log, truncated at each
 	// run so they hold the latest one. "" writes no files.
 	LogDir string
+	// LogLimits rotates each log file by size within a run; the zero
+	// value never rotates.
+	LogLimits logfile.Limits
 	// Log gets each output line too, stream 'O' or 'E', for the supervisor's
 	// log (may be nil). The line is only valid during the call, and the two
 	// streams may call it at the same time.

@@ -2,21 +2,23 @@ package hook
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/tend-sh/tend/internal/logfile"
+	"github.com/tend-sh/tend/internal/safefs"
 )
 
 // excerptSize is how much of the latest output a Result keeps.
 const excerptSize = 1 << 10
 
 // output takes a hook's lines: to its log files, to Spec.Log, and into the
-// excerpt. stdout and stderr call in from two goroutines.
+// excerpt. stdout and stderr call in from two goroutines (the poller's, for
+// every service), so the files are written through queues that never wait
+// for the disk.
 type output struct {
 	log           func(stream byte, line []byte)
-	stdoutF, errF *os.File
-	stdoutB, errB []byte // per-stream scratch: line plus newline, one write
+	stdoutW, errW *logfile.Writer // nil: no log files
 	mu            sync.Mutex
 	tail          []byte // the latest output, trimmed to excerptSize now and then
 }
@@ -27,34 +29,39 @@ func newOutput(s Spec) (*output, error) {
 		return o, nil
 	}
 	var err error
-	if o.stdoutF, err = openLog(s.LogDir, s.Name+".stdout.log"); err != nil {
+	if o.stdoutW, err = openLog(s, s.Name+".stdout.log"); err != nil {
 		return nil, err
 	}
-	if o.errF, err = openLog(s.LogDir, s.Name+".stderr.log"); err != nil {
-		o.stdoutF.Close()
+	if o.errW, err = openLog(s, s.Name+".stderr.log"); err != nil {
+		o.stdoutW.Close()
 		return nil, err
 	}
 	return o, nil
 }
 
-// openLog truncates: a log file holds the latest run only.
-func openLog(dir, name string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+// logPerm is the mode of a hook's log files; they are the supervisor's,
+// readable by everyone as Habitat's are.
+const logPerm = 0o644
+
+// openLog empties the file now: a log file holds the latest run only, a
+// run that prints nothing included. It never follows a link (logfile).
+func openLog(s Spec, name string) (*logfile.Writer, error) {
+	r := logfile.NewRotator(logfile.Options{Dir: s.LogDir, Name: name, Perm: logPerm,
+		Owner: safefs.Self, Limits: s.LogLimits, Truncate: true})
+	if err := r.Open(); err != nil {
 		return nil, fmt.Errorf("hook: open log: %w", err)
 	}
-	return f, nil
+	return logfile.NewWriter(r, 0), nil
 }
 
-func (o *output) stdout(line []byte) { o.line('O', line, o.stdoutF, &o.stdoutB) }
-func (o *output) stderr(line []byte) { o.line('E', line, o.errF, &o.errB) }
+func (o *output) stdout(line []byte) { o.line('O', line, o.stdoutW) }
+func (o *output) stderr(line []byte) { o.line('E', line, o.errW) }
 
-func (o *output) line(stream byte, line []byte, f *os.File, scratch *[]byte) {
-	if f != nil {
-		// Unbuffered, so the file shows a long-running hook's progress.
-		// A failed write (disk full) must not stop the hook; it is lost.
-		*scratch = append(append((*scratch)[:0], line...), '\n')
-		_, _ = f.Write(*scratch)
+func (o *output) line(stream byte, line []byte, w *logfile.Writer) {
+	if w != nil {
+		// Queued, not buffered: the file shows a long-running hook's
+		// progress, and a slow disk holds up no other service's output.
+		w.WriteLine(line)
 	}
 	if o.log != nil {
 		o.log(stream, line)
@@ -85,12 +92,12 @@ func (o *output) excerpt() string {
 	return string(t)
 }
 
-// close closes the log files. Writes were unbuffered, so there is nothing to
-// flush and no error worth failing a finished hook for.
+// close writes out what is queued and closes the log files. A failed write
+// is no reason to fail a finished hook.
 func (o *output) close() {
-	for _, f := range []*os.File{o.stdoutF, o.errF} {
-		if f != nil {
-			f.Close()
+	for _, w := range []*logfile.Writer{o.stdoutW, o.errW} {
+		if w != nil {
+			w.Close()
 		}
 	}
 }

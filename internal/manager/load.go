@@ -256,6 +256,14 @@ func applyRequest(sp *spec.Spec, req api.LoadRequest) {
 		t := *req.ShutdownTimeout
 		sp.ShutdownTimeout = &t
 	}
+	if req.LogMaxBytes != nil {
+		n := *req.LogMaxBytes
+		sp.LogMaxBytes = &n
+	}
+	if req.LogBackups != nil {
+		n := *req.LogBackups
+		sp.LogBackups = &n
+	}
 	sp.DesiredState = spec.Up
 }
 
@@ -326,6 +334,7 @@ func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) s
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
 			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
 			Changed: m.changed, Gate: m.gate, Settled: m.settled, PIDs: m.pids, Paths: m.paths,
+			Logs: m.cfg.Logs,
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
@@ -31,6 +32,7 @@ type Config struct {
 	Version  string
 	Sys      api.Sys
 	Backoff  service.Backoff
+	Logs     logfile.Limits // each service's log files, where its spec sets none
 	// Startup services come from the YAML file: loaded when no spec of that
 	// name exists yet (a persisted spec, with the operator's later changes,
 	// wins over the file).

@@ -49,7 +49,7 @@ func (r *Runner) start(ctx context.Context, st *state) {
 		}
 	}
 	st.svc.Initialized = true
-	st.runLogs = newLogPair(st.paths.logs, "run", st.uid, st.gid)
+	st.runLogs = newLogPair(st.paths.logs, "run", st.gid, r.logLimits(st))
 	logs := st.runLogs
 	ps := process.Spec{
 		Path:       st.paths.hook("run"),
@@ -314,7 +314,7 @@ func (r *Runner) runHook(ctx context.Context, st *state, name string, timeout ti
 func (r *Runner) hookSpec(st *state, name string, timeout time.Duration) hook.Spec {
 	return hook.Spec{
 		Name: name, Path: st.paths.hook(name), Env: st.env, Dir: st.paths.root,
-		Credential: st.cred, Timeout: timeout, LogDir: st.paths.logs,
+		Credential: st.cred, Timeout: timeout, LogDir: st.paths.logs, LogLimits: r.logLimits(st),
 		Log: func(stream byte, line []byte) {
 			r.d.Output(r.sg+" hook["+name+"]", stream, line)
 		},
@@ -326,9 +326,7 @@ func (st *state) makeLogs() {
 	if st.logsMade {
 		return
 	}
-	if err := os.Mkdir(st.paths.logs, 0o755); err == nil && st.uid >= 0 {
-		os.Chown(st.paths.logs, st.uid, st.gid)
-	}
+	os.Mkdir(st.paths.logs, 0o755) // the supervisor's, as svcPaths.make says
 	st.logsMade = true
 }
 

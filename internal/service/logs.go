@@ -1,66 +1,55 @@
 package service
 
 import (
-	"os"
-	"path/filepath"
-	"sync"
+	"github.com/tend-sh/tend/internal/logfile"
+	"github.com/tend-sh/tend/internal/safefs"
 )
 
-// logPair is the run hook's logs/run.stdout.log and run.stderr.log. Files
-// are opened on the first line, so a silent service costs no descriptors.
-type logPair struct{ out, err *lazyFile }
+// logPair is the run hook's logs/run.stdout.log and run.stderr.log, each
+// rotated by size and fed through a queue of its own: the poller that
+// delivers every service's output hands a line over and moves on, and a
+// service writing faster than the disk loses lines of its own log only.
+// Files are opened on the first line, so a silent service costs no
+// descriptors.
+type logPair struct{ out, err logStream }
 
-func newLogPair(dir, name string, uid, gid int) *logPair {
-	return &logPair{
-		out: &lazyFile{path: filepath.Join(dir, name+".stdout.log"), uid: uid, gid: gid},
-		err: &lazyFile{path: filepath.Join(dir, name+".stderr.log"), uid: uid, gid: gid},
+// logStream is one of the pair's files.
+type logStream struct{ w *logfile.Writer }
+
+// write queues line; it never waits for the disk.
+func (s logStream) write(line []byte) { s.w.WriteLine(line) }
+
+func newLogPair(dir, name string, gid int, lim logfile.Limits) *logPair {
+	w := func(stream string) logStream {
+		r := logfile.NewRotator(logfile.Options{Dir: dir, Name: name + "." + stream + ".log",
+			Perm: logPerm, Owner: logOwner(gid), Limits: lim, MakeDir: true})
+		return logStream{logfile.NewWriter(r, 0)}
 	}
+	return &logPair{out: w("stdout"), err: w("stderr")}
 }
 
+// close writes what is queued, waits for the writers and closes the files.
 func (l *logPair) close() {
-	l.out.close()
-	l.err.close()
+	l.out.w.Close()
+	l.err.w.Close()
 }
 
-type lazyFile struct {
-	mu       sync.Mutex
-	path     string
-	uid, gid int
-	f        *os.File
-	failed   bool
-}
+// logPerm is the mode of the run hook's log files: the service's group
+// may read them, the service user may not change them.
+const logPerm = 0o640
 
-func (l *lazyFile) write(line []byte) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil && !l.failed {
-		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-		if os.IsNotExist(err) { // logs/ is made on first use
-			if os.Mkdir(filepath.Dir(l.path), 0o755) == nil && l.uid >= 0 {
-				os.Chown(filepath.Dir(l.path), l.uid, l.gid)
-			}
-			f, err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-		}
-		if err != nil {
-			l.failed = true // the supervisor log still has every line
-			return
-		}
-		if l.uid >= 0 {
-			f.Chown(l.uid, l.gid)
-		}
-		l.f = f
-	}
-	if l.f != nil {
-		buf := make([]byte, 0, len(line)+1)
-		l.f.Write(append(append(buf, line...), '\n'))
-	}
-}
+// logOwner is the supervisor's user and the service's group.
+func logOwner(gid int) safefs.Owner { return safefs.Owner{UID: -1, GID: gid} }
 
-func (l *lazyFile) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f != nil {
-		l.f.Close()
-		l.f = nil
+// logLimits are the service's own limits where its spec sets them, else
+// the supervisor's.
+func (r *Runner) logLimits(st *state) logfile.Limits {
+	lim := r.d.Logs
+	if st.spec.LogMaxBytes != nil {
+		lim.MaxBytes = int64(*st.spec.LogMaxBytes)
 	}
+	if st.spec.LogBackups != nil {
+		lim.Backups = *st.spec.LogBackups
+	}
+	return lim
 }

@@ -91,7 +91,7 @@ func deferrable(t *templates, cur *rendered, env []string, paths *PathCache) boo
 // owed and still not needed.
 func (r *Runner) writeRendered(st *state, cur *rendered) error {
 	if !st.owed {
-		return cur.write(st.last, st.paths.root, st.uid, st.gid)
+		return cur.write(st.last, st.paths.root, st.gid)
 	}
 	if deferrable(st.tpl, cur, st.env, r.pathCache()) {
 		return nil
@@ -101,7 +101,7 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 	if err := st.paths.makeLate(st.uid, st.gid); err != nil {
 		return err
 	}
-	return cur.write(nil, st.paths.root, st.uid, st.gid)
+	return cur.write(nil, st.paths.root, st.gid)
 }
 
 // settle writes what start-up left owed.
@@ -113,7 +113,7 @@ func (r *Runner) settle(st *state) {
 	st.owed = false
 	err := st.paths.makeLate(st.uid, st.gid)
 	if err == nil {
-		err = st.last.write(nil, st.paths.root, st.uid, st.gid)
+		err = st.last.write(nil, st.paths.root, st.gid)
 	}
 	if err != nil {
 		r.d.Log.Warn("hooks and config not written", "service", r.sg, "err", err)

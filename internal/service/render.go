@@ -1,13 +1,16 @@
 package service
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 
 	"github.com/tend-sh/tend/internal/pkg"
+	"github.com/tend-sh/tend/internal/safefs"
 	"github.com/tend-sh/tend/internal/svccfg"
 	"github.com/tend-sh/tend/internal/tmpl"
 )
@@ -122,13 +125,20 @@ func diff(old, cur *rendered) changes {
 // write puts rendered files in place, each through a rename so a running
 // service never reads half a file and a running hook is never rewritten in
 // place (ETXTBSY). Files equal to what is there already are left alone.
-// These are derived files, rebuilt at every start, so no fsync.
-func (r *rendered) write(old *rendered, svcDir string, uid, gid int) error {
+// These are derived files, rebuilt at every start, so no fsync. hooks/
+// and config/ are the supervisor's: the service user reads the files and
+// cannot replace them (svcPaths.make).
+func (r *rendered) write(old *rendered, svcDir string, gid int) error {
+	dirs, err := openDirs(svcDir)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	defer dirs.close()
 	for name, s := range r.hooks {
 		if old != nil && old.hooks[name] == s {
 			continue
 		}
-		if err := writeDerived(filepath.Join(svcDir, "hooks", name), s, 0o755, uid, gid); err != nil {
+		if err := dirs.write("hooks/"+name, s, hookPerm, safefs.Self); err != nil {
 			return err
 		}
 	}
@@ -136,34 +146,75 @@ func (r *rendered) write(old *rendered, svcDir string, uid, gid int) error {
 		if old != nil && old.configs[rel] == s {
 			continue
 		}
-		if err := writeDerived(filepath.Join(svcDir, "config", filepath.FromSlash(rel)), s, 0o640, uid, gid); err != nil {
+		if err := dirs.write("config/"+rel, s, configPerm, configOwner(gid)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeDerived(path, content string, perm os.FileMode, uid, gid int) error {
-	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, []byte(content)) {
+// Modes of what tend writes for a service. Config files and gossiped
+// files are the supervisor's and readable by the service's group only.
+const (
+	hookPerm   = 0o755
+	configPerm = 0o640
+	dirPerm    = 0o755
+)
+
+func configOwner(gid int) safefs.Owner { return safefs.Owner{UID: -1, GID: gid} }
+
+// writeFile writes a gossiped file below files/, the supervisor's like
+// config/, readable by the service's group.
+func writeFile(svcDir, rel, content string, gid int) error {
+	dirs, err := openDirs(svcDir)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	defer dirs.close()
+	return dirs.write(rel, content, configPerm, configOwner(gid))
+}
+
+// svcDirs writes below svc/NAME, each directory opened once however many
+// files go there.
+type svcDirs struct {
+	root *safefs.Dir
+	sub  map[string]*safefs.Dir // by slash-separated path below root
+}
+
+func openDirs(svcDir string) (*svcDirs, error) {
+	root, err := safefs.Open(svcDir)
+	if err != nil {
+		return nil, err
+	}
+	return &svcDirs{root: root, sub: map[string]*safefs.Dir{}}, nil
+}
+
+func (s *svcDirs) close() {
+	for _, d := range s.sub {
+		d.Close()
+	}
+	s.root.Close()
+}
+
+// write puts content at rel (slash-separated, below svc/NAME), making its
+// directories (the supervisor's), unless the file is there already with
+// that content, owner and mode. Nothing on the way is followed if it is a
+// link.
+func (s *svcDirs) write(rel, content string, perm os.FileMode, o safefs.Owner) error {
+	dir, name := path.Split(rel)
+	d := s.sub[dir]
+	if d == nil {
+		var err error
+		if d, err = s.root.MakeDirs(dir, dirPerm, safefs.Self); err != nil {
+			return fmt.Errorf("render %s: %w", filepath.Join(s.root.Path(), rel), err)
+		}
+		s.sub[dir] = d
+	}
+	if cur, ok, err := d.ReadFile(name, perm, o); err == nil && ok && string(cur) == content {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), perm); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
-	}
-	if uid >= 0 {
-		if err := os.Chown(tmp, uid, gid); err != nil {
-			return fmt.Errorf("render %s: %w", path, err)
-		}
-	}
-	if err := os.Chmod(tmp, perm); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+	if err := d.WriteFile(name, []byte(content), perm, o); err != nil {
+		return fmt.Errorf("render: %w", err)
 	}
 	return nil
 }
@@ -253,37 +304,87 @@ func (p svcPaths) hook(name string) string { return filepath.Join(p.hooks, name)
 
 // make creates the service's directories: svc/NAME, its working
 // directory, and data/, var/, config/ and hooks/ too unless only that is
-// asked for (state.owed). One mkdir each (EEXIST is fine): a new inode is
-// the dearest part of a first start, so logs/ and files/ are made when
-// first written and static/ when a package brings any.
+// asked for (state.owed). A new inode is the dearest part of a first
+// start, so logs/ and files/ are made when first written and static/ when
+// a package brings any.
+//
+// Only data/ and var/ are the service user's (uid, gid; -1: the
+// supervisor's). svc/NAME, config/, hooks/, logs/ and files/ are the
+// supervisor's, mode 0755: it writes there as root, and a user who could
+// put a link there could have root write through it. A tree an older
+// tend handed to the service user is taken back here, through directory
+// handles that follow no link.
 func (p svcPaths) make(uid, gid int, all bool) error {
-	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(p.root), err)
+	root, err := p.makeRoot()
+	if err != nil {
+		return fmt.Errorf("create %s: %w", p.root, err)
 	}
-	if err := p.mkdirs(uid, gid, p.root); err != nil {
-		return err
-	}
+	defer root.Close()
 	if all {
-		return p.makeLate(uid, gid)
+		if err := p.makeLateIn(root, uid, gid); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"logs", "files"} {
+		if root.Fresh() {
+			break
+		}
+		if err := root.FixDir(d, dirPerm, safefs.Self); err != nil {
+			return fmt.Errorf("create %s: %w", filepath.Join(p.root, d), err)
+		}
 	}
 	return nil
 }
 
-// makeLate creates data/, var/, config/ and hooks/.
-func (p svcPaths) makeLate(uid, gid int) error {
-	return p.mkdirs(uid, gid, p.data, p.vars, p.config, p.hooks)
+// makeRoot opens svc/NAME, creating it (and svc/) if missing, as the
+// supervisor's, mode 0755.
+func (p svcPaths) makeRoot() (*safefs.Dir, error) {
+	root, err := safefs.Open(p.root)
+	if err == nil {
+		if err := root.Fix(dirPerm, safefs.Self); err != nil {
+			root.Close()
+			return nil, err
+		}
+		return root, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.root), 0o755); err != nil {
+		return nil, err
+	}
+	parent, err := safefs.Open(filepath.Dir(p.root))
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	return parent.MakeDir(filepath.Base(p.root), dirPerm, safefs.Self)
 }
 
-func (p svcPaths) mkdirs(uid, gid int, dirs ...string) error {
-	for _, d := range dirs {
-		if err := os.Mkdir(d, 0o755); err != nil && !os.IsExist(err) {
-			return fmt.Errorf("create %s: %w", d, err)
+// makeLate creates data/, var/, config/ and hooks/.
+func (p svcPaths) makeLate(uid, gid int) error {
+	root, err := safefs.Open(p.root)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", p.root, err)
+	}
+	defer root.Close()
+	return p.makeLateIn(root, uid, gid)
+}
+
+func (p svcPaths) makeLateIn(root *safefs.Dir, uid, gid int) error {
+	user := safefs.Owner{UID: uid, GID: gid}
+	for _, d := range []string{"data", "var", "config", "hooks"} {
+		var sub *safefs.Dir
+		var err error
+		if d == "data" || d == "var" {
+			sub, err = root.GiveDir(d, dirPerm, user)
+		} else {
+			sub, err = root.MakeDir(d, dirPerm, safefs.Self)
 		}
-		if uid >= 0 && d != p.root {
-			if err := os.Chown(d, uid, gid); err != nil {
-				return fmt.Errorf("chown %s: %w", d, err)
-			}
+		if err != nil {
+			return fmt.Errorf("create %s: %w", filepath.Join(p.root, d), err)
 		}
+		sub.Close()
 	}
 	return nil
 }

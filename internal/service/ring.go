@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -83,8 +82,7 @@ func (r *Runner) applyFiles(ctx context.Context, st *state) {
 		if f.Incarnation <= st.files[f.Name] || strings.ContainsAny(f.Name, "/\x00") || f.Name == "." || f.Name == ".." {
 			continue
 		}
-		path := filepath.Join(st.paths.files, f.Name)
-		if err := writeDerived(path, string(f.Body), 0o640, st.uid, st.gid); err != nil {
+		if err := writeFile(st.paths.root, "files/"+f.Name, string(f.Body), st.gid); err != nil {
 			r.record(st, false, "file %s not written: %v", f.Name, err)
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/spec"
@@ -52,6 +53,9 @@ type Deps struct {
 	PIDs *store.PIDJournal
 	// Paths shares PATH searches while the supervisor starts; nil: none.
 	Paths *PathCache
+	// Logs bounds each log file under svc/NAME/logs/ where the service's
+	// spec does not; the zero value never rotates.
+	Logs logfile.Limits
 }
 
 // Options describe one service.

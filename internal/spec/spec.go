@@ -31,7 +31,12 @@ type Spec struct {
 	BindingMode     string   `toml:"binding_mode"`
 	DesiredState    string   `toml:"desired_state"`
 	// ShutdownTimeout in seconds; nil means the package's value.
-	ShutdownTimeout     *int     `toml:"shutdown_timeout,omitempty"`
+	ShutdownTimeout *int `toml:"shutdown_timeout,omitempty"`
+	// LogMaxBytes and LogBackups bound each of the service's log files
+	// (tend's own keys); nil means the supervisor's
+	// --service-log-max-bytes and --service-log-backups.
+	LogMaxBytes         *uint64  `toml:"log_max_bytes,omitempty"`
+	LogBackups          *int     `toml:"log_backups,omitempty"`
 	HealthCheckInterval Duration `toml:"health_check_interval"`
 }
 
@@ -63,6 +68,12 @@ const (
 	DefaultInterval    = 30 * time.Second
 	Up                 = "up"
 	Down               = "down"
+)
+
+// Limits of the log settings, for the spec file and `svc load` alike.
+const (
+	MaxLogBytes   = 1 << 40
+	MaxLogBackups = 1000
 )
 
 // New returns a spec for ident with every default filled in.
@@ -157,6 +168,12 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("health_check_interval nanos %d must be from 0 to 999999999", hc.Nanos)
 	} else if hc.Secs > (math.MaxInt64-hc.Nanos)/int64(time.Second) {
 		return fmt.Errorf("health_check_interval %d s is more than the limit of %d seconds", hc.Secs, maxSeconds)
+	}
+	if s.LogMaxBytes != nil && *s.LogMaxBytes > MaxLogBytes {
+		return fmt.Errorf("log_max_bytes %d is over the limit of %d (1 TiB)", *s.LogMaxBytes, uint64(MaxLogBytes))
+	}
+	if s.LogBackups != nil && (*s.LogBackups < 0 || *s.LogBackups > MaxLogBackups) {
+		return fmt.Errorf("log_backups %d must be from 0 to %d", *s.LogBackups, MaxLogBackups)
 	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)

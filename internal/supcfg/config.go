@@ -50,6 +50,12 @@ type Config struct {
 	MaxBackoff time.Duration
 	Cooldown   time.Duration
 
+	// Each log file under svc/NAME/logs/ is rotated once it would pass
+	// LogMaxBytes (0: never), LogBackups rotated files kept; a service's
+	// spec may set its own.
+	LogMaxBytes uint64
+	LogBackups  uint64
+
 	HTTP    HTTPConfig
 	Monitor MonitorConfig
 
@@ -109,6 +115,9 @@ const (
 	defaultMinBackoff = 1 * time.Second
 	defaultMaxBackoff = 60 * time.Second
 	defaultCooldown   = 60 * time.Second
+	// Service logs: supervisord's logfile_maxbytes and logfile_backups.
+	defaultLogMaxBytes = 10 << 20
+	defaultLogBackups  = 5
 
 	defaultGossipPort = "9638"
 	rootAsRoot        = "/var/lib/tend"
@@ -130,6 +139,8 @@ func defaults(getenv func(string) string, euid int) Config {
 		MinBackoff:   defaultMinBackoff,
 		MaxBackoff:   defaultMaxBackoff,
 		Cooldown:     defaultCooldown,
+		LogMaxBytes:  defaultLogMaxBytes,
+		LogBackups:   defaultLogBackups,
 		Monitor: MonitorConfig{
 			ReadyEnabled:   true,
 			HealthyEnabled: true,

@@ -66,6 +66,8 @@ services:
     binding_mode: strict
     health_check_interval: 10
     shutdown_timeout: 5
+    log_max_bytes: 50MiB
+    log_backups: 2
   - pkg: acme/web
     group: prod
     binds: ["db:postgres.prod"]
@@ -115,6 +117,18 @@ next restart waits the min backoff period, then twice that, and so on up to
 the max (with jitter). Staying up for the cooldown period starts over.
 Habitat's defaults (0, 0, 300 s) never back off; tend's (1 s, 60 s, 60 s) do.
 
+Service logs: ` + "`svc/NAME/logs/`" + ` holds the run hook's output (` + "`run.stdout.log`" + `,
+` + "`run.stderr.log`" + `, appended across restarts) and each hook's (` + "`HOOK.stdout.log`" + `,
+` + "`HOOK.stderr.log`" + `, emptied at each run). Like supervisord's
+` + "`logfile_maxbytes`" + ` and ` + "`logfile_backups`" + `, a file about to pass the max size is
+renamed to ` + "`NAME.log.1`" + ` (` + "`.1`" + ` to ` + "`.2`" + `, and so on; the oldest beyond the
+backups is deleted) and a new one started, between two lines; with 0 backups the
+file is emptied instead, with a max of 0 it is never rotated. So a service's
+logs take at most (backups + 1) × max bytes per file. Lines wait for the disk in
+a queue of 256 KiB per file: a service that writes faster than the disk loses
+lines of its own log, counted in it as ` + "`[tend: N lines dropped]`" + `, and holds
+up no other service's output (the supervisor's own log still has every line).
+
 ## Services to load at start-up
 
 The file (and only the file) may list services to load when the supervisor
@@ -142,6 +156,8 @@ loaded: logged, and in ` + "`/status`" + `, while the other services run.
 | ` + "`binding_mode`" + ` | ` + "`strict`" + ` (default) or ` + "`relaxed`" + ` |
 | ` + "`health_check_interval`" + ` | seconds (or a duration) between health checks (default 30) |
 | ` + "`shutdown_timeout`" + ` | seconds (or a duration) to wait after the stop signal before SIGKILL (default: the package's, else 8) |
+| ` + "`log_max_bytes`" + ` | size at which each of the service's log files is rotated, like ` + "`10MiB`" + `; 0 = never (default: ` + "`service_log_max_bytes`" + `) |
+| ` + "`log_backups`" + ` | rotated log files the service keeps (default: ` + "`service_log_backups`" + `) |
 
 ## Example
 

@@ -112,6 +112,10 @@ func errSizeLimit(s string) error {
 	return fmt.Errorf("%q is more than the limit of %d bytes (16 EiB)", s, uint64(math.MaxUint64))
 }
 
+// ParseSize reads a size as the size options take it: bytes or a number
+// with a unit ("10MiB", "500MB").
+func ParseSize(s string) (uint64, error) { return parseBytes(s) }
+
 // formatBytes prints n with the largest IEC unit that divides it exactly.
 func formatBytes(n uint64) string {
 	for _, u := range []struct {

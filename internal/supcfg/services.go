@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/spec"
 )
 
 // The services list is checked here only as far as the file can tell
@@ -116,6 +117,10 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 			req.HealthCheckInterval, err = seconds(s, false)
 		case "shutdown_timeout":
 			req.ShutdownTimeout, err = seconds(s, true)
+		case "log_max_bytes":
+			req.LogMaxBytes, err = logMaxBytes(s)
+		case "log_backups":
+			req.LogBackups, err = logBackups(s)
 		}
 		if err != nil {
 			return req, r.errorf(v, "%s: %w", key, err)
@@ -128,7 +133,7 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 }
 
 var serviceKeys = []string{"pkg", "group", "topology", "strategy", "update_condition",
-	"binds", "binding_mode", "health_check_interval", "shutdown_timeout"}
+	"binds", "binding_mode", "health_check_interval", "shutdown_timeout", "log_max_bytes", "log_backups"}
 
 // closest returns the candidate nearest to name if it is at most two edits
 // away (a likely typo), else "".
@@ -213,4 +218,30 @@ func seconds(s string, zeroOK bool) (*int, error) {
 	}
 	n := int(d / time.Second)
 	return &n, nil
+}
+
+// logMaxBytes reads a service's log rotation size, as the supervisor's
+// service_log_max_bytes.
+func logMaxBytes(s string) (*uint64, error) {
+	n, err := parseBytes(s)
+	if err != nil {
+		return nil, err
+	}
+	if n > spec.MaxLogBytes {
+		return nil, fmt.Errorf("%q is over the limit of 1TiB", s)
+	}
+	return &n, nil
+}
+
+// logBackups reads how many rotated log files a service keeps.
+func logBackups(s string) (*int, error) {
+	n, err := parseCount(s)
+	if err != nil {
+		return nil, err
+	}
+	if n > spec.MaxLogBackups {
+		return nil, fmt.Errorf("%d is over the limit of %d", n, spec.MaxLogBackups)
+	}
+	i := int(n)
+	return &i, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/tend-sh/tend/internal/spec"
 )
 
 // validate checks what no single value can tell on its own: relations
@@ -33,6 +35,13 @@ func validate(c *Config, opts []option, src sources) error {
 			return fmt.Errorf("%s: must be >= the min backoff period (%s)", src.of(opt(hi)), formatDuration(c.MinBackoff))
 		}
 		return fmt.Errorf("%s: must be <= the max backoff period (%s)", src.of(opt(lo)), formatDuration(c.MaxBackoff))
+	}
+
+	if c.LogMaxBytes > spec.MaxLogBytes {
+		return fmt.Errorf("%s: %s is over the limit of 1TiB", src.of(opt("service_log_max_bytes")), formatBytes(c.LogMaxBytes))
+	}
+	if c.LogBackups > spec.MaxLogBackups {
+		return fmt.Errorf("%s: %d is over the limit of %d", src.of(opt("service_log_backups")), c.LogBackups, spec.MaxLogBackups)
 	}
 
 	for _, t := range []struct {
