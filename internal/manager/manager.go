@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/cgroup"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
-	"github.com/tend-sh/tend/internal/store"
 )
 
 // Config is how the supervisor was started.
@@ -50,6 +50,8 @@ type Config struct {
 	// Settled, if set, is called once start-up is over (every service has
 	// tried to start): the burst of renders, spawns and rumors is past.
 	Settled func()
+	// Cgroups is cgroup.Auto or cgroup.Off (see trackProcesses).
+	Cgroups string
 }
 
 // Manager is the supervisor core.
@@ -82,7 +84,7 @@ type Manager struct {
 	manual     atomic.Pointer[manualHealth]
 
 	watch *watcher
-	pids  *store.PIDJournal // nil: PID files are written at once
+	tracker *cgroup.Tracker
 	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
 	ring  ringState     // guarded by mu (and pubMu for lastSent)
@@ -153,7 +155,12 @@ func (m *Manager) Run(ctx context.Context) error {
 		bg.Wait()
 		return err
 	}
-	m.openPIDJournal()
+	if err := m.trackProcesses(ctx); err != nil {
+		w.close()
+		bg.Wait()
+		return err
+	}
+	defer m.untrackProcesses()
 	if err := m.loadPersisted(); err != nil {
 		w.close()
 		bg.Wait()
@@ -206,24 +213,6 @@ func (m *Manager) settle(ctx context.Context) {
 	for _, r := range m.loadedRunners() {
 		r.Settle(ctx)
 	}
-	// Every pid in the journal is now in a PID file, unless shutdown cut
-	// settling short: then it stays for the next supervisor.
-	if m.pids != nil && ctx.Err() == nil {
-		if err := m.pids.Remove(); err != nil {
-			m.log.Warn("start-up pid journal not removed", "err", err)
-		}
-	}
-}
-
-// openPIDJournal opens STATE/STARTUP_PIDS (service.Deps.PIDs). Without it
-// the runners write their PID files at once, as after start-up.
-func (m *Manager) openPIDJournal() {
-	j, err := store.OpenPIDJournal(filepath.Join(m.cfg.StateDir, "STARTUP_PIDS"))
-	if err != nil {
-		m.log.Warn("PID files are written at each start", "err", err)
-		return
-	}
-	m.pids = j
 }
 
 // loadedRunners lists the loaded services' runners.
