@@ -57,19 +57,23 @@ func (g *Group) Signal(sig syscall.Signal) error {
 
 // Kill SIGKILLs every member, those forked meanwhile too, and returns once
 // none is left or ctx is done.
+//
+// A cgroup is frozen first, so that no member can fork while the others
+// are killed (a frozen task still dies of SIGKILL), and thawed once empty,
+// since the service's next process is born in it. This is cgroup.kill done
+// by hand, for a reason: on Linux 6.18 a cgroup that was once killed through
+// cgroup.kill SIGKILLs every child later born in it with CLONE_INTO_CGROUP
+// (the fork compares the kill count of the parent's cgroup, not of the
+// target's), so a service could never start again.
 func (g *Group) Kill(ctx context.Context) error {
 	if g.dir != "" {
-		err := os.WriteFile(filepath.Join(g.dir, "cgroup.kill"), []byte("1"), 0)
-		switch {
-		case errors.Is(err, os.ErrNotExist) && dirExists(g.dir):
-			// Before Linux 5.14 there is no cgroup.kill: SIGKILL the
-			// members until none is left.
-		case err != nil && !dirExists(g.dir):
+		if !dirExists(g.dir) {
 			return nil
-		case err != nil:
-			return fmt.Errorf("cgroup: kill %s: %w", g.name, err)
-		default:
-			return g.WaitEmpty(ctx)
+		}
+		freeze := filepath.Join(g.dir, "cgroup.freeze")
+		frozen := os.WriteFile(freeze, []byte("1"), 0) == nil
+		if frozen {
+			defer os.WriteFile(freeze, []byte("0"), 0)
 		}
 	}
 	for {
@@ -83,8 +87,18 @@ func (g *Group) Kill(ctx context.Context) error {
 		for _, pid := range pids {
 			_ = unix.Kill(pid, unix.SIGKILL)
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
-			return fmt.Errorf("cgroup: kill %s: %d processes left: %w", g.name, len(pids), err)
+		wctx, cancel := context.WithTimeout(ctx, pollInterval)
+		if g.dir != "" {
+			err = waitUnpopulated(wctx, g.dir)
+		} else {
+			<-wctx.Done()
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return fmt.Errorf("cgroup: kill %s: %d processes left: %w", g.name, len(pids), ctx.Err())
+		}
+		if g.dir != "" && err == nil {
+			return nil
 		}
 	}
 }
@@ -144,8 +158,12 @@ func waitUnpopulated(ctx context.Context, dir string) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("cgroup: wait for %s to empty: %w", dir, err)
 		}
+		ms := 100
+		if d, ok := ctx.Deadline(); ok {
+			ms = max(1, min(ms, int(time.Until(d).Milliseconds())))
+		}
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLPRI}}
-		if _, err := unix.Poll(pfd, 100); err != nil && !errors.Is(err, unix.EINTR) {
+		if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
 			return fmt.Errorf("cgroup: wait for %s: %w", dir, err)
 		}
 	}
