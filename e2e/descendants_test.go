@@ -90,6 +90,21 @@ func killWithEnv(prefix string) {
 	}
 }
 
+// removeCgroups removes what a failed test left of the cgroup subtree
+// named in root's CGROUP file (cleanup only; empty cgroups only).
+func removeCgroups(root string) {
+	b, _ := os.ReadFile(filepath.Join(root, "sup", "default", "CGROUP"))
+	for base := range strings.FieldsSeq(string(b)) {
+		ents, _ := os.ReadDir(base)
+		for _, e := range ents {
+			if e.IsDir() {
+				syscall.Rmdir(filepath.Join(base, e.Name()))
+			}
+		}
+		syscall.Rmdir(base)
+	}
+}
+
 // descendantCheck runs one case: a supervisor (cgroups on or off) with one
 // service that has every kind of descendant running.
 type descendantCheck struct {
@@ -103,8 +118,13 @@ func newDescendantCheck(t *testing.T, cgroups string, ignoreTerm bool, extraLoad
 	t.Helper()
 	token := "d" + strings.TrimPrefix(uniqueTag(), ".") + strconv.Itoa(int(time.Now().UnixNano()%1000))
 	c := &descendantCheck{t: t, name: "desc", token: token}
-	t.Cleanup(func() { killWithEnv("TEND_E2E_DESC=" + token + "-") })
-	c.s = startSup(t, t.TempDir(), "--cgroups", cgroups)
+	root := t.TempDir()
+	// Registered before the supervisor's cleanup, so it runs after it.
+	t.Cleanup(func() {
+		killWithEnv("TEND_E2E_DESC=" + token + "-")
+		removeCgroups(root)
+	})
+	c.s = startSup(t, root, "--cgroups", cgroups)
 	c.s.mustTend(append([]string{"svc", "load", descendantsPkg(t, c.name, token, ignoreTerm)}, extraLoad...)...)
 	c.waitAll(1)
 	return c
@@ -237,7 +257,9 @@ func TestClearedEnvironmentRunHookNeverRunsTwice(t *testing.T) {
 					syscall.Kill(pid, syscall.SIGKILL)
 				}
 			})
-			s := startSup(t, t.TempDir(), "--cgroups", mode)
+			root := t.TempDir()
+			t.Cleanup(func() { removeCgroups(root) })
+			s := startSup(t, root, "--cgroups", mode)
 			s.mustTend("svc", "load", pkgDir(t, map[string]string{
 				"IDENT":     "test/bare/1.0.0/20260101000000",
 				"hooks/run": "#!/bin/sh\nexec env -i sleep 1000" + tag + "\n",

@@ -83,11 +83,11 @@ type Manager struct {
 	shutting   atomic.Bool
 	manual     atomic.Pointer[manualHealth]
 
-	watch *watcher
+	watch   *watcher
 	tracker *cgroup.Tracker
-	paths *service.PathCache
-	gate  chan struct{} // see service.Deps.Gate
-	ring  ringState     // guarded by mu (and pubMu for lastSent)
+	paths   *service.PathCache
+	gate    chan struct{} // see service.Deps.Gate
+	ring    ringState     // guarded by mu (and pubMu for lastSent)
 }
 
 type manualHealth struct {

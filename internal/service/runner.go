@@ -145,7 +145,7 @@ type state struct {
 	logsMade bool
 	// owed: hooks/, config/ and the rendered files in them are still to be
 	// written (from st.last), by Settle.
-	owed bool
+	owed     bool
 	uid, gid int
 	cred     *syscall.Credential
 	env      []string
@@ -168,10 +168,10 @@ type state struct {
 	postRunCancel context.CancelFunc
 	bg            sync.WaitGroup // health checks and post-run loops in flight
 
-	group           *cgroup.Group // nil without a Tracker
-	ring            RingView
-	files           map[string]uint64 // gossiped files written, by name
-	svc             api.Service       // working copy of the published status
+	group *cgroup.Group // nil without a Tracker
+	ring  RingView
+	files map[string]uint64 // gossiped files written, by name
+	svc   api.Service       // working copy of the published status
 }
 
 // ServiceGroup is the runner's service group.
