@@ -27,6 +27,8 @@ func (m *Manager) trackProcesses(ctx context.Context) error {
 		return err
 	}
 	m.tracker = t
+	mech := t.Mechanism()
+	m.tracking.Store(&mech)
 	m.log.Info("tracking service processes", "mechanism", t.Mechanism())
 	t.Sweep(ctx, m.specUp)
 	return nil
@@ -55,4 +57,12 @@ func (m *Manager) untrackProcesses() {
 	if err := m.tracker.Close(); err != nil {
 		m.log.Warn("cgroup subtree not removed", "err", err)
 	}
+}
+
+// trackingText is the tracker's mechanism, "" until it is chosen.
+func (m *Manager) trackingText() string {
+	if p := m.tracking.Load(); p != nil {
+		return *p
+	}
+	return ""
 }

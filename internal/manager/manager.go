@@ -84,7 +84,8 @@ type Manager struct {
 	manual     atomic.Pointer[manualHealth]
 
 	watch   *watcher
-	tracker *cgroup.Tracker
+	tracker  *cgroup.Tracker
+	tracking atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
 	paths   *service.PathCache
 	gate    chan struct{} // see service.Deps.Gate
 	ring    ringState     // guarded by mu (and pubMu for lastSent)
@@ -134,6 +135,10 @@ func (m *Manager) Snapshot() *api.Snapshot { return m.snap.Load() }
 // marks the supervisor ready, and keeps everything running until ctx ends;
 // then it stops every service (in parallel) and returns.
 func (m *Manager) Run(ctx context.Context) error {
+	if err := m.trackProcesses(ctx); err != nil {
+		return err
+	}
+	defer m.untrackProcesses()
 	w, err := newWatcher(m.log, filepath.Join(m.cfg.Root, "user"), m.loaded)
 	if err != nil {
 		return err
@@ -155,12 +160,6 @@ func (m *Manager) Run(ctx context.Context) error {
 		bg.Wait()
 		return err
 	}
-	if err := m.trackProcesses(ctx); err != nil {
-		w.close()
-		bg.Wait()
-		return err
-	}
-	defer m.untrackProcesses()
 	if err := m.loadPersisted(); err != nil {
 		w.close()
 		bg.Wait()

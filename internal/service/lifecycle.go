@@ -261,6 +261,12 @@ func (r *Runner) track(ctx context.Context, st *state) {
 		return
 	}
 	st.group = g
+	if g.Dir() != "" {
+		st.svc.Usage = func() (api.Usage, bool) {
+			s, ok := g.Stats()
+			return api.Usage{CPUSeconds: s.CPUSeconds, MemoryBytes: s.MemoryBytes}, ok
+		}
+	}
 	pids, err := g.Members()
 	if err != nil || len(pids) == 0 {
 		return
