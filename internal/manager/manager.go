@@ -83,12 +83,14 @@ type Manager struct {
 	shutting   atomic.Bool
 	manual     atomic.Pointer[manualHealth]
 
-	watch   *watcher
+	watch *watcher
+	paths *service.PathCache
+	gate  chan struct{} // see service.Deps.Gate
+	ring  ringState     // guarded by mu (and pubMu for lastSent)
+
+	// tracker finds every process of a service (cgroups.go).
 	tracker  *cgroup.Tracker
 	tracking atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
-	paths   *service.PathCache
-	gate    chan struct{} // see service.Deps.Gate
-	ring    ringState     // guarded by mu (and pubMu for lastSent)
 }
 
 type manualHealth struct {
