@@ -281,3 +281,53 @@ func TestClearedEnvironmentRunHookNeverRunsTwice(t *testing.T) {
 		})
 	}
 }
+
+// /status says how processes are tracked, and with a cgroup per service
+// /metrics has each service's CPU and memory; --cgroups off really turns
+// the cgroups off.
+func TestProcessTrackingIsReported(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"auto", "off"} {
+		t.Run("cgroups="+mode, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			t.Cleanup(func() { removeCgroups(root) })
+			s := startSup(t, root, "--cgroups", mode)
+			tag := uniqueTag()
+			t.Cleanup(func() {
+				for _, pid := range procsWith("sleep 1000" + tag) {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
+			s.mustTend("svc", "load", sleeper(t, "usage", tag))
+			waitFor(t, 15*time.Second, "service up", func() bool { return len(procsWith("sleep 1000"+tag)) == 1 })
+			reason := monStatus(t, s.http).Components["processes"].Reason
+			cgroups := strings.HasPrefix(reason, "cgroup v2 /")
+			switch {
+			case mode == "off" && reason != "subreaper and /proc (cgroups turned off)":
+				t.Fatalf("processes: %q", reason)
+			case mode == "auto" && !cgroups && !strings.HasPrefix(reason, "subreaper and /proc ("):
+				t.Fatalf("processes: %q", reason)
+			}
+			if cgroups {
+				base := strings.TrimPrefix(reason, "cgroup v2 ")
+				procs, err := os.ReadFile(filepath.Join(base, "usage", "cgroup.procs"))
+				if err != nil || strings.TrimSpace(string(procs)) != strconv.Itoa(procsWith("sleep 1000" + tag)[0]) {
+					t.Fatalf("cgroup.procs of the service: %q %v", procs, err)
+				}
+			}
+			_, metrics := monGet(t, "GET", "http://"+s.http+"/metrics")
+			has := strings.Contains(metrics, `tend_service_memory_bytes{group="default",service="usage",service_group="usage.default"}`) &&
+				strings.Contains(metrics, `tend_service_cpu_seconds_total{group="default",service="usage",service_group="usage.default"}`)
+			if has != cgroups {
+				t.Fatalf("usage series present %v with %q:\n%s", has, reason, metrics)
+			}
+			s.term()
+			if cgroups {
+				if _, err := os.Stat(strings.TrimPrefix(reason, "cgroup v2 ")); !os.IsNotExist(err) {
+					t.Fatalf("subtree left after sup term: %v", err)
+				}
+			}
+		})
+	}
+}

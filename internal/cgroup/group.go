@@ -67,8 +67,10 @@ func (g *Group) Signal(sig syscall.Signal) error {
 // target's), so a service could never start again.
 func (g *Group) Kill(ctx context.Context) error {
 	if g.dir != "" {
-		if !dirExists(g.dir) {
-			return nil
+		// Most calls find the cgroup empty (the run process exited
+		// alone): one read, no freeze.
+		if pids, err := readProcs(g.dir); err != nil || len(pids) == 0 {
+			return err
 		}
 		freeze := filepath.Join(g.dir, "cgroup.freeze")
 		frozen := os.WriteFile(freeze, []byte("1"), 0) == nil
