@@ -252,13 +252,13 @@ func TestClearedEnvironmentRunHookNeverRunsTwice(t *testing.T) {
 			t.Parallel()
 			tag := uniqueTag()
 			argv := "sleep 1000" + tag
+			root := t.TempDir()
+			t.Cleanup(func() { removeCgroups(root) }) // after the kill below
 			t.Cleanup(func() {
 				for _, pid := range procsWith(argv) {
 					syscall.Kill(pid, syscall.SIGKILL)
 				}
 			})
-			root := t.TempDir()
-			t.Cleanup(func() { removeCgroups(root) })
 			s := startSup(t, root, "--cgroups", mode)
 			s.mustTend("svc", "load", pkgDir(t, map[string]string{
 				"IDENT":     "test/bare/1.0.0/20260101000000",
