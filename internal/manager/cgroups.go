@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
 )
 
@@ -34,18 +35,25 @@ func (m *Manager) trackProcesses(ctx context.Context) error {
 	return nil
 }
 
-// specUp reports whether the spec file of name asks for it to run. Only
-// the file counts: the start-up YAML's services have one once start-up is
+// specUp reports whether name will have a runner that stops its leftovers:
+// its spec file asks for it to run and its package can be loaded (else
+// loadPersisted makes no runner, and nothing would stop them). Only the
+// file counts: the start-up YAML's services have one once start-up is
 // over, and a leftover of one that has not is killed rather than kept,
-// which still leaves one copy.
+// which still leaves one copy. Called only for services that left
+// something running, so a restart after a clean shutdown reads nothing.
 func (m *Manager) specUp(name string) bool {
 	path := filepath.Join(m.specsDir, name+".spec")
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil || strings.HasPrefix(name, ".") {
 		return false
 	}
 	sp, err := spec.Parse(path, data)
-	return err == nil && sp.Name() == name && sp.Up() && !strings.HasPrefix(name, ".")
+	if err != nil || sp.Name() != name || !sp.Up() {
+		return false
+	}
+	p, err := m.findPackage(sp.Ident)
+	return err == nil && service.Check(p) == nil
 }
 
 // untrackProcesses removes the supervisor's cgroup subtree once every
