@@ -90,18 +90,33 @@ func killWithEnv(prefix string) {
 	}
 }
 
-// removeCgroups removes what a failed test left of the cgroup subtree
-// named in root's CGROUP file (cleanup only; empty cgroups only).
+// removeCgroups kills and removes what a test left of the cgroup subtrees
+// named in root's CGROUP files, once its supervisors have ended (cleanup
+// only: a supervisor that was SIGKILLed and not restarted leaves its
+// subtree, and its services, behind).
 func removeCgroups(root string) {
-	b, _ := os.ReadFile(filepath.Join(root, "sup", "default", "CGROUP"))
-	for base := range strings.FieldsSeq(string(b)) {
-		ents, _ := os.ReadDir(base)
-		for _, e := range ents {
-			if e.IsDir() {
-				syscall.Rmdir(filepath.Join(base, e.Name()))
+	files, _ := filepath.Glob(filepath.Join(root, "sup", "*", "CGROUP"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for base := range strings.FieldsSeq(string(b)) {
+			if !strings.HasPrefix(filepath.Base(base), "tend.") {
+				continue
 			}
+			ents, _ := os.ReadDir(base)
+			for _, e := range ents {
+				if !e.IsDir() {
+					continue
+				}
+				dir := filepath.Join(base, e.Name())
+				os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+				deadline := time.Now().Add(5 * time.Second)
+				for strings.Contains(readFile(filepath.Join(dir, "cgroup.events")), "populated 1") && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond) // polling interval
+				}
+				syscall.Rmdir(dir)
+			}
+			syscall.Rmdir(base)
 		}
-		syscall.Rmdir(base)
 	}
 }
 

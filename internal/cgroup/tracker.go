@@ -111,6 +111,7 @@ func makeSubtree(member string) (mnt, base string, err error) {
 	}
 	unix.Rmdir(probe)
 	if err != nil {
+		unix.Rmdir(base) // only if empty: a predecessor's services stay
 		return "", "", fmt.Errorf("cgroup: %s: %w", probe, err)
 	}
 	// Memory and CPU figures per service, and a pids limit an operator
