@@ -272,3 +272,35 @@ func TestSweepPredecessorSubtree(t *testing.T) {
 		t.Errorf("CGROUP file left after Close: %v", err)
 	}
 }
+
+// Without cgroups, a run process that cleared its environment (no marker)
+// is still the service's when its PID file names it with its start time,
+// and its descendants with it; a PID file whose start time is another
+// process's names nothing.
+func TestFallbackKnowsClearedEnvironmentByPIDFile(t *testing.T) {
+	tr := newTracker(t, Off)
+	cmd := exec.Command("/usr/bin/env", "-i", "/bin/sh", "-c", "sleep 1000 & exec sleep 1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); close(waited) }()
+	g, _ := tr.Group("bare")
+	if pids, _ := g.Members(); len(pids) != 0 {
+		t.Fatalf("members without a PID file: %v", pids)
+	}
+	os.MkdirAll(filepath.Join(tr.o.SvcDir, "bare"), 0o755)
+	pidPath := filepath.Join(tr.o.SvcDir, "bare", "PID")
+	os.WriteFile(pidPath, []byte(strconv.Itoa(cmd.Process.Pid)+"\n1\n"), 0o644)
+	if pids, _ := g.Members(); len(pids) != 0 {
+		t.Fatalf("members by a PID file with a wrong start time: %v", pids)
+	}
+	if err := WritePIDFile(pidPath, cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	waitMembers(t, g, 2)
+	if err := g.Kill(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-waited
+}
