@@ -92,6 +92,12 @@ func makeSubtree(member string) (mnt, base string, err error) {
 	if !kernelAtLeast(5, 7) {
 		return "", "", errors.New("kernel older than 5.7 (no clone3 into a cgroup)")
 	}
+	// Children are born in their cgroup through clone3, which a container's
+	// seccomp profile may refuse (ENOSYS or EPERM). Called with no
+	// arguments it fails with EINVAL where it is allowed, forking nothing.
+	if _, _, errno := unix.RawSyscall(unix.SYS_CLONE3, 0, 0, 0); errno != unix.EINVAL {
+		return "", "", fmt.Errorf("clone3 unavailable: %w", errno)
+	}
 	mnt, own, err := locate()
 	if err != nil {
 		return "", "", err
