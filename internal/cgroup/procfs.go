@@ -3,6 +3,7 @@ package cgroup
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -45,13 +46,16 @@ func parseStat(pid int, b []byte) (proc, bool) {
 	return proc{pid: pid, ppid: ppid, start: start}, true
 }
 
+// ErrExited is returned for a process that has already exited.
+var ErrExited = errors.New("process has exited")
+
 // StartTime returns the start time of pid (field 22 of /proc/PID/stat),
 // which with the pid names one process for the life of the host: a pid is
 // reused, a pid and start time are not.
 func StartTime(pid int) (uint64, error) {
 	p, ok := readStat(pid)
 	if !ok {
-		return 0, fmt.Errorf("start time of %d: no such live process", pid)
+		return 0, fmt.Errorf("start time of %d: %w", pid, ErrExited)
 	}
 	return p.start, nil
 }
@@ -141,7 +145,8 @@ func pidFile(path string) (pid int, start uint64, ok bool) {
 
 // WritePIDFile writes path as Habitat does, the pid on the first line, and
 // pid's start time on the second, so a later supervisor can tell the
-// process from another that reused its pid.
+// process from another that reused its pid. A process that has already
+// exited gets no file (ErrExited): there is nothing left to find.
 func WritePIDFile(path string, pid int) error {
 	start, err := StartTime(pid)
 	if err != nil {

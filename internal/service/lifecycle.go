@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -310,7 +311,7 @@ func (r *Runner) killGroup(st *state) {
 // start time: a supervisor killed a moment later leaves it to its
 // successor, which can tell this process from one that reused its pid.
 func (r *Runner) writePID(st *state, pid int) {
-	if err := cgroup.WritePIDFile(st.paths.pidFile, pid); err != nil {
+	if err := cgroup.WritePIDFile(st.paths.pidFile, pid); err != nil && !errors.Is(err, cgroup.ErrExited) {
 		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
 	}
 }
