@@ -63,6 +63,11 @@ func (r *Runner) start(ctx context.Context, st *state) {
 	}
 	p, err := r.d.Reaper.Start(ps)
 	if err != nil {
+		if st.group != nil && errors.Is(err, unix.ENOENT) {
+			// The cgroup may have been removed under the supervisor: make
+			// it again for the next attempt.
+			_, _ = r.d.Tracker.Group(st.spec.Name())
+		}
 		logs.close()
 		r.startFailed(ctx, st, fmt.Errorf("run hook: %w", err), "run_hook_failed")
 		return
