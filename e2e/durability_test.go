@@ -127,47 +127,52 @@ func TestStateFilesCreatedOnFirstStart(t *testing.T) {
 // file, written right after the fork with the process's start time):
 // nothing runs twice, and the PID file names the new copy.
 func TestSIGKILLDuringStartupNeverRunsTwoCopies(t *testing.T) {
-	root := t.TempDir()
-	tag := uniqueTag()
-	early := "sleep 1000" + tag + "1"
-	// held's init waits for gate, so the first supervisor's start-up
-	// never ends: it is killed with early running and only journaled.
-	gate := filepath.Join(t.TempDir(), "gate")
-	t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // lets a left init hook end
-	held := pkgDir(t, map[string]string{
-		"IDENT":      "test/held/1.0.0/20260101000000",
-		"hooks/init": "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\n",
-		"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag + "2\n",
-	})
-	cfg := filepath.Join(t.TempDir(), "tend.yaml")
-	os.WriteFile(cfg, []byte("services:\n  - pkg: "+sleeper(t, "early", tag+"1")+"\n  - pkg: "+held+"\n"), 0o644)
-	s := &sup{t: t, root: root, args: []string{"--config", cfg}}
-	s.start()
-	t.Cleanup(s.cleanup)
-	t.Cleanup(func() { // a copy the second supervisor failed to stop
-		for _, pid := range procsWith(early) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
+	for _, mode := range []string{"auto", "off"} {
+		t.Run("cgroups="+mode, func(t *testing.T) {
+			root := t.TempDir()
+			tag := uniqueTag()
+			early := "sleep 1000" + tag + "1"
+			// held's init waits for gate, so the first supervisor's start-up
+			// never ends: it is killed with early running and its spec not yet
+			// saved.
+			gate := filepath.Join(t.TempDir(), "gate")
+			t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // lets a left init hook end
+			held := pkgDir(t, map[string]string{
+				"IDENT":      "test/held/1.0.0/20260101000000",
+				"hooks/init": "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\n",
+				"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag + "2\n",
+			})
+			cfg := filepath.Join(t.TempDir(), "tend.yaml")
+			os.WriteFile(cfg, []byte("services:\n  - pkg: "+sleeper(t, "early", tag+"1")+"\n  - pkg: "+held+"\n"), 0o644)
+			s := &sup{t: t, root: root, args: []string{"--config", cfg, "--cgroups", mode}}
+			s.start()
+			t.Cleanup(s.cleanup)
+			t.Cleanup(func() { // a copy the second supervisor failed to stop
+				for _, pid := range procsWith(early) {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
 
-	var old int
-	waitFor(t, 15*time.Second, "early running", func() bool {
-		pids := procsWith(early)
-		if len(pids) != 1 {
-			return false
-		}
-		old = pids[0]
-		return true
-	})
-	s.kill()
-	os.WriteFile(gate, nil, 0o644)
-	s.restart()
+			var old int
+			waitFor(t, 15*time.Second, "early running", func() bool {
+				pids := procsWith(early)
+				if len(pids) != 1 {
+					return false
+				}
+				old = pids[0]
+				return true
+			})
+			s.kill()
+			os.WriteFile(gate, nil, 0o644)
+			s.restart()
 
-	pids := procsWith(early)
-	if len(pids) != 1 || pids[0] == old {
-		t.Fatalf("after restart: early runs as %v (old pid %d); want one fresh copy", pids, old)
-	}
-	if got, _ := store.ReadPID(filepath.Join(root, "svc", "early", "PID")); got != pids[0] {
-		t.Fatalf("svc/early/PID = %d, want %d", got, pids[0])
+			pids := procsWith(early)
+			if len(pids) != 1 || pids[0] == old {
+				t.Fatalf("after restart: early runs as %v (old pid %d); want one fresh copy", pids, old)
+			}
+			if got, _ := store.ReadPID(filepath.Join(root, "svc", "early", "PID")); got != pids[0] {
+				t.Fatalf("svc/early/PID = %d, want %d", got, pids[0])
+			}
+		})
 	}
 }
