@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/spec"
+	"github.com/tend-sh/tend/internal/store"
 )
 
 // A supervisor killed with SIGKILL leaves its services running; the next one
@@ -124,59 +122,57 @@ func TestStateFilesCreatedOnFirstStart(t *testing.T) {
 	}
 }
 
-// During start-up the pids of the services started are recorded in one
-// journal, not yet in PID files. A supervisor SIGKILLed then still has its
-// services stopped by the next one: nothing runs twice, and once the next
-// start-up is over the PID files hold the new pids and the journal is gone.
+// A supervisor SIGKILLed during its start-up, with a service just forked,
+// still has that service stopped by the next one (its cgroup, or its PID
+// file, written right after the fork with the process's start time):
+// nothing runs twice, and the PID file names the new copy.
 func TestSIGKILLDuringStartupNeverRunsTwoCopies(t *testing.T) {
-	root := t.TempDir()
-	tag := uniqueTag()
-	early := "sleep 1000" + tag + "1"
-	// held's init waits for gate, so the first supervisor's start-up
-	// never ends: it is killed with early running and only journaled.
-	gate := filepath.Join(t.TempDir(), "gate")
-	t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // lets a left init hook end
-	held := pkgDir(t, map[string]string{
-		"IDENT":      "test/held/1.0.0/20260101000000",
-		"hooks/init": "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\n",
-		"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag + "2\n",
-	})
-	cfg := filepath.Join(t.TempDir(), "tend.yaml")
-	os.WriteFile(cfg, []byte("services:\n  - pkg: "+sleeper(t, "early", tag+"1")+"\n  - pkg: "+held+"\n"), 0o644)
-	s := &sup{t: t, root: root, args: []string{"--config", cfg}}
-	s.start()
-	t.Cleanup(s.cleanup)
-	t.Cleanup(func() { // a copy the second supervisor failed to stop
-		for _, pid := range procsWith(early) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
+	for _, mode := range []string{"auto", "off"} {
+		t.Run("cgroups="+mode, func(t *testing.T) {
+			root := t.TempDir()
+			tag := uniqueTag()
+			early := "sleep 1000" + tag + "1"
+			// held's init waits for gate, so the first supervisor's start-up
+			// never ends: it is killed with early running and its spec not yet
+			// saved.
+			gate := filepath.Join(t.TempDir(), "gate")
+			t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // lets a left init hook end
+			held := pkgDir(t, map[string]string{
+				"IDENT":      "test/held/1.0.0/20260101000000",
+				"hooks/init": "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\n",
+				"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag + "2\n",
+			})
+			cfg := filepath.Join(t.TempDir(), "tend.yaml")
+			os.WriteFile(cfg, []byte("services:\n  - pkg: "+sleeper(t, "early", tag+"1")+"\n  - pkg: "+held+"\n"), 0o644)
+			s := &sup{t: t, root: root, args: []string{"--config", cfg, "--cgroups", mode}}
+			s.start()
+			t.Cleanup(s.cleanup)
+			t.Cleanup(func() { // a copy the second supervisor failed to stop
+				for _, pid := range procsWith(early) {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
 
-	journal := filepath.Join(root, "sup", "default", "STARTUP_PIDS")
-	var old int
-	waitFor(t, 15*time.Second, "early running and journaled", func() bool {
-		pids := procsWith(early)
-		if len(pids) != 1 {
-			return false
-		}
-		old = pids[0]
-		return strings.Contains(readFile(journal), "early "+strconv.Itoa(old)+"\n")
-	})
-	if _, err := os.Stat(filepath.Join(root, "svc", "early", "PID")); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("svc/early/PID during start-up: %v; want it left to the journal", err)
-	}
-	s.kill()
-	os.WriteFile(gate, nil, 0o644)
-	s.restart()
+			var old int
+			waitFor(t, 15*time.Second, "early running", func() bool {
+				pids := procsWith(early)
+				if len(pids) != 1 {
+					return false
+				}
+				old = pids[0]
+				return true
+			})
+			s.kill()
+			os.WriteFile(gate, nil, 0o644)
+			s.restart()
 
-	pids := procsWith(early)
-	if len(pids) != 1 || pids[0] == old {
-		t.Fatalf("after restart: early runs as %v (old pid %d); want one fresh copy", pids, old)
-	}
-	if got := strings.TrimSpace(readFile(filepath.Join(root, "svc", "early", "PID"))); got != strconv.Itoa(pids[0]) {
-		t.Fatalf("svc/early/PID = %q, want %d", got, pids[0])
-	}
-	if _, err := os.Stat(journal); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("journal after start-up: %v; want it removed", err)
+			pids := procsWith(early)
+			if len(pids) != 1 || pids[0] == old {
+				t.Fatalf("after restart: early runs as %v (old pid %d); want one fresh copy", pids, old)
+			}
+			if got, _ := store.ReadPID(filepath.Join(root, "svc", "early", "PID")); got != pids[0] {
+				t.Fatalf("svc/early/PID = %d, want %d", got, pids[0])
+			}
+		})
 	}
 }

@@ -206,6 +206,7 @@ func (s *sup) cleanup() {
 	if s.t.Failed() {
 		s.t.Logf("supervisor stderr:\n%s\nstdout:\n%s", s.errOut.String(), s.out.String())
 	}
+	removeCgroups(s.root)
 }
 
 // term stops the supervisor with SIGTERM and waits for it.

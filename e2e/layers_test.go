@@ -25,6 +25,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"api":     {"manager", "service", "process", "hook"},
 		"tmpl":    {"service", "manager"},
 		"svccfg":  {"service", "manager"},
+		"cgroup":  {"process", "hook", "service", "manager", "api"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()

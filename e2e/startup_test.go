@@ -126,7 +126,7 @@ func TestStartupWritesHooksOnceSettled(t *testing.T) {
 			t.Fatalf("svc/plain/%s: %v", d, err)
 		}
 	}
-	if pid := strings.TrimSpace(readFile(filepath.Join(svc, "PID"))); pid != strconv.Itoa(procsWith("sleep 1000" + tag)[0]) {
+	if pid, _, _ := strings.Cut(readFile(filepath.Join(svc, "PID")), "\n"); pid != strconv.Itoa(procsWith("sleep 1000" + tag)[0]) {
 		t.Fatalf("PID file %q", pid)
 	}
 }

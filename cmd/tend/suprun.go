@@ -135,6 +135,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
 		Settled: settled,
+		Cgroups: cfg.Cgroups,
 	})
 	reg := prometheus.NewRegistry()
 	mon, err = monitor.New(monitor.Options{

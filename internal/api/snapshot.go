@@ -72,6 +72,11 @@ type Supervisor struct {
 
 	// Backoff defaults of sup run, shown per service as restart_config.
 	MinBackoff, MaxBackoff, Cooldown time.Duration
+
+	// ProcessTracking says how the services' processes are tracked: "cgroup
+	// v2 PATH", or the subreaper and /proc with the reason; "" before the
+	// supervisor has chosen.
+	ProcessTracking string
 }
 
 // Sys is Habitat's sys: where this member listens.
@@ -146,6 +151,17 @@ type Service struct {
 
 	// Records are this service's timestamped events for /status, oldest first.
 	Records []Record
+
+	// Usage reads what the service's processes use now, all of them
+	// together; nil, or false, where that is not known (no cgroup).
+	Usage func() (Usage, bool)
+}
+
+// Usage is what a service's processes use: CPU time since the service
+// was loaded, and memory now (the cgroup's, or the members' RssAnon).
+type Usage struct {
+	CPUSeconds  float64
+	MemoryBytes uint64
 }
 
 // Pkg is the installed package a service runs from.

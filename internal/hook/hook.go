@@ -37,6 +37,9 @@ type Spec struct {
 	// log (may be nil). The line is only valid during the call, and the two
 	// streams may call it at the same time.
 	Log func(stream byte, line []byte)
+	// Group is the service's group: the hook is born in its cgroup, so
+	// what it leaves running stops with the service. nil: none.
+	Group process.Group
 }
 
 // Result is how a run ended.
@@ -86,6 +89,7 @@ func Run(ctx context.Context, rp *process.Reaper, s Spec) Result {
 		Credential: s.Credential,
 		Stdout:     out.stdout,
 		Stderr:     out.stderr,
+		Group:      s.Group,
 	})
 	if err != nil {
 		return failed(fmt.Errorf("hook %s: %w", s.Name, err))

@@ -333,7 +333,7 @@ func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) s
 			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
 			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
-			Changed: m.changed, Gate: m.gate, Settled: m.settled, PIDs: m.pids, Paths: m.paths,
+			Changed: m.changed, Gate: m.gate, Settled: m.settled, Tracker: m.tracker, Paths: m.paths,
 			Logs: m.cfg.Logs,
 		},
 	}

@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/cgroup"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
-	"github.com/tend-sh/tend/internal/store"
 )
 
 // Config is how the supervisor was started.
@@ -52,6 +52,8 @@ type Config struct {
 	// Settled, if set, is called once start-up is over (every service has
 	// tried to start): the burst of renders, spawns and rumors is past.
 	Settled func()
+	// Cgroups is cgroup.Auto or cgroup.Off (see trackProcesses).
+	Cgroups string
 }
 
 // Manager is the supervisor core.
@@ -84,10 +86,13 @@ type Manager struct {
 	manual     atomic.Pointer[manualHealth]
 
 	watch *watcher
-	pids  *store.PIDJournal // nil: PID files are written at once
 	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
 	ring  ringState     // guarded by mu (and pubMu for lastSent)
+
+	// tracker finds every process of a service (cgroups.go).
+	tracker  *cgroup.Tracker
+	tracking atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
 }
 
 type manualHealth struct {
@@ -134,6 +139,10 @@ func (m *Manager) Snapshot() *api.Snapshot { return m.snap.Load() }
 // marks the supervisor ready, and keeps everything running until ctx ends;
 // then it stops every service (in parallel) and returns.
 func (m *Manager) Run(ctx context.Context) error {
+	if err := m.trackProcesses(ctx); err != nil {
+		return err
+	}
+	defer m.untrackProcesses()
 	w, err := newWatcher(m.log, filepath.Join(m.cfg.Root, "user"), m.loaded)
 	if err != nil {
 		return err
@@ -155,7 +164,6 @@ func (m *Manager) Run(ctx context.Context) error {
 		bg.Wait()
 		return err
 	}
-	m.openPIDJournal()
 	if err := m.loadPersisted(); err != nil {
 		w.close()
 		bg.Wait()
@@ -208,24 +216,6 @@ func (m *Manager) settle(ctx context.Context) {
 	for _, r := range m.loadedRunners() {
 		r.Settle(ctx)
 	}
-	// Every pid in the journal is now in a PID file, unless shutdown cut
-	// settling short: then it stays for the next supervisor.
-	if m.pids != nil && ctx.Err() == nil {
-		if err := m.pids.Remove(); err != nil {
-			m.log.Warn("start-up pid journal not removed", "err", err)
-		}
-	}
-}
-
-// openPIDJournal opens STATE/STARTUP_PIDS (service.Deps.PIDs). Without it
-// the runners write their PID files at once, as after start-up.
-func (m *Manager) openPIDJournal() {
-	j, err := store.OpenPIDJournal(filepath.Join(m.cfg.StateDir, "STARTUP_PIDS"))
-	if err != nil {
-		m.log.Warn("PID files are written at each start", "err", err)
-		return
-	}
-	m.pids = j
 }
 
 // loadedRunners lists the loaded services' runners.

@@ -78,6 +78,7 @@ func (m *Manager) publish() {
 			MinBackoff:      m.cfg.Backoff.Min,
 			MaxBackoff:      m.cfg.Backoff.Max,
 			Cooldown:        m.cfg.Backoff.Cooldown,
+			ProcessTracking: m.trackingText(),
 		},
 	}
 	m.mu.Lock()

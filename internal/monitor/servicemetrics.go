@@ -24,10 +24,12 @@ import (
 
 // Families, in name order (the exposition lists families sorted).
 const (
-	famDesiredUp = iota
+	famCPU = iota
+	famDesiredUp
 	famHealthDuration
 	famHealthStatus
 	famLastExitCode
+	famMemory
 	famRestarts
 	famState
 	famStateEntered
@@ -76,9 +78,10 @@ func healthCode(h api.Health) int {
 }
 
 // Series per service at most: up, desired_up, one per state, health status,
-// restarts, last exit code, state entered, health-check histogram.
+// restarts, last exit code, state entered, health-check histogram, CPU,
+// memory.
 const (
-	metricsPerService = numStates + 7
+	metricsPerService = numStates + 9
 	labelsPerService  = 3 + numStates*4 // 3 base pointers + 4 per state series
 )
 
@@ -111,6 +114,8 @@ func newServiceFamilies() *serviceFamilies {
 	fam := func(i int, name, help string, typ dto.MetricType) {
 		x.name[i], x.help[i], x.typ[i] = name, help, typ
 	}
+	fam(famCPU, "tend_service_cpu_seconds_total", "CPU time used by all of the service's processes (its cgroup's), hooks included; only where each service has a cgroup.", dto.MetricType_COUNTER)
+	fam(famMemory, "tend_service_memory_bytes", "Memory used by all of the service's processes now: the cgroup's memory.current, or the sum of their RssAnon without the memory controller; only where each service has a cgroup.", dto.MetricType_GAUGE)
 	fam(famDesiredUp, "tend_service_desired_up", "Whether the service should run (1) or is stopped on purpose (0).", dto.MetricType_GAUGE)
 	fam(famHealthDuration, "tend_service_health_check_duration_seconds", "Time taken by the service's health-check hook.", dto.MetricType_HISTOGRAM)
 	fam(famHealthStatus, "tend_service_health_status", "Latest health-check result: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or not checked yet.", dto.MetricType_GAUGE)
@@ -196,9 +201,9 @@ func (f *frame) grow(n int) {
 	f.strs = make([]string, 3*n)
 	f.labels = make([]dto.LabelPair, 3*n)
 	f.lptrs = make([]*dto.LabelPair, labelsPerService*n)
-	f.counters = make([]dto.Counter, n)
-	f.gauges = make([]dto.Gauge, 2*n)
-	f.values = make([]float64, 3*n)
+	f.counters = make([]dto.Counter, 2*n)
+	f.gauges = make([]dto.Gauge, 3*n)
+	f.values = make([]float64, 5*n)
 	f.hists = make([]dto.Histogram, n)
 	f.hsum = make([]float64, n)
 	f.hcount = make([]uint64, n)
@@ -256,22 +261,35 @@ func (m *Monitor) fillFrame(f *frame, s *api.Snapshot) {
 		}
 		metric(famHealthStatus, base).Gauge = &x.gauge[healthCode(svc.Health)]
 
-		vals := f.values[3*k : 3*k+3]
+		vals := f.values[5*k : 5*k+5]
 		vals[0] = float64(svc.RestartCount)
-		c := &f.counters[k]
+		c := &f.counters[2*k]
 		c.Value = &vals[0]
 		metric(famRestarts, base).Counter = c
 		if svc.LastExit != nil {
 			vals[1] = float64(svc.LastExit.Code)
-			g := &f.gauges[2*k]
+			g := &f.gauges[3*k]
 			g.Value = &vals[1]
 			metric(famLastExitCode, base).Gauge = g
 		}
 		if !svc.StateEntered.IsZero() {
 			vals[2] = float64(svc.StateEntered.UnixNano()) / 1e9
-			g := &f.gauges[2*k+1]
+			g := &f.gauges[3*k+1]
 			g.Value = &vals[2]
 			metric(famStateEntered, base).Gauge = g
+		}
+		if svc.Usage != nil {
+			// Read at scrape time: a cgroup's figures change without a
+			// new snapshot.
+			if u, ok := svc.Usage(); ok {
+				vals[3], vals[4] = u.CPUSeconds, float64(u.MemoryBytes)
+				c := &f.counters[2*k+1]
+				c.Value = &vals[3]
+				metric(famCPU, base).Counter = c
+				g := &f.gauges[3*k+2]
+				g.Value = &vals[4]
+				metric(famMemory, base).Gauge = g
+			}
 		}
 		m.fillHistogram(f, k, svc, gen)
 		metric(famHealthDuration, base).Histogram = &f.hists[k]

@@ -21,11 +21,12 @@ const (
 	statusDown     = "down"
 )
 
-// Names of the two components that are not services. Service groups always
+// Names of the components that are not services. Service groups always
 // contain a dot ("name.group"), so they can never collide with these.
 const (
-	componentRing  = "ring"
-	componentStore = "store"
+	componentRing      = "ring"
+	componentStore     = "store"
+	componentProcesses = "processes"
 )
 
 // statusDoc is the /status document.
@@ -192,6 +193,11 @@ func (m *Monitor) buildStatus(s *api.Snapshot) statusDoc {
 	store := component{Status: recordsStatus(s.StoreRecords), Records: renderRecords(s.StoreRecords, n, secrets)}
 	doc.Components[componentRing] = ring
 	doc.Components[componentStore] = store
+	if s.Sup.ProcessTracking != "" {
+		// Says how a service's descendants are found: exactly (a cgroup
+		// each) or through /proc. Either way nothing is wrong.
+		doc.Components[componentProcesses] = component{Status: statusHealthy, Reason: s.Sup.ProcessTracking, Records: []string{}}
+	}
 	allHealthy = allHealthy && ring.Status == statusHealthy && store.Status == statusHealthy
 	doc.Status = rootStatus(len(s.Services), down, allHealthy)
 	return doc

@@ -38,7 +38,35 @@ type Spec struct {
 	// while one runs, no other process's output is read. nil sends the
 	// stream to /dev/null.
 	Stdout, Stderr func(line []byte)
+	// Group is every process of the service the child belongs to; nil:
+	// none. The child is born in the group's cgroup (when it has one), so
+	// nothing it forks is ever unaccounted for.
+	Group Group
+	// Leader makes the process stand for its whole Group, as a service's
+	// run process does (a hook does not): Stop signals every member and
+	// returns only once none is left.
+	Leader bool
 }
+
+// Group is what a process needs of its service's group of processes
+// (internal/cgroup's Group).
+type Group interface {
+	// Dir is the cgroup directory children are born in; "" leaves them
+	// in the supervisor's.
+	Dir() string
+	// Signal sends sig to every member.
+	Signal(sig syscall.Signal) error
+	// Kill SIGKILLs every member and returns once none is left, or with
+	// ctx's error.
+	Kill(ctx context.Context) error
+	// WaitEmpty returns once no member is left, or with ctx's error.
+	WaitEmpty(ctx context.Context) error
+}
+
+// groupKillWait bounds how long Stop waits for a killed group to be gone:
+// a process stuck in the kernel (a dead NFS mount) must not hold its
+// service's runner for ever.
+const groupKillWait = 10 * time.Second
 
 // txtBusyAttempts bounds the retries of an exec that failed with ETXTBSY.
 const txtBusyAttempts = 5
@@ -56,6 +84,7 @@ type Proc struct {
 	reaped  bool    // guarded by r.mu
 	exit    Exit    // written before the reap's finish, read after done
 	pumps   []*pump // owned by r.out once the process has started
+	group   Group   // set when the process leads its group (Spec.Leader)
 }
 
 // Start starts s in a new process group with stdin on /dev/null. The
@@ -65,6 +94,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		return nil, errors.New("process: start: empty path")
 	}
 	p := &Proc{r: r, done: make(chan struct{})}
+	if s.Leader {
+		p.group = s.Group
+	}
 	emits := []func([]byte){s.Stdout, s.Stderr}
 	req := &spawnReq{
 		path: s.Path,
@@ -75,6 +107,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 			Sys: &syscall.SysProcAttr{Setpgid: true, Credential: s.Credential},
 		},
 		pipes: [2]bool{s.Stdout != nil, s.Stderr != nil},
+	}
+	if s.Group != nil {
+		req.cgroup = s.Group.Dir()
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -212,25 +247,46 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	return nil
 }
 
-// Stop sends sig (0: SIGTERM) to the group, waits up to timeout or until ctx
-// is done, then SIGKILLs the group. It returns the exit once Done is closed,
-// so no member of the group is left running.
+// Stop sends sig (0: SIGTERM) to the process group, waits up to timeout or
+// until ctx is done, then SIGKILLs the group. It returns the exit once Done
+// is closed, so no member of the group is left running. A Leader's whole
+// Group is treated so: every member gets sig, and Stop returns once none
+// is left (or groupKillWait has passed after the kill).
 func (p *Proc) Stop(ctx context.Context, sig syscall.Signal, timeout time.Duration) Exit {
 	if sig == 0 {
 		sig = unix.SIGTERM
 	}
-	if p.Signal(sig) == nil && sig != unix.SIGKILL {
+	g := p.group
+	alive := p.Signal(sig) == nil
+	if g != nil {
+		// The members that left the process group (setsid, setpgid)
+		// are told to stop as well, not killed unwarned.
+		alive = g.Signal(sig) == nil || alive
+	}
+	if alive && sig != unix.SIGKILL {
 		// A stopped process would not act on sig until continued.
 		_ = p.Signal(unix.SIGCONT)
-		t := time.NewTimer(timeout)
+		if g != nil {
+			_ = g.Signal(unix.SIGCONT)
+		}
+		tctx, cancel := context.WithTimeout(ctx, timeout)
 		select {
 		case <-p.done:
-		case <-t.C:
-		case <-ctx.Done():
+			if g != nil {
+				_ = g.WaitEmpty(tctx)
+			}
+		case <-tctx.Done():
 		}
-		t.Stop()
+		cancel()
 	}
 	_ = p.Signal(unix.SIGKILL)
+	if g != nil {
+		kctx, cancel := context.WithTimeout(context.Background(), groupKillWait)
+		if err := g.Kill(kctx); err != nil {
+			p.r.log.Error("processes of a stopped service left running", "pid", p.pid, "err", err)
+		}
+		cancel()
+	}
 	<-p.done
 	return p.exit
 }

@@ -42,7 +42,11 @@ type spawnReq struct {
 	argv  []string
 	attr  syscall.ProcAttr // Files is set by the spawner
 	pipes [2]bool          // stdout, stderr
-	reply chan spawnReply
+	// cgroup is the cgroup directory the child is born in; "" = the
+	// supervisor's. It is opened by the thread that forks: the spawner's
+	// descriptor table is not the supervisor's.
+	cgroup string
+	reply  chan spawnReply
 }
 
 type spawnReply struct {
@@ -163,6 +167,19 @@ func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 		files[1+i] = uintptr(wr)
 	}
 	req.attr.Files = files
+	if req.cgroup != "" {
+		// Raw: an os.File would register with the netpoller, which the
+		// spawner thread must not reach.
+		cg, err := unix.Open(req.cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeFDs(rds)
+			return 0, nil, fmt.Errorf("open cgroup: %w", err)
+		}
+		defer unix.Close(cg)
+		sys := *req.attr.Sys
+		sys.UseCgroupFD, sys.CgroupFD = true, cg
+		req.attr.Sys = &sys
+	}
 	pid, err = syscall.ForkExec(req.path, req.argv, &req.attr)
 	if err != nil {
 		closeFDs(rds)

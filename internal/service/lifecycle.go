@@ -2,18 +2,17 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/cgroup"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/process"
-	"github.com/tend-sh/tend/internal/store"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,10 +36,6 @@ func (r *Runner) start(ctx context.Context, st *state) {
 		r.startFailed(ctx, st, err, "run_hook_failed")
 		return
 	}
-	if !st.leftoverChecked {
-		st.leftoverChecked = true
-		r.stopLeftover(ctx, st)
-	}
 	if _, ok := st.tpl.hooks["init"]; ok {
 		res := r.runHook(ctx, st, "init", 0)
 		if res.Err != nil || res.Exit.Code != 0 || res.TimedOut {
@@ -58,19 +53,28 @@ func (r *Runner) start(ctx context.Context, st *state) {
 		Credential: st.cred,
 		Stdout:     func(line []byte) { r.d.Output(r.sg, 'O', line); logs.out.write(line) },
 		Stderr:     func(line []byte) { r.d.Output(r.sg, 'E', line); logs.err.write(line) },
+		Leader:     true,
+	}
+	if st.group != nil {
+		ps.Group = st.group
 	}
 	if run := st.last.directRun(st.env, r.pathCache()); run.ok {
 		ps.Path, ps.Arg0, ps.Args = run.path, run.argv[0], run.argv[1:]
 	}
 	p, err := r.d.Reaper.Start(ps)
 	if err != nil {
+		if st.group != nil && errors.Is(err, unix.ENOENT) {
+			// The cgroup may have been removed under the supervisor: make
+			// it again for the next attempt.
+			_, _ = r.d.Tracker.Group(st.spec.Name())
+		}
 		logs.close()
 		r.startFailed(ctx, st, fmt.Errorf("run hook: %w", err), "run_hook_failed")
 		return
 	}
 	now := time.Now()
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
-	r.recordPID(st)
+	r.writePID(st, p.PID())
 	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
 	r.record(st, true, "started (pid %d)", p.PID())
 	st.healthOKSeen = false
@@ -115,6 +119,9 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	pid := st.proc.PID()
 	upFor := e.At.Sub(st.startedAt)
 	r.dropProcess(st)
+	// What the run process started goes with it: a restart must not run
+	// beside its predecessor's children.
+	r.killGroup(st)
 	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: "run_hook_failed"}
 	st.svc.Health = api.HealthCritical
 	r.record(st, false, "%s", e.String())
@@ -140,7 +147,7 @@ func (r *Runner) dropProcess(st *state) {
 		st.runLogs.close()
 		st.runLogs = nil
 	}
-	st.proc, st.procDone, st.pidOwed = nil, nil, false
+	st.proc, st.procDone = nil, nil
 	removePID(st.paths.pidFile)
 	st.svc.Running, st.svc.PID, st.svc.StateEntered = false, 0, time.Now()
 }
@@ -155,6 +162,8 @@ func (r *Runner) stop(st *state, reason string) {
 	st.svc.NextRestart = time.Time{}
 	if st.proc == nil {
 		r.cancelHealth(st)
+		// A hook's descendants may still run: stopped means nothing runs.
+		r.killGroup(st)
 		st.svc.Health = api.HealthCritical // SPEC §5: CRITICAL when the process is not up
 		return
 	}
@@ -244,56 +253,70 @@ func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
 	}
 }
 
-// stopLeftover stops a run process that a supervisor killed with SIGKILL
-// left behind, so a service never runs twice.
-func (r *Runner) stopLeftover(ctx context.Context, st *state) {
-	pid, _ := store.ReadPID(st.paths.pidFile) // 0 when there is none
-	pids := []int{pid}
-	if r.d.PIDs != nil {
-		pids = append(pids, r.d.PIDs.Previous(st.spec.Name()))
-	}
-	for i, pid := range pids {
-		if pid <= 1 || slices.Contains(pids[:i], pid) || !process.Leftover(pid, r.marker()) {
-			continue
-		}
-		r.d.Log.Warn("stopping a process left by a previous supervisor", "service", r.sg, "pid", pid)
-		if err := process.KillLeftover(ctx, pid, st.shutdownSignal(), st.shutdownTimeout()); err != nil {
-			r.d.Log.Error("stop leftover", "service", r.sg, "pid", pid, "err", err)
-		}
-		r.record(st, true, "stopped pid %d left by a previous supervisor", pid)
-	}
-}
-
-// recordPID puts the run process's pid where the next supervisor looks
-// for leftovers: its PID file, or during start-up Deps.PIDs (Settle then
-// writes the file).
-func (r *Runner) recordPID(st *state) {
-	pid := st.proc.PID()
-	if r.d.PIDs != nil && r.starting() && r.d.PIDs.Add(st.spec.Name(), pid) == nil {
-		st.pidOwed = true
+// track finds the service's group and stops what a supervisor killed
+// with SIGKILL left of the service, before anything of it starts, so a
+// service never runs twice: its shutdown signal to every process left,
+// the shutdown timeout, then SIGKILL.
+func (r *Runner) track(ctx context.Context, st *state) {
+	if r.d.Tracker == nil {
 		return
 	}
-	r.writePID(st, pid)
+	g, err := r.d.Tracker.Group(st.spec.Name())
+	if err != nil {
+		r.d.Log.Error("processes of this service are not tracked", "service", r.sg, "err", err)
+		return
+	}
+	st.group = g
+	if g.Dir() != "" {
+		st.svc.Usage = func() (api.Usage, bool) {
+			s, ok := g.Stats()
+			return api.Usage{CPUSeconds: s.CPUSeconds, MemoryBytes: s.MemoryBytes}, ok
+		}
+	}
+	pids, err := g.Members()
+	if err != nil || len(pids) == 0 {
+		return
+	}
+	r.d.Log.Warn("stopping processes left by a previous supervisor", "service", r.sg, "pids", pids)
+	_ = g.Signal(st.shutdownSignal())
+	_ = g.Signal(unix.SIGCONT)
+	tctx, cancel := context.WithTimeout(ctx, st.shutdownTimeout())
+	_ = g.WaitEmpty(tctx)
+	cancel()
+	r.killGroup(st)
+	removePID(st.paths.pidFile)
+	r.record(st, true, "stopped %d processes left by a previous supervisor", len(pids))
 }
 
-// settlePID writes the PID file start-up left owed. A service that has
-// not tried to start yet (it is down, or its start failed before the
-// check) gets the pid a killed supervisor's start-up recorded for it, so
-// its first start still finds that leftover once the journal is gone.
-func (r *Runner) settlePID(st *state) {
-	switch {
-	case st.pidOwed:
-		st.pidOwed = false
-		r.writePID(st, st.proc.PID())
-	case !st.leftoverChecked && r.d.PIDs != nil:
-		if pid := r.d.PIDs.Previous(st.spec.Name()); pid > 1 {
-			r.writePID(st, pid)
-		}
+// untrack removes the service's cgroup once Run has stopped the service.
+func (r *Runner) untrack(st *state) {
+	if st.group == nil {
+		return
+	}
+	r.killGroup(st)
+	if err := st.group.Remove(); err != nil {
+		r.d.Log.Warn("cgroup not removed", "service", r.sg, "err", err)
 	}
 }
 
+// killGroup kills whatever is left of the service and waits until it is
+// gone (bounded: a process stuck in the kernel must not hold the runner).
+func (r *Runner) killGroup(st *state) {
+	if st.group == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := st.group.Kill(ctx); err != nil {
+		r.d.Log.Error("processes of the service left running", "service", r.sg, "err", err)
+	}
+}
+
+// writePID writes the PID file right after the fork, with the process's
+// start time: a supervisor killed a moment later leaves it to its
+// successor, which can tell this process from one that reused its pid.
 func (r *Runner) writePID(st *state, pid int) {
-	if err := os.WriteFile(st.paths.pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+	if err := cgroup.WritePIDFile(st.paths.pidFile, pid); err != nil && !errors.Is(err, cgroup.ErrExited) {
 		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
 	}
 }
@@ -312,13 +335,17 @@ func (r *Runner) runHook(ctx context.Context, st *state, name string, timeout ti
 }
 
 func (r *Runner) hookSpec(st *state, name string, timeout time.Duration) hook.Spec {
-	return hook.Spec{
+	s := hook.Spec{
 		Name: name, Path: st.paths.hook(name), Env: st.env, Dir: st.paths.root,
 		Credential: st.cred, Timeout: timeout, LogDir: st.paths.logs, LogLimits: r.logLimits(st),
 		Log: func(stream byte, line []byte) {
 			r.d.Output(r.sg+" hook["+name+"]", stream, line)
 		},
 	}
+	if st.group != nil {
+		s.Group = st.group
+	}
+	return s
 }
 
 // makeLogs creates logs/ before the first hook writes there.

@@ -106,7 +106,6 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 
 // settle writes what start-up left owed.
 func (r *Runner) settle(st *state) {
-	r.settlePID(st)
 	if !st.owed {
 		return
 	}

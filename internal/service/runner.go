@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/cgroup"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/spec"
-	"github.com/tend-sh/tend/internal/store"
 )
 
 // Deps is what every runner of one supervisor shares.
@@ -46,11 +46,10 @@ type Deps struct {
 	// template) starts without them, and Settle writes them: see
 	// state.owed. nil: written at once.
 	Settled <-chan struct{}
-	// PIDs, if set, records the pids of run processes started before
-	// Settled closes, in place of their PID files, which Settle writes. It
-	// also holds what a supervisor killed during its start-up recorded:
-	// those pids are checked as leftovers with the PID file's.
-	PIDs *store.PIDJournal
+	// Tracker finds every process of a service, its cgroup or its
+	// marked processes; nil: only the run process's group is known (unit
+	// tests).
+	Tracker *cgroup.Tracker
 	// Paths shares PATH searches while the supervisor starts; nil: none.
 	Paths *PathCache
 	// Logs bounds each log file under svc/NAME/logs/ where the service's
@@ -152,10 +151,7 @@ type state struct {
 	logsMade bool
 	// owed: hooks/, config/ and the rendered files in them are still to be
 	// written (from st.last), by Settle.
-	owed bool
-	// pidOwed: the run process's pid is in Deps.PIDs, its PID file still
-	// to be written by Settle.
-	pidOwed  bool
+	owed     bool
 	uid, gid int
 	cred     *syscall.Credential
 	env      []string
@@ -178,10 +174,10 @@ type state struct {
 	postRunCancel context.CancelFunc
 	bg            sync.WaitGroup // health checks and post-run loops in flight
 
-	leftoverChecked bool
-	ring            RingView
-	files           map[string]uint64 // gossiped files written, by name
-	svc             api.Service       // working copy of the published status
+	group *cgroup.Group // nil without a Tracker
+	ring  RingView
+	files map[string]uint64 // gossiped files written, by name
+	svc   api.Service       // working copy of the published status
 }
 
 // ServiceGroup is the runner's service group.
@@ -201,6 +197,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer close(r.done)
 	st := r.st
 	defer st.bg.Wait()
+	r.track(ctx, st)
+	defer r.untrack(st)
 	if st.spec.Up() {
 		r.start(ctx, st)
 	} else {
@@ -372,8 +370,8 @@ func appendCapped[T any](s []T, v T, limit int) []T {
 	return append(out, v)
 }
 
-// removePID is best effort: a stale PID file is checked against the
-// process (Leftover) before it is trusted.
+// removePID is best effort: a stale PID file names a process only with
+// its start time (cgroup.WritePIDFile).
 func removePID(path string) { os.Remove(path) }
 
 // setCfg keeps the merged config and what the package exports of it

@@ -42,13 +42,15 @@ func Acquire(path string) (*Lock, error) {
 // Release drops the lock.
 func (l *Lock) Release() error { return l.f.Close() }
 
-// ReadPID reads the pid written in a lock or PID file.
+// ReadPID reads the pid written in a lock or PID file: its first line (a
+// service's PID file holds the process's start time on the second).
 func ReadPID(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
 	if err != nil || pid <= 0 {
 		return 0, fmt.Errorf("%s: no pid in %q", path, strings.TrimSpace(string(b)))
 	}

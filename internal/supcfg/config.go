@@ -42,6 +42,9 @@ type Config struct {
 	Root          string // absolute
 	SysIPAddress  string // "" = detect
 	JSONLogging   bool
+	// Cgroups is "auto" or "off": how service processes are tracked
+	// (internal/cgroup).
+	Cgroups string
 
 	// Restart backoff of crashed services: the first restart after a healthy
 	// run is immediate, later ones wait MinBackoff, doubling up to MaxBackoff
@@ -135,6 +138,7 @@ func defaults(getenv func(string) string, euid int) Config {
 		ListenCtl:    "127.0.0.1:9632",
 		ListenGossip: "0.0.0.0:9638",
 		OverrideName: "default",
+		Cgroups:      "auto",
 		Root:         defaultRoot(getenv, euid),
 		MinBackoff:   defaultMinBackoff,
 		MaxBackoff:   defaultMaxBackoff,

@@ -107,6 +107,8 @@ func table() []option {
 			func(c *Config) *string { return &c.SysIPAddress }, checkIP),
 		boolean("json_logging", "json-logging", "log JSON lines instead of text",
 			func(c *Config) *bool { return &c.JSONLogging }),
+		str("cgroups", "cgroups", "how each service's processes are tracked: auto = a cgroup v2 per service where the host has a writable cgroup2 hierarchy, else the subreaper and /proc; off = always the subreaper and /proc",
+			func(c *Config) *string { return &c.Cgroups }, checkCgroups),
 		{Option: Option{Flag: "service-min-backoff-period", YAML: "service_min_backoff_period",
 			Meaning: "wait before the second restart in a row of a crashing service, doubled at each further restart; a duration (500ms, 2s) or seconds"},
 			field: func(c *Config) any { return &c.MinBackoff }},

@@ -250,3 +250,11 @@ func checkPath(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// checkCgroups accepts the modes of internal/cgroup.
+func checkCgroups(s string) (string, error) {
+	if s != "auto" && s != "off" {
+		return "", fmt.Errorf("%q: must be auto or off", s)
+	}
+	return s, nil
+}

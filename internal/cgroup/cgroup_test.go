@@ -1,0 +1,306 @@
+package cgroup
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestFindMount(t *testing.T) {
+	hybrid := `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+`
+	if got, err := findMount([]byte(hybrid)); err != nil || got != "/sys/fs/cgroup/unified" {
+		t.Errorf("hybrid: %q, %v", got, err)
+	}
+	unified := "25 20 0:22 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n"
+	if got, err := findMount([]byte(unified)); err != nil || got != "/sys/fs/cgroup" {
+		t.Errorf("unified: %q, %v", got, err)
+	}
+	ro := "25 20 0:22 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 ro\n"
+	if got, err := findMount([]byte(ro)); err == nil {
+		t.Errorf("read-only mount accepted: %q", got)
+	}
+	esc := `25 20 0:22 / /mnt/c\040g rw - cgroup2 cgroup2 rw` + "\n"
+	if got, _ := findMount([]byte(esc)); got != "/mnt/c g" {
+		t.Errorf("escaped: %q", got)
+	}
+}
+
+func TestOwnCgroup(t *testing.T) {
+	for in, want := range map[string]string{
+		"1:cpu:/\n0::/\n":                 "/",
+		"0::/user.slice/tend.service\n":   "/user.slice/tend.service",
+		"12:memory:/x\n0::/a/b\n9:pids:/": "/a/b",
+	} {
+		if got, err := ownCgroup([]byte(in)); err != nil || got != want {
+			t.Errorf("ownCgroup(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ownCgroup([]byte("1:cpu:/\n")); err == nil {
+		t.Error("v1 only: no error")
+	}
+	if _, err := ownCgroup([]byte("0::/gone (deleted)\n")); err == nil {
+		t.Error("deleted cgroup: no error")
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	line := "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 1000 10"
+	p, ok := parseStat(42, []byte(line))
+	if !ok || p.ppid != 7 || p.start != 12345 {
+		t.Errorf("parseStat = %+v, %v", p, ok)
+	}
+	if _, ok := parseStat(42, []byte("42 (z) Z 7 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0")); ok {
+		t.Error("zombie counted as live")
+	}
+}
+
+func TestPIDFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "PID")
+	if err := WritePIDFile(path, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	pid, start, ok := pidFile(path)
+	want, _ := StartTime(os.Getpid())
+	if !ok || pid != os.Getpid() || start != want {
+		t.Errorf("pidFile = %d %d %v; want %d %d", pid, start, ok, os.Getpid(), want)
+	}
+	// Habitat's format, a pid alone, names no process: it may be reused.
+	os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	if _, _, ok := pidFile(path); ok {
+		t.Error("pid without start time trusted")
+	}
+}
+
+// newTracker opens a tracker on a fresh state directory and removes its
+// subtree at cleanup.
+func newTracker(t *testing.T, mode string) *Tracker {
+	t.Helper()
+	state := t.TempDir()
+	tr, err := Open(Options{Mode: mode, MemberID: "test" + strconv.Itoa(os.Getpid()) + filepath.Base(state), StateDir: state, SvcDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode == Auto && !tr.Cgroups() {
+		t.Skipf("no writable cgroup2 here: %s", tr.Mechanism())
+	}
+	t.Cleanup(func() {
+		if err := tr.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return tr
+}
+
+// escapee starts, inside g (its cgroup, or marked for the /proc
+// fallback), a shell whose child left its session, as a daemon does; it
+// returns the shell and waits for the child to be in g.
+func escapee(t *testing.T, g *Group, marker string) (shell *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-c", "setsid sleep 1000 & exec sleep 1000")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", marker}
+	if g.Dir() != "" {
+		fd, err := syscall.Open(g.Dir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Close(fd)
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitMembers(t, g, 2)
+	return cmd
+}
+
+func waitMembers(t *testing.T, g *Group, n int) []int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids, err := g.Members()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pids) == n {
+			return pids
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("members %v, want %d", pids, n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+}
+
+// Every member, the one that left its session too, is found, signalled
+// and killed, and the group can be used again afterwards.
+func TestGroupStopsEveryMember(t *testing.T) {
+	for _, mode := range []string{Auto, Off} {
+		t.Run(mode, func(t *testing.T) {
+			tr := newTracker(t, mode)
+			g, err := tr.Group("svc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			marker := tr.markerPrefix() + "svc.default"
+			for round := range 2 {
+				shell := escapee(t, g, marker)
+				waited := make(chan error, 1)
+				go func() { waited <- shell.Wait() }()
+				if err := g.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := g.WaitEmpty(ctx)
+				cancel()
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				<-waited
+				if s, ok := g.Stats(); mode == Auto && (!ok || s.CPUSeconds <= 0) {
+					t.Errorf("Stats = %+v, %v", s, ok)
+				}
+			}
+			shell := escapee(t, g, marker)
+			waited := make(chan error, 1)
+			go func() { waited <- shell.Wait() }()
+			if err := g.Kill(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			<-waited
+			if pids, _ := g.Members(); len(pids) != 0 {
+				t.Fatalf("after Kill: %v", pids)
+			}
+			if err := g.Remove(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Sweep kills what belongs to services not kept and leaves kept ones, in
+// their cgroup, for their runner.
+func TestSweep(t *testing.T) {
+	for _, mode := range []string{Auto, Off} {
+		t.Run(mode, func(t *testing.T) {
+			tr := newTracker(t, mode)
+			gone, _ := tr.Group("gone")
+			kept, _ := tr.Group("kept")
+			var shells []*exec.Cmd
+			shells = append(shells, escapee(t, gone, tr.markerPrefix()+"gone.default"))
+			shells = append(shells, escapee(t, kept, tr.markerPrefix()+"kept.default"))
+			waited := make(chan struct{})
+			go func() {
+				for _, c := range shells {
+					c.Wait()
+				}
+				close(waited)
+			}()
+			tr.Sweep(context.Background(), func(name string) bool { return name == "kept" })
+			if pids, _ := gone.Members(); len(pids) != 0 {
+				t.Errorf("gone still runs %v", pids)
+			}
+			if mode == Auto && dirExists(gone.Dir()) {
+				t.Errorf("gone's cgroup not removed")
+			}
+			pids := waitMembers(t, kept, 2)
+			if !slices.Contains(pids, shells[1].Process.Pid) {
+				t.Errorf("kept members %v lack %d", pids, shells[1].Process.Pid)
+			}
+			kept.Kill(context.Background())
+			<-waited
+			kept.Remove()
+		})
+	}
+}
+
+// A supervisor started from another cgroup (here: under another member
+// id, so another subtree) finds its predecessor's subtree through the
+// CGROUP file: kept services move into its own, the rest is killed, and
+// the old subtree is removed.
+func TestSweepPredecessorSubtree(t *testing.T) {
+	state := t.TempDir()
+	old, err := Open(Options{Mode: Auto, MemberID: "old" + strconv.Itoa(os.Getpid()), StateDir: state, SvcDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !old.Cgroups() {
+		t.Skipf("no writable cgroup2 here: %s", old.Mechanism())
+	}
+	kept, _ := old.Group("kept")
+	gone, _ := old.Group("gone")
+	shells := []*exec.Cmd{escapee(t, kept, "X=1"), escapee(t, gone, "X=1")}
+	waited := make(chan struct{})
+	go func() {
+		for _, c := range shells {
+			c.Wait()
+		}
+		close(waited)
+	}()
+	tr, err := Open(Options{Mode: Auto, MemberID: "new" + strconv.Itoa(os.Getpid()), StateDir: state, SvcDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Sweep(context.Background(), func(name string) bool { return name == "kept" })
+	if dirExists(old.base) {
+		t.Errorf("predecessor's subtree %s not removed", old.base)
+	}
+	g, _ := tr.Group("kept")
+	waitMembers(t, g, 2)
+	if b, _ := os.ReadFile(filepath.Join(state, FileName)); string(b) != tr.base+"\n" {
+		t.Errorf("CGROUP file %q, want %q", b, tr.base)
+	}
+	g.Kill(context.Background())
+	<-waited
+	g.Remove()
+	if err := tr.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(state, FileName)); !os.IsNotExist(err) {
+		t.Errorf("CGROUP file left after Close: %v", err)
+	}
+}
+
+// Without cgroups, a run process that cleared its environment (no marker)
+// is still the service's when its PID file names it with its start time,
+// and its descendants with it; a PID file whose start time is another
+// process's names nothing.
+func TestFallbackKnowsClearedEnvironmentByPIDFile(t *testing.T) {
+	tr := newTracker(t, Off)
+	cmd := exec.Command("/usr/bin/env", "-i", "/bin/sh", "-c", "sleep 1000 & exec sleep 1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); close(waited) }()
+	g, _ := tr.Group("bare")
+	if pids, _ := g.Members(); len(pids) != 0 {
+		t.Fatalf("members without a PID file: %v", pids)
+	}
+	os.MkdirAll(filepath.Join(tr.o.SvcDir, "bare"), 0o755)
+	pidPath := filepath.Join(tr.o.SvcDir, "bare", "PID")
+	os.WriteFile(pidPath, []byte(strconv.Itoa(cmd.Process.Pid)+"\n1\n"), 0o644)
+	if pids, _ := g.Members(); len(pids) != 0 {
+		t.Fatalf("members by a PID file with a wrong start time: %v", pids)
+	}
+	if err := WritePIDFile(pidPath, cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	waitMembers(t, g, 2)
+	if err := g.Kill(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-waited
+}

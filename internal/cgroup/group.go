@@ -1,0 +1,263 @@
+package cgroup
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Group is every process of one service.
+type Group struct {
+	t    *Tracker
+	name string
+	dir  string // the service's cgroup; "" in the /proc fallback
+}
+
+// Name is the service's name.
+func (g *Group) Name() string { return g.name }
+
+// Dir is the cgroup directory the service's processes are born in; "" when
+// processes are tracked through /proc.
+func (g *Group) Dir() string { return g.dir }
+
+// Members lists the pids of the service's live processes.
+func (g *Group) Members() ([]int, error) {
+	if g.dir != "" {
+		return readProcs(g.dir)
+	}
+	all, err := allProcs()
+	if err != nil {
+		return nil, err
+	}
+	return g.t.fallbackMembers(all, g.name), nil
+}
+
+// Signal sends sig to every member.
+func (g *Group) Signal(sig syscall.Signal) error {
+	pids, err := g.Members()
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("cgroup: signal %d of %s: %w", pid, g.name, err)
+		}
+	}
+	return nil
+}
+
+// Kill SIGKILLs every member, those forked meanwhile too, and returns once
+// none is left or ctx is done.
+//
+// A cgroup is frozen first, so that no member can fork while the others
+// are killed (a frozen task still dies of SIGKILL), and thawed once empty,
+// since the service's next process is born in it. This is cgroup.kill done
+// by hand, for a reason: on Linux 6.18 a cgroup that was once killed through
+// cgroup.kill SIGKILLs every child later born in it with CLONE_INTO_CGROUP
+// (the fork compares the kill count of the parent's cgroup, not of the
+// target's), so a service could never start again.
+func (g *Group) Kill(ctx context.Context) error {
+	if g.dir != "" {
+		// Most calls find the cgroup empty (the run process exited
+		// alone): one read, no freeze.
+		if pids, err := readProcs(g.dir); err != nil || len(pids) == 0 {
+			return err
+		}
+		freeze := filepath.Join(g.dir, "cgroup.freeze")
+		frozen := os.WriteFile(freeze, []byte("1"), 0) == nil
+		if frozen {
+			defer os.WriteFile(freeze, []byte("0"), 0)
+		}
+	}
+	for {
+		pids, err := g.Members()
+		if err != nil {
+			return err
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		for _, pid := range pids {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		wctx, cancel := context.WithTimeout(ctx, pollInterval)
+		if g.dir != "" {
+			err = waitUnpopulated(wctx, g.dir)
+		} else {
+			<-wctx.Done()
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return fmt.Errorf("cgroup: kill %s: %d processes left: %w", g.name, len(pids), ctx.Err())
+		}
+		if g.dir != "" && err == nil {
+			return nil
+		}
+	}
+}
+
+// pollInterval is how often the /proc fallback looks again while it waits
+// for processes to exit: it has nothing to wait on.
+const pollInterval = 10 * time.Millisecond
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WaitEmpty returns once the service has no process left, or ctx's error.
+func (g *Group) WaitEmpty(ctx context.Context) error {
+	if g.dir == "" {
+		for {
+			pids, err := g.Members()
+			if err != nil || len(pids) == 0 {
+				return err
+			}
+			if err := sleep(ctx, pollInterval); err != nil {
+				return fmt.Errorf("cgroup: wait for %s: %d processes left: %w", g.name, len(pids), err)
+			}
+		}
+	}
+	return waitUnpopulated(ctx, g.dir)
+}
+
+// waitUnpopulated waits for "populated 0" in dir's cgroup.events. The
+// kernel wakes a poll of that file for POLLPRI at each change, so this
+// does not spin; it looks again every 100 ms to see ctx.
+func waitUnpopulated(ctx context.Context, dir string) error {
+	fd, err := unix.Open(filepath.Join(dir, "cgroup.events"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil // removed: nothing is left in it
+	}
+	if err != nil {
+		return fmt.Errorf("cgroup: wait for %s: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Pread(fd, buf, 0)
+		if err != nil {
+			return fmt.Errorf("cgroup: wait for %s: %w", dir, err)
+		}
+		if !populated(string(buf[:n])) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cgroup: wait for %s to empty: %w", dir, err)
+		}
+		ms := 100
+		if d, ok := ctx.Deadline(); ok {
+			ms = max(1, min(ms, int(time.Until(d).Milliseconds())))
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLPRI}}
+		if _, err := unix.Poll(pfd, ms); err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("cgroup: wait for %s: %w", dir, err)
+		}
+	}
+}
+
+func populated(events string) bool {
+	for line := range strings.SplitSeq(events, "\n") {
+		if v, ok := strings.CutPrefix(line, "populated "); ok {
+			return v != "0"
+		}
+	}
+	return false
+}
+
+// Remove deletes the service's cgroup, which must be empty.
+func (g *Group) Remove() error {
+	if g.dir == "" {
+		return nil
+	}
+	if err := unix.Rmdir(g.dir); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("cgroup: remove %s: %w", g.dir, err)
+	}
+	return nil
+}
+
+// Stats is what the service's processes use, all of them together.
+type Stats struct {
+	CPUSeconds  float64 // user and system time since the cgroup was made
+	MemoryBytes uint64  // memory.current, or the members' RssAnon without the memory controller
+}
+
+// Stats reads the cgroup's usage; false in the /proc fallback, which
+// would have to scan every process of the host for each service.
+func (g *Group) Stats() (Stats, bool) {
+	if g.dir == "" {
+		return Stats{}, false
+	}
+	var s Stats
+	usec, ok := statField(filepath.Join(g.dir, "cpu.stat"), "usage_usec")
+	if !ok {
+		return Stats{}, false
+	}
+	s.CPUSeconds = float64(usec) / 1e6
+	if b, err := os.ReadFile(filepath.Join(g.dir, "memory.current")); err == nil {
+		s.MemoryBytes, _ = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		return s, true
+	}
+	pids, _ := readProcs(g.dir)
+	for _, pid := range pids {
+		if b, ok := rssAnon(pid); ok {
+			s.MemoryBytes += b
+		}
+	}
+	return s, true
+}
+
+// statField reads "KEY VALUE" from a flat-keyed cgroup file.
+func statField(path, key string) (uint64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key+" "); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// readProcs reads a cgroup's cgroup.procs; a cgroup that is gone has none.
+func readProcs(dir string) ([]int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: members of %s: %w", dir, err)
+	}
+	var pids []int
+	for f := range strings.FieldsSeq(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+func dirExists(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
+}

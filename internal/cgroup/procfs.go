@@ -1,0 +1,177 @@
+package cgroup
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// proc is what a /proc scan needs of one process.
+type proc struct {
+	pid, ppid int
+	start     uint64 // field 22 of /proc/PID/stat, clock ticks after boot
+}
+
+// readStat parses /proc/PID/stat. A zombie reports ok false: it has exited,
+// and its parent (the reaper, for tend's children) collects it.
+func readStat(pid int) (p proc, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return proc{}, false
+	}
+	return parseStat(pid, b)
+}
+
+func parseStat(pid int, b []byte) (proc, bool) {
+	// The command (field 2) is in parentheses and may hold spaces and
+	// parentheses: the fields that follow start after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return proc{}, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state), so field N is f[N-3].
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return proc{}, false
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	start, err2 := strconv.ParseUint(f[19], 10, 64)
+	if err1 != nil || err2 != nil {
+		return proc{}, false
+	}
+	return proc{pid: pid, ppid: ppid, start: start}, true
+}
+
+// ErrExited is returned for a process that has already exited.
+var ErrExited = errors.New("process has exited")
+
+// StartTime returns the start time of pid (field 22 of /proc/PID/stat),
+// which with the pid names one process for the life of the host: a pid is
+// reused, a pid and start time are not.
+func StartTime(pid int) (uint64, error) {
+	p, ok := readStat(pid)
+	if !ok {
+		return 0, fmt.Errorf("start time of %d: %w", pid, ErrExited)
+	}
+	return p.start, nil
+}
+
+// allProcs lists every live process but this one.
+func allProcs() ([]proc, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("scan /proc: %w", err)
+	}
+	self := os.Getpid()
+	out := make([]proc, 0, len(ents))
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		if p, ok := readStat(pid); ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// markerOf returns the value of the first environment entry of pid that
+// starts with prefix, or "" (no such entry, or the environment is not
+// readable: another user's process, or one in the middle of execve).
+func markerOf(pid int, prefix string) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return ""
+	}
+	for entry := range bytes.SplitSeq(b, []byte{0}) {
+		if rest, ok := bytes.CutPrefix(entry, []byte(prefix)); ok {
+			return string(rest)
+		}
+	}
+	return ""
+}
+
+// descendants returns roots plus every process below one of them by
+// parent links.
+func descendants(all []proc, roots map[int]bool) []int {
+	children := map[int][]int{}
+	for _, p := range all {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	var out []int
+	seen := map[int]bool{}
+	stack := make([]int, 0, len(roots))
+	for pid := range roots {
+		stack = append(stack, pid)
+	}
+	for len(stack) > 0 {
+		pid := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		out = append(out, pid)
+		stack = append(stack, children[pid]...)
+	}
+	return out
+}
+
+// pidFile reads a service's PID file: the pid on its first line (as
+// Habitat writes it) and, on the second, its start time. A file without a
+// start time names no process: its pid may have been reused.
+func pidFile(path string) (pid int, start uint64, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	first, rest, _ := strings.Cut(string(b), "\n")
+	pid, err = strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 1 {
+		return 0, 0, false
+	}
+	second, _, _ := strings.Cut(rest, "\n")
+	start, err = strconv.ParseUint(strings.TrimSpace(second), 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	return pid, start, true
+}
+
+// WritePIDFile writes path as Habitat does, the pid on the first line, and
+// pid's start time on the second, so a later supervisor can tell the
+// process from another that reused its pid. A process that has already
+// exited gets no file (ErrExited): there is nothing left to find.
+func WritePIDFile(path string, pid int) error {
+	start, err := StartTime(pid)
+	if err != nil {
+		return err
+	}
+	data := strconv.Itoa(pid) + "\n" + strconv.FormatUint(start, 10) + "\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		return fmt.Errorf("write PID file: %w", err)
+	}
+	return nil
+}
+
+// rssAnon returns the anonymous resident memory of pid in bytes.
+func rssAnon(pid int) (uint64, bool) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "RssAnon:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024, err == nil
+		}
+	}
+	return 0, false
+}

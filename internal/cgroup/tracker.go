@@ -1,0 +1,425 @@
+package cgroup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Modes of Options.Mode.
+const (
+	Auto = "auto" // a cgroup v2 subtree where one can be made, else /proc
+	Off  = "off"  // /proc only
+)
+
+// FileName is the file in the supervisor's state directory that names its
+// subtree, so that a successor started from another cgroup still finds it.
+const FileName = "CGROUP"
+
+// Options configure Open.
+type Options struct {
+	Mode     string // Auto or Off ("" = Auto)
+	MemberID string
+	// StateDir holds the CGROUP file (ROOT/sup/NAME).
+	StateDir string
+	// SvcDir holds each service's PID file, SvcDir/NAME/PID.
+	SvcDir string
+	Log    *slog.Logger
+}
+
+// Tracker finds the processes of every service of one supervisor.
+type Tracker struct {
+	o    Options
+	base string // tend.MEMBER_ID under the supervisor's cgroup; "" = /proc
+	mnt  string // the cgroup2 mount base is under
+	// prev are subtrees a predecessor named in the CGROUP file other than
+	// base, to be swept.
+	prev []string
+	why  string // why /proc is used
+}
+
+// Open chooses how processes are tracked: in a cgroup v2 subtree made now
+// (Mode Auto, when one can be), else through /proc. It fails only when the
+// CGROUP file cannot be written: a successor would then not find what runs.
+func Open(o Options) (*Tracker, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	t := &Tracker{o: o}
+	t.prev = t.listed()
+	switch o.Mode {
+	case Off:
+		t.why = "cgroups turned off"
+	case Auto, "":
+		mnt, base, err := makeSubtree(o.MemberID)
+		if err != nil {
+			t.why = err.Error()
+		} else {
+			t.mnt, t.base = mnt, base
+		}
+	default:
+		return nil, fmt.Errorf("cgroup: mode %q: want %s or %s", o.Mode, Auto, Off)
+	}
+	if t.base != "" {
+		t.prev = removeString(t.prev, t.base)
+	}
+	if err := t.writeFile(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func removeString(s []string, v string) []string {
+	out := s[:0]
+	for _, x := range s {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// makeSubtree makes tend.MEMBER_ID in the cgroup this process runs in and
+// checks that a service cgroup can be made in it.
+func makeSubtree(member string) (mnt, base string, err error) {
+	if !kernelAtLeast(5, 7) {
+		return "", "", errors.New("kernel older than 5.7 (no clone3 into a cgroup)")
+	}
+	// Children are born in their cgroup through clone3, which a container's
+	// seccomp profile may refuse (ENOSYS or EPERM). Called with no
+	// arguments it fails with EINVAL where it is allowed, forking nothing.
+	if _, _, errno := unix.RawSyscall(unix.SYS_CLONE3, 0, 0, 0); errno != unix.EINVAL {
+		return "", "", fmt.Errorf("clone3 unavailable: %w", errno)
+	}
+	mnt, own, err := locate()
+	if err != nil {
+		return "", "", err
+	}
+	base = filepath.Join(own, "tend."+member)
+	if err := os.Mkdir(base, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", "", fmt.Errorf("cgroup: %w", err)
+	}
+	probe := filepath.Join(base, ".probe")
+	if err := os.Mkdir(probe, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", "", fmt.Errorf("cgroup: %w", err)
+	}
+	fd, err := unix.Open(probe, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(fd)
+		err = unix.Access(filepath.Join(probe, "cgroup.procs"), unix.W_OK)
+	}
+	unix.Rmdir(probe)
+	if err != nil {
+		unix.Rmdir(base) // only if empty: a predecessor's services stay
+		return "", "", fmt.Errorf("cgroup: %s: %w", probe, err)
+	}
+	// Memory and CPU figures per service, and a pids limit an operator
+	// may set, where the parent delegates them; best effort: a cgroup
+	// that holds processes (a non-root supervisor's) cannot pass them on.
+	for _, c := range []string{"+memory", "+cpu", "+pids"} {
+		_ = os.WriteFile(filepath.Join(base, "cgroup.subtree_control"), []byte(c), 0)
+	}
+	return mnt, base, nil
+}
+
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var ma, mi int
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi)
+	return ma > major || ma == major && mi >= minor
+}
+
+// listed reads the subtrees the CGROUP file names.
+func (t *Tracker) listed() []string {
+	b, err := os.ReadFile(filepath.Join(t.o.StateDir, FileName))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		// Only tend's own subtrees: the file must never make a supervisor
+		// kill a cgroup it did not make.
+		if line = strings.TrimSpace(line); filepath.IsAbs(line) && strings.HasPrefix(filepath.Base(line), "tend.") {
+			out = append(out, filepath.Clean(line))
+		}
+	}
+	return out
+}
+
+// writeFile records base first, then the predecessors' subtrees still to
+// be swept, so a supervisor killed during the sweep leaves them named.
+func (t *Tracker) writeFile() error {
+	lines := t.prev
+	if t.base != "" {
+		lines = append([]string{t.base}, lines...)
+	}
+	path := filepath.Join(t.o.StateDir, FileName)
+	if len(lines) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cgroup: %w", err)
+		}
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	return nil
+}
+
+// Mechanism says how processes are tracked, for /status and the log.
+func (t *Tracker) Mechanism() string {
+	if t.base != "" {
+		return "cgroup v2 " + t.base
+	}
+	return "subreaper and /proc (" + t.why + ")"
+}
+
+// Cgroups reports whether services have cgroups.
+func (t *Tracker) Cgroups() bool { return t.base != "" }
+
+// Group returns the service's group, making its cgroup if need be.
+func (t *Tracker) Group(name string) (*Group, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	g := &Group{t: t, name: name}
+	if t.base == "" {
+		return g, nil
+	}
+	g.dir = filepath.Join(t.base, name)
+	if err := os.Mkdir(g.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	return g, nil
+}
+
+func checkName(name string) error {
+	if name == "" || strings.ContainsAny(name, "/.\n") {
+		return fmt.Errorf("cgroup: bad service name %q", name)
+	}
+	return nil
+}
+
+// markerPrefix starts the marker of every service of this supervisor.
+func (t *Tracker) markerPrefix() string { return "TEND_SERVICE_ID=" + t.o.MemberID + "/" }
+
+// fallbackMembers finds the service's processes in all: those that carry
+// its marker (TEND_SERVICE_ID=MEMBER/NAME.GROUP[@ORG]) or are the process
+// its PID file names, and their descendants.
+func (t *Tracker) fallbackMembers(all []proc, name string) []int {
+	roots := map[int]bool{}
+	prefix := t.markerPrefix()
+	for _, p := range all {
+		if sg := markerOf(p.pid, prefix); sg != "" && serviceOf(sg) == name {
+			roots[p.pid] = true
+		}
+	}
+	if pid, start, ok := pidFile(filepath.Join(t.o.SvcDir, name, "PID")); ok {
+		for _, p := range all {
+			if p.pid == pid && p.start == start {
+				roots[pid] = true
+			}
+		}
+	}
+	if len(roots) == 0 {
+		return nil
+	}
+	return descendants(all, roots)
+}
+
+// serviceOf is the service name of a service group "NAME.GROUP[@ORG]".
+func serviceOf(sg string) string {
+	name, _, _ := strings.Cut(sg, ".")
+	return name
+}
+
+// Close removes the supervisor's subtree once every service cgroup in it
+// is gone, and the CGROUP file with it; a subtree still holding a service
+// stays named for the next supervisor.
+func (t *Tracker) Close() error {
+	if t.base == "" {
+		return nil
+	}
+	if err := unix.Rmdir(t.base); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("cgroup: remove %s: %w", t.base, err)
+	}
+	t.base = ""
+	return t.writeFile()
+}
+
+// sweepWait bounds the wait for killed processes to be gone.
+const sweepWait = 10 * time.Second
+
+// Sweep deals with what earlier supervisors of this state directory left
+// running, before any service starts. Processes of a service keep reports
+// true for (loaded, desired up) are left in, or moved into, its cgroup
+// here, for its runner to stop with its shutdown signal and timeout
+// before it starts it; everything else, the cgroup of a service unloaded
+// or stopped when the supervisor was killed, is killed and removed.
+func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
+	var trees []string
+	trees = append(trees, t.prev...)
+	if t.base != "" {
+		trees = append(trees, t.base)
+	}
+	for _, tree := range trees {
+		t.sweepTree(ctx, tree, keep, tree == t.base)
+	}
+	t.sweepProcs(ctx, keep)
+	if len(t.prev) > 0 {
+		t.prev = nil
+		if err := t.writeFile(); err != nil {
+			t.o.Log.Warn("CGROUP file not updated", "err", err)
+		}
+	}
+}
+
+// sweepTree sweeps the service cgroups of one subtree. In another
+// supervisor's subtree (own false), kept services are moved into this
+// one's, and the subtree is removed.
+func (t *Tracker) sweepTree(ctx context.Context, tree string, keep func(string) bool, own bool) {
+	ents, err := os.ReadDir(tree)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		t.o.Log.Warn("cannot sweep a cgroup subtree", "cgroup", tree, "err", err)
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.IsDir() || checkName(name) != nil {
+			if e.IsDir() && name == ".probe" {
+				unix.Rmdir(filepath.Join(tree, name))
+			}
+			continue
+		}
+		old := &Group{t: t, name: name, dir: filepath.Join(tree, name)}
+		if keep(name) {
+			if own {
+				continue
+			}
+			if g, err := t.Group(name); err == nil && g.dir != "" {
+				t.move(old, g)
+			}
+		}
+		t.kill(ctx, old, "left by a killed supervisor, not loaded or desired down")
+		if err := old.Remove(); err != nil {
+			t.o.Log.Warn("cgroup not removed", "err", err)
+		}
+	}
+	if !own {
+		if err := unix.Rmdir(tree); err != nil && !errors.Is(err, unix.ENOENT) {
+			t.o.Log.Warn("cgroup subtree not removed", "cgroup", tree, "err", err)
+		}
+	}
+}
+
+// move puts every member of from into to. Whatever forks meanwhile lands
+// in from, so it looks again, a few times; what is left is killed by the
+// caller.
+func (t *Tracker) move(from, to *Group) {
+	for range 10 {
+		pids, _ := readProcs(from.dir)
+		if len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			_ = os.WriteFile(filepath.Join(to.dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0)
+		}
+	}
+}
+
+// sweepProcs deals with processes outside any service cgroup that carry
+// this supervisor's marker or that a PID file names: those of a
+// predecessor that tracked them through /proc. With cgroups, kept ones
+// are moved into their service's cgroup.
+func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
+	all, err := allProcs()
+	if err != nil {
+		t.o.Log.Warn("cannot look for processes left by a killed supervisor", "err", err)
+		return
+	}
+	names := map[string]bool{}
+	prefix := t.markerPrefix()
+	for _, p := range all {
+		if sg := markerOf(p.pid, prefix); sg != "" && checkName(serviceOf(sg)) == nil {
+			names[serviceOf(sg)] = true
+		}
+	}
+	if ents, err := os.ReadDir(t.o.SvcDir); err == nil {
+		for _, e := range ents {
+			if _, _, ok := pidFile(filepath.Join(t.o.SvcDir, e.Name(), "PID")); ok && checkName(e.Name()) == nil {
+				names[e.Name()] = true
+			}
+		}
+	}
+	for name := range names {
+		fb := &Group{t: t, name: name}
+		pids := t.fallbackMembers(all, name)
+		if len(pids) == 0 {
+			continue
+		}
+		if keep(name) {
+			if t.base == "" {
+				continue // its runner stops them
+			}
+			g, err := t.Group(name)
+			if err != nil {
+				continue
+			}
+			for _, pid := range pids {
+				_ = os.WriteFile(filepath.Join(g.dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0)
+			}
+			if left, _ := fb.outside(); len(left) == 0 {
+				continue
+			}
+		}
+		t.kill(ctx, fb, "left by a killed supervisor, not loaded or desired down")
+	}
+}
+
+// outside lists the members of a /proc group that are in no cgroup of
+// this supervisor's subtree.
+func (g *Group) outside() ([]int, error) {
+	pids, err := g.Members()
+	if err != nil || g.t.base == "" {
+		return pids, err
+	}
+	var out []int
+	for _, pid := range pids {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		own, err := ownCgroup(b)
+		if err != nil || !strings.HasPrefix(filepath.Join(g.t.mnt, own)+"/", g.t.base+"/") {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}
+
+func (t *Tracker) kill(ctx context.Context, g *Group, why string) {
+	pids, _ := g.Members()
+	if len(pids) == 0 {
+		return
+	}
+	t.o.Log.Warn("killing processes of a service", "service", g.name, "pids", pids, "why", why)
+	kctx, cancel := context.WithTimeout(ctx, sweepWait)
+	defer cancel()
+	if err := g.Kill(kctx); err != nil {
+		t.o.Log.Error("processes left running", "service", g.name, "err", err)
+	}
+}
