@@ -130,14 +130,21 @@ func (m *Manager) Snapshot() *api.Snapshot { return m.snap.Load() }
 
 // Run loads the persisted specs and the start-up services, starts them,
 // marks the supervisor ready, and keeps everything running until ctx ends;
-// then it stops every service (in parallel) and returns.
-func (m *Manager) Run(ctx context.Context) error {
+// then it stops every service (in parallel) and returns. Whatever way it
+// returns, everything it started has stopped: it cancels its own context
+// and waits for its loops, so a failure in its own set-up cannot leave it
+// waiting for a caller that never cancels.
+func (m *Manager) Run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer cancel()
 	w, err := newWatcher(m.log, filepath.Join(m.cfg.Root, "user"), m.loaded)
 	if err != nil {
 		return err
 	}
+	defer w.close()
 	m.watch = w
-	var bg sync.WaitGroup
 	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(ctx, name) }) })
 	if err := w.watchRoot(); err != nil {
 		m.log.Warn("new user.toml files will not be seen", "err", err)
@@ -149,14 +156,10 @@ func (m *Manager) Run(ctx context.Context) error {
 
 	m.runCtx = ctx // before any runner or control operation can read it
 	if err := service.MakeServicesDir(m.cfg.Root); err != nil {
-		w.close()
-		bg.Wait()
 		return err
 	}
 	m.openPIDJournal()
 	if err := m.loadPersisted(); err != nil {
-		w.close()
-		bg.Wait()
 		return err
 	}
 	fromStartup := m.loadStartup(func(e *entry) {
@@ -192,6 +195,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.publish()
 	m.runners.Wait() // every runner stops its service when ctx ends
 	w.close()
+	cancel()
 	bg.Wait()
 	m.publish()
 	return nil
