@@ -124,16 +124,17 @@ func TestStateFilesCreatedOnFirstStart(t *testing.T) {
 	}
 }
 
-// During start-up the pids of the services started are recorded in one
-// journal, not yet in PID files. A supervisor SIGKILLed then still has its
+// A supervisor SIGKILLed while a start-up service's init still runs has its
 // services stopped by the next one: nothing runs twice, and once the next
 // start-up is over the PID files hold the new pids and the journal is gone.
+// (A hung init no longer holds the start-up open, so the kill may come
+// before or after the journal is settled into PID files.)
 func TestSIGKILLDuringStartupNeverRunsTwoCopies(t *testing.T) {
 	root := t.TempDir()
 	tag := uniqueTag()
 	early := "sleep 1000" + tag + "1"
-	// held's init waits for gate, so the first supervisor's start-up
-	// never ends: it is killed with early running and only journaled.
+	// held's init waits for gate: it still runs when the supervisor is
+	// killed.
 	gate := filepath.Join(t.TempDir(), "gate")
 	t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // lets a left init hook end
 	held := pkgDir(t, map[string]string{
@@ -154,17 +155,14 @@ func TestSIGKILLDuringStartupNeverRunsTwoCopies(t *testing.T) {
 
 	journal := filepath.Join(root, "sup", "default", "STARTUP_PIDS")
 	var old int
-	waitFor(t, 15*time.Second, "early running and journaled", func() bool {
+	waitFor(t, 15*time.Second, "early running", func() bool {
 		pids := procsWith(early)
 		if len(pids) != 1 {
 			return false
 		}
 		old = pids[0]
-		return strings.Contains(readFile(journal), "early "+strconv.Itoa(old)+"\n")
+		return true
 	})
-	if _, err := os.Stat(filepath.Join(root, "svc", "early", "PID")); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("svc/early/PID during start-up: %v; want it left to the journal", err)
-	}
 	s.kill()
 	os.WriteFile(gate, nil, 0o644)
 	s.restart()

@@ -16,7 +16,7 @@ import (
 func svcLoadCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var req api.LoadRequest
-	var interval, timeout int
+	var interval, timeout, hookTimeout int
 	c := &cobra.Command{
 		Use:   "load PKG",
 		Short: "load a service from an installed package (fuzzy ident) or a package directory, and start it",
@@ -31,6 +31,7 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
 	f.IntVar(&interval, "health-check-interval", 0, "seconds between health checks (default 30)")
 	f.IntVar(&timeout, "shutdown-timeout", 0, "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
+	f.IntVar(&hookTimeout, "hook-timeout", 0, "seconds one run of the init, reconfigure, file-updated or post-stop hook may take before it is killed (default 60)")
 	f.BoolVar(&req.Force, "force", false, "replace a service that is already loaded")
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		req.Pkg = absIfPath(a[0])
@@ -39,6 +40,9 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 		}
 		if f.Changed("shutdown-timeout") {
 			req.ShutdownTimeout = &timeout
+		}
+		if f.Changed("hook-timeout") {
+			req.HookTimeout = &hookTimeout
 		}
 		req.Wait = true
 		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {

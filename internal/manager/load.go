@@ -141,7 +141,7 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 // supervisor killed meanwhile reads it again when it restarts). A control
 // operation that changed or unloaded one of them since has written its
 // own state under opMu, which this holds too: a changed spec is written as
-// it is now, an unloaded or replaced service not at all.
+// it is now, an unloaded or replaced service (gone) not at all.
 func (m *Manager) saveStartup(started []*entry) {
 	if len(started) == 0 {
 		return
@@ -151,7 +151,7 @@ func (m *Manager) saveStartup(started []*entry) {
 	files := make(map[string][]byte, len(started))
 	m.mu.Lock()
 	for _, e := range started {
-		if m.services[e.name] == e {
+		if m.services[e.name] == e && !e.gone {
 			files[e.name+".spec"] = e.spec.Encode()
 		}
 	}
@@ -232,7 +232,7 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 	if err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
-	return &entry{name: name, spec: sp, specFile: path, runner: r}, nil
+	return &entry{name: name, spec: sp, specFile: path, runner: r, replaces: old}, nil
 }
 
 func applyRequest(sp *spec.Spec, req api.LoadRequest) {
@@ -255,6 +255,10 @@ func applyRequest(sp *spec.Spec, req api.LoadRequest) {
 	if req.ShutdownTimeout != nil {
 		t := *req.ShutdownTimeout
 		sp.ShutdownTimeout = &t
+	}
+	if req.HookTimeout != nil {
+		t := *req.HookTimeout
+		sp.HookTimeout = &t
 	}
 	sp.DesiredState = spec.Up
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
-	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
@@ -39,7 +39,9 @@ type Config struct {
 	Getenv  func(string) string
 	Log     *slog.Logger
 	Output  func(sg string, stream byte, line []byte)
-	Reaper  *process.Reaper
+	// Reaper starts every service's processes and hooks:
+	// hook.Reaper(*process.Reaper), or a fake in tests.
+	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
 	// Ring is the gossip ring; nil runs the supervisor alone.
@@ -60,7 +62,11 @@ type Manager struct {
 	specsDir  string
 	sys       map[string]any // template data "sys", one map every service reads
 
-	opMu      sync.Mutex    // one control operation at a time
+	// opMu makes a spec file and the services map change together, and
+	// keeps saveStartup out meanwhile; it is never held while waiting for
+	// a service. svcOps serialises the operations on one service.
+	opMu      sync.Mutex
+	svcOps    svcLocks
 	installMu sync.Mutex    // one package install at a time
 	running   chan struct{} // closed once start-up has loaded every service
 	settled   chan struct{} // closed once start-up is over: service.Deps.Settled
@@ -99,6 +105,8 @@ type entry struct {
 	spec     spec.Spec
 	specFile string
 	specErr  string // the spec file on disk could not be used
+	replaces *entry // the entry loaded when this one was prepared
+	gone     bool   // unloaded or replaced: its spec file is no longer its own (opMu)
 	runner   *service.Runner
 	cancel   context.CancelFunc
 }
@@ -145,7 +153,7 @@ func (m *Manager) Run(parent context.Context) error {
 	}
 	defer w.close()
 	m.watch = w
-	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(ctx, name) }) })
+	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(name) }) })
 	if err := w.watchRoot(); err != nil {
 		m.log.Warn("new user.toml files will not be seen", "err", err)
 	}
@@ -244,10 +252,17 @@ func (m *Manager) loadedRunners() []*service.Runner {
 }
 
 // waitFirstAttempts blocks until every service has tried to start once, so
-// "ready" means the supervisor has done what it was asked at start-up.
+// "ready" means the supervisor has done what it was asked at start-up. A
+// start whose init hook still runs has been tried: no hook holds up the
+// supervisor's readiness.
 func (m *Manager) waitFirstAttempts(ctx context.Context) {
 	for _, r := range m.loadedRunners() {
-		r.WaitAttempt(ctx, 0)
+		select {
+		case <-r.Tried():
+		case <-r.Done():
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -284,16 +299,23 @@ func (m *Manager) storeRecord(ok bool, text string) {
 	m.changed()
 }
 
-// begin admits a control operation once start-up has loaded every service,
-// and holds others off until it is done.
-func (m *Manager) begin(ctx context.Context) (func(), error) {
+// begin admits a control operation on the service named name once
+// start-up has loaded every service, and holds off other operations on
+// that service until it is done.
+func (m *Manager) begin(ctx context.Context, name string) (func(), error) {
 	select {
 	case <-m.running:
 	case <-ctx.Done():
 		return nil, api.Errorf(api.Internal, "supervisor is still starting: %v", ctx.Err())
 	}
-	m.opMu.Lock()
-	return m.opMu.Unlock, nil
+	return m.svcOps.lock(ctx, name)
+}
+
+// current is the entry loaded under name, or nil.
+func (m *Manager) current(name string) *entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.services[name]
 }
 
 // loaded reports whether a service of that name is loaded.

@@ -16,22 +16,34 @@ import (
 
 // Load loads a service (svc load). The spec is on disk before the service
 // starts, so a supervisor killed right after Load returns still runs it.
+// With req.Wait it returns once the first start is over, and an error when
+// that start failed: the service stays loaded and is retried with backoff.
 func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(string)) error {
-	done, err := m.begin(ctx)
+	e, err := m.prepareLoad(req) // names the service, so it can be locked
+	if err != nil {
+		return err
+	}
+	done, err := m.begin(ctx, e.name)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := m.prepareLoad(req)
-	if err != nil {
-		return err
+	if m.current(e.name) != e.replaces {
+		// Another operation changed this service meanwhile: check again.
+		if e, err = m.prepareLoad(req); err != nil {
+			return err
+		}
 	}
-	if err := store.WriteFile(e.specFile, e.spec.Encode(), 0o644); err != nil {
+	old := e.replaces
+	m.opMu.Lock()
+	err = store.WriteFile(e.specFile, e.spec.Encode(), 0o644)
+	if err == nil && old != nil {
+		old.gone = true
+	}
+	m.opMu.Unlock()
+	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
-	m.mu.Lock()
-	old := m.services[e.name]
-	m.mu.Unlock()
 	if old != nil {
 		progress(fmt.Sprintf("Stopping %s to apply the new options", old.spec.ServiceGroup(m.cfg.Org)))
 		m.stopRunner(old)
@@ -44,45 +56,49 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 	m.changed()
 	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
 	if req.Wait {
-		m.reportStart(ctx, e, 0, progress)
+		return m.reportStart(ctx, e, 0, progress)
 	}
 	return nil
 }
 
-// reportStart waits for the start attempt after n and says how it went.
-func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress func(string)) {
+// reportStart waits for the start attempt after n and says how it went: an
+// error when the service did not come up.
+func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress func(string)) error {
 	s, err := e.runner.WaitAttempt(ctx, n)
 	switch {
 	case err != nil:
-		progress(fmt.Sprintf("%s: not started yet: %v", s.ServiceGroup, err))
+		return api.Errorf(api.Internal, "%s: not started yet: %v", s.ServiceGroup, err)
 	case s.Running:
 		progress(fmt.Sprintf("%s is up (pid %d)", s.ServiceGroup, s.PID))
 	case s.StartError != "":
-		progress(fmt.Sprintf("%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart)))
+		return api.Errorf(api.Internal, "%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart))
 	case s.LastExit != nil:
-		progress(fmt.Sprintf("%s exited (code %d); next try in %s", s.ServiceGroup, s.LastExit.Code, until(s.NextRestart)))
+		return api.Errorf(api.Internal, "%s exited (code %d); next try in %s", s.ServiceGroup, s.LastExit.Code, until(s.NextRestart))
 	}
+	return nil
 }
 
 func until(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return time.Until(t).Round(time.Millisecond).String()
+	return max(time.Until(t), 0).Round(time.Millisecond).String()
 }
 
 // Unload stops a service and forgets it.
 func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(string)) error {
-	done, err := m.begin(ctx)
+	e, done, err := m.beginFound(ctx, pkgArg)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := m.find(pkgArg)
-	if err != nil {
-		return err
+	m.opMu.Lock()
+	err = store.Remove(e.specFile)
+	if err == nil {
+		e.gone = true
 	}
-	if err := store.Remove(e.specFile); err != nil {
+	m.opMu.Unlock()
+	if err != nil {
 		return api.Errorf(api.Internal, "%v", err)
 	}
 	progress(fmt.Sprintf("Unloading %s", e.name))
@@ -98,6 +114,25 @@ func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(strin
 	return nil
 }
 
+// beginFound resolves pkgArg to a loaded service and begins an operation
+// on it (begin).
+func (m *Manager) beginFound(ctx context.Context, pkgArg string) (*entry, func(), error) {
+	e, err := m.find(pkgArg)
+	if err != nil {
+		return nil, nil, err
+	}
+	done, err := m.begin(ctx, e.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	// What was found may have been replaced or unloaded meanwhile.
+	if e, err = m.find(pkgArg); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return e, done, nil
+}
+
 // Stop stops a service and keeps its spec, desired state down.
 func (m *Manager) Stop(ctx context.Context, pkgArg string, progress func(string)) error {
 	return m.setDesired(ctx, pkgArg, false, progress)
@@ -109,15 +144,11 @@ func (m *Manager) Start(ctx context.Context, pkgArg string, progress func(string
 }
 
 func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progress func(string)) error {
-	done, err := m.begin(ctx)
+	e, done, err := m.beginFound(ctx, pkgArg)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := m.find(pkgArg)
-	if err != nil {
-		return err
-	}
 	if e.specErr != "" {
 		return api.Errorf(api.BadRequest, "service %s cannot be changed: %s", e.name, e.specErr)
 	}
@@ -130,12 +161,17 @@ func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progre
 	if up {
 		sp.DesiredState = spec.Up
 	}
-	if err := store.WriteFile(e.specFile, sp.Encode(), 0o644); err != nil {
+	m.opMu.Lock()
+	err = store.WriteFile(e.specFile, sp.Encode(), 0o644)
+	if err == nil {
+		m.mu.Lock()
+		e.spec = sp
+		m.mu.Unlock()
+	}
+	m.opMu.Unlock()
+	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
-	m.mu.Lock()
-	e.spec = sp
-	m.mu.Unlock()
 	n := e.runner.Attempts()
 	if up {
 		progress(fmt.Sprintf("Starting %s", sp.ServiceGroup(m.cfg.Org)))
@@ -146,8 +182,7 @@ func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progre
 		return api.Errorf(api.Internal, "%v", err)
 	}
 	if up {
-		m.reportStart(ctx, e, n, progress)
-		return nil
+		return m.reportStart(ctx, e, n, progress)
 	}
 	if _, err := e.runner.WaitAttempt(ctx, n); err != nil {
 		return api.Errorf(api.Internal, "%v", err)

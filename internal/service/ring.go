@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // RingView is what the ring knows that one service sees: its group's
@@ -59,10 +58,11 @@ func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
 	old := st.ring
 	st.ring = v
 	r.applyFiles(ctx, st)
-	if st.proc == nil {
-		if st.spec.Up() && st.restartC == nil && len(old.Unsatisfied) > 0 && len(v.Unsatisfied) == 0 {
-			r.start(ctx, st)
-		}
+	if st.phase == phaseWaitingBinds && len(v.Unsatisfied) == 0 {
+		r.start(ctx, st)
+		return
+	}
+	if st.phase != phaseUp {
 		return
 	}
 	// Templates that use no data render the same from any census; only
@@ -96,8 +96,8 @@ func (r *Runner) applyFiles(ctx context.Context, st *state) {
 	}
 	r.record(st, true, "files updated: %s", strings.Join(updated, ", "))
 	if _, ok := st.tpl.hooks["file-updated"]; ok && st.svc.Initialized {
-		res := r.runHook(ctx, st, "file-updated", time.Minute)
-		r.record(st, res.Err == nil && res.Exit.Code == 0, "file-updated hook %s", describe(res))
+		res := r.runHook(ctx, st, "file-updated")
+		r.record(st, res.OK(), "file-updated hook %s", describeTimed(res, st.spec.HookTimeoutD()))
 	}
 	r.publish(st)
 }
@@ -107,6 +107,7 @@ func (r *Runner) waitingForBinds(st *state) bool {
 	if st.spec.BindingMode != "strict" || len(st.ring.Unsatisfied) == 0 {
 		return false
 	}
+	r.enter(st, phaseWaitingBinds)
 	msg := "waiting for binds: " + strings.Join(st.ring.Unsatisfied, ", ")
 	if st.svc.StartError != msg {
 		st.svc.StartError = msg

@@ -30,7 +30,11 @@ type Spec struct {
 	BindingMode     string   `toml:"binding_mode"`
 	DesiredState    string   `toml:"desired_state"`
 	// ShutdownTimeout in seconds; nil means the package's value.
-	ShutdownTimeout     *int     `toml:"shutdown_timeout,omitempty"`
+	ShutdownTimeout *int `toml:"shutdown_timeout,omitempty"`
+	// HookTimeout in seconds bounds each run of the init, reconfigure,
+	// file-updated and post-stop hooks; nil means DefaultHookTimeout.
+	// (health-check is bounded by the health-check interval.)
+	HookTimeout         *int     `toml:"hook_timeout,omitempty"`
 	HealthCheckInterval Duration `toml:"health_check_interval"`
 }
 
@@ -60,8 +64,13 @@ const (
 	DefaultCondition   = "latest"
 	DefaultBindingMode = "strict"
 	DefaultInterval    = 30 * time.Second
-	Up                 = "up"
-	Down               = "down"
+	// DefaultHookTimeout: Habitat has no hook timeout, but a hook that
+	// never returns must not hold its service forever.
+	DefaultHookTimeout = time.Minute
+	// MaxHookTimeout is a day; more is a typo.
+	MaxHookTimeout = 24 * time.Hour
+	Up             = "up"
+	Down           = "down"
 )
 
 // New returns a spec for ident with every default filled in.
@@ -87,6 +96,14 @@ func (s Spec) Name() string {
 		return ""
 	}
 	return parts[1]
+}
+
+// HookTimeoutD is how long one run of a bounded hook may take.
+func (s Spec) HookTimeoutD() time.Duration {
+	if s.HookTimeout != nil {
+		return time.Duration(*s.HookTimeout) * time.Second
+	}
+	return DefaultHookTimeout
 }
 
 // Up reports whether the service should run.
@@ -147,6 +164,9 @@ func (s Spec) Validate() error {
 	}
 	if s.ShutdownTimeout != nil && *s.ShutdownTimeout < 0 {
 		return fmt.Errorf("shutdown_timeout %d must not be negative", *s.ShutdownTimeout)
+	}
+	if t := s.HookTimeout; t != nil && (*t < 1 || time.Duration(*t) > MaxHookTimeout/time.Second) {
+		return fmt.Errorf("hook_timeout %d must be between 1 and %d seconds", *t, int(MaxHookTimeout/time.Second))
 	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)

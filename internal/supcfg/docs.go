@@ -134,6 +134,7 @@ service was loaded with before.
 | ` + "`binding_mode`" + ` | ` + "`strict`" + ` (default) or ` + "`relaxed`" + ` |
 | ` + "`health_check_interval`" + ` | seconds (or a duration) between health checks (default 30) |
 | ` + "`shutdown_timeout`" + ` | seconds (or a duration) to wait after the stop signal before SIGKILL (default: the package's, else 8) |
+| ` + "`hook_timeout`" + ` | seconds (or a duration) one run of the init, reconfigure, file-updated or post-stop hook may take before it is killed (default 60) |
 
 ## Example
 

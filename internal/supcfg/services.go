@@ -115,6 +115,8 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 			req.HealthCheckInterval, err = seconds(s, false)
 		case "shutdown_timeout":
 			req.ShutdownTimeout, err = seconds(s, true)
+		case "hook_timeout":
+			req.HookTimeout, err = seconds(s, false)
 		}
 		if err != nil {
 			return req, r.errorf(v, "%s: %w", key, err)
@@ -127,7 +129,7 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 }
 
 var serviceKeys = []string{"pkg", "group", "topology", "strategy", "update_condition",
-	"binds", "binding_mode", "health_check_interval", "shutdown_timeout"}
+	"binds", "binding_mode", "health_check_interval", "shutdown_timeout", "hook_timeout"}
 
 // closest returns the candidate nearest to name if it is at most two edits
 // away (a likely typo), else "".
