@@ -35,25 +35,29 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 		}
 	}
 	old := e.replaces
-	m.opMu.Lock()
-	err = store.WriteFile(e.specFile, e.spec.Encode(), 0o644)
-	if err == nil && old != nil {
-		old.gone = true
-	}
-	m.opMu.Unlock()
+	var oldGroup string
+	m.call(func(o *owned) {
+		// The spec file and the services map change together, on the
+		// owner, where saveStartup writes too.
+		if err = store.WriteFile(e.specFile, e.spec.Encode(), 0o644); err == nil && old != nil {
+			old.gone = true
+			oldGroup = old.spec.ServiceGroup(m.cfg.Org)
+		}
+	})
 	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
 	if old != nil {
-		progress(fmt.Sprintf("Stopping %s to apply the new options", old.spec.ServiceGroup(m.cfg.Org)))
-		m.stopRunner(old)
+		progress(fmt.Sprintf("Stopping %s to apply the new options", oldGroup))
+		m.stopRunner(old) // outside the owner: this waits for the stop
 	}
-	m.mu.Lock()
-	m.services[e.name] = e
-	m.mu.Unlock()
-	m.watchUser(e.name)
-	m.startRunner(e)
-	m.changed()
+	m.call(func(o *owned) {
+		o.services[e.name] = e
+		delete(o.ring.views, e.name)
+		m.watchUser(e.name)
+		m.startRunner(e)
+		m.changed()
+	})
 	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
 	if req.Wait {
 		return m.reportStart(ctx, e, 0, progress)
@@ -92,24 +96,24 @@ func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(strin
 		return err
 	}
 	defer done()
-	m.opMu.Lock()
-	err = store.Remove(e.specFile)
-	if err == nil {
-		e.gone = true
-	}
-	m.opMu.Unlock()
+	m.call(func(o *owned) {
+		if err = store.Remove(e.specFile); err == nil {
+			e.gone = true
+		}
+	})
 	if err != nil {
 		return api.Errorf(api.Internal, "%v", err)
 	}
 	progress(fmt.Sprintf("Unloading %s", e.name))
-	m.stopRunner(e)
-	m.mu.Lock()
-	delete(m.services, e.name)
-	delete(m.ring.views, e.name)
-	m.mu.Unlock()
-	m.unwatchUser(e.name)
-	m.gossipGone(e.spec.ServiceGroup(m.cfg.Org))
-	m.changed()
+	m.stopRunner(e) // outside the owner: this waits for the stop
+	m.call(func(o *owned) {
+		if o.services[e.name] == e {
+			delete(o.services, e.name)
+			delete(o.ring.views, e.name)
+		}
+		m.unwatchUser(e.name)
+		m.changed() // the ring loop says it is gone once it is not published
+	})
 	progress(fmt.Sprintf("The %s service was successfully unloaded", e.name))
 	return nil
 }
@@ -152,23 +156,25 @@ func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progre
 	if e.specErr != "" {
 		return api.Errorf(api.BadRequest, "service %s cannot be changed: %s", e.name, e.specErr)
 	}
-	if e.spec.Up() == up {
-		progress(fmt.Sprintf("%s is already %s", e.spec.ServiceGroup(m.cfg.Org), e.spec.DesiredState))
+	var sp spec.Spec
+	already := false
+	m.call(func(o *owned) {
+		sp = e.spec
+		if already = sp.Up() == up; already {
+			return
+		}
+		sp.DesiredState = spec.Down
+		if up {
+			sp.DesiredState = spec.Up
+		}
+		if err = store.WriteFile(e.specFile, sp.Encode(), 0o644); err == nil {
+			e.spec = sp
+		}
+	})
+	if already {
+		progress(fmt.Sprintf("%s is already %s", sp.ServiceGroup(m.cfg.Org), sp.DesiredState))
 		return nil
 	}
-	sp := e.spec
-	sp.DesiredState = spec.Down
-	if up {
-		sp.DesiredState = spec.Up
-	}
-	m.opMu.Lock()
-	err = store.WriteFile(e.specFile, sp.Encode(), 0o644)
-	if err == nil {
-		m.mu.Lock()
-		e.spec = sp
-		m.mu.Unlock()
-	}
-	m.opMu.Unlock()
 	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
@@ -203,9 +209,7 @@ func (m *Manager) find(arg string) (*entry, error) {
 		}
 		want, name = id, id.Name
 	}
-	m.mu.Lock()
-	e := m.services[name]
-	m.mu.Unlock()
+	e := m.current(name)
 	if e == nil {
 		return nil, api.Errorf(api.NotFound, "service %s is not loaded", arg)
 	}
@@ -256,22 +260,15 @@ func (m *Manager) Status(ctx context.Context, pkgArg string) ([]api.ServiceStatu
 	return out, nil
 }
 
-// publishNow publishes and returns a snapshot that includes every change
-// made so far, for callers that must not see a state older than their own
-// request.
-func (m *Manager) publishNow() *api.Snapshot {
-	m.publish()
-	return m.Snapshot()
-}
-
 // SetHealth sets or clears the manual unhealthy flag.
 func (m *Manager) SetHealth(ctx context.Context, unhealthy bool, reason string) error {
 	if !unhealthy {
 		reason = ""
 	}
-	m.manual.Store(&manualHealth{unhealthy: unhealthy, reason: reason})
-	m.publish()
-	return nil
+	return m.call(func(o *owned) {
+		o.manual = manualHealth{unhealthy: unhealthy, reason: reason}
+		m.publish(o)
+	})
 }
 
 // Stats is sup stats.

@@ -174,11 +174,7 @@ func (m *Manager) unwatchUser(name string) {
 // It never waits for the runner: one busy in a hook must not hold up the
 // watcher, which serves every service.
 func (m *Manager) userConfigChanged(name string) {
-	m.mu.Lock()
-	e := m.services[name]
-	m.mu.Unlock()
-	if e == nil || e.runner == nil {
-		return
+	if e := m.current(name); e != nil && e.runner != nil {
+		e.runner.Reconfigure()
 	}
-	e.runner.Reconfigure()
 }
