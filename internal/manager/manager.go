@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
-	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/census"
+	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
 	"github.com/tend-sh/tend/internal/store"
