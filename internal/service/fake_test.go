@@ -66,6 +66,10 @@ func (f *fakeStarter) Start(s process.Spec) (hook.Process, error) {
 	f.nextPID++
 	p := &fakeProc{pid: f.nextPID, done: make(chan struct{}), kill: make(chan syscall.Signal, 1), ignoreTerm: l.ignoreTerm}
 	f.procs[name] = append(f.procs[name], p)
+	if s.Stdout != nil {
+		s.Stdout([]byte(name + " says hello"))
+		s.Stderr([]byte(name + " complains"))
+	}
 	go p.live(l)
 	return p, nil
 }
