@@ -352,8 +352,7 @@ func (m *Manager) waitFirstAttempts(ctx context.Context) {
 func (m *Manager) startRunner(e *entry) {
 	ctx := m.runCtx
 	if ctx.Err() != nil {
-		e.cancel = func() {}
-		return
+		return // e.cancel stays nil: stopRunner has nothing to wait for
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
@@ -363,7 +362,7 @@ func (m *Manager) startRunner(e *entry) {
 
 // stopRunner stops e's runner and waits until its service is down.
 func (m *Manager) stopRunner(e *entry) {
-	if e.runner == nil {
+	if e.runner == nil || e.cancel == nil {
 		return
 	}
 	e.cancel()
