@@ -147,7 +147,7 @@ func TestReadyAfterRestartWithHungInit(t *testing.T) {
 	s.mustTend("svc", "load", sleeper(t, "fine", uniqueTag()))
 	tag := uniqueTag()
 	pkg, started := hungHook(t, "hung", "init", tag)
-	bgTend(t, s, "svc", "load", pkg, "--hook-timeout", "600")
+	bgTend(t, s, "svc", "load", pkg) // the default hook timeout, a minute, outlasts the test
 	waitFor(t, 20*time.Second, "init hook started", func() bool { return gwExists(started) })
 	waitFor(t, 20*time.Second, "hung's spec written", func() bool { return gwExists(s.specPath("hung")) })
 

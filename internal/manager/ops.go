@@ -10,6 +10,7 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
 	"github.com/tend-sh/tend/internal/store"
 )
@@ -74,6 +75,8 @@ func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress f
 		return api.Errorf(api.Internal, "%s: not started yet: %v", s.ServiceGroup, err)
 	case s.Running:
 		progress(fmt.Sprintf("%s is up (pid %d)", s.ServiceGroup, s.PID))
+	case strings.HasPrefix(s.StartError, service.WaitingForBinds):
+		progress(fmt.Sprintf("%s is %s; it starts once they are in the ring", s.ServiceGroup, s.StartError))
 	case s.StartError != "":
 		return api.Errorf(api.Internal, "%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart))
 	case s.LastExit != nil:

@@ -273,8 +273,8 @@ func TestBindFromTheRing(t *testing.T) {
 	dir := testPkg(t, "web", map[string]string{"BINDS": "db=port\n"})
 	var p progress
 	err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Binds: []string{"db:db.default"}, Wait: true}, p.add)
-	if err == nil || !strings.Contains(err.Error(), "waiting for binds: db") {
-		t.Fatalf("load: %v", err)
+	if err != nil || !strings.Contains(p.String(), "web.default is waiting for binds: db") {
+		t.Fatalf("load: %v, progress %q", err, p.String())
 	}
 	fx.ring.set([]ring.Member{{ID: "m1", Health: "alive"}, {ID: "m2", Health: "alive"}}, []rumor.Rumor{
 		{Kind: rumor.KindService, Service: &rumor.Service{MemberID: "m2", ServiceGroup: "db.default", Package: "test/db/1/2", Incarnation: 1, Up: true, Cfg: map[string]any{"port": 5432}}},

@@ -102,13 +102,17 @@ func (r *Runner) applyFiles(ctx context.Context, st *state) {
 	r.publish(st)
 }
 
+// WaitingForBinds begins the start error of a service held for its binds:
+// it has not failed, it waits.
+const WaitingForBinds = "waiting for binds: "
+
 // waitingForBinds holds a strict service until every bind is satisfied.
 func (r *Runner) waitingForBinds(st *state) bool {
 	if st.spec.BindingMode != "strict" || len(st.ring.Unsatisfied) == 0 {
 		return false
 	}
 	r.enter(st, phaseWaitingBinds)
-	msg := "waiting for binds: " + strings.Join(st.ring.Unsatisfied, ", ")
+	msg := WaitingForBinds + strings.Join(st.ring.Unsatisfied, ", ")
 	if st.svc.StartError != msg {
 		st.svc.StartError = msg
 		r.record(st, false, "%s", msg)
