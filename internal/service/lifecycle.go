@@ -381,10 +381,7 @@ func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
 	case ch.config && !hasReconfigure:
 		r.restart(st, "app_config_updated")
 	case hasReconfigure:
-		res := r.runHook(ctx, st, "reconfigure")
-		r.record(st, res.OK(), "reconfigure hook %s", describeTimed(res, st.spec.HookTimeoutD()))
-		r.cancelHealth(st)
-		r.checkHealth(ctx, st)
+		r.runHook(ctx, st, "reconfigure")
 	}
 }
 
@@ -445,11 +442,37 @@ func (r *Runner) writePID(st *state, pid int) {
 // marker is the environment entry that names a run process as ours.
 func (r *Runner) marker() string { return "TEND_SERVICE_ID=" + r.d.MemberID + "/" + r.sg }
 
-// runHook runs a short hook (reconfigure, file-updated) to completion on
-// the runner's goroutine, bounded by the service's hook timeout.
-func (r *Runner) runHook(ctx context.Context, st *state, name string) hook.Result {
+// hookDone is how a hook run by runHook ended.
+type hookDone struct {
+	name string
+	res  hook.Result
+}
+
+// runHook runs a hook whose result is only recorded (reconfigure,
+// file-updated) beside the loop, bounded by the service's hook timeout;
+// hookFinished records it.
+func (r *Runner) runHook(ctx context.Context, st *state, name string) {
 	st.makeLogs()
-	return r.runHookIn(ctx, r.hookSpec(st, name, st.spec.HookTimeoutD()))
+	spec := r.hookSpec(st, name, st.spec.HookTimeoutD())
+	out := st.hookRes
+	st.bg.Go(func() {
+		d := hookDone{name: name, res: r.runHookIn(ctx, spec)}
+		select {
+		case out <- d:
+		case <-ctx.Done(): // Run has ended or is ending: nobody records it
+		}
+	})
+}
+
+// hookFinished records how a hook run by runHook ended. A reconfigured
+// service is checked again at once.
+func (r *Runner) hookFinished(ctx context.Context, st *state, d hookDone) {
+	r.record(st, d.res.OK(), "%s hook %s", d.name, describeTimed(d.res, st.spec.HookTimeoutD()))
+	if d.name == "reconfigure" && st.phase == phaseUp {
+		r.cancelHealth(st)
+		r.checkHealth(ctx, st)
+	}
+	r.publish(st)
 }
 
 // runHookIn runs a hook on any goroutine: it reads nothing of the state.

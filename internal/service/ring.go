@@ -96,8 +96,7 @@ func (r *Runner) applyFiles(ctx context.Context, st *state) {
 	}
 	r.record(st, true, "files updated: %s", strings.Join(updated, ", "))
 	if _, ok := st.tpl.hooks["file-updated"]; ok && st.svc.Initialized {
-		res := r.runHook(ctx, st, "file-updated")
-		r.record(st, res.OK(), "file-updated hook %s", describeTimed(res, st.spec.HookTimeoutD()))
+		r.runHook(ctx, st, "file-updated")
 	}
 	r.publish(st)
 }

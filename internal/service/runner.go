@@ -130,6 +130,7 @@ func New(o Options) (*Runner, error) {
 		healthRes: make(chan healthResult, 1),
 		initRes:   make(chan hook.Result, 1),
 		stopRes:   make(chan stopResult, 1),
+		hookRes:   make(chan hookDone),
 		uid:       -1,
 		gid:       -1,
 		ring:      o.Ring,
@@ -183,6 +184,7 @@ type state struct {
 	initRes    chan hook.Result // the init hook run in the background
 	initCancel context.CancelFunc
 	stopRes    chan stopResult // the stop run in the background
+	hookRes    chan hookDone   // reconfigure and file-updated hooks run in the background
 	stopReason string
 	triedSent  bool
 
@@ -231,6 +233,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.initDone(ctx, st, res)
 		case res := <-st.stopRes:
 			r.stopped(ctx, st, res)
+		case d := <-st.hookRes:
+			r.hookFinished(ctx, st, d)
 		case v := <-r.ringCh:
 			r.applyRing(ctx, st, v)
 		case <-st.procDone:
