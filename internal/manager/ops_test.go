@@ -335,3 +335,14 @@ func TestUserTomlIsWatched(t *testing.T) {
 		return s != nil && s.Exported["port"] == int64(2)
 	})
 }
+
+// A start-up service whose init hook never returns does not hold up
+// readiness: it has been tried.
+func TestReadyWhileStartupInitHangs(t *testing.T) {
+	fx := newFixture(t, false, func(c *Config) {
+		c.Startup = []api.LoadRequest{{Pkg: testPkg(t, "hung", map[string]string{"hooks/init": "#!/bin/sh\nsleep 1000\n"}), Force: true}}
+	}) // waits for ready
+	if s := fx.service("hung"); s == nil || s.Running || fx.f.count("init") != 1 {
+		t.Fatalf("hung: %+v", s)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/spec"
 )
 
 // writeUserTOML writes ROOT/user/NAME/config/user.toml.
@@ -181,6 +182,41 @@ func TestRunOutputLogged(t *testing.T) {
 		}
 		if err := fx.r.SetDesired(context.Background(), true); err != ErrGone {
 			t.Fatalf("SetDesired after Run: %v", err)
+		}
+	})
+}
+
+// A reconfigure hook that hangs holds up nothing: the service stops while
+// it runs, and it is killed at the hook timeout.
+func TestHungReconfigureHookBlocksNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		p := testPkg(t, map[string]string{"reconfigure": "#!/bin/sh\nsleep 1000\n"})
+		p.DefaultTOML = []byte("port = 1\n")
+		p.ConfigTemplates = map[string]string{"app.conf": "port={{cfg.port}}\n"}
+		fx := newFixture(t, f, p, withSpec(func(s *spec.Spec) { s.HookTimeout = seconds(4) }))
+		defer fx.close()
+		synctest.Wait()
+		writeUserTOML(t, fx, "port = 2\n")
+		fx.r.Reconfigure()
+		synctest.Wait()
+		if f.count("reconfigure") != 1 {
+			t.Fatalf("%d reconfigure hooks", f.count("reconfigure"))
+		}
+		n := fx.r.Attempts()
+		fx.r.SetDesired(context.Background(), false)
+		if s, _ := fx.r.WaitAttempt(context.Background(), n); s.Running {
+			t.Fatalf("not stopped while the reconfigure hook runs: %+v", s)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		recs := fx.r.Status().Records
+		found := false
+		for _, r := range recs {
+			found = found || strings.Contains(r.Text, "reconfigure hook timed out after 4s")
+		}
+		if !found || f.alive() != 0 {
+			t.Fatalf("records %+v, %d alive", recs, f.alive())
 		}
 	})
 }
