@@ -37,14 +37,16 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 	}
 	old := e.replaces
 	var oldGroup string
-	m.call(func(o *owned) {
+	if cerr := m.call(func(o *owned) {
 		// The spec file and the services map change together, on the
 		// owner, where saveStartup writes too.
 		if err = store.WriteFile(e.specFile, e.spec.Encode(), 0o644); err == nil && old != nil {
 			old.gone = true
 			oldGroup = old.spec.ServiceGroup(m.cfg.Org)
 		}
-	})
+	}); cerr != nil {
+		return cerr
+	}
 	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
@@ -52,13 +54,17 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 		progress(fmt.Sprintf("Stopping %s to apply the new options", oldGroup))
 		m.stopRunner(old) // outside the owner: this waits for the stop
 	}
-	m.call(func(o *owned) {
+	started := false
+	if err := m.call(func(o *owned) {
 		o.services[e.name] = e
 		delete(o.ring.views, e.name)
 		m.watchUser(e.name)
 		m.startRunner(e)
+		started = e.cancel != nil
 		m.changed()
-	})
+	}); err != nil || !started {
+		return errStopped // shutting down: the spec is saved for the next start
+	}
 	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
 	if req.Wait {
 		return m.reportStart(ctx, e, 0, progress)
@@ -99,11 +105,13 @@ func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(strin
 		return err
 	}
 	defer done()
-	m.call(func(o *owned) {
+	if cerr := m.call(func(o *owned) {
 		if err = store.Remove(e.specFile); err == nil {
 			e.gone = true
 		}
-	})
+	}); cerr != nil {
+		return cerr
+	}
 	if err != nil {
 		return api.Errorf(api.Internal, "%v", err)
 	}
@@ -161,7 +169,7 @@ func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progre
 	}
 	var sp spec.Spec
 	already := false
-	m.call(func(o *owned) {
+	if cerr := m.call(func(o *owned) {
 		sp = e.spec
 		if already = sp.Up() == up; already {
 			return
@@ -173,7 +181,9 @@ func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progre
 		if err = store.WriteFile(e.specFile, sp.Encode(), 0o644); err == nil {
 			e.spec = sp
 		}
-	})
+	}); cerr != nil {
+		return cerr
+	}
 	if already {
 		progress(fmt.Sprintf("%s is already %s", sp.ServiceGroup(m.cfg.Org), sp.DesiredState))
 		return nil
