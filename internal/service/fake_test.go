@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -177,6 +177,25 @@ type fixture struct {
 	r      *Runner
 	cancel context.CancelFunc
 	ran    chan error
+	log    *lockedBuf
+}
+
+// lockedBuf is the runner's log, checked for bugs it reports.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type fixtureOpt func(*Options)
@@ -186,10 +205,11 @@ func withSpec(f func(*spec.Spec)) fixtureOpt { return func(o *Options) { f(&o.Sp
 func newFixture(t *testing.T, f *fakeStarter, p *pkg.Package, opts ...fixtureOpt) *fixture {
 	t.Helper()
 	sp := spec.New(p.Ident.Origin + "/" + p.Ident.Name)
+	logBuf := &lockedBuf{}
 	o := Options{
 		Spec: sp, Pkg: p, SpecFile: filepath.Join(t.TempDir(), "svc.spec"),
 		Deps: Deps{
-			Reaper: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Reaper: f, Log: slog.New(slog.NewTextHandler(logBuf, nil)),
 			Output: func(string, byte, []byte) {},
 			Root:   t.TempDir(), MemberID: "m1",
 			Backoff: Backoff{Min: time.Second, Max: 10 * time.Second, Cooldown: time.Minute},
@@ -205,7 +225,7 @@ func newFixture(t *testing.T, f *fakeStarter, p *pkg.Package, opts ...fixtureOpt
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	fx := &fixture{t: t, f: f, r: r, cancel: cancel, ran: make(chan error, 1)}
+	fx := &fixture{t: t, f: f, r: r, cancel: cancel, ran: make(chan error, 1), log: logBuf}
 	go func() { fx.ran <- r.Run(ctx) }()
 	return fx
 }
@@ -215,6 +235,9 @@ func (fx *fixture) close() {
 	fx.cancel()
 	if err := <-fx.ran; err != nil {
 		fx.t.Errorf("Run: %v", err)
+	}
+	if l := fx.log.String(); strings.Contains(l, "not in the table") {
+		fx.t.Errorf("a phase change the table does not have:\n%s", l)
 	}
 }
 
