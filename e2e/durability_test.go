@@ -122,7 +122,8 @@ func TestStateFilesCreatedOnFirstStart(t *testing.T) {
 	}
 }
 
-// A supervisor SIGKILLed during its start-up, with a service just forked,
+// A supervisor SIGKILLed during its start-up, with a service just forked
+// and another's init running,
 // still has that service stopped by the next one (its cgroup, or its PID
 // file, written right after the fork with the process's start time):
 // nothing runs twice, and the PID file names the new copy.
@@ -132,9 +133,8 @@ func TestSIGKILLDuringStartupNeverRunsTwoCopies(t *testing.T) {
 			root := t.TempDir()
 			tag := uniqueTag()
 			early := "sleep 1000" + tag + "1"
-			// held's init waits for gate, so the first supervisor's start-up
-			// never ends: it is killed with early running and its spec not yet
-			// saved.
+			// held's init waits for gate: it still runs when the supervisor
+			// is killed with early running.
 			gate := filepath.Join(t.TempDir(), "gate")
 			t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // lets a left init hook end
 			held := pkgDir(t, map[string]string{

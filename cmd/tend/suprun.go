@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ctl"
+	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/httpgw"
 	"github.com/tend-sh/tend/internal/httpx"
 	"github.com/tend-sh/tend/internal/logfile"
@@ -130,7 +131,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Backoff: service.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Cooldown: cfg.Cooldown},
 		Logs:    logfile.Limits{MaxBytes: int64(cfg.LogMaxBytes), Backups: int(cfg.LogBackups)},
 		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
-		Log: log, Output: serviceOutput(cfg.JSONLogging, env, log), Reaper: reaper,
+		Log: log, Output: serviceOutput(cfg.JSONLogging, env, log), Reaper: hook.Reaper(reaper),
 		Term:    term,
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },

@@ -17,7 +17,7 @@ import (
 func svcLoadCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var req api.LoadRequest
-	var interval, timeout secondsFlag
+	var interval, timeout, hookTimeout secondsFlag
 	c := &cobra.Command{
 		Use:   "load PKG",
 		Short: "load a service from an installed package (fuzzy ident) or a package directory, and start it",
@@ -36,10 +36,11 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	var logBackups int
 	f.StringVar(&logMax, "log-max-bytes", "", "size at which each of the service's log files is rotated, like 10MiB; 0 = never (default: the supervisor's --service-log-max-bytes)")
 	f.IntVar(&logBackups, "log-backups", 0, "rotated log files kept (default: the supervisor's --service-log-backups)")
+	f.Var(&hookTimeout, "hook-timeout", "seconds one run of the init, reconfigure, file-updated or post-stop hook may take before it is killed (default 60)")
 	f.BoolVar(&req.Force, "force", false, "replace a service that is already loaded")
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		req.Pkg = absIfPath(a[0])
-		req.HealthCheckInterval, req.ShutdownTimeout = interval.ptr(), timeout.ptr()
+		req.HealthCheckInterval, req.ShutdownTimeout, req.HookTimeout = interval.ptr(), timeout.ptr(), hookTimeout.ptr()
 		if f.Changed("log-max-bytes") {
 			n, err := supcfg.ParseSize(logMax)
 			if err != nil {

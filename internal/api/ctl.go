@@ -23,7 +23,10 @@ type LoadRequest struct {
 	// HealthCheckInterval and ShutdownTimeout in whole seconds; nil = not given.
 	HealthCheckInterval *int `json:"health_check_interval,omitempty"`
 	ShutdownTimeout     *int `json:"shutdown_timeout,omitempty"`
-	Force               bool `json:"force,omitempty"`
+	// HookTimeout in whole seconds bounds each run of the init,
+	// reconfigure, file-updated and post-stop hooks; nil = not given.
+	HookTimeout *int `json:"hook_timeout,omitempty"`
+	Force       bool `json:"force,omitempty"`
 	// Wait asks the call to return only once the service is running (or has
 	// failed to start), streaming progress meanwhile.
 	Wait bool `json:"wait,omitempty"`

@@ -70,8 +70,8 @@ func (r Result) String() string {
 }
 
 // Run runs the hook until it exits, times out, or ctx is done; the last two
-// kill its process group. It needs rp's Run to be running.
-func Run(ctx context.Context, rp *process.Reaper, s Spec) Result {
+// kill its process group.
+func Run(ctx context.Context, rp Starter, s Spec) Result {
 	if s.Name == "" || strings.ContainsRune(s.Name, '/') {
 		return failed(fmt.Errorf("hook: bad name %q", s.Name))
 	}

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 
 // startReaper runs the one Reaper of the test; tests here do not run in
 // parallel, since a process has one reaper.
-func startReaper(t *testing.T) *process.Reaper {
+func startReaper(t *testing.T) Starter {
 	t.Helper()
 	r := process.NewReaper(nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,7 +34,7 @@ func startReaper(t *testing.T) *process.Reaper {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return r
+	return Reaper(r)
 }
 
 // hookSpec writes a rendered hook as the supervisor would: executable, with

@@ -57,12 +57,12 @@ func (m *Manager) loadPersisted() error {
 			e.specErr = err.Error()
 			m.log.Error("cannot load service", "spec", path, "err", err)
 		}
-		m.mu.Lock()
-		m.services[name] = e
-		m.mu.Unlock()
-		if err != nil {
-			m.storeRecord(false, err.Error())
-		}
+		m.call(func(o *owned) {
+			o.services[name] = e
+			if err != nil {
+				o.storeRecord(false, err.Error())
+			}
+		})
 	}
 	return nil
 }
@@ -111,7 +111,9 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 		if err != nil {
 			if api.KindOf(err) != api.Conflict {
 				m.log.Error("start-up service not loaded", "pkg", req.Pkg, "err", err)
-				m.storeRecord(false, fmt.Sprintf("start-up service %s not loaded: %v", req.Pkg, err))
+				m.call(func(o *owned) {
+					o.storeRecord(false, fmt.Sprintf("start-up service %s not loaded: %v", req.Pkg, err))
+				})
 			}
 			continue
 		}
@@ -119,17 +121,19 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 			continue
 		}
 		seen[e.name] = true
-		m.mu.Lock()
-		old := m.services[e.name]
-		m.mu.Unlock()
-		if old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode()) {
-			continue // unchanged: keep the runner made from the spec file
+		kept := false
+		m.call(func(o *owned) {
+			old := o.services[e.name]
+			if old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode()) {
+				kept = true // unchanged: keep the runner made from the spec file
+				return
+			}
+			o.services[e.name] = e
+			start(e)
+		})
+		if !kept {
+			started = append(started, e)
 		}
-		m.mu.Lock()
-		m.services[e.name] = e
-		m.mu.Unlock()
-		start(e)
-		started = append(started, e)
 	}
 	return started
 }
@@ -140,33 +144,33 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 // starting 500 processes. Until then the start-up file is their record (a
 // supervisor killed meanwhile reads it again when it restarts). A control
 // operation that changed or unloaded one of them since has written its
-// own state under opMu, which this holds too: a changed spec is written as
-// it is now, an unloaded or replaced service not at all.
+// own state on the owner, where this writes too: a changed spec is written
+// as it is now, an unloaded or replaced service (gone) not at all.
 func (m *Manager) saveStartup(started []*entry) {
 	if len(started) == 0 {
 		return
 	}
-	m.opMu.Lock()
-	defer m.opMu.Unlock()
-	files := make(map[string][]byte, len(started))
-	m.mu.Lock()
-	for _, e := range started {
-		if m.services[e.name] == e {
-			files[e.name+".spec"] = e.spec.Encode()
+	m.call(func(o *owned) {
+		files := make(map[string][]byte, len(started))
+		for _, e := range started {
+			if o.services[e.name] == e && !e.gone {
+				files[e.name+".spec"] = e.spec.Encode()
+			}
 		}
-	}
-	m.mu.Unlock()
-	if len(files) == 0 {
-		return
-	}
-	// One sync for all; if it fails the services still run (the start-up
-	// file lists them again at the next start) and the failure is recorded.
-	if err := store.WriteFiles(m.specsDir, files, 0o644); err != nil {
-		m.log.Error("start-up service specs not saved; they run from the start-up file", "err", err)
-		m.storeRecord(false, "start-up services not saved: "+err.Error())
-		return
-	}
-	m.storeRecord(true, fmt.Sprintf("saved %d start-up service specs", len(files)))
+		if len(files) == 0 {
+			return
+		}
+		// One sync for all; if it fails the services still run (the
+		// start-up file lists them again at the next start) and the
+		// failure is recorded.
+		if err := store.WriteFiles(m.specsDir, files, 0o644); err != nil {
+			m.log.Error("start-up service specs not saved; they run from the start-up file", "err", err)
+			o.storeRecord(false, "start-up services not saved: "+err.Error())
+			return
+		}
+		o.storeRecord(true, fmt.Sprintf("saved %d start-up service specs", len(files)))
+		m.changed()
+	})
 }
 
 // prepareLoad turns a load request into a checked entry with a runner that
@@ -192,9 +196,13 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
 	name := p.Ident.Name
-	m.mu.Lock()
-	old := m.services[name]
-	m.mu.Unlock()
+	var old *entry
+	var oldSpec spec.Spec
+	m.call(func(o *owned) {
+		if old = o.services[name]; old != nil {
+			oldSpec = old.spec
+		}
+	})
 	if old != nil && !req.Force {
 		return nil, api.Errorf(api.Conflict, "service %s is already loaded; unload it or load with --force", name)
 	}
@@ -204,7 +212,7 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 	}
 	sp := spec.New(identStr)
 	if old != nil && old.specErr == "" {
-		sp = old.spec
+		sp = oldSpec
 		sp.Ident = identStr
 	}
 	applyRequest(&sp, req)
@@ -232,7 +240,7 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 	if err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
-	return &entry{name: name, spec: sp, specFile: path, runner: r}, nil
+	return &entry{name: name, spec: sp, specFile: path, runner: r, replaces: old}, nil
 }
 
 func applyRequest(sp *spec.Spec, req api.LoadRequest) {
@@ -263,6 +271,10 @@ func applyRequest(sp *spec.Spec, req api.LoadRequest) {
 	if req.LogBackups != nil {
 		n := *req.LogBackups
 		sp.LogBackups = &n
+	}
+	if req.HookTimeout != nil {
+		t := *req.HookTimeout
+		sp.HookTimeout = &t
 	}
 	sp.DesiredState = spec.Up
 }

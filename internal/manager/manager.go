@@ -14,11 +14,10 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/census"
 	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/logfile"
-	"github.com/tend-sh/tend/internal/process"
-	"github.com/tend-sh/tend/internal/ring"
-	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
 )
@@ -41,11 +40,13 @@ type Config struct {
 	Getenv  func(string) string
 	Log     *slog.Logger
 	Output  func(sg string, stream byte, line []byte)
-	Reaper  *process.Reaper
+	// Reaper starts every service's processes and hooks:
+	// hook.Reaper(*process.Reaper), or a fake in tests.
+	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
-	// Ring is the gossip ring; nil runs the supervisor alone.
-	Ring *ring.Ring
+	// Ring is the gossip ring (*ring.Ring); nil runs the supervisor alone.
+	Ring Ring
 	// Healthy reports the supervisor's health and reasons (the monitor's
 	// verdict); nil until the monitor exists.
 	Healthy func() (bool, []string)
@@ -56,7 +57,13 @@ type Config struct {
 	Cgroups string
 }
 
-// Manager is the supervisor core.
+// Manager is the supervisor core. Like a service.Runner, one goroutine
+// (own, started by Run) owns its state: the loaded services, the records,
+// what it keeps of the ring, and the snapshot it publishes. Everything
+// else reaches that state through call, with a function the owner runs;
+// what takes long (waiting for a runner to stop or to start) is done by
+// the caller outside, between calls, so the owner never waits on a
+// service.
 type Manager struct {
 	cfg       Config
 	log       *slog.Logger
@@ -64,35 +71,41 @@ type Manager struct {
 	specsDir  string
 	sys       map[string]any // template data "sys", one map every service reads
 
-	opMu      sync.Mutex    // one control operation at a time
+	svcOps    svcLocks      // serialises the control operations on one service
 	installMu sync.Mutex    // one package install at a time
 	running   chan struct{} // closed once start-up has loaded every service
 	settled   chan struct{} // closed once start-up is over: service.Deps.Settled
 
-	runCtx context.Context
+	runCtx  context.Context // the runners' context, set by Run before they start
+	runners sync.WaitGroup
 
-	mu       sync.Mutex // guards services and storeRec
-	services map[string]*entry
-	runners  sync.WaitGroup
-	storeRec []api.Record
-
-	snap       atomic.Pointer[api.Snapshot]
-	pubMu      sync.Mutex
-	gen        uint64
-	lastGossip time.Time // guarded by pubMu
-	dirty      chan struct{}
-	ready      atomic.Bool
-	shutting   atomic.Bool
-	manual     atomic.Pointer[manualHealth]
+	ops       chan func(*owned) // to the owner
+	ownerDone chan struct{}     // closed when the owner has returned
+	dirty     chan struct{}     // a runner changed: publish soon
+	snap      atomic.Pointer[api.Snapshot]
+	census    atomic.Pointer[census.Census] // the latest fold, for views of services about to load
+	gossip    chan gossipBatch              // the latest published statuses, to the ring loop
+	o         owned                         // the owner's; see own
 
 	watch *watcher
 	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
-	ring  ringState     // guarded by mu (and pubMu for lastSent)
 
 	// tracker finds every process of a service (cgroups.go).
 	tracker  *cgroup.Tracker
 	tracking atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
+}
+
+// owned is the state only the owner goroutine touches (and New, before it
+// runs).
+type owned struct {
+	services map[string]*entry
+	storeRec []api.Record
+	ring     ringState
+	gen      uint64
+	ready    bool
+	shutting bool
+	manual   manualHealth
 }
 
 type manualHealth struct {
@@ -100,15 +113,21 @@ type manualHealth struct {
 	reason    string
 }
 
-// entry is one loaded service.
+// entry is one loaded service. Its fields are the owner's, except name,
+// specFile and runner, which never change.
 type entry struct {
 	name     string
 	spec     spec.Spec
 	specFile string
 	specErr  string // the spec file on disk could not be used
+	replaces *entry // the entry loaded when this one was prepared
+	gone     bool   // unloaded or replaced: its spec file is no longer its own
 	runner   *service.Runner
 	cancel   context.CancelFunc
 }
+
+// errStopped: the supervisor is no longer running.
+var errStopped = api.Errorf(api.Internal, "the supervisor is shutting down")
 
 // New prepares a manager. It does no I/O and starts nothing.
 func New(cfg Config) *Manager {
@@ -117,93 +136,164 @@ func New(cfg Config) *Manager {
 		log:       cfg.Log,
 		startedAt: time.Now(),
 		specsDir:  filepath.Join(cfg.StateDir, "specs"),
-		services:  map[string]*entry{},
+		ops:       make(chan func(*owned)),
+		ownerDone: make(chan struct{}),
 		dirty:     make(chan struct{}, 1),
+		gossip:    make(chan gossipBatch, 1),
 		running:   make(chan struct{}),
 		settled:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 		paths:     service.NewPathCache(),
 	}
 	m.sys = m.sysData()
-	m.ring.lastSent = map[string]rumor.Service{}
-	m.ring.views = map[string]string{}
-	m.manual.Store(&manualHealth{})
-	m.publish()
+	m.o.services = map[string]*entry{}
+	m.o.ring.views = map[string]string{}
+	m.publish(&m.o)
 	return m
 }
 
 // Snapshot is the latest published state; never nil.
 func (m *Manager) Snapshot() *api.Snapshot { return m.snap.Load() }
 
+// call runs f on the owner goroutine and returns once it has. It fails
+// only when the owner has stopped.
+func (m *Manager) call(f func(*owned)) error {
+	done := make(chan struct{})
+	select {
+	case m.ops <- func(o *owned) { f(o); close(done) }:
+	case <-m.ownerDone:
+		return errStopped
+	}
+	<-done
+	return nil
+}
+
+// own is the owner loop: it runs what call sends and publishes a snapshot
+// when something changed, at most every 10 ms: 500 services starting at
+// once make one snapshot per tick, not 500. Until start-up is over (ready)
+// it waits 100 ms between snapshots: while hundreds of services start,
+// copying every status competes with starting them for the CPU, for a
+// snapshot nobody is waiting on (the supervisor is not ready).
+func (m *Manager) own(ctx context.Context) {
+	defer close(m.ownerDone)
+	const coalesce, coalesceStarting = 10 * time.Millisecond, 100 * time.Millisecond
+	t := time.NewTimer(0)
+	<-t.C
+	defer t.Stop()
+	var last time.Time
+	pending := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-m.ops:
+			f(&m.o)
+		case <-m.dirty:
+			if pending {
+				continue
+			}
+			every := coalesce
+			if !m.o.ready {
+				every = coalesceStarting
+			}
+			if wait := every - time.Since(last); wait > 0 {
+				pending = true
+				t.Reset(wait)
+				continue
+			}
+			m.publish(&m.o)
+			last = time.Now()
+		case <-t.C:
+			pending = false
+			m.publish(&m.o)
+			last = time.Now()
+		}
+	}
+}
+
 // Run loads the persisted specs and the start-up services, starts them,
 // marks the supervisor ready, and keeps everything running until ctx ends;
-// then it stops every service (in parallel) and returns.
-func (m *Manager) Run(ctx context.Context) error {
+// then it stops every service (in parallel) and returns. Whatever way it
+// returns, everything it started has stopped: it cancels its own contexts
+// and waits for its goroutines, so a failure in its own set-up cannot
+// leave it waiting for a caller that never cancels.
+func (m *Manager) Run(parent context.Context) error {
+	// The owner outlives the runners, so the snapshot follows them down.
+	ownCtx, stopOwner := context.WithCancel(context.Background())
+	var owner sync.WaitGroup
+	owner.Go(func() { m.own(ownCtx) })
+	defer owner.Wait()
+	defer stopOwner()
+	ctx, cancel := context.WithCancel(parent)
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer m.untrackProcesses() // once every service has stopped
+	defer m.runners.Wait()
+	defer cancel()
 	if err := m.trackProcesses(ctx); err != nil {
 		return err
 	}
-	defer m.untrackProcesses()
+
 	w, err := newWatcher(m.log, filepath.Join(m.cfg.Root, "user"), m.loaded)
 	if err != nil {
 		return err
 	}
+	defer w.close()
 	m.watch = w
-	var bg sync.WaitGroup
-	bg.Go(func() { w.run(func(name string) { m.userConfigChanged(ctx, name) }) })
+	bg.Go(func() { w.run(m.userConfigChanged) })
 	if err := w.watchRoot(); err != nil {
 		m.log.Warn("new user.toml files will not be seen", "err", err)
 	}
-	bg.Go(func() { m.publishLoop(ctx) })
 	if m.cfg.Ring != nil {
 		bg.Go(func() { m.ringLoop(ctx) })
 	}
 
 	m.runCtx = ctx // before any runner or control operation can read it
 	if err := service.MakeServicesDir(m.cfg.Root); err != nil {
-		w.close()
-		bg.Wait()
 		return err
 	}
 	if err := m.loadPersisted(); err != nil {
-		w.close()
-		bg.Wait()
 		return err
 	}
 	fromStartup := m.loadStartup(func(e *entry) {
-		m.mu.Lock()
 		m.watchUser(e.name)
 		m.startRunner(e)
-		m.mu.Unlock()
 	})
-	m.mu.Lock()
-	for _, e := range m.services {
-		if e.cancel != nil {
-			continue // started by loadStartup
+	m.call(func(o *owned) {
+		for _, e := range o.services {
+			if e.cancel != nil {
+				continue // started by loadStartup
+			}
+			m.watchUser(e.name)
+			if e.runner != nil {
+				m.startRunner(e)
+			}
 		}
-		m.watchUser(e.name)
-		if e.runner != nil {
-			m.startRunner(e)
-		}
-	}
-	m.mu.Unlock()
+	})
 	close(m.running)
 	m.waitFirstAttempts(ctx)
 	m.saveStartup(fromStartup)
 	m.settle(ctx)
-	m.ready.Store(true)
-	m.publish()
-	m.log.Info("supervisor ready", "services", len(m.Snapshot().Services))
+	var n int
+	m.call(func(o *owned) {
+		o.ready = true
+		m.publish(o)
+		n = len(o.services)
+	})
+	m.log.Info("supervisor ready", "services", n)
 	if m.cfg.Settled != nil {
 		m.cfg.Settled()
 	}
 
 	<-ctx.Done()
-	m.shutting.Store(true)
-	m.publish()
+	m.call(func(o *owned) {
+		o.shutting = true
+		m.publish(o)
+	})
 	m.runners.Wait() // every runner stops its service when ctx ends
 	w.close()
 	bg.Wait()
-	m.publish()
+	m.call(m.publish)
 	return nil
 }
 
@@ -220,29 +310,42 @@ func (m *Manager) settle(ctx context.Context) {
 
 // loadedRunners lists the loaded services' runners.
 func (m *Manager) loadedRunners() []*service.Runner {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rs := make([]*service.Runner, 0, len(m.services))
-	for _, e := range m.services {
-		if e.runner != nil {
-			rs = append(rs, e.runner)
+	var rs []*service.Runner
+	m.call(func(o *owned) {
+		rs = make([]*service.Runner, 0, len(o.services))
+		for _, e := range o.services {
+			if e.runner != nil {
+				rs = append(rs, e.runner)
+			}
 		}
-	}
+	})
 	return rs
 }
 
 // waitFirstAttempts blocks until every service has tried to start once, so
-// "ready" means the supervisor has done what it was asked at start-up.
+// "ready" means the supervisor has done what it was asked at start-up. A
+// start whose init hook still runs has been tried: no hook holds up the
+// supervisor's readiness.
 func (m *Manager) waitFirstAttempts(ctx context.Context) {
 	for _, r := range m.loadedRunners() {
-		r.WaitAttempt(ctx, 0)
+		select {
+		case <-r.Tried():
+		case <-r.Done():
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
-// startRunner runs e's runner until its context is cancelled.
-// Callers hold m.mu or own e exclusively.
+// startRunner runs e's runner until its context is cancelled. It runs on
+// the owner, which sets e.cancel once, before anyone can stop e. Once the
+// supervisor is shutting down it starts nothing: Run is waiting for the
+// runners it has.
 func (m *Manager) startRunner(e *entry) {
 	ctx := m.runCtx
+	if ctx.Err() != nil {
+		return // e.cancel stays nil: stopRunner has nothing to wait for
+	}
 	rctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
 	r := e.runner
@@ -251,42 +354,43 @@ func (m *Manager) startRunner(e *entry) {
 
 // stopRunner stops e's runner and waits until its service is down.
 func (m *Manager) stopRunner(e *entry) {
-	if e.runner == nil {
+	if e.runner == nil || e.cancel == nil {
 		return
 	}
 	e.cancel()
 	<-e.runner.Done()
 }
 
-func (m *Manager) storeRecord(ok bool, text string) {
-	m.mu.Lock()
+// storeRecord keeps one of the last 32 records of the spec store.
+func (o *owned) storeRecord(ok bool, text string) {
 	rec := api.Record{At: time.Now(), OK: ok, Text: text}
-	recs := make([]api.Record, 0, len(m.storeRec)+1)
-	if len(m.storeRec) >= 32 {
-		recs = append(recs, m.storeRec[1:]...)
+	recs := make([]api.Record, 0, len(o.storeRec)+1)
+	if len(o.storeRec) >= 32 {
+		recs = append(recs, o.storeRec[1:]...)
 	} else {
-		recs = append(recs, m.storeRec...)
+		recs = append(recs, o.storeRec...)
 	}
-	m.storeRec = append(recs, rec)
-	m.mu.Unlock()
-	m.changed()
+	o.storeRec = append(recs, rec)
 }
 
-// begin admits a control operation once start-up has loaded every service,
-// and holds others off until it is done.
-func (m *Manager) begin(ctx context.Context) (func(), error) {
+// begin admits a control operation on the service named name once
+// start-up has loaded every service, and holds off other operations on
+// that service until it is done.
+func (m *Manager) begin(ctx context.Context, name string) (func(), error) {
 	select {
 	case <-m.running:
 	case <-ctx.Done():
 		return nil, api.Errorf(api.Internal, "supervisor is still starting: %v", ctx.Err())
 	}
-	m.opMu.Lock()
-	return m.opMu.Unlock, nil
+	return m.svcOps.lock(ctx, name)
+}
+
+// current is the entry loaded under name, or nil.
+func (m *Manager) current(name string) *entry {
+	var e *entry
+	m.call(func(o *owned) { e = o.services[name] })
+	return e
 }
 
 // loaded reports whether a service of that name is loaded.
-func (m *Manager) loaded(name string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.services[name] != nil
-}
+func (m *Manager) loaded(name string) bool { return m.current(name) != nil }

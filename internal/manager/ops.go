@@ -10,92 +10,142 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
 	"github.com/tend-sh/tend/internal/store"
 )
 
 // Load loads a service (svc load). The spec is on disk before the service
 // starts, so a supervisor killed right after Load returns still runs it.
+// With req.Wait it returns once the first start is over, and an error when
+// that start failed: the service stays loaded and is retried with backoff.
 func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(string)) error {
-	done, err := m.begin(ctx)
+	e, err := m.prepareLoad(req) // names the service, so it can be locked
+	if err != nil {
+		return err
+	}
+	done, err := m.begin(ctx, e.name)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := m.prepareLoad(req)
-	if err != nil {
-		return err
+	if m.current(e.name) != e.replaces {
+		// Another operation changed this service meanwhile: check again.
+		if e, err = m.prepareLoad(req); err != nil {
+			return err
+		}
 	}
-	if err := store.WriteFile(e.specFile, e.spec.Encode(), 0o644); err != nil {
+	old := e.replaces
+	var oldGroup string
+	if cerr := m.call(func(o *owned) {
+		// The spec file and the services map change together, on the
+		// owner, where saveStartup writes too.
+		if err = store.WriteFile(e.specFile, e.spec.Encode(), 0o644); err == nil && old != nil {
+			old.gone = true
+			oldGroup = old.spec.ServiceGroup(m.cfg.Org)
+		}
+	}); cerr != nil {
+		return cerr
+	}
+	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
-	m.mu.Lock()
-	old := m.services[e.name]
-	m.mu.Unlock()
 	if old != nil {
-		progress(fmt.Sprintf("Stopping %s to apply the new options", old.spec.ServiceGroup(m.cfg.Org)))
-		m.stopRunner(old)
+		progress(fmt.Sprintf("Stopping %s to apply the new options", oldGroup))
+		m.stopRunner(old) // outside the owner: this waits for the stop
 	}
-	m.mu.Lock()
-	m.services[e.name] = e
-	m.mu.Unlock()
-	m.watchUser(e.name)
-	m.startRunner(e)
-	m.changed()
+	started := false
+	if err := m.call(func(o *owned) {
+		o.services[e.name] = e
+		delete(o.ring.views, e.name)
+		m.watchUser(e.name)
+		m.startRunner(e)
+		started = e.cancel != nil
+		m.changed()
+	}); err != nil || !started {
+		return errStopped // shutting down: the spec is saved for the next start
+	}
 	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
 	if req.Wait {
-		m.reportStart(ctx, e, 0, progress)
+		return m.reportStart(ctx, e, 0, progress)
 	}
 	return nil
 }
 
-// reportStart waits for the start attempt after n and says how it went.
-func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress func(string)) {
+// reportStart waits for the start attempt after n and says how it went: an
+// error when the service did not come up.
+func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress func(string)) error {
 	s, err := e.runner.WaitAttempt(ctx, n)
 	switch {
 	case err != nil:
-		progress(fmt.Sprintf("%s: not started yet: %v", s.ServiceGroup, err))
+		return api.Errorf(api.Internal, "%s: not started yet: %v", s.ServiceGroup, err)
 	case s.Running:
 		progress(fmt.Sprintf("%s is up (pid %d)", s.ServiceGroup, s.PID))
+	case strings.HasPrefix(s.StartError, service.WaitingForBinds):
+		progress(fmt.Sprintf("%s is %s; it starts once they are in the ring", s.ServiceGroup, s.StartError))
 	case s.StartError != "":
-		progress(fmt.Sprintf("%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart)))
+		return api.Errorf(api.Internal, "%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart))
 	case s.LastExit != nil:
-		progress(fmt.Sprintf("%s exited (code %d); next try in %s", s.ServiceGroup, s.LastExit.Code, until(s.NextRestart)))
+		return api.Errorf(api.Internal, "%s exited (code %d); next try in %s", s.ServiceGroup, s.LastExit.Code, until(s.NextRestart))
 	}
+	return nil
 }
 
 func until(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return time.Until(t).Round(time.Millisecond).String()
+	return max(time.Until(t), 0).Round(time.Millisecond).String()
 }
 
 // Unload stops a service and forgets it.
 func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(string)) error {
-	done, err := m.begin(ctx)
+	e, done, err := m.beginFound(ctx, pkgArg)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := m.find(pkgArg)
-	if err != nil {
-		return err
+	if cerr := m.call(func(o *owned) {
+		if err = store.Remove(e.specFile); err == nil {
+			e.gone = true
+		}
+	}); cerr != nil {
+		return cerr
 	}
-	if err := store.Remove(e.specFile); err != nil {
+	if err != nil {
 		return api.Errorf(api.Internal, "%v", err)
 	}
 	progress(fmt.Sprintf("Unloading %s", e.name))
-	m.stopRunner(e)
-	m.mu.Lock()
-	delete(m.services, e.name)
-	delete(m.ring.views, e.name)
-	m.mu.Unlock()
-	m.unwatchUser(e.name)
-	m.gossipGone(e.spec.ServiceGroup(m.cfg.Org))
-	m.changed()
+	m.stopRunner(e) // outside the owner: this waits for the stop
+	m.call(func(o *owned) {
+		if o.services[e.name] == e {
+			delete(o.services, e.name)
+			delete(o.ring.views, e.name)
+		}
+		m.unwatchUser(e.name)
+		m.changed() // the ring loop says it is gone once it is not published
+	})
 	progress(fmt.Sprintf("The %s service was successfully unloaded", e.name))
 	return nil
+}
+
+// beginFound resolves pkgArg to a loaded service and begins an operation
+// on it (begin).
+func (m *Manager) beginFound(ctx context.Context, pkgArg string) (*entry, func(), error) {
+	e, err := m.find(pkgArg)
+	if err != nil {
+		return nil, nil, err
+	}
+	done, err := m.begin(ctx, e.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	// What was found may have been replaced or unloaded meanwhile.
+	if e, err = m.find(pkgArg); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return e, done, nil
 }
 
 // Stop stops a service and keeps its spec, desired state down.
@@ -109,33 +159,38 @@ func (m *Manager) Start(ctx context.Context, pkgArg string, progress func(string
 }
 
 func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progress func(string)) error {
-	done, err := m.begin(ctx)
+	e, done, err := m.beginFound(ctx, pkgArg)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := m.find(pkgArg)
-	if err != nil {
-		return err
-	}
 	if e.specErr != "" {
 		return api.Errorf(api.BadRequest, "service %s cannot be changed: %s", e.name, e.specErr)
 	}
-	if e.spec.Up() == up {
-		progress(fmt.Sprintf("%s is already %s", e.spec.ServiceGroup(m.cfg.Org), e.spec.DesiredState))
+	var sp spec.Spec
+	already := false
+	if cerr := m.call(func(o *owned) {
+		sp = e.spec
+		if already = sp.Up() == up; already {
+			return
+		}
+		sp.DesiredState = spec.Down
+		if up {
+			sp.DesiredState = spec.Up
+		}
+		if err = store.WriteFile(e.specFile, sp.Encode(), 0o644); err == nil {
+			e.spec = sp
+		}
+	}); cerr != nil {
+		return cerr
+	}
+	if already {
+		progress(fmt.Sprintf("%s is already %s", sp.ServiceGroup(m.cfg.Org), sp.DesiredState))
 		return nil
 	}
-	sp := e.spec
-	sp.DesiredState = spec.Down
-	if up {
-		sp.DesiredState = spec.Up
-	}
-	if err := store.WriteFile(e.specFile, sp.Encode(), 0o644); err != nil {
+	if err != nil {
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
-	m.mu.Lock()
-	e.spec = sp
-	m.mu.Unlock()
 	n := e.runner.Attempts()
 	if up {
 		progress(fmt.Sprintf("Starting %s", sp.ServiceGroup(m.cfg.Org)))
@@ -146,8 +201,7 @@ func (m *Manager) setDesired(ctx context.Context, pkgArg string, up bool, progre
 		return api.Errorf(api.Internal, "%v", err)
 	}
 	if up {
-		m.reportStart(ctx, e, n, progress)
-		return nil
+		return m.reportStart(ctx, e, n, progress)
 	}
 	if _, err := e.runner.WaitAttempt(ctx, n); err != nil {
 		return api.Errorf(api.Internal, "%v", err)
@@ -168,9 +222,7 @@ func (m *Manager) find(arg string) (*entry, error) {
 		}
 		want, name = id, id.Name
 	}
-	m.mu.Lock()
-	e := m.services[name]
-	m.mu.Unlock()
+	e := m.current(name)
 	if e == nil {
 		return nil, api.Errorf(api.NotFound, "service %s is not loaded", arg)
 	}
@@ -221,22 +273,15 @@ func (m *Manager) Status(ctx context.Context, pkgArg string) ([]api.ServiceStatu
 	return out, nil
 }
 
-// publishNow publishes and returns a snapshot that includes every change
-// made so far, for callers that must not see a state older than their own
-// request.
-func (m *Manager) publishNow() *api.Snapshot {
-	m.publish()
-	return m.Snapshot()
-}
-
 // SetHealth sets or clears the manual unhealthy flag.
 func (m *Manager) SetHealth(ctx context.Context, unhealthy bool, reason string) error {
 	if !unhealthy {
 		reason = ""
 	}
-	m.manual.Store(&manualHealth{unhealthy: unhealthy, reason: reason})
-	m.publish()
-	return nil
+	return m.call(func(o *owned) {
+		o.manual = manualHealth{unhealthy: unhealthy, reason: reason}
+		m.publish(o)
+	})
 }
 
 // Stats is sup stats.

@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"context"
 	"os"
 	"slices"
 	"strings"
@@ -18,48 +17,23 @@ func (m *Manager) changed() {
 	}
 }
 
-// publishLoop rebuilds the snapshot when something changed, at most every
-// 10 ms: 500 services starting at once make one snapshot per tick, not 500.
-// Until start-up is over (ready) it waits 100 ms between snapshots: each
-// copies every status and gossips what changed, and while hundreds of
-// services start that work competes with starting them for the CPU, for a
-// snapshot nobody is waiting on (the supervisor is not ready).
-func (m *Manager) publishLoop(ctx context.Context) {
-	const coalesce, coalesceStarting = 10 * time.Millisecond, 100 * time.Millisecond
-	t := time.NewTimer(0)
-	<-t.C
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.dirty:
-		}
-		m.publish()
-		if m.ready.Load() {
-			t.Reset(coalesce)
-		} else {
-			t.Reset(coalesceStarting)
-		}
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
+// gossipBatch is what the ring loop gossips from: the local services'
+// statuses as one snapshot had them.
+type gossipBatch struct {
+	ready    bool
+	taken    time.Time
+	statuses []*api.Service
 }
 
-// publish builds and swaps in a fresh snapshot.
-func (m *Manager) publish() {
-	m.pubMu.Lock()
-	defer m.pubMu.Unlock()
-	m.gen++
-	mh := m.manual.Load()
+// publish builds and swaps in a fresh snapshot, and hands its statuses to
+// the ring loop (which gossips them); it does nothing else. Owner only.
+func (m *Manager) publish(o *owned) {
+	o.gen++
 	s := &api.Snapshot{
-		Generation:   m.gen,
+		Generation:   o.gen,
 		Taken:        time.Now(),
-		Ready:        m.ready.Load(),
-		ShuttingDown: m.shutting.Load(),
+		Ready:        o.ready,
+		ShuttingDown: o.shutting,
 		Sup: api.Supervisor{
 			MemberID:        m.cfg.MemberID,
 			PID:             os.Getpid(),
@@ -73,18 +47,19 @@ func (m *Manager) publish() {
 			MemberIDFile:    m.cfg.StateDir + "/MEMBER_ID",
 			LockFile:        m.cfg.StateDir + "/LOCK",
 			Sys:             m.cfg.Sys,
-			ManualUnhealthy: mh.unhealthy,
-			ManualReason:    mh.reason,
+			ManualUnhealthy: o.manual.unhealthy,
+			ManualReason:    o.manual.reason,
 			MinBackoff:      m.cfg.Backoff.Min,
 			MaxBackoff:      m.cfg.Backoff.Max,
 			Cooldown:        m.cfg.Backoff.Cooldown,
 			ProcessTracking: m.trackingText(),
 		},
+		StoreRecords: o.storeRec,
+		Ring:         o.ring.snap,
 	}
-	m.mu.Lock()
-	all := make([]*api.Service, 0, len(m.services))
-	statuses := make([]*api.Service, 0, len(m.services))
-	for _, e := range m.services {
+	all := make([]*api.Service, 0, len(o.services))
+	statuses := make([]*api.Service, 0, len(o.services))
+	for _, e := range o.services {
 		if e.runner != nil {
 			st := e.runner.Status()
 			statuses = append(statuses, st)
@@ -94,9 +69,6 @@ func (m *Manager) publish() {
 		b := brokenService(e, m.cfg.Org)
 		all = append(all, &b)
 	}
-	s.StoreRecords = m.storeRec
-	s.Ring = m.ring.snap
-	m.mu.Unlock()
 	// Sorted as pointers: swapping whole services is most of a sort's cost.
 	slices.SortFunc(all, func(a, b *api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
 	s.Services = make([]api.Service, len(all))
@@ -104,20 +76,34 @@ func (m *Manager) publish() {
 		s.Services[i] = *st
 	}
 	m.snap.Store(s)
-	// Until ready, gossip at most every startupGossipEvery: a service's
-	// rumor changes several times as it starts (loaded, spawned, up), and
-	// each is encoded, merged and queued while hundreds of services start;
-	// the ring learns the state they reached a moment later instead.
-	if !s.Ready && s.Taken.Sub(m.lastGossip) < startupGossipEvery {
-		m.changed() // publish again soon, so what was held back goes out
-		return
+	if m.cfg.Ring != nil {
+		offer(m.gossip, gossipBatch{ready: s.Ready, taken: s.Taken, statuses: statuses})
 	}
-	m.lastGossip = s.Taken
-	m.gossipServices(statuses)
 }
 
-// startupGossipEvery spaces the gossip of service rumors during start-up.
-const startupGossipEvery = 500 * time.Millisecond
+// offer puts v in ch (capacity 1), replacing what its reader has not taken
+// yet; it never blocks. One goroutine only may offer to ch.
+func offer[T any](ch chan T, v T) {
+	for {
+		select {
+		case ch <- v:
+			return
+		default:
+			select {
+			case <-ch:
+			default:
+			}
+		}
+	}
+}
+
+// publishNow publishes and returns a snapshot that includes every change
+// made so far, for callers that must not see a state older than their own
+// request.
+func (m *Manager) publishNow() *api.Snapshot {
+	m.call(m.publish)
+	return m.Snapshot()
+}
 
 // brokenService describes a service whose spec file could not be used.
 func brokenService(e *entry, org string) api.Service {

@@ -17,24 +17,46 @@ import (
 	"github.com/tend-sh/tend/internal/svccfg"
 )
 
-// ringState is what the manager keeps of the ring; touched only with m.mu
-// held (publishing) or by ringLoop.
-type ringState struct {
-	census     *census.Census
-	snap       *api.Ring
-	records    []api.Record
-	lastSent   map[string]rumor.Service // service group -> last service rumor published
-	lastStatus map[string]*api.Service  // service group -> status gossiped last (pubMu)
-	views      map[string]string        // service name -> viewKey of the view it was handed
-	members    map[string]string        // member id -> health, to record changes
+// Ring is what the manager needs of the gossip ring (*ring.Ring), so that
+// it can be tested with a fake.
+type Ring interface {
+	Rumors() []rumor.Rumor
+	Members() []ring.Member
+	Stats() ring.Stats
+	Publish(rumor.Rumor) error
+	// Changed is signalled when rumors or members changed.
+	Changed() <-chan struct{}
+	// Departed is closed when this member was departed from the ring.
+	Departed() <-chan struct{}
 }
 
-// ringLoop folds the ring into the census whenever it changes, hands each
-// service its view, and stops the supervisor when it is departed.
+// ringState is what the owner keeps of the ring.
+type ringState struct {
+	snap    *api.Ring
+	records []api.Record
+	views   map[string]string // service name -> viewKey of the view it was handed
+}
+
+// startupGossipEvery spaces the gossip of service rumors during start-up.
+const startupGossipEvery = 500 * time.Millisecond
+
+// gossipState is the ring loop's own: what it told the ring.
+type gossipState struct {
+	lastSent   map[string]rumor.Service // service group -> last service rumor published
+	lastStatus map[string]*api.Service  // service group -> status gossiped last
+	lastGossip time.Time
+	members    map[string]string // member id -> health, to record changes
+}
+
+// ringLoop folds the ring into the census whenever it changes and hands it
+// to the owner (which gives each service its view), gossips the local
+// services' statuses the owner publishes, and stops the supervisor when
+// this member is departed.
 func (m *Manager) ringLoop(ctx context.Context) {
 	r := m.cfg.Ring
+	g := &gossipState{lastSent: map[string]rumor.Service{}}
 	departed := r.Departed()
-	m.foldRing()
+	m.foldRing(g)
 	// Traffic counters move without the ring changing; refresh them now and
 	// then for /metrics and /status (one timer, whatever the service count).
 	tick := time.NewTicker(10 * time.Second)
@@ -43,10 +65,38 @@ func (m *Manager) ringLoop(ctx context.Context) {
 	// once per rumor: each fold visits every local service.
 	const coalesce = 100 * time.Millisecond
 	last := time.Now()
+	// Until ready, gossip at most every startupGossipEvery: a service's
+	// rumor changes several times as it starts (loaded, spawned, up), and
+	// each is encoded, merged and queued while hundreds of services start;
+	// the ring learns the state they reached a moment later instead.
+	held := time.NewTimer(0)
+	<-held.C
+	defer held.Stop()
+	var pending *gossipBatch
+	gossip := func(b gossipBatch) {
+		if !b.ready && b.taken.Sub(g.lastGossip) < startupGossipEvery {
+			if pending == nil {
+				held.Reset(startupGossipEvery - b.taken.Sub(g.lastGossip))
+			}
+			pending = &b
+			return
+		}
+		pending = nil
+		g.lastGossip = b.taken
+		m.gossipServices(g, b.statuses)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case b := <-m.gossip:
+			gossip(b)
+		case <-held.C:
+			if pending != nil {
+				b := *pending
+				b.ready = true // held long enough
+				gossip(b)
+			}
 		case <-tick.C:
 			m.refreshRingStats()
 		case <-r.Changed():
@@ -60,7 +110,7 @@ func (m *Manager) ringLoop(ctx context.Context) {
 				}
 			}
 			last = time.Now()
-			m.foldRing()
+			m.foldRing(g)
 		case <-departed:
 			departed = nil
 			m.log.Warn("this member was departed from the ring; stopping its services and exiting")
@@ -72,52 +122,51 @@ func (m *Manager) ringLoop(ctx context.Context) {
 	}
 }
 
-func (m *Manager) foldRing() {
+// foldRing builds the census from the ring and hands it to the owner,
+// which gives every service whose view changed its new one.
+func (m *Manager) foldRing(g *gossipState) {
 	r := m.cfg.Ring
 	in := census.Input{LocalID: m.cfg.MemberID, Rumors: r.Rumors()}
 	var members []api.Member
 	health := map[string]string{}
+	var changes []api.Record
 	for _, mb := range r.Members() {
 		in.Members = append(in.Members, census.Member{ID: mb.ID, Health: mb.Health, Address: mb.Address, Port: mb.Port, Permanent: mb.Permanent, Incarnation: mb.Incarnation})
 		members = append(members, api.Member{ID: mb.ID, Address: mb.Address, Port: mb.Port, Health: mb.Health, Permanent: mb.Permanent})
 		health[mb.ID] = mb.Health
+		if old, ok := g.members[mb.ID]; !ok || old != mb.Health {
+			changes = append(changes, api.Record{At: time.Now(), OK: mb.Health == "alive", Text: fmt.Sprintf("member %s is %s", mb.ID, mb.Health)})
+		}
 	}
+	g.members = health
 	c := census.Build(in)
-	m.mu.Lock()
-	rs := &m.ring
-	for id, h := range health {
-		if old, ok := rs.members[id]; !ok || old != h {
-			ok := h == "alive"
-			m.ringRecordLocked(ok, fmt.Sprintf("member %s is %s", id, h))
+	m.census.Store(c)
+	st := r.Stats()
+	m.call(func(o *owned) {
+		rs := &o.ring
+		for _, rec := range changes {
+			rs.record(rec)
 		}
-	}
-	rs.members = health
-	rs.census = c
-	rs.snap = &api.Ring{
-		Members: members, Census: lazyJSON(c.JSON), Butterfly: lazyJSON(func() any { return census.Butterfly(in) }), Records: rs.records,
-	}
-	setRingStats(rs.snap, r.Stats())
-	entries := make([]*entry, 0, len(m.services))
-	for _, e := range m.services {
-		if e.runner != nil {
-			entries = append(entries, e)
+		rs.snap = &api.Ring{
+			Members: members, Census: lazyJSON(c.JSON), Butterfly: lazyJSON(func() any { return census.Butterfly(in) }), Records: rs.records,
 		}
-	}
-	m.mu.Unlock()
-	for _, e := range entries {
-		s := e.runner.Status()
-		key := viewKey(c, s)
-		m.mu.Lock()
-		same := m.ring.views[e.name] == key
-		m.ring.views[e.name] = key
-		m.mu.Unlock()
-		if !same {
+		setRingStats(rs.snap, st)
+		for _, e := range o.services {
+			if e.runner == nil {
+				continue
+			}
+			s := e.runner.Status()
+			key := viewKey(c, s)
+			if rs.views[e.name] == key {
+				continue
+			}
+			rs.views[e.name] = key
 			v := m.viewFor(c, s)
 			v.Key = key
 			e.runner.SetRing(v)
 		}
-	}
-	m.changed()
+		m.changed()
+	})
 }
 
 // viewKey names what a service's view is built from (its group's and its
@@ -145,14 +194,14 @@ func viewKey(c *census.Census, s *api.Service) string {
 // must not rebuild their views every few seconds.
 func (m *Manager) refreshRingStats() {
 	st := m.cfg.Ring.Stats()
-	m.mu.Lock()
-	if m.ring.snap != nil {
-		cp := *m.ring.snap
-		setRingStats(&cp, st)
-		m.ring.snap = &cp
-	}
-	m.mu.Unlock()
-	m.changed()
+	m.call(func(o *owned) {
+		if o.ring.snap != nil {
+			cp := *o.ring.snap
+			setRingStats(&cp, st)
+			o.ring.snap = &cp
+		}
+		m.changed()
+	})
 }
 
 func setRingStats(snap *api.Ring, st ring.Stats) {
@@ -211,9 +260,7 @@ func (m *Manager) initialView(s *api.Service) service.RingView {
 	if m.cfg.Ring == nil {
 		return service.RingView{}
 	}
-	m.mu.Lock()
-	c := m.ring.census
-	m.mu.Unlock()
+	c := m.census.Load()
 	if c == nil {
 		c = census.Build(census.Input{LocalID: m.cfg.MemberID})
 	}
@@ -223,18 +270,16 @@ func (m *Manager) initialView(s *api.Service) service.RingView {
 }
 
 // gossipServices publishes a service rumor for each local service whose
-// gossiped state changed since the last one. Called while publishing a
-// snapshot.
-func (m *Manager) gossipServices(services []*api.Service) {
-	if m.cfg.Ring == nil {
-		return
-	}
+// gossiped state changed since the last one, and says a service is gone
+// when it is no longer among them (unloaded, or loaded into another
+// group). Ring loop only.
+func (m *Manager) gossipServices(g *gossipState, services []*api.Service) {
 	seen := make(map[string]*api.Service, len(services))
 	for _, s := range services {
 		seen[s.ServiceGroup] = s
 		// Statuses are immutable: the same pointer means nothing changed,
 		// so an idle supervisor skips every service here.
-		if m.ring.lastStatus[s.ServiceGroup] == s || s.SpecError != "" {
+		if g.lastStatus[s.ServiceGroup] == s || s.SpecError != "" {
 			continue
 		}
 		r := rumor.Service{
@@ -242,7 +287,7 @@ func (m *Manager) gossipServices(services []*api.Service) {
 			Cfg: s.Exported, Sys: m.cfg.Sys.Rumor(), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
 		}
-		last, ok := m.ring.lastSent[s.ServiceGroup]
+		last, ok := g.lastSent[s.ServiceGroup]
 		r.Incarnation = last.Incarnation
 		if ok && reflect.DeepEqual(last, r) {
 			continue
@@ -253,24 +298,24 @@ func (m *Manager) gossipServices(services []*api.Service) {
 			delete(seen, s.ServiceGroup) // try again at the next publish
 			continue
 		}
-		m.ring.lastSent[s.ServiceGroup] = r
+		g.lastSent[s.ServiceGroup] = r
 	}
-	m.ring.lastStatus = seen
+	g.lastStatus = seen
+	for sg, last := range g.lastSent {
+		if _, ok := seen[sg]; !ok {
+			m.gossipGone(g, sg, last)
+		}
+	}
 }
 
 // gossipGone tells the ring a service was unloaded.
-func (m *Manager) gossipGone(sg string) {
-	if m.cfg.Ring == nil {
-		return
-	}
-	m.pubMu.Lock()
-	defer m.pubMu.Unlock()
-	last := m.ring.lastSent[sg]
+func (m *Manager) gossipGone(g *gossipState, sg string, last rumor.Service) {
 	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: m.cfg.Sys.Rumor(), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
 	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
 		m.log.Warn("unload not gossiped", "service", sg, "err", err)
+		return // said again at the next publish
 	}
-	delete(m.ring.lastSent, sg)
+	delete(g.lastSent, sg)
 }
 
 // nextIncarnation grows with the clock, so a restarted supervisor (which
@@ -284,19 +329,19 @@ func nextIncarnation(last uint64) uint64 {
 }
 
 func (m *Manager) ringRecord(ok bool, text string) {
-	m.mu.Lock()
-	m.ringRecordLocked(ok, text)
-	m.mu.Unlock()
-	m.changed()
+	m.call(func(o *owned) {
+		o.ring.record(api.Record{At: time.Now(), OK: ok, Text: text})
+		m.changed()
+	})
 }
 
-func (m *Manager) ringRecordLocked(ok bool, text string) {
-	rec := api.Record{At: time.Now(), OK: ok, Text: text}
-	recs := m.ring.records
+// record keeps one of the last 32 records of the ring.
+func (rs *ringState) record(rec api.Record) {
+	recs := rs.records
 	if len(recs) >= 32 {
 		recs = recs[1:]
 	}
-	m.ring.records = append(slices.Clip(recs), rec)
+	rs.records = append(slices.Clip(recs), rec)
 }
 
 // ConfigApply pushes config to a service group (config apply).

@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -172,14 +171,10 @@ func (m *Manager) unwatchUser(name string) {
 }
 
 // userConfigChanged re-renders a service after its user.toml changed.
-func (m *Manager) userConfigChanged(ctx context.Context, name string) {
-	m.mu.Lock()
-	e := m.services[name]
-	m.mu.Unlock()
-	if e == nil || e.runner == nil {
-		return
-	}
-	if err := e.runner.Reconfigure(ctx); err != nil {
-		m.log.Debug("reconfigure", "service", name, "err", err)
+// It never waits for the runner: one busy in a hook must not hold up the
+// watcher, which serves every service.
+func (m *Manager) userConfigChanged(name string) {
+	if e := m.current(name); e != nil && e.runner != nil {
+		e.runner.Reconfigure()
 	}
 }

@@ -18,7 +18,7 @@ type healthResult struct {
 // result comes back to the Run loop. A check may take up to the interval;
 // one that outlives it is killed and counts as UNKNOWN.
 func (r *Runner) checkHealth(ctx context.Context, st *state) {
-	if st.proc == nil || st.healthCancel != nil {
+	if st.phase != phaseUp || st.healthCancel != nil {
 		return
 	}
 	if _, ok := st.tpl.hooks["health-check"]; !ok {

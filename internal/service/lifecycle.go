@@ -17,32 +17,102 @@ import (
 )
 
 // start brings the service up once: render, init, spawn run, post-run.
-// Failures schedule a restart with backoff.
+// Failures schedule a restart with backoff. The init hook runs in the
+// background (initDone takes it from there), so the loop stays free for
+// stop, status and the supervisor's start-up whatever init does.
 func (r *Runner) start(ctx context.Context, st *state) {
-	defer r.attemptDone()
-	st.svc.NextRestart = time.Time{}
-	if ctx.Err() != nil || r.waitingForBinds(st) {
+	if r.beginStart(ctx, st) {
+		r.markTried()
 		return
 	}
-	if r.d.Gate != nil {
-		select {
-		case r.d.Gate <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		defer func() { <-r.d.Gate }()
+	r.attemptDone()
+}
+
+// beginStart runs a start up to the init hook, or to the spawn when there
+// is none. It reports whether init now runs in the background.
+func (r *Runner) beginStart(ctx context.Context, st *state) bool {
+	st.svc.NextRestart = time.Time{}
+	r.stopRestartTimer(st)
+	if ctx.Err() != nil {
+		r.enter(st, phaseDown)
+		return false
 	}
+	if r.waitingForBinds(st) {
+		return false
+	}
+	release, ok := r.acquireGate(ctx)
+	if !ok {
+		r.enter(st, phaseDown)
+		return false
+	}
+	defer release()
 	if err := r.prepare(st); err != nil {
 		r.startFailed(ctx, st, err, "run_hook_failed")
-		return
+		return false
 	}
 	if _, ok := st.tpl.hooks["init"]; ok {
-		res := r.runHook(ctx, st, "init", 0)
-		if res.Err != nil || res.Exit.Code != 0 || res.TimedOut {
-			r.startFailed(ctx, st, fmt.Errorf("init hook %s", describe(res)), "init_hook_failed")
-			return
-		}
+		r.runInit(ctx, st)
+		return true
 	}
+	r.spawn(ctx, st)
+	return false
+}
+
+// acquireGate takes a place in Deps.Gate; ok is false when ctx ended first.
+func (r *Runner) acquireGate(ctx context.Context) (release func(), ok bool) {
+	if r.d.Gate == nil {
+		return func() {}, true
+	}
+	select {
+	case r.d.Gate <- struct{}{}:
+		return func() { <-r.d.Gate }, true
+	case <-ctx.Done():
+		return nil, false
+	}
+}
+
+// runInit starts the init hook in the background; its result comes back
+// to the loop as initDone.
+func (r *Runner) runInit(ctx context.Context, st *state) {
+	r.enter(st, phaseStarting)
+	ictx, cancel := context.WithCancel(ctx)
+	st.initCancel = cancel
+	st.makeLogs()
+	spec := r.hookSpec(st, "init", st.spec.HookTimeoutD())
+	out := st.initRes
+	st.bg.Go(func() { out <- r.runHookIn(ictx, spec) })
+	r.publish(st)
+}
+
+// initDone continues a start once its init hook has ended.
+func (r *Runner) initDone(ctx context.Context, st *state, res hook.Result) {
+	defer r.attemptDone()
+	st.initCancel()
+	st.initCancel = nil
+	switch {
+	case !st.spec.Up() || ctx.Err() != nil:
+		r.enter(st, phaseDown) // stopped while init ran
+		r.publish(st)
+		return
+	case res.TimedOut:
+		r.startFailed(ctx, st, fmt.Errorf("init hook timed out after %s", st.spec.HookTimeoutD()), "init_hook_failed")
+		return
+	case !res.OK():
+		r.startFailed(ctx, st, fmt.Errorf("init hook %s", describe(res)), "init_hook_failed")
+		return
+	}
+	release, ok := r.acquireGate(ctx)
+	if !ok {
+		r.enter(st, phaseDown)
+		r.publish(st)
+		return
+	}
+	defer release()
+	r.spawn(ctx, st)
+}
+
+// spawn starts the run process, its health checks and post-run.
+func (r *Runner) spawn(ctx context.Context, st *state) {
 	st.svc.Initialized = true
 	st.runLogs = newLogPair(st.paths.logs, "run", st.gid, r.logLimits(st))
 	logs := st.runLogs
@@ -72,6 +142,7 @@ func (r *Runner) start(ctx context.Context, st *state) {
 		r.startFailed(ctx, st, fmt.Errorf("run hook: %w", err), "run_hook_failed")
 		return
 	}
+	r.enter(st, phaseUp)
 	now := time.Now()
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
 	r.writePID(st, p.PID())
@@ -100,17 +171,26 @@ func (r *Runner) startFailed(ctx context.Context, st *state, err error, reason s
 	r.publish(st)
 }
 
+// scheduleRestart backs off for d before the next start; a service that
+// should not run any more goes down instead.
 func (r *Runner) scheduleRestart(ctx context.Context, st *state, d time.Duration) {
 	if !st.spec.Up() || ctx.Err() != nil {
+		r.enter(st, phaseDown)
 		return
 	}
+	r.enter(st, phaseBackingOff)
 	st.svc.RestartCount++
 	st.svc.NextRestart = time.Now().Add(d)
-	if st.restartT != nil {
-		st.restartT.Stop()
-	}
+	r.stopRestartTimer(st)
 	st.restartT = time.NewTimer(d)
 	st.restartC = st.restartT.C
+}
+
+func (r *Runner) stopRestartTimer(st *state) {
+	if st.restartT != nil {
+		st.restartT.Stop()
+		st.restartC = nil
+	}
 }
 
 // exited handles the run process ending on its own.
@@ -128,6 +208,7 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	d := st.restarts.next(upFor)
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
 		// The fast path: no timer, no extra trip through the loop.
+		r.enter(st, phaseBackingOff)
 		st.svc.RestartCount++
 		r.start(ctx, st)
 		return
@@ -138,11 +219,7 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 
 // dropProcess forgets the process and everything tied to its life.
 func (r *Runner) dropProcess(st *state) {
-	r.cancelHealth(st)
-	if st.postRunCancel != nil {
-		st.postRunCancel()
-		st.postRunCancel = nil
-	}
+	r.endProcessHelpers(st)
 	if st.runLogs != nil {
 		st.runLogs.close()
 		st.runLogs = nil
@@ -152,31 +229,100 @@ func (r *Runner) dropProcess(st *state) {
 	st.svc.Running, st.svc.PID, st.svc.StateEntered = false, 0, time.Now()
 }
 
-// stop takes the service down: shutdown signal to its group, the timeout,
-// SIGKILL, then post-stop. reason is Habitat's termination_reason.
-func (r *Runner) stop(st *state, reason string) {
-	if st.restartT != nil {
-		st.restartT.Stop()
-		st.restartC = nil
+// endProcessHelpers stops the health checks and post-run of the process.
+func (r *Runner) endProcessHelpers(st *state) {
+	r.cancelHealth(st)
+	if st.postRunCancel != nil {
+		st.postRunCancel()
+		st.postRunCancel = nil
 	}
+}
+
+// stopResult is how a stop done in the background ended.
+type stopResult struct {
+	exit     process.Exit
+	pid      int
+	postStop *hook.Result // nil: the service has no post-stop hook
+}
+
+// stop takes the service down without blocking the loop: the shutdown
+// signal to its group, the timeout, SIGKILL, then post-stop run in the
+// background, and stopped takes over when they are done. A start whose
+// init is running is cancelled (initDone finds it stopped). reason is
+// Habitat's termination_reason.
+func (r *Runner) stop(st *state, reason string) {
+	r.stopRestartTimer(st)
 	st.svc.NextRestart = time.Time{}
-	if st.proc == nil {
+	switch st.phase {
+	case phaseStopping:
+		return
+	case phaseStarting:
+		st.initCancel()
+		return
+	case phaseUp:
+	default:
 		r.cancelHealth(st)
 		// A hook's descendants may still run: stopped means nothing runs.
 		r.killGroup(st)
 		st.svc.Health = api.HealthCritical // SPEC §5: CRITICAL when the process is not up
+		r.enter(st, phaseDown)
 		return
 	}
-	pid := st.proc.PID()
-	// Stopping must finish even when the supervisor is shutting down.
-	e := st.proc.Stop(context.Background(), st.shutdownSignal(), st.shutdownTimeout())
-	r.dropProcess(st)
-	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: reason}
-	st.svc.Health = api.HealthCritical
+	r.enter(st, phaseStopping)
+	r.endProcessHelpers(st)
+	st.procDone = nil // its exit is the stop's, not a crash
+	st.stopReason = reason
+	p := st.proc
+	sig, timeout := st.shutdownSignal(), st.shutdownTimeout()
+	var post *hook.Spec
 	if _, ok := st.tpl.hooks["post-stop"]; ok {
-		r.runHook(context.Background(), st, "post-stop", time.Minute)
+		st.makeLogs()
+		s := r.hookSpec(st, "post-stop", st.spec.HookTimeoutD())
+		post = &s
+	}
+	out := st.stopRes
+	st.bg.Go(func() {
+		// Stopping must finish even when the supervisor is shutting down.
+		res := stopResult{exit: p.Stop(context.Background(), sig, timeout), pid: p.PID()}
+		if post != nil {
+			h := r.runHookIn(context.Background(), *post)
+			res.postStop = &h
+		}
+		out <- res
+	})
+}
+
+// stopped ends a stop: the service is down, and starts again at once if
+// it was asked to be up meanwhile (a restart, or svc start while stopping).
+func (r *Runner) stopped(ctx context.Context, st *state, res stopResult) {
+	r.dropProcess(st)
+	e := res.exit
+	st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
+	st.svc.Health = api.HealthCritical
+	if h := res.postStop; h != nil && !h.OK() {
+		r.record(st, false, "post-stop hook %s", describeTimed(*h, st.spec.HookTimeoutD()))
 	}
 	r.record(st, true, "stopped (%s)", e.String())
+	r.enter(st, phaseDown)
+	if st.spec.Up() && ctx.Err() == nil {
+		st.restarts.reset() // asked for, not caused by a crash
+		r.start(ctx, st)
+		return
+	}
+	r.publish(st)
+	r.attemptDone()
+}
+
+// shutdown stops the service for good as Run ends (ctx is done): it waits
+// for an init or a stop in flight, and stops a running process.
+func (r *Runner) shutdown(ctx context.Context, st *state) {
+	if st.phase == phaseStarting {
+		r.initDone(ctx, st, <-st.initRes) // ctx ended: init was cancelled
+	}
+	r.stop(st, "")
+	if st.phase == phaseStopping {
+		r.stopped(ctx, st, <-st.stopRes)
+	}
 }
 
 func (st *state) shutdownSignal() syscall.Signal {
@@ -196,12 +342,10 @@ func (st *state) shutdownTimeout() time.Duration {
 	return 8 * time.Second
 }
 
-// restart stops and starts at once, with the backoff reset: the restart was
-// asked for, not caused by a crash.
-func (r *Runner) restart(ctx context.Context, st *state, reason string) {
+// restart stops the service; stopped starts it again with the backoff
+// reset, since the restart was asked for, not caused by a crash.
+func (r *Runner) restart(st *state, reason string) {
 	r.stop(st, reason)
-	st.restarts.reset()
-	r.start(ctx, st)
 }
 
 // reconfigure re-renders after a config change and restarts or runs the
@@ -236,20 +380,17 @@ func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
 		return
 	}
 	r.record(st, true, "config re-rendered")
-	if st.proc == nil {
+	if st.phase != phaseUp {
 		return
 	}
 	_, hasReconfigure := st.tpl.hooks["reconfigure"]
 	switch {
 	case len(ch.restartHooks) > 0:
-		r.restart(ctx, st, strings.ReplaceAll(ch.restartHooks[0], "-", "_")+"_hook_updated")
+		r.restart(st, strings.ReplaceAll(ch.restartHooks[0], "-", "_")+"_hook_updated")
 	case ch.config && !hasReconfigure:
-		r.restart(ctx, st, "app_config_updated")
+		r.restart(st, "app_config_updated")
 	case hasReconfigure:
-		res := r.runHook(ctx, st, "reconfigure", 0)
-		r.record(st, res.Err == nil && res.Exit.Code == 0, "reconfigure hook %s", describe(res))
-		r.cancelHealth(st)
-		r.checkHealth(ctx, st)
+		r.runHook(ctx, st, "reconfigure")
 	}
 }
 
@@ -324,12 +465,44 @@ func (r *Runner) writePID(st *state, pid int) {
 // marker is the environment entry that names a run process as ours.
 func (r *Runner) marker() string { return "TEND_SERVICE_ID=" + r.d.MemberID + "/" + r.sg }
 
-// runHook runs a non-run hook to completion on the runner's goroutine.
-func (r *Runner) runHook(ctx context.Context, st *state, name string, timeout time.Duration) hook.Result {
+// hookDone is how a hook run by runHook ended.
+type hookDone struct {
+	name string
+	res  hook.Result
+}
+
+// runHook runs a hook whose result is only recorded (reconfigure,
+// file-updated) beside the loop, bounded by the service's hook timeout;
+// hookFinished records it.
+func (r *Runner) runHook(ctx context.Context, st *state, name string) {
 	st.makeLogs()
-	res := hook.Run(ctx, r.d.Reaper, r.hookSpec(st, name, timeout))
+	spec := r.hookSpec(st, name, st.spec.HookTimeoutD())
+	out := st.hookRes
+	st.bg.Go(func() {
+		d := hookDone{name: name, res: r.runHookIn(ctx, spec)}
+		select {
+		case out <- d:
+		case <-ctx.Done(): // Run has ended or is ending: nobody records it
+		}
+	})
+}
+
+// hookFinished records how a hook run by runHook ended. A reconfigured
+// service is checked again at once.
+func (r *Runner) hookFinished(ctx context.Context, st *state, d hookDone) {
+	r.record(st, d.res.OK(), "%s hook %s", d.name, describeTimed(d.res, st.spec.HookTimeoutD()))
+	if d.name == "reconfigure" && st.phase == phaseUp {
+		r.cancelHealth(st)
+		r.checkHealth(ctx, st)
+	}
+	r.publish(st)
+}
+
+// runHookIn runs a hook on any goroutine: it reads nothing of the state.
+func (r *Runner) runHookIn(ctx context.Context, s hook.Spec) hook.Result {
+	res := hook.Run(ctx, r.d.Reaper, s)
 	if res.Err != nil {
-		r.d.Log.Warn("hook failed to run", "service", r.sg, "hook", name, "err", res.Err)
+		r.d.Log.Warn("hook failed to run", "service", r.sg, "hook", s.Name, "err", res.Err)
 	}
 	return res
 }
@@ -379,6 +552,14 @@ func (r *Runner) postRun(ctx context.Context, st *state) {
 			}
 		}
 	})
+}
+
+// describeTimed is describe with the limit a timed-out hook ran into.
+func describeTimed(res hook.Result, limit time.Duration) string {
+	if res.TimedOut {
+		return "timed out after " + limit.String()
+	}
+	return describe(res)
 }
 
 func describe(res hook.Result) string {

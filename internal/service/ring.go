@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // RingView is what the ring knows that one service sees: its group's
@@ -58,10 +57,11 @@ func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
 	old := st.ring
 	st.ring = v
 	r.applyFiles(ctx, st)
-	if st.proc == nil {
-		if st.spec.Up() && st.restartC == nil && len(old.Unsatisfied) > 0 && len(v.Unsatisfied) == 0 {
-			r.start(ctx, st)
-		}
+	if st.phase == phaseWaitingBinds && len(v.Unsatisfied) == 0 {
+		r.start(ctx, st)
+		return
+	}
+	if st.phase != phaseUp {
 		return
 	}
 	// Templates that use no data render the same from any census; only
@@ -94,18 +94,22 @@ func (r *Runner) applyFiles(ctx context.Context, st *state) {
 	}
 	r.record(st, true, "files updated: %s", strings.Join(updated, ", "))
 	if _, ok := st.tpl.hooks["file-updated"]; ok && st.svc.Initialized {
-		res := r.runHook(ctx, st, "file-updated", time.Minute)
-		r.record(st, res.Err == nil && res.Exit.Code == 0, "file-updated hook %s", describe(res))
+		r.runHook(ctx, st, "file-updated")
 	}
 	r.publish(st)
 }
+
+// WaitingForBinds begins the start error of a service held for its binds:
+// it has not failed, it waits.
+const WaitingForBinds = "waiting for binds: "
 
 // waitingForBinds holds a strict service until every bind is satisfied.
 func (r *Runner) waitingForBinds(st *state) bool {
 	if st.spec.BindingMode != "strict" || len(st.ring.Unsatisfied) == 0 {
 		return false
 	}
-	msg := "waiting for binds: " + strings.Join(st.ring.Unsatisfied, ", ")
+	r.enter(st, phaseWaitingBinds)
+	msg := WaitingForBinds + strings.Join(st.ring.Unsatisfied, ", ")
 	if st.svc.StartError != msg {
 		st.svc.StartError = msg
 		r.record(st, false, "%s", msg)

@@ -17,15 +17,17 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/pkg"
-	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/spec"
 )
 
 // Deps is what every runner of one supervisor shares.
 type Deps struct {
-	Reaper   *process.Reaper
+	// Reaper starts the run process and every hook: hook.Reaper of the
+	// supervisor's *process.Reaper.
+	Reaper   hook.Starter
 	Log      *slog.Logger
 	Output   func(sg string, stream byte, line []byte) // the run hook's output, for the supervisor log
 	Root     string
@@ -77,7 +79,9 @@ type Runner struct {
 	sg       string
 	cmds     chan func(context.Context, *state)
 	ringCh   chan RingView
+	reconfCh chan struct{}
 	done     chan struct{}
+	tried    chan struct{} // closed once the first start has been made
 	status   atomic.Pointer[api.Service]
 	notify   atomic.Pointer[chan struct{}]
 	attempts atomic.Int64 // finished start attempts, for waiters
@@ -112,11 +116,13 @@ func New(o Options) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{
-		d:      o.Deps,
-		sg:     o.Spec.ServiceGroup(o.Deps.Org),
-		cmds:   make(chan func(context.Context, *state)),
-		ringCh: make(chan RingView, 1),
-		done:   make(chan struct{}),
+		d:        o.Deps,
+		sg:       o.Spec.ServiceGroup(o.Deps.Org),
+		cmds:     make(chan func(context.Context, *state)),
+		ringCh:   make(chan RingView, 1),
+		reconfCh: make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		tried:    make(chan struct{}),
 	}
 	ch := make(chan struct{})
 	r.notify.Store(&ch)
@@ -127,6 +133,9 @@ func New(o Options) (*Runner, error) {
 		paths:     newSvcPaths(o.Deps.Root, o.Spec.Name()),
 		restarts:  newRestarts(o.Deps.Backoff),
 		healthRes: make(chan healthResult, 1),
+		initRes:   make(chan hook.Result, 1),
+		stopRes:   make(chan stopResult, 1),
+		hookRes:   make(chan hookDone),
 		uid:       -1,
 		gid:       -1,
 		ring:      o.Ring,
@@ -156,7 +165,8 @@ type state struct {
 	cred     *syscall.Credential
 	env      []string
 
-	proc      *process.Proc
+	phase     phase
+	proc      hook.Process
 	procDone  <-chan struct{}
 	startedAt time.Time
 	runLogs   *logPair
@@ -172,7 +182,15 @@ type state struct {
 	healthOKSeen bool
 
 	postRunCancel context.CancelFunc
-	bg            sync.WaitGroup // health checks and post-run loops in flight
+
+	initRes    chan hook.Result // the init hook run in the background
+	initCancel context.CancelFunc
+	stopRes    chan stopResult // the stop run in the background
+	hookRes    chan hookDone   // reconfigure and file-updated hooks run in the background
+	stopReason string
+	triedSent  bool
+
+	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight
 
 	group *cgroup.Group // nil without a Tracker
 	ring  RingView
@@ -208,11 +226,19 @@ func (r *Runner) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			r.stop(st, "")
+			r.shutdown(ctx, st)
 			r.publish(st)
 			return nil
 		case f := <-r.cmds:
 			f(ctx, st)
+		case <-r.reconfCh:
+			r.reconfigure(ctx, st)
+		case res := <-st.initRes:
+			r.initDone(ctx, st, res)
+		case res := <-st.stopRes:
+			r.stopped(ctx, st, res)
+		case d := <-st.hookRes:
+			r.hookFinished(ctx, st, d)
 		case v := <-r.ringCh:
 			r.applyRing(ctx, st, v)
 		case <-st.procDone:
@@ -262,9 +288,12 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 		if up {
 			st.spec.DesiredState = spec.Up
 			st.svc.DesiredUp = true
-			if st.proc == nil {
+			switch st.phase {
+			case phaseDown, phaseBackingOff, phaseWaitingBinds:
 				st.restarts.reset()
 				r.start(ctx, st)
+			default: // starting or up already, or stopped will start it
+				r.publish(st)
 			}
 			return
 		}
@@ -272,16 +301,34 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 		st.svc.DesiredUp = false
 		r.stop(st, "")
 		r.publish(st)
-		r.attemptDone()
+		if st.phase == phaseDown {
+			r.attemptDone() // else initDone or stopped counts it
+		}
 	})
 }
 
-// Reconfigure re-reads the service's config layers (user.toml, environment,
-// gossip) and re-renders; a changed init/run/post-run hook restarts the
-// service, changed config runs the reconfigure hook when there is one, else
-// restarts it (SPEC §5).
-func (r *Runner) Reconfigure(ctx context.Context) error {
-	return r.do(ctx, r.reconfigure)
+// Reconfigure asks the runner to re-read the service's config layers
+// (user.toml, environment, gossip) and re-render; a changed
+// init/run/post-run hook restarts the service, changed config runs the
+// reconfigure hook when there is one, else restarts it (SPEC §5). It never
+// blocks: asks made while one is pending are one.
+func (r *Runner) Reconfigure() {
+	select {
+	case r.reconfCh <- struct{}{}:
+	default:
+	}
+}
+
+// Tried is closed once the service's first start has been made: it ran,
+// failed, is held for binds or by its desired state, or its init hook is
+// running.
+func (r *Runner) Tried() <-chan struct{} { return r.tried }
+
+func (r *Runner) markTried() {
+	if !r.st.triedSent {
+		r.st.triedSent = true
+		close(r.tried)
+	}
 }
 
 // WaitFor blocks until cond holds for the published status.
@@ -323,6 +370,7 @@ func (r *Runner) WaitAttempt(ctx context.Context, n int64) (*api.Service, error)
 // It runs after the attempt's publish: a waiter woken by that publish could
 // otherwise see the old count and sleep through the attempt.
 func (r *Runner) attemptDone() {
+	r.markTried()
 	r.attempts.Add(1)
 	r.wake()
 }

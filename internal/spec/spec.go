@@ -35,8 +35,12 @@ type Spec struct {
 	// LogMaxBytes and LogBackups bound each of the service's log files
 	// (tend's own keys); nil means the supervisor's
 	// --service-log-max-bytes and --service-log-backups.
-	LogMaxBytes         *uint64  `toml:"log_max_bytes,omitempty"`
-	LogBackups          *int     `toml:"log_backups,omitempty"`
+	LogMaxBytes *uint64 `toml:"log_max_bytes,omitempty"`
+	LogBackups  *int    `toml:"log_backups,omitempty"`
+	// HookTimeout in seconds bounds each run of the init, reconfigure,
+	// file-updated and post-stop hooks; nil means DefaultHookTimeout.
+	// (health-check is bounded by the health-check interval.)
+	HookTimeout         *int     `toml:"hook_timeout,omitempty"`
 	HealthCheckInterval Duration `toml:"health_check_interval"`
 }
 
@@ -66,8 +70,13 @@ const (
 	DefaultCondition   = "latest"
 	DefaultBindingMode = "strict"
 	DefaultInterval    = 30 * time.Second
-	Up                 = "up"
-	Down               = "down"
+	// DefaultHookTimeout: Habitat has no hook timeout, but a hook that
+	// never returns must not hold its service forever.
+	DefaultHookTimeout = time.Minute
+	// MaxHookTimeout is a day; more is a typo.
+	MaxHookTimeout = 24 * time.Hour
+	Up             = "up"
+	Down           = "down"
 )
 
 // Limits of the log settings, for the spec file and `svc load` alike.
@@ -99,6 +108,14 @@ func (s Spec) Name() string {
 		return ""
 	}
 	return parts[1]
+}
+
+// HookTimeoutD is how long one run of a bounded hook may take.
+func (s Spec) HookTimeoutD() time.Duration {
+	if s.HookTimeout != nil {
+		return time.Duration(*s.HookTimeout) * time.Second
+	}
+	return DefaultHookTimeout
 }
 
 // Up reports whether the service should run.
@@ -174,6 +191,9 @@ func (s Spec) Validate() error {
 	}
 	if s.LogBackups != nil && (*s.LogBackups < 0 || *s.LogBackups > MaxLogBackups) {
 		return fmt.Errorf("log_backups %d must be from 0 to %d", *s.LogBackups, MaxLogBackups)
+	}
+	if t := s.HookTimeout; t != nil && (*t < 1 || time.Duration(*t) > MaxHookTimeout/time.Second) {
+		return fmt.Errorf("hook_timeout %d must be between 1 and %d seconds", *t, int(MaxHookTimeout/time.Second))
 	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)

@@ -158,6 +158,7 @@ loaded: logged, and in ` + "`/status`" + `, while the other services run.
 | ` + "`shutdown_timeout`" + ` | seconds (or a duration) to wait after the stop signal before SIGKILL (default: the package's, else 8) |
 | ` + "`log_max_bytes`" + ` | size at which each of the service's log files is rotated, like ` + "`10MiB`" + `; 0 = never (default: ` + "`service_log_max_bytes`" + `) |
 | ` + "`log_backups`" + ` | rotated log files the service keeps (default: ` + "`service_log_backups`" + `) |
+| ` + "`hook_timeout`" + ` | seconds (or a duration) one run of the init, reconfigure, file-updated or post-stop hook may take before it is killed (default 60) |
 
 ## Example
 

@@ -121,6 +121,8 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 			req.LogMaxBytes, err = logMaxBytes(s)
 		case "log_backups":
 			req.LogBackups, err = logBackups(s)
+		case "hook_timeout":
+			req.HookTimeout, err = seconds(s, false)
 		}
 		if err != nil {
 			return req, r.errorf(v, "%s: %w", key, err)
@@ -133,7 +135,7 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 }
 
 var serviceKeys = []string{"pkg", "group", "topology", "strategy", "update_condition",
-	"binds", "binding_mode", "health_check_interval", "shutdown_timeout", "log_max_bytes", "log_backups"}
+	"binds", "binding_mode", "health_check_interval", "shutdown_timeout", "log_max_bytes", "log_backups", "hook_timeout"}
 
 // closest returns the candidate nearest to name if it is at most two edits
 // away (a likely typo), else "".

@@ -1,0 +1,344 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/spec"
+)
+
+func seconds(n int) *int { return &n }
+
+// A service starts, runs, and stops on request; its phases follow the
+// table and its status tells each step.
+func TestStartAndStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{}))
+		defer fx.close()
+		synctest.Wait()
+		if s := fx.r.Status(); !s.Running || s.PID == 0 || s.Health != api.HealthOK {
+			t.Fatalf("after start: %+v", s)
+		}
+		if p := fx.phaseOf(); p != phaseUp {
+			t.Fatalf("phase %s, want up", p)
+		}
+		select {
+		case <-fx.r.Tried():
+		default:
+			t.Fatal("Tried not closed after the first start")
+		}
+		n := fx.r.Attempts()
+		if err := fx.r.SetDesired(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		s, err := fx.r.WaitAttempt(context.Background(), n)
+		if err != nil || s.Running || s.DesiredUp || s.LastExit == nil || s.LastExit.Signal != "SIGTERM" {
+			t.Fatalf("after stop: %+v, %v", s, err)
+		}
+		if p := fx.phaseOf(); p != phaseDown {
+			t.Fatalf("phase %s, want down", p)
+		}
+		if f.alive() != 0 {
+			t.Fatalf("%d processes alive after stop", f.alive())
+		}
+		n = fx.r.Attempts()
+		fx.r.SetDesired(context.Background(), true)
+		if s, _ := fx.r.WaitAttempt(context.Background(), n); !s.Running {
+			t.Fatalf("after start: %+v", s)
+		}
+		if f.count("run") != 2 {
+			t.Fatalf("%d run processes started, want 2", f.count("run"))
+		}
+	})
+}
+
+// A crash is restarted at once, the next one after the backoff.
+func TestCrashBacksOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{}))
+		defer fx.close()
+		synctest.Wait()
+		f.last("run").crash()
+		synctest.Wait()
+		if f.count("run") != 2 {
+			t.Fatalf("first crash: %d starts, want an immediate restart", f.count("run"))
+		}
+		f.last("run").crash()
+		synctest.Wait()
+		s := fx.r.Status()
+		if f.count("run") != 2 || s.Running || s.RestartCount != 2 || s.NextRestart.IsZero() {
+			t.Fatalf("second crash: %d starts, status %+v; want a restart scheduled", f.count("run"), s)
+		}
+		if p := fx.phaseOf(); p != phaseBackingOff {
+			t.Fatalf("phase %s, want backing off", p)
+		}
+		wait := time.Until(s.NextRestart)
+		if wait < time.Second || wait > 3*time.Second {
+			t.Fatalf("backoff %s, want 1s to 3s", wait)
+		}
+		time.Sleep(wait + time.Millisecond)
+		synctest.Wait()
+		if f.count("run") != 3 || !fx.r.Status().Running {
+			t.Fatalf("after the backoff: %d starts, running %v", f.count("run"), fx.r.Status().Running)
+		}
+	})
+}
+
+// An init hook that never returns is killed at the hook timeout and the
+// start fails; meanwhile the runner answers and counts as tried.
+func TestInitTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{"init": "#!/bin/sh\nsleep 1000\n"}),
+			withSpec(func(s *spec.Spec) { s.HookTimeout = seconds(5) }))
+		defer fx.close()
+		synctest.Wait()
+		select {
+		case <-fx.r.Tried():
+		default:
+			t.Fatal("not tried while init runs")
+		}
+		if p := fx.phaseOf(); p != phaseStarting {
+			t.Fatalf("phase %s while init runs, want starting", p)
+		}
+		if err := fx.r.Settle(context.Background()); err != nil {
+			t.Fatalf("Settle while init runs: %v", err)
+		}
+		begin := time.Now()
+		s, err := fx.r.WaitAttempt(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(begin); d < 5*time.Second || d > 7*time.Second {
+			t.Fatalf("init ended after %s, want the 5s timeout", d)
+		}
+		if !strings.Contains(s.StartError, "init hook timed out after 5s") || s.Running || f.count("run") != 0 {
+			t.Fatalf("status %+v, %d run starts", s, f.count("run"))
+		}
+		// The first restart is immediate: init runs again.
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStarting || f.count("init") != 2 {
+			t.Fatalf("phase %s, %d inits; want init tried again at once", p, f.count("init"))
+		}
+	})
+}
+
+// Stopping a service while its init runs cancels the init: nothing is
+// spawned.
+func TestStopDuringInit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{"init": "#!/bin/sh\nsleep 1000\n"}))
+		defer fx.close()
+		synctest.Wait()
+		if err := fx.r.SetDesired(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fx.r.WaitAttempt(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseDown || f.count("run") != 0 || f.alive() != 0 {
+			t.Fatalf("phase %s, %d run starts, %d alive", p, f.count("run"), f.alive())
+		}
+	})
+}
+
+// A process that ignores the shutdown signal is killed after the
+// shutdown timeout; meanwhile the runner's loop answers.
+func TestStopDoesNotBlockTheLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		f.behave["run"] = func(int) life { return life{d: -1, ignoreTerm: true} }
+		fx := newFixture(t, f, testPkg(t, map[string]string{}))
+		defer fx.close()
+		synctest.Wait()
+		n := fx.r.Attempts()
+		fx.r.SetDesired(context.Background(), false)
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStopping {
+			t.Fatalf("phase %s, want stopping", p)
+		}
+		// Asked to be up again while stopping: it starts once stopped.
+		if err := fx.r.SetDesired(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		begin := time.Now()
+		s, _ := fx.r.WaitAttempt(context.Background(), n)
+		if d := time.Since(begin); d < 8*time.Second {
+			t.Fatalf("stopped after %s, before the 8s shutdown timeout", d)
+		}
+		if !s.Running || f.count("run") != 2 || f.procs["run"][0].exit.Signal != syscall.SIGKILL {
+			t.Fatalf("status %+v, %d starts, first exit %v", s, f.count("run"), f.procs["run"][0].exit)
+		}
+	})
+}
+
+// A post-stop hook that never returns is killed at the hook timeout.
+func TestPostStopTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{"post-stop": "#!/bin/sh\nsleep 1000\n"}),
+			withSpec(func(s *spec.Spec) { s.HookTimeout = seconds(3) }))
+		defer fx.close()
+		synctest.Wait()
+		n := fx.r.Attempts()
+		begin := time.Now()
+		fx.r.SetDesired(context.Background(), false)
+		s, _ := fx.r.WaitAttempt(context.Background(), n)
+		if d := time.Since(begin); d < 3*time.Second || d > 5*time.Second {
+			t.Fatalf("stop took %s, want the 3s hook timeout", d)
+		}
+		found := false
+		for _, r := range s.Records {
+			found = found || strings.Contains(r.Text, "post-stop hook timed out after 3s")
+		}
+		if !found || f.alive() != 0 {
+			t.Fatalf("records %+v, %d alive", s.Records, f.alive())
+		}
+	})
+}
+
+// Health checks: the first right after the start, a failed one again
+// after a quarter of the interval.
+func TestHealthChecks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		f.behave["health-check"] = func(n int) life {
+			if n == 0 {
+				return life{code: 1} // WARNING
+			}
+			return life{code: 0}
+		}
+		fx := newFixture(t, f, testPkg(t, map[string]string{"health-check": "#!/bin/sh\nexit 0\n"}),
+			withSpec(func(s *spec.Spec) { s.HealthCheckInterval = spec.FromD(20 * time.Second) }))
+		defer fx.close()
+		synctest.Wait()
+		if s := fx.r.Status(); s.Health != api.HealthWarning || f.count("health-check") != 1 {
+			t.Fatalf("after the first check: %s, %d checks", s.Health, f.count("health-check"))
+		}
+		time.Sleep(5*time.Second - time.Millisecond)
+		synctest.Wait()
+		if f.count("health-check") != 1 {
+			t.Fatal("re-checked before a quarter of the interval")
+		}
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		if s := fx.r.Status(); s.Health != api.HealthOK || f.count("health-check") != 2 || len(s.HealthHistory) != 2 {
+			t.Fatalf("after the re-check: %s, %d checks", s.Health, f.count("health-check"))
+		}
+	})
+}
+
+// A health check that outlives the interval is killed and counts as
+// UNKNOWN.
+func TestHealthCheckTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		f.behave["health-check"] = func(int) life { return forever }
+		fx := newFixture(t, f, testPkg(t, map[string]string{"health-check": "#!/bin/sh\nsleep 1000\n"}),
+			withSpec(func(s *spec.Spec) { s.HealthCheckInterval = spec.FromD(4 * time.Second) }))
+		defer fx.close()
+		time.Sleep(6 * time.Second)
+		synctest.Wait()
+		if s := fx.r.Status(); s.Health != api.HealthUnknown || len(s.HealthHistory) == 0 {
+			t.Fatalf("after a hung check: %s %+v", s.Health, s.HealthHistory)
+		}
+	})
+}
+
+// A strict bind holds the start until the ring satisfies it.
+func TestWaitsForBinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		p := testPkg(t, map[string]string{})
+		p.Binds = map[string][]string{"db": {"port"}}
+		fx := newFixture(t, f, p, func(o *Options) {
+			o.Spec.Binds = []string{"db:postgres.default"}
+			o.Ring = RingView{Key: "a", Unsatisfied: []string{"db"}}
+		})
+		defer fx.close()
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseWaitingBinds || f.count("run") != 0 {
+			t.Fatalf("phase %s, %d starts", p, f.count("run"))
+		}
+		if s := fx.r.Status(); !strings.Contains(s.StartError, "waiting for binds: db") {
+			t.Fatalf("status %+v", s)
+		}
+		fx.r.SetRing(RingView{Key: "b", Binds: map[string]any{"db": map[string]any{}}})
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseUp || f.count("run") != 1 {
+			t.Fatalf("after the bind: phase %s, %d starts", p, f.count("run"))
+		}
+	})
+}
+
+// A run process that cannot be started is a failed start, retried.
+func TestSpawnFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		f.err = syscall.ENOEXEC
+		fx := newFixture(t, f, testPkg(t, map[string]string{}))
+		defer fx.close()
+		s, _ := fx.r.WaitAttempt(context.Background(), 0)
+		if !strings.Contains(s.StartError, "run hook") || s.Running {
+			t.Fatalf("status %+v", s)
+		}
+		f.mu.Lock()
+		f.err = nil
+		f.mu.Unlock()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if !fx.r.Status().Running {
+			t.Fatal("not restarted")
+		}
+	})
+}
+
+// Shutdown stops a service whose init runs, and one that is stopping.
+func TestShutdownWaitsForInitAndStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{"init": "#!/bin/sh\nsleep 1000\n"}))
+		synctest.Wait()
+		fx.close()
+		if f.alive() != 0 {
+			t.Fatalf("%d alive after shutdown during init", f.alive())
+		}
+
+		f2 := newFakeStarter()
+		f2.behave["run"] = func(int) life { return life{d: -1, ignoreTerm: true} }
+		fx2 := newFixture(t, f2, testPkg(t, map[string]string{}))
+		synctest.Wait()
+		fx2.r.SetDesired(context.Background(), false)
+		synctest.Wait()
+		fx2.close()
+		if f2.alive() != 0 || fx2.r.Status().Running {
+			t.Fatalf("%d alive after shutdown during a stop", f2.alive())
+		}
+	})
+}
+
+// Every phase has its row, and the table allows what the runner does.
+func TestPhaseTable(t *testing.T) {
+	for p := phaseDown; p <= phaseStopping; p++ {
+		if p.String() == "" || len(transitions[p]) == 0 {
+			t.Errorf("phase %d has no name or no way out", p)
+		}
+		if !canMove(p, p) {
+			t.Errorf("%s cannot stay", p)
+		}
+	}
+	for _, m := range [][2]phase{{phaseStopping, phaseUp}, {phaseStarting, phaseStopping}, {phaseDown, phaseStopping}} {
+		if canMove(m[0], m[1]) {
+			t.Errorf("%s -> %s allowed", m[0], m[1])
+		}
+	}
+}
