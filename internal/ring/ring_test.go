@@ -268,8 +268,10 @@ func TestBigConfigReachesAll(t *testing.T) {
 		}
 		return true
 	})
-	if s := rings[0].Stats().Kinds["config"]; s.BytesSent < 2*rumor.MaxBody {
-		t.Fatalf("config not sent over TCP to both: %+v", s)
+	// Too big for a UDP packet: it went over TCP, from a to at least one
+	// member (under load the second may take it from the first instead).
+	if s := rings[0].Stats().Kinds["config"]; s.BytesSent < rumor.MaxBody {
+		t.Fatalf("config not sent over TCP: %+v", s)
 	}
 }
 
