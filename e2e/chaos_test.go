@@ -49,9 +49,6 @@ func TestChaosSIGKILLRunsEachServiceOnce(t *testing.T) {
 		seed = n
 	}
 	t.Logf("chaos: %d rounds, seed %d", rounds, seed)
-	// A binary built with -race sleeps a second before it exits; every
-	// CLI call would take that long and few would return before a kill.
-	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	c := newChaos(t, rand.New(rand.NewPCG(seed, seed>>1|1)))
 	defer c.logTally(rounds)
 	c.launch()
@@ -75,7 +72,7 @@ func TestChaosSIGKILLRunsEachServiceOnce(t *testing.T) {
 		t1 := time.Now()
 		obs := c.observe()
 		c.checkAcked(r, prev, ops, killedAt, obs)
-		c.checkRuns(r, obs)
+		c.checkRuns(r, obs, ops, killedAt)
 		prev = obs
 		c.tally.ready += t1.Sub(t0)
 		c.tally.check += time.Since(t1)
@@ -127,6 +124,7 @@ type chaosTally struct {
 // a second process with its own token (grand).
 type chaosSvc struct {
 	name  string
+	kind  string // what its run hook does, for messages
 	dir   string
 	main  string
 	grand string // "" without a grandchild
@@ -138,19 +136,19 @@ type chaosSvc struct {
 // ignores SIGTERM, so a stop waits its shutdown timeout (1 s) and a kill
 // can land between the spec's change and the process's end; and a run
 // hook that clears its environment (`exec env -i`).
-func chaosRun(i int, main, grand string) map[string]string {
+func chaosRun(i int, main, grand string) (kind string, files map[string]string) {
 	switch i % 4 {
 	case 1:
-		return map[string]string{"hooks/run": "#!/bin/sh\nsleep " + grand + " &\nexec sleep " + main + "\n"}
+		return "grandchild", map[string]string{"hooks/run": "#!/bin/sh\nsleep " + grand + " &\nexec sleep " + main + "\n"}
 	case 2:
-		return map[string]string{
+		return "ignores SIGTERM", map[string]string{
 			"hooks/run":        "#!/bin/sh\nexec sh -c 'trap \"\" TERM; while :; do sleep 1; done' " + main + "\n",
 			"SHUTDOWN_TIMEOUT": "1\n",
 		}
 	case 3:
-		return map[string]string{"hooks/run": "#!/bin/sh\nexec env -i sleep " + main + "\n"}
+		return "exec env -i", map[string]string{"hooks/run": "#!/bin/sh\nexec env -i sleep " + main + "\n"}
 	}
-	return map[string]string{"hooks/run": "#!/bin/sh\nexec sleep " + main + "\n"}
+	return "plain exec", map[string]string{"hooks/run": "#!/bin/sh\nexec sleep " + main + "\n"}
 }
 
 func newChaos(t *testing.T, rng *rand.Rand) *chaos {
@@ -166,7 +164,11 @@ func newChaos(t *testing.T, rng *rand.Rand) *chaos {
 		if i%4 == 1 {
 			sv.grand = fmt.Sprintf("1001%s%02d", c.tag, i)
 		}
-		files := chaosRun(i, sv.main, sv.grand)
+		var files map[string]string
+		sv.kind, files = chaosRun(i, sv.main, sv.grand)
+		if sv.yaml {
+			sv.kind += ", start-up file"
+		}
 		files["IDENT"] = "test/" + sv.name + "/1.0.0/20260101000000"
 		sv.dir = pkgDir(t, files)
 		if sv.yaml {
@@ -299,7 +301,9 @@ func (c *chaos) randomOp(rng *rand.Rand) chaosOp {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tendBin(), "svc", op.kind, arg, "--remote-sup", c.s.ctl)
-	cmd.Env = append(os.Environ(), "TEND_ROOT="+c.root)
+	// A binary built with -race sleeps a second before it exits; every
+	// call would take that long and few would return before a kill.
+	cmd.Env = append(os.Environ(), "TEND_ROOT="+c.root, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	var e bytes.Buffer
 	cmd.Stderr = &e
 	op.start = time.Now()
@@ -413,25 +417,35 @@ func (c *chaos) checkAcked(round int, prev observed, ops []chaosOp, killedAt tim
 		}
 		what := "the state before the round"
 		if last != nil {
-			what = fmt.Sprintf("acknowledged %s (%s..%s before the kill)", last.kind,
-				killedAt.Sub(last.start).Round(time.Millisecond), killedAt.Sub(last.end).Round(time.Millisecond))
-		}
-		var all strings.Builder
-		for _, op := range ops {
-			if op.svc == sv {
-				fmt.Fprintf(&all, "\n  %s: %s..%s before the kill, exit %d %s", op.kind,
-					killedAt.Sub(op.start).Round(time.Millisecond), killedAt.Sub(op.end).Round(time.Millisecond), op.code, op.stderr)
-			}
+			what = fmt.Sprintf("acknowledged %s (%+dms..%+dms of the kill)", last.kind,
+				last.start.Sub(killedAt).Milliseconds(), last.end.Sub(killedAt).Milliseconds())
 		}
 		if want == "up" {
 			c.tally.lost++
-			c.t.Errorf("round %d: lost: %s should be up after %s; the supervisor holds it as %q; its operations:%s", round, sv.name, what, obs[sv.name], all.String())
+			c.t.Errorf("round %d: lost: %s should be up after %s; the supervisor holds it as %q; its operations:%s", round, sv, what, obs[sv.name], opsOf(sv, ops, killedAt))
 		} else {
 			c.tally.changed++
-			c.t.Errorf("round %d: changed: %s should be %q after %s; the supervisor holds it as %q; its operations:%s", round, sv.name, want, what, obs[sv.name], all.String())
+			c.t.Errorf("round %d: changed: %s should be %q after %s; the supervisor holds it as %q; its operations:%s", round, sv, want, what, obs[sv.name], opsOf(sv, ops, killedAt))
 		}
 	}
 }
+
+// opsOf lists sv's operations in a round, for messages.
+func opsOf(sv *chaosSvc, ops []chaosOp, killedAt time.Time) string {
+	var b strings.Builder
+	for _, op := range ops {
+		if op.svc == sv {
+			fmt.Fprintf(&b, "\n    %s: %+dms..%+dms of the kill, exit %d %s", op.kind,
+				op.start.Sub(killedAt).Milliseconds(), op.end.Sub(killedAt).Milliseconds(), op.code, op.stderr)
+		}
+	}
+	if b.Len() == 0 {
+		return " none"
+	}
+	return b.String()
+}
+
+func (sv *chaosSvc) String() string { return sv.name + " (" + sv.kind + ")" }
 
 // proc is one live process seen in /proc.
 type proc struct {
@@ -523,7 +537,7 @@ func (p runProblems) none() bool {
 	return len(p.duplicates)+len(p.orphans)+len(p.notRunning) == 0
 }
 
-func (c *chaos) runProblems(obs observed) runProblems {
+func (c *chaos) runProblems(obs observed, ops []chaosOp, killedAt time.Time) runProblems {
 	ps := c.scan()
 	supPID := c.s.cmd.Process.Pid
 	cgroupDir := strings.TrimSpace(readFile(filepath.Join(c.root, "sup", "default", "CGROUP")))
@@ -545,15 +559,15 @@ func (c *chaos) runProblems(obs observed) runProblems {
 			}
 			switch {
 			case up && len(pids) > 1:
-				pr.duplicates = append(pr.duplicates, fmt.Sprintf("%s %q: %d copies, pids %v", sv.name, marker, len(pids), pids))
+				pr.duplicates = append(pr.duplicates, fmt.Sprintf("%s %q: %d copies, pids %v", sv, marker, len(pids), pids))
 			case up && len(pids) == 0:
-				pr.notRunning = append(pr.notRunning, fmt.Sprintf("%s %q", sv.name, marker))
+				pr.notRunning = append(pr.notRunning, fmt.Sprintf("%s %q", sv, marker))
 			}
 			if !up && len(pids) > 0 {
-				pr.orphans = append(pr.orphans, fmt.Sprintf("%s %q is %q yet runs as pids %v", sv.name, marker, obs[sv.name], pids))
+				pr.orphans = append(pr.orphans, fmt.Sprintf("%s %q is %q yet runs as pids %v; its operations before the kill:%s", sv, marker, obs[sv.name], pids, opsOf(sv, ops, killedAt)))
 				pr.orphanPIDs = append(pr.orphanPIDs, pids...)
 			} else if len(outside) > 0 {
-				pr.orphans = append(pr.orphans, fmt.Sprintf("%s %q: pids %v outside supervisor %d's tree", sv.name, marker, outside, supPID))
+				pr.orphans = append(pr.orphans, fmt.Sprintf("%s %q: pids %v outside supervisor %d's tree", sv, marker, outside, supPID))
 				pr.orphanPIDs = append(pr.orphanPIDs, outside...)
 			}
 		}
@@ -564,12 +578,12 @@ func (c *chaos) runProblems(obs observed) runProblems {
 // checkRuns waits a little for the supervisor's processes to match what it
 // holds, then reports what still does not. Orphans found are killed, so
 // each round's count is its own.
-func (c *chaos) checkRuns(round int, obs observed) {
+func (c *chaos) checkRuns(round int, obs observed, ops []chaosOp, killedAt time.Time) {
 	c.t.Helper()
 	var pr runProblems
 	start := time.Now()
 	for {
-		pr = c.runProblems(obs)
+		pr = c.runProblems(obs, ops, killedAt)
 		if pr.none() || time.Since(start) > 2*time.Second || c.grace <= 0 {
 			break
 		}
