@@ -181,10 +181,11 @@ func newChaos(t *testing.T, rng *rand.Rand) *chaos {
 		t.Fatal(err)
 	}
 	// Registered after the temporary directories, so it runs before they
-	// are removed: whatever the supervisors left is killed.
+	// are removed: the last supervisor is stopped as the harness stops
+	// one, and whatever the supervisors left is killed.
 	t.Cleanup(func() {
-		if c.s != nil && c.s.cmd.ProcessState == nil {
-			c.s.kill()
+		if c.s != nil && c.s.cmd != nil {
+			c.s.cleanup()
 		}
 		var pids []int
 		for _, p := range c.scan().marked {
@@ -340,10 +341,11 @@ func (c *chaos) checkSpecs(round int, when string) {
 	}
 }
 
-// desired is a service's state as the supervisor holds it: "up", "down",
-// or "" when it is not loaded.
+// observed is each service's desired state as the supervisor holds it:
+// "up", "down", or "" when it is not loaded.
 type observed map[string]string
 
+// observe reads the ready supervisor's services.
 func (c *chaos) observe() observed {
 	c.t.Helper()
 	resp, err := http.Get("http://" + c.s.http + "/services")
