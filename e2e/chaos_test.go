@@ -28,11 +28,15 @@ import (
 // and nothing outside its tree; no spec on disk may be torn; no operation
 // the CLI acknowledged may be lost.
 //
-// TEND_CHAOS_ROUNDS sets the number of rounds (default 100) and
-// TEND_CHAOS_SEED the random seed (logged, so a failing run can be
-// replayed); bench/chaos.sh runs a long one.
+// TEND_CHAOS_ROUNDS sets the number of rounds (default 100, 20 with
+// -short); TEND_CHAOS_SEED the random seed (logged: it fixes the
+// operations and kill points chosen, not the host's timing).
+// bench/chaos.sh runs a long one.
 func TestChaosSIGKILLRunsEachServiceOnce(t *testing.T) {
-	rounds := 100
+	rounds := 100 // about 4 minutes on a busy 2-core host, race detector on
+	if testing.Short() {
+		rounds = 20
+	}
 	if v := os.Getenv("TEND_CHAOS_ROUNDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
