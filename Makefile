@@ -49,6 +49,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench/go-bench.txt
 	bench/run.sh
 	bench/ring/run.sh
+	bench/soak.sh
 
 clean:
 	rm -rf $(BIN)
