@@ -306,9 +306,7 @@ func (c *chaos) randomOp(rng *rand.Rand) chaosOp {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tendBin(), "svc", op.kind, arg, "--remote-sup", c.s.ctl)
-	// A binary built with -race sleeps a second before it exits; every
-	// call would take that long and few would return before a kill.
-	cmd.Env = append(os.Environ(), "TEND_ROOT="+c.root, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	cmd.Env = append(os.Environ(), "TEND_ROOT="+c.root)
 	var e bytes.Buffer
 	cmd.Stderr = &e
 	op.start = time.Now()

@@ -39,6 +39,10 @@ func TestMain(m *testing.M) {
 	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"} {
 		os.Unsetenv(k)
 	}
+	// A binary built with -race sleeps a second before it exits, so that
+	// other goroutines can report: every CLI call paid it. Races are still
+	// reported (and fail the exit code) without the sleep.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for _, b := range [][2]string{{"tend", "../cmd/tend"}, {"webdemo", "../examples/cmd/webdemo"}} {
 		out, err := exec.Command("go", "build", "-race", "-o", filepath.Join(dir, b[0]), b[1]).CombinedOutput()
 		if err != nil {

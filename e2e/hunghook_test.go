@@ -71,16 +71,6 @@ func hookPID(t *testing.T, started string) int {
 	return pid
 }
 
-// alive reports whether pid runs (a zombie does not).
-func alive(pid int) bool {
-	for _, p := range procsWith("sleep 1000") {
-		if p == pid {
-			return true
-		}
-	}
-	return false
-}
-
 // timed runs f and fails the test unless it returns within limit.
 func timed(t *testing.T, what string, limit time.Duration, f func()) {
 	t.Helper()
