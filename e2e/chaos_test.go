@@ -33,6 +33,9 @@ import (
 // operations and kill points chosen, not the host's timing).
 // bench/chaos.sh runs a long one.
 func TestChaosSIGKILLRunsEachServiceOnce(t *testing.T) {
+	// Most of its time is spent waiting for supervisors to start: it runs
+	// beside the other parallel tests.
+	t.Parallel()
 	rounds := 100 // about 4 minutes on a busy 2-core host, race detector on
 	if testing.Short() {
 		rounds = 20
