@@ -189,7 +189,7 @@ type fixture struct {
 	terms  chan struct{}
 }
 
-func newFixture(t *testing.T, withRing bool, change func(*Config)) *fixture {
+func newFixture(t *testing.T, change func(*Config)) *fixture {
 	t.Helper()
 	root := t.TempDir()
 	fx := &fixture{t: t, f: newFakeStarter(), root: root, ran: make(chan error, 1), terms: make(chan struct{}, 1)}
@@ -210,10 +210,8 @@ func newFixture(t *testing.T, withRing bool, change func(*Config)) *fixture {
 			}
 		},
 	}
-	if withRing {
-		fx.ring = newFakeRing()
-		cfg.Ring = fx.ring
-	}
+	fx.ring = newFakeRing()
+	cfg.Ring = fx.ring
 	if change != nil {
 		change(&cfg)
 	}

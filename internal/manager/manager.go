@@ -45,7 +45,7 @@ type Config struct {
 	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
-	// Ring is the gossip ring (*ring.Ring); nil runs the supervisor alone.
+	// Ring is the gossip ring (*ring.Ring): every supervisor has one.
 	Ring Ring
 	// Healthy reports the supervisor's health and reasons (the monitor's
 	// verdict); nil until the monitor exists.
@@ -244,9 +244,7 @@ func (m *Manager) Run(parent context.Context) error {
 	if err := w.watchRoot(); err != nil {
 		m.log.Warn("new user.toml files will not be seen", "err", err)
 	}
-	if m.cfg.Ring != nil {
-		bg.Go(func() { m.ringLoop(ctx) })
-	}
+	bg.Go(func() { m.ringLoop(ctx) })
 
 	m.runCtx = ctx // before any runner or control operation can read it
 	if err := service.MakeServicesDir(m.cfg.Root); err != nil {

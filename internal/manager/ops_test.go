@@ -19,7 +19,7 @@ var bg = context.Background()
 // load, stop, start and unload: each changes the spec file, the snapshot
 // and the processes together.
 func TestLoadStopStartUnload(t *testing.T) {
-	fx := newFixture(t, false, nil)
+	fx := newFixture(t, nil)
 	dir := testPkg(t, "alpha", nil)
 	var p progress
 	if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
@@ -90,7 +90,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 // --force replaces a loaded service: the old process stops, a new one
 // starts with the new options.
 func TestLoadForceReplaces(t *testing.T) {
-	fx := newFixture(t, false, nil)
+	fx := newFixture(t, nil)
 	dir := testPkg(t, "alpha", nil)
 	var p progress
 	if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
@@ -110,7 +110,7 @@ func TestLoadForceReplaces(t *testing.T) {
 
 // A load whose start fails is an error, and the service stays loaded.
 func TestLoadReportsAFailedStart(t *testing.T) {
-	fx := newFixture(t, false, nil)
+	fx := newFixture(t, nil)
 	fx.f.exit["init"] = 3
 	var p progress
 	err := fx.m.Load(bg, api.LoadRequest{Pkg: testPkg(t, "bad", map[string]string{"hooks/init": "#!/bin/sh\nexit 3\n"}), Wait: true}, p.add)
@@ -124,7 +124,7 @@ func TestLoadReportsAFailedStart(t *testing.T) {
 
 // An operation waiting on one service's hook holds up no other service.
 func TestOperationsWaitOnlyOnTheirService(t *testing.T) {
-	fx := newFixture(t, false, nil)
+	fx := newFixture(t, nil)
 	var p progress
 	hung := testPkg(t, "hung", map[string]string{"hooks/init": "#!/bin/sh\nsleep 1000\n"})
 	loaded := make(chan error, 1)
@@ -162,7 +162,7 @@ func TestOperationsWaitOnlyOnTheirService(t *testing.T) {
 // Spec files on disk are loaded at start-up; one that cannot be used is
 // reported, not run, and cannot be changed.
 func TestPersistedSpecs(t *testing.T) {
-	fx := newFixture(t, false, func(c *Config) {
+	fx := newFixture(t, func(c *Config) {
 		dir := filepath.Join(c.StateDir, "specs")
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, "broken.spec"), []byte("ident = 'test/broken'\nbogus = 1\n"), 0o644)
@@ -183,7 +183,7 @@ func TestPersistedSpecs(t *testing.T) {
 // Start-up services start, and their specs are written once tried.
 func TestStartupServices(t *testing.T) {
 	var dir string
-	fx := newFixture(t, false, func(c *Config) {
+	fx := newFixture(t, func(c *Config) {
 		dir = testPkg(t, "early", nil)
 		c.Startup = []api.LoadRequest{{Pkg: dir, Force: true}, {Pkg: dir, Force: true}, {Pkg: "/no/such/pkg", Force: true}}
 	})
@@ -204,7 +204,7 @@ func TestStartupServices(t *testing.T) {
 
 // Manual health is published.
 func TestSetHealth(t *testing.T) {
-	fx := newFixture(t, false, nil)
+	fx := newFixture(t, nil)
 	fx.m.SetHealth(bg, true, "maintenance")
 	if s := fx.m.Snapshot().Sup; !s.ManualUnhealthy || s.ManualReason != "maintenance" {
 		t.Fatalf("%+v", s)
@@ -228,7 +228,7 @@ func TestSetHealth(t *testing.T) {
 // The ring loop gossips the services the owner publishes, says when one
 // is gone, folds the ring into the snapshot and into each service's view.
 func TestRingGossipAndFold(t *testing.T) {
-	fx := newFixture(t, true, nil)
+	fx := newFixture(t, nil)
 	var p progress
 	if err := fx.m.Load(bg, api.LoadRequest{Pkg: testPkg(t, "alpha", nil), Wait: true}, p.add); err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestRingGossipAndFold(t *testing.T) {
 // A strict bind to a group the ring does not have holds the start; the
 // group appearing in the census starts it.
 func TestBindFromTheRing(t *testing.T) {
-	fx := newFixture(t, true, nil)
+	fx := newFixture(t, nil)
 	dir := testPkg(t, "web", map[string]string{"BINDS": "db=port\n"})
 	var p progress
 	err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Binds: []string{"db:db.default"}, Wait: true}, p.add)
@@ -284,7 +284,7 @@ func TestBindFromTheRing(t *testing.T) {
 
 // config apply, file upload and depart go to the ring, checked first.
 func TestRingOperations(t *testing.T) {
-	fx := newFixture(t, true, nil)
+	fx := newFixture(t, nil)
 	var p progress
 	if err := fx.m.ConfigApply(bg, api.ConfigApply{ServiceGroup: "a.default", Version: 2, Config: []byte("x = 1\n")}, p.add); err != nil {
 		t.Fatal(err)
@@ -310,15 +310,11 @@ func TestRingOperations(t *testing.T) {
 	if n != 3 {
 		t.Fatalf("%d rumors published, want 3", n)
 	}
-	alone := newFixture(t, false, nil)
-	if err := alone.m.Depart(bg, "m9", p.add); api.KindOf(err) != api.NotFound {
-		t.Fatalf("depart without a ring: %v", err)
-	}
 }
 
 // An edit of user.toml reaches the service: its config is re-read.
 func TestUserTomlIsWatched(t *testing.T) {
-	fx := newFixture(t, false, nil)
+	fx := newFixture(t, nil)
 	dir := testPkg(t, "alpha", map[string]string{"default.toml": "port = 1\n", "EXPORTS": "port=port\n"})
 	if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, func(string) {}); err != nil {
 		t.Fatal(err)
@@ -339,7 +335,7 @@ func TestUserTomlIsWatched(t *testing.T) {
 // A start-up service whose init hook never returns does not hold up
 // readiness: it has been tried.
 func TestReadyWhileStartupInitHangs(t *testing.T) {
-	fx := newFixture(t, false, func(c *Config) {
+	fx := newFixture(t, func(c *Config) {
 		c.Startup = []api.LoadRequest{{Pkg: testPkg(t, "hung", map[string]string{"hooks/init": "#!/bin/sh\nsleep 1000\n"}), Force: true}}
 	}) // waits for ready
 	if s := fx.service("hung"); s == nil || s.Running || fx.f.count("init") != 1 {

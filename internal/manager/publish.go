@@ -76,9 +76,7 @@ func (m *Manager) publish(o *owned) {
 		s.Services[i] = *st
 	}
 	m.snap.Store(s)
-	if m.cfg.Ring != nil {
-		offer(m.gossip, gossipBatch{ready: s.Ready, taken: s.Taken, statuses: statuses})
-	}
+	offer(m.gossip, gossipBatch{ready: s.Ready, taken: s.Taken, statuses: statuses})
 }
 
 // offer puts v in ch (capacity 1), replacing what its reader has not taken

@@ -257,9 +257,6 @@ func (m *Manager) viewFor(c *census.Census, s *api.Service) service.RingView {
 // initialView is the ring's view for a service about to be loaded, so a
 // strict bind holds its first start.
 func (m *Manager) initialView(s *api.Service) service.RingView {
-	if m.cfg.Ring == nil {
-		return service.RingView{}
-	}
 	c := m.census.Load()
 	if c == nil {
 		c = census.Build(census.Input{LocalID: m.cfg.MemberID})
@@ -346,9 +343,6 @@ func (rs *ringState) record(rec api.Record) {
 
 // ConfigApply pushes config to a service group (config apply).
 func (m *Manager) ConfigApply(ctx context.Context, req api.ConfigApply, progress func(string)) error {
-	if m.cfg.Ring == nil {
-		return api.Errorf(api.NotFound, "this supervisor has no ring")
-	}
 	if err := checkGroup(req.ServiceGroup); err != nil {
 		return err
 	}
@@ -368,9 +362,6 @@ func (m *Manager) ConfigApply(ctx context.Context, req api.ConfigApply, progress
 
 // FileUpload pushes a file to a service group (file upload).
 func (m *Manager) FileUpload(ctx context.Context, req api.FileUpload, progress func(string)) error {
-	if m.cfg.Ring == nil {
-		return api.Errorf(api.NotFound, "this supervisor has no ring")
-	}
 	if err := checkGroup(req.ServiceGroup); err != nil {
 		return err
 	}
@@ -390,9 +381,6 @@ func (m *Manager) FileUpload(ctx context.Context, req api.FileUpload, progress f
 
 // Depart tells the ring a member has left for good.
 func (m *Manager) Depart(ctx context.Context, memberID string, progress func(string)) error {
-	if m.cfg.Ring == nil {
-		return api.Errorf(api.NotFound, "this supervisor has no ring")
-	}
 	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindDeparture, Departure: &rumor.Departure{MemberID: memberID}}); err != nil {
 		return api.Errorf(api.BadRequest, "%v", err)
 	}

@@ -23,7 +23,7 @@ func TestRunSetupFailureReturnsAndStopsItsLoops(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(state, "specs"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Root: root, StateDir: state, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	m := New(Config{Root: root, StateDir: state, Ring: newFakeRing(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	errc := make(chan error, 1)
 	go func() { errc <- m.Run(context.Background()) }()
 	select {
