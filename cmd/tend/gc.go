@@ -31,9 +31,7 @@ func tuneRuntime(getenv func(string) string) (settled func()) {
 		if gogc {
 			debug.SetGCPercent(steadyGCPercent)
 		}
-		// Give the heap the burst left behind back now, not over minutes,
-		// and the start-up code's pages of the binary with it.
+		// Give the heap the burst left behind back now, not over minutes.
 		debug.FreeOSMemory()
-		pageOutExecutable()
 	}
 }
