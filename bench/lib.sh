@@ -19,7 +19,8 @@ bench_setup() {
 
 # bench_variant NAME REV: build tend as of git revision REV (a commit, a
 # tag, HEAD~2; or a directory holding a tree) and add it to the harness as the peer tend-NAME, so that a
-# trick can be measured with and without it in one run.
+# trick can be measured with and without it in one run. A NAME starting
+# with "cgo" is built with CGO_ENABLED=1 (libc, NSS), as `make build` does not.
 bench_variant() {
 	local name=$1 rev=$2 src=$work/src-$1
 	if [[ -d $rev ]]; then
@@ -28,7 +29,9 @@ bench_variant() {
 		mkdir -p "$src"
 		git -C "$repo" archive "$rev" | tar -x -C "$src"
 	fi
-	(cd "$src" && CGO_ENABLED=0 go build -o "$work/tend-$name" ./cmd/tend)
+	local cgo=0
+	[[ $name != cgo* ]] || cgo=1
+	(cd "$src" && CGO_ENABLED=$cgo go build -o "$work/tend-$name" ./cmd/tend)
 	printf 'source "$BENCH_DIR/adapters/tend.sh"\nTEND_BIN=%q\nADAPTER_SETTINGS="$ADAPTER_SETTINGS; built from %s"\n' \
 		"$work/tend-$name" "$rev" >"$H/adapters/tend-$name.sh"
 }
