@@ -75,6 +75,7 @@ measure() {
 	done
 	res=$("$BT" startspan --file "$RUN_DIR/starts" --t0file "$RUN_DIR/t0" 2>&1) || res="error=1"
 	sleep "$SETTLE_S"
+	[[ -z ${BENCH_DEBUG:-} ]] || { p=$(<"$RUN_DIR/sup.pid"); log "sup.pid $p: $(cut -d" " -f1-3 /proc/$p/stat)"; }
 	fp=$("$BT" footprint --pidfile "$RUN_DIR/sup.pid" --comms "$SUP_COMMS" --duration "${WINDOW_S}s")
 	KEEP_WORK=1 sup_end
 	record "$kase" "$N" "$rep" "$res $fp $STOP_RES"

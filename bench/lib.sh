@@ -31,9 +31,10 @@ bench_variant() {
 	fi
 	local cgo=0
 	[[ $name != cgo* ]] || cgo=1
-	(cd "$src" && CGO_ENABLED=$cgo go build -o "$work/tend-$name" ./cmd/tend)
+	# named tend, so that its comm is the one the adapter counts
+	(cd "$src" && CGO_ENABLED=$cgo go build -o "$work/var-$name/tend" ./cmd/tend)
 	printf 'source "$BENCH_DIR/adapters/tend.sh"\nTEND_BIN=%q\nADAPTER_SETTINGS="$ADAPTER_SETTINGS; built from %s"\n' \
-		"$work/tend-$name" "$rev" >"$H/adapters/tend-$name.sh"
+		"$work/var-$name/tend" "$rev" >"$H/adapters/tend-$name.sh"
 }
 
 # bench_variants "NAME=REV ...": bench_variant for each.

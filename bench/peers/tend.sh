@@ -4,7 +4,10 @@
 # Services are packages installed before the timed part and loaded from a
 # start-up file, so `up_ms` measures a supervisor that starts configured.
 
-TEND_BIN=${TEND_BIN:-}
+# The tend under test; bench/lib.sh's variants set TEND_BIN after sourcing
+# this file, so the first one is kept aside for the peer "tend".
+TEND_BIN0=${TEND_BIN0:-${TEND_BIN:-}}
+TEND_BIN=$TEND_BIN0
 TEND_PORT=${TEND_PORT:-19031}
 TEND_CTL_PORT=${TEND_CTL_PORT:-19032}
 TEND_GOSSIP_PORT=${TEND_GOSSIP_PORT:-19033}
