@@ -99,8 +99,11 @@ type entry struct {
 	spec     spec.Spec
 	specFile string
 	specErr  string // the spec file on disk could not be used
-	runner   *service.Runner
-	cancel   context.CancelFunc
+	// pending: read from its spec file, not prepared, during start-up
+	// only (loadPersisted): the start-up file names it too.
+	pending bool
+	runner  *service.Runner
+	cancel  context.CancelFunc
 }
 
 // New prepares a manager. It does no I/O and starts nothing.
@@ -165,6 +168,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.startRunner(e)
 		m.mu.Unlock()
 	})
+	m.preparePending()
 	m.mu.Lock()
 	for _, e := range m.services {
 		if e.cancel != nil {

@@ -84,6 +84,9 @@ func (m *Manager) publish() {
 	all := make([]*api.Service, 0, len(m.services))
 	statuses := make([]*api.Service, 0, len(m.services))
 	for _, e := range m.services {
+		if e.pending {
+			continue // shown once prepared, moments later
+		}
 		if e.runner != nil {
 			st := e.runner.Status()
 			statuses = append(statuses, st)
