@@ -60,7 +60,7 @@ type listener struct {
 // listener, start the services, serve until SIGTERM/SIGINT or `sup term`,
 // stop the services, close the listeners.
 func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
-	settled := tuneRuntime(env.getenv)
+	startup := newStartupPolicy(env.getenv)
 	stateDir := cfg.StateDir()
 	for _, d := range []string{stateDir, filepath.Join(stateDir, "data"), filepath.Join(cfg.Root, "pkgs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -129,7 +129,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Term:    term,
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
-		Settled: settled,
+		Settled: startup.settled,
 	})
 	reg := prometheus.NewRegistry()
 	mon, err = monitor.New(monitor.Options{
