@@ -14,7 +14,8 @@
 # -v "pageout=HEAD~1" measures the parent commit beside HEAD). PEERS
 # (tend,go-minimal) run interleaved: repetitions outer, peers inner.
 # Per case: all_ms = last of the N stamp programs started, from the
-# supervisor's fork; first_ms = the first; then, after SETTLE_S (5) s, the
+# supervisor's fork; first_ms = the first; up_cpu_s = the CPU the supervisor
+# had used by then; then, after SETTLE_S (5) s, the
 # supervisor's RssAnon (anon_kb), PSS (pss_kb) and RSS (rss_kb), and the CPU
 # it used in the window. Results: bench/results/hosts-DATE/.
 set -euo pipefail
@@ -74,6 +75,11 @@ measure() {
 		sleep 0.05
 	done
 	res=$("$BT" startspan --file "$RUN_DIR/starts" --t0file "$RUN_DIR/t0" 2>&1) || res="error=1"
+	# CPU the supervisor used from its start to here: start-up's work,
+	# steadier than the elapsed time on a busy machine.
+	local st
+	st=$(<"/proc/$SUP_PID/stat") && st=${st##*) } && read -r -a st <<<"$st" &&
+		res+=" up_cpu_s=$(awk -v t=$((st[11] + st[12])) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')"
 	sleep "$SETTLE_S"
 	[[ -z ${BENCH_DEBUG:-} ]] || { p=$(<"$RUN_DIR/sup.pid"); log "sup.pid $p: $(cut -d" " -f1-3 /proc/$p/stat)"; }
 	fp=$("$BT" footprint --pidfile "$RUN_DIR/sup.pid" --comms "$SUP_COMMS" --duration "${WINDOW_S}s")

@@ -10,8 +10,10 @@ rows='restart gap p50, ms (service lives 50 ms)|restart|p50_ms|1|2
 restart gap p99, ms (service lives 50 ms)|restart|p99_ms|1|2
 fresh root: last of N started, ms|host-fresh|all_ms|1|0
 fresh root: first started, ms|host-fresh|first_ms|1|1
+fresh root: supervisor CPU until all started, s|host-fresh|up_cpu_s|1|2
 restart over the root: last of N started, ms|host-restart|all_ms|1|0
 restart over the root: first started, ms|host-restart|first_ms|1|1
+restart over the root: supervisor CPU until all started, s|host-restart|up_cpu_s|1|2
 fresh root: RssAnon, MiB|host-fresh|anon_kb|1024|1
 fresh root: PSS, MiB|host-fresh|pss_kb|1024|1
 fresh root: RSS, MiB|host-fresh|rss_kb|1024|1
