@@ -60,7 +60,7 @@ type listener struct {
 // listener, start the services, serve until SIGTERM/SIGINT or `sup term`,
 // stop the services, close the listeners.
 func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
-	startup := newStartupPolicy(env.getenv)
+	startup := newStartupPolicy()
 	stateDir := cfg.StateDir()
 	for _, d := range []string{stateDir, filepath.Join(stateDir, "data"), filepath.Join(cfg.Root, "pkgs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
