@@ -39,14 +39,15 @@ END {
 		split(R[r], f, "|")
 		if (!(f[2] in param)) continue
 		label = f[1]; sub(/ N /, " " param[f[2]] " ", label)
-		line = "| " label " |"
+		line = "| " label " |"; any = 0
 		for (i = 1; i <= np; i++) {
 			k = f[2] SUBSEP peers[i] SUBSEP f[3]; fk = f[2] SUBSEP "go-minimal" SUBSEP f[3]
 			if (!(k in med)) { line = line " – |"; continue }
+			any = 1
 			cell = sprintf("%." f[5] "f", med[k] / f[4])
 			if (peers[i] != "go-minimal" && (fk in med) && med[fk] > 0) cell = cell sprintf(" (%.2f×)", med[k] / med[fk])
 			line = line " " cell " |"
 		}
-		print line
+		if (any) print line
 	}
 }' "$@"
