@@ -5,34 +5,34 @@
 # Options go to the harness (-r reps, -n sizes, -w idle seconds): see
 # ../shared/bench-peers/README.md. Peers come from Debian (supervisor, s6,
 # runit; installed when missing); go-minimal is the bare Go floor.
+# TEND_VARIANTS="NAME=REV ..." adds tend as of those git revisions as the
+# peers tend-NAME (bench/lib.sh). bench/hosts.sh measures start-up and
+# memory on a fresh root and on a restart over an existing one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-harness=${BENCH_PEERS:-$repo/../shared/bench-peers}
-[[ -d $harness ]] || { echo "no peer harness at $harness" >&2; exit 1; }
-
-need=()
-command -v supervisord >/dev/null || need+=(supervisor)
-command -v s6-svscan >/dev/null || need+=(s6)
-command -v runsvdir >/dev/null || need+=(runit)
-command -v wrk >/dev/null || need+=(wrk)
-if ((${#need[@]})); then
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-work=$(mktemp -d /tmp/tend-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cp -r "$harness" "$work/h"
-chmod -R u+w "$work/h"
-cp "$here/peers/tend.sh" "$work/h/adapters/tend.sh"
-(cd "$repo" && CGO_ENABLED=0 go build -o "$work/tend" ./cmd/tend)
-export TEND_BIN=$work/tend
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 tests=${1:-restart,restart-long,startup,scale}
 peers=${2:-tend,supervisord,s6,runit,go-minimal}
 shift $(( $# >= 2 ? 2 : $# ))
+need=()
+[[ ,$peers, != *,supervisord,* ]] || command -v supervisord >/dev/null || need+=(supervisor)
+[[ ,$peers, != *,s6,* ]] || command -v s6-svscan >/dev/null || need+=(s6)
+[[ ,$peers, != *,runit,* ]] || command -v runsvdir >/dev/null || need+=(runit)
+[[ ,$tests, != *,api,* && ,$tests, != *,all,* ]] || command -v wrk >/dev/null || need+=(wrk)
+if ((${#need[@]})); then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+bench_setup
+trap 'rm -rf "$work"' EXIT
+bench_variants "${TEND_VARIANTS:-}"
+for v in ${TEND_VARIANTS:-}; do peers+=,tend-${v%%=*}; done
 out=$repo/bench/results/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 # One harness run for every test, so its summary (and the table) holds all.
-"$work/h/run.sh" -o "$out" "$@" "$tests" "$peers"
-"$work/h/table.sh" "$out/summary.tsv" | tee "$out/table.md"
+"$H/run.sh" -o "$out" "$@" "$tests" "$peers"
+"$H/table.sh" -p "$peers" "$out/summary.tsv" | tee "$out/table.md"
+"$here/table.sh" "$out/summary.tsv" | tee -a "$out/table.md"

@@ -65,7 +65,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	if err := checkStartup(cfg); err != nil {
 		return err
 	}
-	settled := tuneRuntime(env.getenv)
+	startup := newStartupPolicy()
 	stateDir := cfg.StateDir()
 	for _, d := range []string{stateDir, filepath.Join(stateDir, "data"), filepath.Join(cfg.Root, "pkgs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -135,7 +135,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Term:    term,
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
-		Settled: settled,
+		Settled: startup.settled,
 		Cgroups: cfg.Cgroups,
 	})
 	reg := prometheus.NewRegistry()

@@ -23,6 +23,12 @@ import (
 
 // loadPersisted reads every spec file and prepares what it describes. A
 // spec that cannot be used is reported down with its reason; the others run.
+// A service the start-up file also names is only read: loadStartup
+// prepares it over that spec with the others, in parallel, and
+// preparePending prepares from the file what loadStartup left (pending).
+// Preparing it here too would read every package and parse every template
+// twice, one service at a time, before a supervisor restarted over its root
+// starts anything (0.5 s for 500 services).
 func (m *Manager) loadPersisted() error {
 	if err := os.MkdirAll(m.specsDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", m.specsDir, err)
@@ -32,6 +38,7 @@ func (m *Manager) loadPersisted() error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", m.specsDir, err)
 	}
+	atStartup := m.startupNames()
 	for _, de := range ents {
 		name, ok := strings.CutSuffix(de.Name(), ".spec")
 		if !ok || de.IsDir() || strings.HasPrefix(name, ".") {
@@ -46,25 +53,67 @@ func (m *Manager) loadPersisted() error {
 		if err == nil && e.spec.Name() != name {
 			err = fmt.Errorf("%s: ident %q does not name service %q", path, e.spec.Ident, name)
 		}
-		var p *pkg.Package
-		if err == nil {
-			p, err = m.findPackage(e.spec.Ident)
+		if err == nil && atStartup[name] {
+			e.pending = true
+			m.call(func(o *owned) { o.services[name] = e })
+			continue
 		}
-		if err == nil {
-			e.runner, err = m.newRunner(e.spec, p, path)
-		}
-		if err != nil {
-			e.specErr = err.Error()
-			m.log.Error("cannot load service", "spec", path, "err", err)
-		}
-		m.call(func(o *owned) {
-			o.services[name] = e
-			if err != nil {
-				o.storeRecord(false, err.Error())
-			}
-		})
+		m.preparePersisted(e, err)
 	}
 	return nil
+}
+
+// startupNames lists the services the start-up file names by package
+// ident (a directory's service is known only once it is read).
+func (m *Manager) startupNames() map[string]bool {
+	names := map[string]bool{}
+	for _, req := range m.cfg.Startup {
+		if req.Pkg != "" && !filepath.IsAbs(req.Pkg) {
+			names[mustFuzzy(req.Pkg).Name] = true
+		}
+	}
+	return names
+}
+
+// preparePersisted makes the runner of a service read from its spec file
+// (err: why the file could not be read) and records it. It records a new
+// entry: one already in the map (pending) is the owner's to read.
+func (m *Manager) preparePersisted(pe *entry, err error) {
+	e := &entry{name: pe.name, spec: pe.spec, specFile: pe.specFile}
+	var p *pkg.Package
+	if err == nil {
+		p, err = m.findPackage(e.spec.Ident)
+	}
+	if err == nil {
+		e.runner, err = m.newRunner(e.spec, p, e.specFile)
+	}
+	if err != nil {
+		e.specErr = err.Error()
+		m.log.Error("cannot load service", "spec", e.specFile, "err", err)
+	}
+	m.call(func(o *owned) {
+		o.services[e.name] = e
+		if err != nil {
+			o.storeRecord(false, err.Error())
+		}
+	})
+}
+
+// preparePending prepares from their spec files the services loadStartup
+// did not replace (their start-up entry failed), as if the start-up file
+// did not name them.
+func (m *Manager) preparePending() {
+	var pending []*entry
+	m.call(func(o *owned) {
+		for _, e := range o.services {
+			if e.pending {
+				pending = append(pending, e)
+			}
+		}
+	})
+	for _, e := range pending {
+		m.preparePersisted(e, nil)
+	}
 }
 
 func (m *Manager) findPackage(identStr string) (*pkg.Package, error) {
@@ -121,18 +170,18 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 			continue
 		}
 		seen[e.name] = true
-		kept := false
+		var old *entry
+		m.call(func(o *owned) { old = o.services[e.name] })
+		unchanged := old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode())
+		if unchanged && !old.pending {
+			continue // keep the runner made from the spec file
+		}
 		m.call(func(o *owned) {
-			old := o.services[e.name]
-			if old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode()) {
-				kept = true // unchanged: keep the runner made from the spec file
-				return
-			}
 			o.services[e.name] = e
 			start(e)
 		})
-		if !kept {
-			started = append(started, e)
+		if !unchanged {
+			started = append(started, e) // its spec file is to be written
 		}
 	}
 	return started

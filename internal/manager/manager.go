@@ -122,8 +122,11 @@ type entry struct {
 	specErr  string // the spec file on disk could not be used
 	replaces *entry // the entry loaded when this one was prepared
 	gone     bool   // unloaded or replaced: its spec file is no longer its own
-	runner   *service.Runner
-	cancel   context.CancelFunc
+	// pending: read from its spec file, not prepared, during start-up
+	// only (loadPersisted): the start-up file names it too.
+	pending bool
+	runner  *service.Runner
+	cancel  context.CancelFunc
 }
 
 // errStopped: the supervisor is no longer running.
@@ -257,6 +260,7 @@ func (m *Manager) Run(parent context.Context) error {
 		m.watchUser(e.name)
 		m.startRunner(e)
 	})
+	m.preparePending()
 	m.call(func(o *owned) {
 		for _, e := range o.services {
 			if e.cancel != nil {

@@ -60,6 +60,9 @@ func (m *Manager) publish(o *owned) {
 	all := make([]*api.Service, 0, len(o.services))
 	statuses := make([]*api.Service, 0, len(o.services))
 	for _, e := range o.services {
+		if e.pending {
+			continue // shown once prepared, moments later
+		}
 		if e.runner != nil {
 			st := e.runner.Status()
 			statuses = append(statuses, st)
