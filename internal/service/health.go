@@ -34,7 +34,7 @@ func (r *Runner) checkHealth(ctx context.Context, st *state) {
 	st.bg.Go(func() {
 		res := hook.Run(hctx, r.d.Reaper, spec)
 		select {
-		case out <- healthResult{gen: gen, res: res}:
+		case out <- &healthResult{gen: gen, res: res}:
 		case <-hctx.Done():
 		}
 	})
@@ -53,7 +53,7 @@ func (r *Runner) cancelHealth(st *state) {
 	st.healthGen++ // a result already queued is now stale
 }
 
-func (r *Runner) healthDone(st *state, hr healthResult) {
+func (r *Runner) healthDone(st *state, hr *healthResult) {
 	if hr.gen != st.healthGen {
 		return
 	}

@@ -80,12 +80,15 @@ func (r *Runner) runInit(ctx context.Context, st *state) {
 	st.makeLogs()
 	spec := r.hookSpec(st, "init", st.spec.HookTimeoutD())
 	out := st.initRes
-	st.bg.Go(func() { out <- r.runHookIn(ictx, spec) })
+	st.bg.Go(func() {
+		res := r.runHookIn(ictx, spec)
+		out <- &res
+	})
 	r.publish(st)
 }
 
 // initDone continues a start once its init hook has ended.
-func (r *Runner) initDone(ctx context.Context, st *state, res hook.Result) {
+func (r *Runner) initDone(ctx context.Context, st *state, res *hook.Result) {
 	defer r.attemptDone()
 	st.initCancel()
 	st.initCancel = nil
@@ -98,7 +101,7 @@ func (r *Runner) initDone(ctx context.Context, st *state, res hook.Result) {
 		r.startFailed(ctx, st, fmt.Errorf("init hook timed out after %s", st.spec.HookTimeoutD()), "init_hook_failed")
 		return
 	case !res.OK():
-		r.startFailed(ctx, st, fmt.Errorf("init hook %s", describe(res)), "init_hook_failed")
+		r.startFailed(ctx, st, fmt.Errorf("init hook %s", describe(*res)), "init_hook_failed")
 		return
 	}
 	release, ok := r.acquireGate(ctx)
@@ -288,13 +291,13 @@ func (r *Runner) stop(st *state, reason string) {
 			h := r.runHookIn(context.Background(), *post)
 			res.postStop = &h
 		}
-		out <- res
+		out <- &res
 	})
 }
 
 // stopped ends a stop: the service is down, and starts again at once if
 // it was asked to be up meanwhile (a restart, or svc start while stopping).
-func (r *Runner) stopped(ctx context.Context, st *state, res stopResult) {
+func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
 	r.dropProcess(st)
 	e := res.exit
 	st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
@@ -479,7 +482,7 @@ func (r *Runner) runHook(ctx context.Context, st *state, name string) {
 	spec := r.hookSpec(st, name, st.spec.HookTimeoutD())
 	out := st.hookRes
 	st.bg.Go(func() {
-		d := hookDone{name: name, res: r.runHookIn(ctx, spec)}
+		d := &hookDone{name: name, res: r.runHookIn(ctx, spec)}
 		select {
 		case out <- d:
 		case <-ctx.Done(): // Run has ended or is ending: nobody records it
@@ -489,7 +492,7 @@ func (r *Runner) runHook(ctx context.Context, st *state, name string) {
 
 // hookFinished records how a hook run by runHook ended. A reconfigured
 // service is checked again at once.
-func (r *Runner) hookFinished(ctx context.Context, st *state, d hookDone) {
+func (r *Runner) hookFinished(ctx context.Context, st *state, d *hookDone) {
 	r.record(st, d.res.OK(), "%s hook %s", d.name, describeTimed(d.res, st.spec.HookTimeoutD()))
 	if d.name == "reconfigure" && st.phase == phaseUp {
 		r.cancelHealth(st)

@@ -42,7 +42,7 @@ type File struct {
 func (r *Runner) SetRing(v RingView) {
 	for {
 		select {
-		case r.ringCh <- v:
+		case r.ringCh <- &v:
 			return
 		default:
 			select {
@@ -53,9 +53,9 @@ func (r *Runner) SetRing(v RingView) {
 	}
 }
 
-func (r *Runner) applyRing(ctx context.Context, st *state, v RingView) {
+func (r *Runner) applyRing(ctx context.Context, st *state, v *RingView) {
 	old := st.ring
-	st.ring = v
+	st.ring = *v
 	r.applyFiles(ctx, st)
 	if st.phase == phaseWaitingBinds && len(v.Unsatisfied) == 0 {
 		r.start(ctx, st)
