@@ -1,11 +1,7 @@
 package service
 
 import (
-	"fmt"
-	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 )
@@ -127,21 +123,9 @@ func (r *Runner) config(st *state) (map[string]any, error) {
 // credentials picks the service user: the package's SVC_USER/SVC_GROUP when
 // the supervisor runs as root, else the supervisor's own user.
 func (r *Runner) credentials(st *state) error {
-	if os.Geteuid() != 0 || st.pkg.SvcUser == "" {
-		return nil
-	}
-	u, err := user.Lookup(st.pkg.SvcUser)
-	if err != nil {
-		return fmt.Errorf("service user %q: %w", st.pkg.SvcUser, err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if st.pkg.SvcGroup != "" {
-		g, err := user.LookupGroup(st.pkg.SvcGroup)
-		if err != nil {
-			return fmt.Errorf("service group %q: %w", st.pkg.SvcGroup, err)
-		}
-		gid, _ = strconv.Atoi(g.Gid)
+	uid, gid, ok, err := serviceIDs(st.pkg)
+	if !ok || err != nil {
+		return err
 	}
 	st.uid, st.gid = uid, gid
 	st.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}

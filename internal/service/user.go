@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"strconv"
 
 	"github.com/tend-sh/tend/internal/pkg"
 )
@@ -14,16 +15,28 @@ import (
 // before anything is written. credentials looks them up again at each
 // start, as a user may be removed later.
 func checkUser(p *pkg.Package) error {
+	_, _, _, err := serviceIDs(p)
+	return err
+}
+
+// serviceIDs looks up the uid and gid a package's service runs as; ok is
+// false when it runs as the supervisor's user (not root, or no SVC_USER).
+func serviceIDs(p *pkg.Package) (uid, gid int, ok bool, err error) {
 	if os.Geteuid() != 0 || p.SvcUser == "" {
-		return nil
+		return 0, 0, false, nil
 	}
-	if _, err := user.Lookup(p.SvcUser); err != nil {
-		return fmt.Errorf("service user %q: %w", p.SvcUser, err)
+	u, err := user.Lookup(p.SvcUser)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("service user %q: %w", p.SvcUser, err)
 	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
 	if p.SvcGroup != "" {
-		if _, err := user.LookupGroup(p.SvcGroup); err != nil {
-			return fmt.Errorf("service group %q: %w", p.SvcGroup, err)
+		g, err := user.LookupGroup(p.SvcGroup)
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("service group %q: %w", p.SvcGroup, err)
 		}
+		gid, _ = strconv.Atoi(g.Gid)
 	}
-	return nil
+	return uid, gid, true, nil
 }
