@@ -51,7 +51,7 @@ func (d *delegate) NotifyMsg(b []byte) {
 }
 
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
-	msgs := d.r.queue.GetBroadcasts(overhead, limit)
+	msgs := d.r.queue.take(overhead, limit)
 	for _, m := range msgs {
 		d.r.stats.sent(kindOf(m), len(m))
 	}

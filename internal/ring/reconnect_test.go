@@ -328,7 +328,7 @@ func TestPushPullRumorsAreGossipedOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	(&delegate{r}).MergeRemoteState(buf, true)
-	msgs := r.queue.GetBroadcasts(0, 64<<10)
+	msgs := r.queue.take(0, 64<<10)
 	if len(msgs) != 1 || kindOf(msgs[0]) != string(rumor.KindService) {
 		t.Fatalf("queued %d messages (%q); want the service rumor only", len(msgs), msgs)
 	}

@@ -98,7 +98,7 @@ type Ring struct {
 	host  string // bind host
 	port  int    // bind port asked for
 	store *rumor.Store
-	queue *memberlist.TransmitLimitedQueue
+	queue *gossipQueue
 
 	ready    chan struct{}
 	changed  chan struct{}
@@ -185,7 +185,7 @@ func New(c Config) (*Ring, error) {
 		nodes:    map[string]*nodeRec{},
 		stats:    newStats(),
 	}
-	r.queue = &memberlist.TransmitLimitedQueue{NumNodes: r.numNodes, RetransmitMult: 4}
+	r.queue = newGossipQueue(4, r.numNodes)
 	return r, nil
 }
 
@@ -491,7 +491,7 @@ func (r *Ring) disseminate(rm rumor.Rumor) {
 		return
 	}
 	if len(msg) <= maxGossip {
-		r.queue.QueueBroadcast(&broadcast{name: rm.Key(), msg: msg})
+		r.queue.put(rm.Key(), msg)
 		return
 	}
 	select {
@@ -525,7 +525,7 @@ func (r *Ring) receive(rm rumor.Rumor, size int) {
 func (r *Ring) regossip(rm rumor.Rumor) {
 	msg, err := encodeMsg(rm)
 	if err == nil && len(msg) <= maxGossip {
-		r.queue.QueueBroadcast(&broadcast{name: rm.Key(), msg: msg})
+		r.queue.put(rm.Key(), msg)
 	}
 }
 
@@ -680,21 +680,6 @@ func (r *Ring) setSuspect(name string, on bool) {
 		r.signal()
 	}
 }
-
-// broadcast is a rumor on the gossip queue; a newer one of the same key
-// replaces it.
-type broadcast struct {
-	name string
-	msg  []byte
-}
-
-func (b *broadcast) Invalidates(other memberlist.Broadcast) bool {
-	nb, ok := other.(memberlist.NamedBroadcast)
-	return ok && nb.Name() == b.name
-}
-func (b *broadcast) Name() string    { return b.name }
-func (b *broadcast) Message() []byte { return b.msg }
-func (b *broadcast) Finished()       {}
 
 // kindOf names the rumor kind of a message for the stats.
 func kindOf(msg []byte) string {
