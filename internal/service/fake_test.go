@@ -204,6 +204,13 @@ func withSpec(f func(*spec.Spec)) fixtureOpt { return func(o *Options) { f(&o.Sp
 
 func newFixture(t *testing.T, f *fakeStarter, p *pkg.Package, opts ...fixtureOpt) *fixture {
 	t.Helper()
+	return newGroupFixture(t, f, p, nil, opts...)
+}
+
+// newGroupFixture is newFixture with the service's processes in g, as a
+// Tracker would give it.
+func newGroupFixture(t *testing.T, f *fakeStarter, p *pkg.Package, g procGroup, opts ...fixtureOpt) *fixture {
+	t.Helper()
 	sp := spec.New(p.Ident.Origin + "/" + p.Ident.Name)
 	logBuf := &lockedBuf{}
 	o := Options{
@@ -224,6 +231,7 @@ func newFixture(t *testing.T, f *fakeStarter, p *pkg.Package, opts ...fixtureOpt
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.st.group = g
 	ctx, cancel := context.WithCancel(context.Background())
 	fx := &fixture{t: t, f: f, r: r, cancel: cancel, ran: make(chan error, 1), log: logBuf}
 	go func() { fx.ran <- r.Run(ctx) }()

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -336,9 +338,98 @@ func TestPhaseTable(t *testing.T) {
 			t.Errorf("%s cannot stay", p)
 		}
 	}
-	for _, m := range [][2]phase{{phaseStopping, phaseUp}, {phaseStarting, phaseStopping}, {phaseDown, phaseStopping}} {
+	for _, m := range [][2]phase{{phaseStopping, phaseUp}, {phaseStarting, phaseStopping}, {phaseStopping, phaseBackingOff}} {
 		if canMove(m[0], m[1]) {
 			t.Errorf("%s -> %s allowed", m[0], m[1])
 		}
 	}
+}
+
+// stuckGroup is a service's processes, one of which is stuck in the
+// kernel: a kill waits until released or until it gives up.
+type stuckGroup struct {
+	release chan struct{}
+	kills   atomic.Int32
+}
+
+func (g *stuckGroup) Dir() string                         { return "" }
+func (g *stuckGroup) Signal(syscall.Signal) error         { return nil }
+func (g *stuckGroup) WaitEmpty(ctx context.Context) error { return nil }
+func (g *stuckGroup) Remove() error                       { return nil }
+func (g *stuckGroup) Kill(ctx context.Context) error {
+	g.kills.Add(1)
+	select {
+	case <-g.release:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("1 process left: %w", ctx.Err())
+	}
+}
+
+// Stopping a service that is not up kills what it left running beside
+// the loop: while the kill waits the runner answers status and commands,
+// and once the kill gives up the service is down (and starts again when
+// it was asked to meanwhile).
+func TestStopWhileNotUpDoesNotBlockTheLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeStarter()
+		g := &stuckGroup{release: make(chan struct{})}
+		p := testPkg(t, map[string]string{})
+		p.Binds = map[string][]string{"db": {"port"}}
+		fx := newGroupFixture(t, f, p, g, func(o *Options) {
+			o.Spec.Binds = []string{"db:postgres.default"}
+			o.Ring = RingView{Key: "a", Unsatisfied: []string{"db"}}
+		})
+		defer fx.close()
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseWaitingBinds {
+			t.Fatalf("phase %s, want waiting for binds", p)
+		}
+		n := fx.r.Attempts()
+		begin := time.Now()
+		if err := fx.r.SetDesired(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStopping || g.kills.Load() != 1 {
+			t.Fatalf("phase %s, %d kills; want stopping while the kill waits", p, g.kills.Load())
+		}
+		if s := fx.r.Status(); s.DesiredUp || s.Health != api.HealthCritical {
+			t.Fatalf("status while the kill waits: %+v", s)
+		}
+		// Asked to be up again while its leftovers are killed.
+		if err := fx.r.SetDesired(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(begin); d != 0 {
+			t.Fatalf("the runner answered after %s: its loop waited for the kill", d)
+		}
+		time.Sleep(killWait - time.Millisecond)
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStopping || fx.r.Attempts() != n {
+			t.Fatalf("phase %s before the kill gave up, want stopping", p)
+		}
+		time.Sleep(time.Millisecond)
+		s, err := fx.r.WaitAttempt(context.Background(), n)
+		if err != nil || !strings.Contains(s.StartError, "waiting for binds: db") || !s.DesiredUp {
+			t.Fatalf("after the kill gave up: %+v, %v", s, err)
+		}
+		if p := fx.phaseOf(); p != phaseWaitingBinds {
+			t.Fatalf("phase %s after the kill, want waiting for binds again", p)
+		}
+		if l := fx.log.String(); !strings.Contains(l, "processes of the service left running") {
+			t.Fatalf("the failed kill was not logged:\n%s", l)
+		}
+
+		// A kill that ends takes the service down at once.
+		n = fx.r.Attempts()
+		close(g.release)
+		fx.r.SetDesired(context.Background(), false)
+		if s, _ := fx.r.WaitAttempt(context.Background(), n); s.DesiredUp || s.Running {
+			t.Fatalf("after a stop: %+v", s)
+		}
+		if p := fx.phaseOf(); p != phaseDown || f.count("run") != 0 {
+			t.Fatalf("phase %s, %d run starts; want down, never started", p, f.count("run"))
+		}
+	})
 }
