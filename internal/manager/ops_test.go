@@ -114,7 +114,8 @@ func TestLoadForceReplaces(t *testing.T) {
 	})
 }
 
-// A load whose start fails is an error, and the service stays loaded.
+// A load whose start fails is an error, and the service stays loaded:
+// retried at once, then after the supervisor's backoff (1 s here).
 func TestLoadReportsAFailedStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fx := newFixture(t, nil)
@@ -126,6 +127,21 @@ func TestLoadReportsAFailedStart(t *testing.T) {
 		}
 		if s := fx.service("bad"); s == nil || s.Running {
 			t.Fatalf("not loaded: %+v", s)
+		}
+		synctest.Wait()
+		s := fx.service("bad")
+		if n := fx.f.Count("init"); n != 2 || s.RestartCount != 2 || time.Until(s.NextRestart) != time.Second {
+			t.Fatalf("%d inits, status %+v; want the second try at once, the third in 1s", n, s)
+		}
+		time.Sleep(time.Second - time.Millisecond)
+		synctest.Wait()
+		if n := fx.f.Count("init"); n != 2 {
+			t.Fatalf("%d inits before the backoff is over", n)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if n := fx.f.Count("init"); n != 3 {
+			t.Fatalf("%d inits once the backoff is over, want 3", n)
 		}
 	})
 }
