@@ -136,7 +136,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
 		Settled: startup.settled,
-		Cgroups: cfg.Cgroups,
+		Cgroups: cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
 	})
 	reg := prometheus.NewRegistry()
 	mon, err = monitor.New(monitor.Options{

@@ -8,85 +8,58 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
-	"github.com/tend-sh/tend/internal/hook"
-	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
+	"github.com/tend-sh/tend/internal/service/servicetest"
 )
 
-// fakeStarter starts fake processes: each runs until stopped, except the
-// hooks named in exit, which exit at once with that code.
-type fakeStarter struct {
-	mu     sync.Mutex
-	exit   map[string]int // hook name -> exit code; other hooks and run: until stopped
-	starts map[string]int
-	pid    int
-	procs  []*fakeProc
+// fakeWatcher is the user.toml watcher of the tests: a test says which
+// service's user.toml changed.
+type fakeWatcher struct {
+	changes chan string
+	closed  chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	watched map[string]bool
 }
 
-func newFakeStarter() *fakeStarter {
-	return &fakeStarter{exit: map[string]int{}, starts: map[string]int{}, pid: 100}
+func newFakeWatcher() *fakeWatcher {
+	return &fakeWatcher{changes: make(chan string), closed: make(chan struct{}), watched: map[string]bool{}}
 }
 
-func (f *fakeStarter) Start(s process.Spec) (hook.Process, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	name := "run"
-	if filepath.Base(filepath.Dir(s.Path)) == "hooks" {
-		name = filepath.Base(s.Path)
-	}
-	f.starts[name]++
-	f.pid++
-	p := &fakeProc{pid: f.pid, done: make(chan struct{})}
-	f.procs = append(f.procs, p)
-	if code, ok := f.exit[name]; ok {
-		p.end(process.Exit{Code: code, At: time.Now()})
-	}
-	return p, nil
-}
+// make is the Config.NewWatcher that hands w to the manager.
+func (w *fakeWatcher) make(*slog.Logger, string, func(string) bool) (Watcher, error) { return w, nil }
 
-func (f *fakeStarter) count(name string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.starts[name]
-}
-
-func (f *fakeStarter) alive() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, p := range f.procs {
+func (w *fakeWatcher) Run(changed func(string)) {
+	for {
 		select {
-		case <-p.done:
-		default:
-			n++
+		case name := <-w.changes:
+			changed(name)
+		case <-w.closed:
+			return
 		}
 	}
-	return n
 }
 
-type fakeProc struct {
-	pid  int
-	once sync.Once
-	done chan struct{}
-	exit process.Exit
+func (w *fakeWatcher) Add(name string)    { w.set(name, true) }
+func (w *fakeWatcher) Remove(name string) { w.set(name, false) }
+func (w *fakeWatcher) Close()             { w.once.Do(func() { close(w.closed) }) }
+
+func (w *fakeWatcher) set(name string, on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.watched[name] = on
 }
 
-func (p *fakeProc) end(e process.Exit) {
-	p.once.Do(func() { p.exit = e; close(p.done) })
-}
-func (p *fakeProc) PID() int              { return p.pid }
-func (p *fakeProc) Done() <-chan struct{} { return p.done }
-func (p *fakeProc) Exit() process.Exit    { return p.exit }
-func (p *fakeProc) Stop(_ context.Context, sig syscall.Signal, _ time.Duration) process.Exit {
-	p.end(process.Exit{Code: -1, Signal: sig, At: time.Now()})
-	return p.exit
+func (w *fakeWatcher) watching(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.watched[name]
 }
 
 // fakeRing is a ring of members and rumors the test sets; it records what
@@ -96,12 +69,13 @@ type fakeRing struct {
 	members   []ring.Member
 	rumors    []rumor.Rumor
 	published []rumor.Rumor
+	sent      uint64 // the service rumors Stats says were sent
 	changed   chan struct{}
 	departed  chan struct{}
 }
 
 func newFakeRing() *fakeRing {
-	return &fakeRing{changed: make(chan struct{}, 1), departed: make(chan struct{})}
+	return &fakeRing{sent: 1, changed: make(chan struct{}, 1), departed: make(chan struct{})}
 }
 
 func (r *fakeRing) Rumors() []rumor.Rumor {
@@ -117,7 +91,9 @@ func (r *fakeRing) Members() []ring.Member {
 }
 
 func (r *fakeRing) Stats() ring.Stats {
-	return ring.Stats{Kinds: map[string]ring.Traffic{"service": {MsgsSent: 1}}}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return ring.Stats{Kinds: map[string]ring.Traffic{"service": {MsgsSent: r.sent}}}
 }
 
 func (r *fakeRing) Publish(rm rumor.Rumor) error {
@@ -177,22 +153,28 @@ func testPkg(t *testing.T, name string, files map[string]string) string {
 	return dir
 }
 
-// fixture is a running manager over fakes.
+// fixture is a running manager over fakes. It is made inside a
+// testing/synctest bubble (synctest.Test), so time passes only when every
+// goroutine of the test waits: a test says how long, and synctest.Wait
+// lets the manager finish what it was doing.
 type fixture struct {
 	t      *testing.T
 	m      *Manager
-	f      *fakeStarter
+	f      *servicetest.Starter
 	ring   *fakeRing
+	watch  *fakeWatcher
 	root   string
 	cancel context.CancelFunc
 	ran    chan error
 	terms  chan struct{}
 }
 
+// newFixture runs a manager and returns once it is ready.
 func newFixture(t *testing.T, change func(*Config)) *fixture {
 	t.Helper()
 	root := t.TempDir()
-	fx := &fixture{t: t, f: newFakeStarter(), root: root, ran: make(chan error, 1), terms: make(chan struct{}, 1)}
+	fx := &fixture{t: t, f: servicetest.NewStarter(), watch: newFakeWatcher(), root: root, ran: make(chan error, 1), terms: make(chan struct{}, 1)}
+	settled := make(chan struct{})
 	cfg := Config{
 		Root: root, StateDir: filepath.Join(root, "sup", "default"), MemberID: "m1", Version: "test",
 		Backoff: service.Backoff{Min: time.Second, Max: time.Second, Cooldown: time.Minute},
@@ -209,6 +191,8 @@ func newFixture(t *testing.T, change func(*Config)) *fixture {
 			default:
 			}
 		},
+		Settled:    func() { close(settled) },
+		NewWatcher: fx.watch.make,
 	}
 	fx.ring = newFakeRing()
 	cfg.Ring = fx.ring
@@ -222,15 +206,16 @@ func newFixture(t *testing.T, change func(*Config)) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	fx.cancel = cancel
 	go func() { fx.ran <- fx.m.Run(ctx) }()
-	fx.waitFor("ready", func() bool {
-		select {
-		case err := <-fx.ran:
-			t.Fatalf("Run returned before ready: %v", err)
-		default:
-		}
-		return fx.m.Snapshot().Ready
-	})
 	t.Cleanup(fx.stop)
+	select {
+	case <-settled:
+	case err := <-fx.ran:
+		fx.cancel = nil
+		t.Fatalf("Run returned before ready: %v", err)
+	}
+	if !fx.m.Snapshot().Ready {
+		t.Fatal("start-up over, snapshot not ready")
+	}
 	return fx
 }
 
@@ -249,23 +234,11 @@ func (fx *fixture) stop() {
 	case <-time.After(20 * time.Second):
 		fx.t.Fatal("Run did not return")
 	}
-	if n := fx.f.alive(); n != 0 {
+	if n := fx.f.Alive(); n != 0 {
 		fx.t.Errorf("%d processes alive after Run returned", n)
 	}
 	if !fx.m.Snapshot().ShuttingDown {
 		fx.t.Error("last snapshot not shutting down")
-	}
-}
-
-// waitFor polls cond until it holds, or fails the test after 10 s.
-func (fx *fixture) waitFor(what string, cond func() bool) {
-	fx.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			fx.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
 	}
 }
 

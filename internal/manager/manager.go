@@ -55,6 +55,9 @@ type Config struct {
 	Settled func()
 	// Cgroups is cgroup.Auto or cgroup.Off (see trackProcesses).
 	Cgroups string
+	// NewWatcher makes the watcher of the services' user.toml files; nil:
+	// InotifyWatcher, the one `sup run` uses.
+	NewWatcher NewWatcherFunc
 }
 
 // Manager is the supervisor core. Like a service.Runner, one goroutine
@@ -87,7 +90,7 @@ type Manager struct {
 	gossip    chan gossipBatch              // the latest published statuses, to the ring loop
 	o         owned                         // the owner's; see own
 
-	watch *watcher
+	watch Watcher
 	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
 
@@ -237,16 +240,17 @@ func (m *Manager) Run(parent context.Context) error {
 		return err
 	}
 
+	newWatcher := m.cfg.NewWatcher
+	if newWatcher == nil {
+		newWatcher = InotifyWatcher
+	}
 	w, err := newWatcher(m.log, filepath.Join(m.cfg.Root, "user"), m.loaded)
 	if err != nil {
 		return err
 	}
-	defer w.close()
+	defer w.Close()
 	m.watch = w
-	bg.Go(func() { w.run(m.userConfigChanged) })
-	if err := w.watchRoot(); err != nil {
-		m.log.Warn("new user.toml files will not be seen", "err", err)
-	}
+	bg.Go(func() { w.Run(m.userConfigChanged) })
 	bg.Go(func() { m.ringLoop(ctx) })
 
 	m.runCtx = ctx // before any runner or control operation can read it
@@ -293,7 +297,7 @@ func (m *Manager) Run(parent context.Context) error {
 		m.publish(o)
 	})
 	m.runners.Wait() // every runner stops its service when ctx ends
-	w.close()
+	w.Close()
 	bg.Wait()
 	m.call(m.publish)
 	return nil

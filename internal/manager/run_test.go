@@ -8,12 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 // A Run that fails in its own set-up returns its error, with every loop it
 // started stopped, although the caller's context is never cancelled.
 func TestRunSetupFailureReturnsAndStopsItsLoops(t *testing.T) {
+	synctest.Test(t, runSetupFailure)
+}
+
+func runSetupFailure(t *testing.T) {
 	root := t.TempDir()
 	state := filepath.Join(root, "sup", "default")
 	if err := os.MkdirAll(state, 0o755); err != nil {
@@ -23,7 +28,10 @@ func TestRunSetupFailureReturnsAndStopsItsLoops(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(state, "specs"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Root: root, StateDir: state, Ring: newFakeRing(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	m := New(Config{
+		Root: root, StateDir: state, Ring: newFakeRing(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Cgroups: "off", NewWatcher: newFakeWatcher().make,
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- m.Run(context.Background()) }()
 	select {

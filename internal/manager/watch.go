@@ -12,11 +12,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// watcher tells when a service's ROOT/user/NAME/config/user.toml changes,
-// through inotify: no polling, so an idle supervisor uses no CPU however
-// many services it has. It watches ROOT/user itself, and below it only the
-// directories that exist, adding watches as an operator creates them, so
-// loading a service creates no directories of its own there.
+// Watcher tells the manager when a service's user.toml
+// (ROOT/user/NAME/config/user.toml) changes. The manager depends on this
+// much only, so that its tests can say what changed: the inotify watcher
+// waits in the kernel, where a testing/synctest bubble cannot wait for it.
+type Watcher interface {
+	// Run calls changed with the service's name after each change to its
+	// user.toml, until Close.
+	Run(changed func(name string))
+	// Add watches the user.toml of the service name; Remove stops.
+	Add(name string)
+	Remove(name string)
+	// Close ends Run; it may be called more than once.
+	Close()
+}
+
+// NewWatcherFunc makes the Watcher of the user.toml files under dir
+// (ROOT/user); loaded reports whether a service of a name is loaded.
+type NewWatcherFunc func(log *slog.Logger, dir string, loaded func(name string) bool) (Watcher, error)
+
+// watcher is the Watcher of `sup run`, through inotify: no polling, so an
+// idle supervisor uses no CPU however many services it has. It watches
+// ROOT/user itself, and below it only the directories that exist, adding
+// watches as an operator creates them, so loading a service creates no
+// directories of its own there.
 type watcher struct {
 	log    *slog.Logger
 	root   string            // ROOT/user
@@ -34,18 +53,25 @@ type target struct {
 	config bool
 }
 
-func newWatcher(log *slog.Logger, root string, loaded func(string) bool) (*watcher, error) {
+// InotifyWatcher is the Watcher of `sup run` (Config.NewWatcher). It
+// creates dir; when it cannot watch it, it says so and sees only the
+// services whose directories exist when they are loaded.
+func InotifyWatcher(log *slog.Logger, dir string, loaded func(string) bool) (Watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	// A non-blocking fd in an *os.File waits in the runtime's poller, and
-	// Close wakes a pending Read: that is how run is stopped.
-	return &watcher{
-		log: log, root: root, loaded: loaded,
+	// Close wakes a pending Read: that is how Run is stopped.
+	w := &watcher{
+		log: log, root: dir, loaded: loaded,
 		f:   os.NewFile(uintptr(fd), "inotify"),
 		wds: map[int32]target{}, by: map[string]int32{},
-	}, nil
+	}
+	if err := w.watchRoot(); err != nil {
+		log.Warn("new user.toml files will not be seen", "err", err)
+	}
+	return w, nil
 }
 
 const watchMask = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_CREATE
@@ -76,8 +102,11 @@ func (w *watcher) watchRoot() error {
 	return w.addWatch(w.root, target{})
 }
 
-// add watches what exists of ROOT/user/NAME/config. It reports whether a
-// user.toml may already be there (the caller re-reads config then).
+// Add watches what exists of ROOT/user/NAME/config.
+func (w *watcher) Add(name string) { w.add(name) }
+
+// add is Add; it reports whether a user.toml may already be there (the
+// caller re-reads config then).
 func (w *watcher) add(name string) bool {
 	dir := filepath.Join(w.root, name)
 	if err := w.addWatch(dir, target{svc: name}); err != nil {
@@ -89,7 +118,7 @@ func (w *watcher) add(name string) bool {
 	return true
 }
 
-func (w *watcher) remove(name string) {
+func (w *watcher) Remove(name string) {
 	dir := filepath.Join(w.root, name)
 	for _, p := range []string{filepath.Join(dir, "config"), dir} {
 		w.mu.Lock()
@@ -106,9 +135,9 @@ func (w *watcher) remove(name string) {
 	}
 }
 
-// run calls changed with the service name for every change to a user.toml
-// until close.
-func (w *watcher) run(changed func(name string)) {
+// Run calls changed with the service name for every change to a user.toml
+// until Close.
+func (w *watcher) Run(changed func(name string)) {
 	buf := make([]byte, 16*1024)
 	for {
 		n, err := w.f.Read(buf)
@@ -156,17 +185,17 @@ func trimNUL(b []byte) []byte {
 	return b
 }
 
-func (w *watcher) close() { w.f.Close() }
+func (w *watcher) Close() { w.f.Close() }
 
 func (m *Manager) watchUser(name string) {
 	if m.watch != nil {
-		m.watch.add(name)
+		m.watch.Add(name)
 	}
 }
 
 func (m *Manager) unwatchUser(name string) {
 	if m.watch != nil {
-		m.watch.remove(name)
+		m.watch.Remove(name)
 	}
 }
 

@@ -244,15 +244,16 @@ func (r *Runner) endProcessHelpers(st *state) {
 // stopResult is how a stop done in the background ended.
 type stopResult struct {
 	exit     process.Exit
-	pid      int
+	pid      int          // 0: no process was running, what it left was killed
 	postStop *hook.Result // nil: the service has no post-stop hook
 }
 
 // stop takes the service down without blocking the loop: the shutdown
 // signal to its group, the timeout, SIGKILL, then post-stop run in the
 // background, and stopped takes over when they are done. A start whose
-// init is running is cancelled (initDone finds it stopped). reason is
-// Habitat's termination_reason.
+// init is running is cancelled (initDone finds it stopped); a service
+// otherwise not up has what it left running killed (killLeftovers).
+// reason is Habitat's termination_reason.
 func (r *Runner) stop(st *state, reason string) {
 	r.stopRestartTimer(st)
 	st.svc.NextRestart = time.Time{}
@@ -265,10 +266,8 @@ func (r *Runner) stop(st *state, reason string) {
 	case phaseUp:
 	default:
 		r.cancelHealth(st)
-		// A hook's descendants may still run: stopped means nothing runs.
-		r.killGroup(st)
 		st.svc.Health = api.HealthCritical // SPEC §5: CRITICAL when the process is not up
-		r.enter(st, phaseDown)
+		r.killLeftovers(st)
 		return
 	}
 	r.enter(st, phaseStopping)
@@ -295,17 +294,38 @@ func (r *Runner) stop(st *state, reason string) {
 	})
 }
 
+// killLeftovers stops a service whose run process is not up: a hook's
+// descendants may still run, and stopped means nothing runs. Killing them
+// may wait (up to killGroup's bound, for a process stuck in the kernel),
+// so it is done beside the loop, like a stop of the run process: the
+// service is stopping until stopped takes the result.
+func (r *Runner) killLeftovers(st *state) {
+	g := st.group
+	if g == nil {
+		r.enter(st, phaseDown) // nothing to look for
+		return
+	}
+	r.enter(st, phaseStopping)
+	out := st.stopRes
+	st.bg.Go(func() {
+		r.kill(g)
+		out <- &stopResult{}
+	})
+}
+
 // stopped ends a stop: the service is down, and starts again at once if
 // it was asked to be up meanwhile (a restart, or svc start while stopping).
 func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
-	r.dropProcess(st)
-	e := res.exit
-	st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
-	st.svc.Health = api.HealthCritical
-	if h := res.postStop; h != nil && !h.OK() {
-		r.record(st, false, "post-stop hook %s", describeTimed(*h, st.spec.HookTimeoutD()))
+	if res.pid != 0 { // else only leftovers were killed: the last exit stays
+		r.dropProcess(st)
+		e := res.exit
+		st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
+		st.svc.Health = api.HealthCritical
+		if h := res.postStop; h != nil && !h.OK() {
+			r.record(st, false, "post-stop hook %s", describeTimed(*h, st.spec.HookTimeoutD()))
+		}
+		r.record(st, true, "stopped (%s)", e.String())
 	}
-	r.record(st, true, "stopped (%s)", e.String())
 	r.enter(st, phaseDown)
 	if st.spec.Up() && ctx.Err() == nil {
 		st.restarts.reset() // asked for, not caused by a crash
@@ -446,12 +466,19 @@ func (r *Runner) untrack(st *state) {
 // killGroup kills whatever is left of the service and waits until it is
 // gone (bounded: a process stuck in the kernel must not hold the runner).
 func (r *Runner) killGroup(st *state) {
-	if st.group == nil {
-		return
+	if st.group != nil {
+		r.kill(st.group)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// killWait bounds how long a kill waits for the service's processes to go.
+const killWait = 10 * time.Second
+
+// kill is killGroup on any goroutine: it reads nothing of the state.
+func (r *Runner) kill(g procGroup) {
+	ctx, cancel := context.WithTimeout(context.Background(), killWait)
 	defer cancel()
-	if err := st.group.Kill(ctx); err != nil {
+	if err := g.Kill(ctx); err != nil {
 		r.d.Log.Error("processes of the service left running", "service", r.sg, "err", err)
 	}
 }

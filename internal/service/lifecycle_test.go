@@ -2,13 +2,16 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/service/servicetest"
 	"github.com/tend-sh/tend/internal/spec"
 )
 
@@ -18,7 +21,7 @@ func seconds(n int) *int { return &n }
 // table and its status tells each step.
 func TestStartAndStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		fx := newFixture(t, f, testPkg(t, map[string]string{}))
 		defer fx.close()
 		synctest.Wait()
@@ -44,16 +47,16 @@ func TestStartAndStop(t *testing.T) {
 		if p := fx.phaseOf(); p != phaseDown {
 			t.Fatalf("phase %s, want down", p)
 		}
-		if f.alive() != 0 {
-			t.Fatalf("%d processes alive after stop", f.alive())
+		if f.Alive() != 0 {
+			t.Fatalf("%d processes alive after stop", f.Alive())
 		}
 		n = fx.r.Attempts()
 		fx.r.SetDesired(context.Background(), true)
 		if s, _ := fx.r.WaitAttempt(context.Background(), n); !s.Running {
 			t.Fatalf("after start: %+v", s)
 		}
-		if f.count("run") != 2 {
-			t.Fatalf("%d run processes started, want 2", f.count("run"))
+		if f.Count("run") != 2 {
+			t.Fatalf("%d run processes started, want 2", f.Count("run"))
 		}
 	})
 }
@@ -61,20 +64,20 @@ func TestStartAndStop(t *testing.T) {
 // A crash is restarted at once, the next one after the backoff.
 func TestCrashBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		fx := newFixture(t, f, testPkg(t, map[string]string{}))
 		defer fx.close()
 		synctest.Wait()
-		f.last("run").crash()
+		f.Last("run").Crash()
 		synctest.Wait()
-		if f.count("run") != 2 {
-			t.Fatalf("first crash: %d starts, want an immediate restart", f.count("run"))
+		if f.Count("run") != 2 {
+			t.Fatalf("first crash: %d starts, want an immediate restart", f.Count("run"))
 		}
-		f.last("run").crash()
+		f.Last("run").Crash()
 		synctest.Wait()
 		s := fx.r.Status()
-		if f.count("run") != 2 || s.Running || s.RestartCount != 2 || s.NextRestart.IsZero() {
-			t.Fatalf("second crash: %d starts, status %+v; want a restart scheduled", f.count("run"), s)
+		if f.Count("run") != 2 || s.Running || s.RestartCount != 2 || s.NextRestart.IsZero() {
+			t.Fatalf("second crash: %d starts, status %+v; want a restart scheduled", f.Count("run"), s)
 		}
 		if p := fx.phaseOf(); p != phaseBackingOff {
 			t.Fatalf("phase %s, want backing off", p)
@@ -85,8 +88,8 @@ func TestCrashBacksOff(t *testing.T) {
 		}
 		time.Sleep(wait + time.Millisecond)
 		synctest.Wait()
-		if f.count("run") != 3 || !fx.r.Status().Running {
-			t.Fatalf("after the backoff: %d starts, running %v", f.count("run"), fx.r.Status().Running)
+		if f.Count("run") != 3 || !fx.r.Status().Running {
+			t.Fatalf("after the backoff: %d starts, running %v", f.Count("run"), fx.r.Status().Running)
 		}
 	})
 }
@@ -95,7 +98,7 @@ func TestCrashBacksOff(t *testing.T) {
 // start fails; meanwhile the runner answers and counts as tried.
 func TestInitTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		fx := newFixture(t, f, testPkg(t, map[string]string{"init": "#!/bin/sh\nsleep 1000\n"}),
 			withSpec(func(s *spec.Spec) { s.HookTimeout = seconds(5) }))
 		defer fx.close()
@@ -119,13 +122,13 @@ func TestInitTimesOut(t *testing.T) {
 		if d := time.Since(begin); d < 5*time.Second || d > 7*time.Second {
 			t.Fatalf("init ended after %s, want the 5s timeout", d)
 		}
-		if !strings.Contains(s.StartError, "init hook timed out after 5s") || s.Running || f.count("run") != 0 {
-			t.Fatalf("status %+v, %d run starts", s, f.count("run"))
+		if !strings.Contains(s.StartError, "init hook timed out after 5s") || s.Running || f.Count("run") != 0 {
+			t.Fatalf("status %+v, %d run starts", s, f.Count("run"))
 		}
 		// The first restart is immediate: init runs again.
 		synctest.Wait()
-		if p := fx.phaseOf(); p != phaseStarting || f.count("init") != 2 {
-			t.Fatalf("phase %s, %d inits; want init tried again at once", p, f.count("init"))
+		if p := fx.phaseOf(); p != phaseStarting || f.Count("init") != 2 {
+			t.Fatalf("phase %s, %d inits; want init tried again at once", p, f.Count("init"))
 		}
 	})
 }
@@ -134,7 +137,7 @@ func TestInitTimesOut(t *testing.T) {
 // spawned.
 func TestStopDuringInit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		fx := newFixture(t, f, testPkg(t, map[string]string{"init": "#!/bin/sh\nsleep 1000\n"}))
 		defer fx.close()
 		synctest.Wait()
@@ -145,8 +148,8 @@ func TestStopDuringInit(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		if p := fx.phaseOf(); p != phaseDown || f.count("run") != 0 || f.alive() != 0 {
-			t.Fatalf("phase %s, %d run starts, %d alive", p, f.count("run"), f.alive())
+		if p := fx.phaseOf(); p != phaseDown || f.Count("run") != 0 || f.Alive() != 0 {
+			t.Fatalf("phase %s, %d run starts, %d alive", p, f.Count("run"), f.Alive())
 		}
 	})
 }
@@ -155,8 +158,8 @@ func TestStopDuringInit(t *testing.T) {
 // shutdown timeout; meanwhile the runner's loop answers.
 func TestStopDoesNotBlockTheLoop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.behave["run"] = func(int) life { return life{d: -1, ignoreTerm: true} }
+		f := servicetest.NewStarter()
+		f.Behave("run", func(int) servicetest.Life { return servicetest.Life{D: -1, IgnoreTerm: true} })
 		fx := newFixture(t, f, testPkg(t, map[string]string{}))
 		defer fx.close()
 		synctest.Wait()
@@ -175,8 +178,8 @@ func TestStopDoesNotBlockTheLoop(t *testing.T) {
 		if d := time.Since(begin); d < 8*time.Second {
 			t.Fatalf("stopped after %s, before the 8s shutdown timeout", d)
 		}
-		if !s.Running || f.count("run") != 2 || f.procs["run"][0].exit.Signal != syscall.SIGKILL {
-			t.Fatalf("status %+v, %d starts, first exit %v", s, f.count("run"), f.procs["run"][0].exit)
+		if !s.Running || f.Count("run") != 2 || f.Procs("run")[0].Exit().Signal != syscall.SIGKILL {
+			t.Fatalf("status %+v, %d starts, first exit %v", s, f.Count("run"), f.Procs("run")[0].Exit())
 		}
 	})
 }
@@ -184,7 +187,7 @@ func TestStopDoesNotBlockTheLoop(t *testing.T) {
 // A post-stop hook that never returns is killed at the hook timeout.
 func TestPostStopTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		fx := newFixture(t, f, testPkg(t, map[string]string{"post-stop": "#!/bin/sh\nsleep 1000\n"}),
 			withSpec(func(s *spec.Spec) { s.HookTimeout = seconds(3) }))
 		defer fx.close()
@@ -200,8 +203,8 @@ func TestPostStopTimesOut(t *testing.T) {
 		for _, r := range s.Records {
 			found = found || strings.Contains(r.Text, "post-stop hook timed out after 3s")
 		}
-		if !found || f.alive() != 0 {
-			t.Fatalf("records %+v, %d alive", s.Records, f.alive())
+		if !found || f.Alive() != 0 {
+			t.Fatalf("records %+v, %d alive", s.Records, f.Alive())
 		}
 	})
 }
@@ -210,29 +213,29 @@ func TestPostStopTimesOut(t *testing.T) {
 // after a quarter of the interval.
 func TestHealthChecks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.behave["health-check"] = func(n int) life {
+		f := servicetest.NewStarter()
+		f.Behave("health-check", func(n int) servicetest.Life {
 			if n == 0 {
-				return life{code: 1} // WARNING
+				return servicetest.Exits(1) // WARNING
 			}
-			return life{code: 0}
-		}
+			return servicetest.Exits(0)
+		})
 		fx := newFixture(t, f, testPkg(t, map[string]string{"health-check": "#!/bin/sh\nexit 0\n"}),
 			withSpec(func(s *spec.Spec) { s.HealthCheckInterval = spec.FromD(20 * time.Second) }))
 		defer fx.close()
 		synctest.Wait()
-		if s := fx.r.Status(); s.Health != api.HealthWarning || f.count("health-check") != 1 {
-			t.Fatalf("after the first check: %s, %d checks", s.Health, f.count("health-check"))
+		if s := fx.r.Status(); s.Health != api.HealthWarning || f.Count("health-check") != 1 {
+			t.Fatalf("after the first check: %s, %d checks", s.Health, f.Count("health-check"))
 		}
 		time.Sleep(5*time.Second - time.Millisecond)
 		synctest.Wait()
-		if f.count("health-check") != 1 {
+		if f.Count("health-check") != 1 {
 			t.Fatal("re-checked before a quarter of the interval")
 		}
 		time.Sleep(2 * time.Millisecond)
 		synctest.Wait()
-		if s := fx.r.Status(); s.Health != api.HealthOK || f.count("health-check") != 2 || len(s.HealthHistory) != 2 {
-			t.Fatalf("after the re-check: %s, %d checks", s.Health, f.count("health-check"))
+		if s := fx.r.Status(); s.Health != api.HealthOK || f.Count("health-check") != 2 || len(s.HealthHistory) != 2 {
+			t.Fatalf("after the re-check: %s, %d checks", s.Health, f.Count("health-check"))
 		}
 	})
 }
@@ -241,8 +244,8 @@ func TestHealthChecks(t *testing.T) {
 // UNKNOWN.
 func TestHealthCheckTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.behave["health-check"] = func(int) life { return forever }
+		f := servicetest.NewStarter()
+		f.Behave("health-check", func(int) servicetest.Life { return servicetest.Forever })
 		fx := newFixture(t, f, testPkg(t, map[string]string{"health-check": "#!/bin/sh\nsleep 1000\n"}),
 			withSpec(func(s *spec.Spec) { s.HealthCheckInterval = spec.FromD(4 * time.Second) }))
 		defer fx.close()
@@ -257,7 +260,7 @@ func TestHealthCheckTimesOut(t *testing.T) {
 // A strict bind holds the start until the ring satisfies it.
 func TestWaitsForBinds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		p := testPkg(t, map[string]string{})
 		p.Binds = map[string][]string{"db": {"port"}}
 		fx := newFixture(t, f, p, func(o *Options) {
@@ -266,16 +269,16 @@ func TestWaitsForBinds(t *testing.T) {
 		})
 		defer fx.close()
 		synctest.Wait()
-		if p := fx.phaseOf(); p != phaseWaitingBinds || f.count("run") != 0 {
-			t.Fatalf("phase %s, %d starts", p, f.count("run"))
+		if p := fx.phaseOf(); p != phaseWaitingBinds || f.Count("run") != 0 {
+			t.Fatalf("phase %s, %d starts", p, f.Count("run"))
 		}
 		if s := fx.r.Status(); !strings.Contains(s.StartError, "waiting for binds: db") {
 			t.Fatalf("status %+v", s)
 		}
 		fx.r.SetRing(RingView{Key: "b", Binds: map[string]any{"db": map[string]any{}}})
 		synctest.Wait()
-		if p := fx.phaseOf(); p != phaseUp || f.count("run") != 1 {
-			t.Fatalf("after the bind: phase %s, %d starts", p, f.count("run"))
+		if p := fx.phaseOf(); p != phaseUp || f.Count("run") != 1 {
+			t.Fatalf("after the bind: phase %s, %d starts", p, f.Count("run"))
 		}
 	})
 }
@@ -283,17 +286,15 @@ func TestWaitsForBinds(t *testing.T) {
 // A run process that cannot be started is a failed start, retried.
 func TestSpawnFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.err = syscall.ENOEXEC
+		f := servicetest.NewStarter()
+		f.Fail(syscall.ENOEXEC)
 		fx := newFixture(t, f, testPkg(t, map[string]string{}))
 		defer fx.close()
 		s, _ := fx.r.WaitAttempt(context.Background(), 0)
 		if !strings.Contains(s.StartError, "run hook") || s.Running {
 			t.Fatalf("status %+v", s)
 		}
-		f.mu.Lock()
-		f.err = nil
-		f.mu.Unlock()
+		f.Fail(nil)
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if !fx.r.Status().Running {
@@ -305,23 +306,23 @@ func TestSpawnFailure(t *testing.T) {
 // Shutdown stops a service whose init runs, and one that is stopping.
 func TestShutdownWaitsForInitAndStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		fx := newFixture(t, f, testPkg(t, map[string]string{"init": "#!/bin/sh\nsleep 1000\n"}))
 		synctest.Wait()
 		fx.close()
-		if f.alive() != 0 {
-			t.Fatalf("%d alive after shutdown during init", f.alive())
+		if f.Alive() != 0 {
+			t.Fatalf("%d alive after shutdown during init", f.Alive())
 		}
 
-		f2 := newFakeStarter()
-		f2.behave["run"] = func(int) life { return life{d: -1, ignoreTerm: true} }
+		f2 := servicetest.NewStarter()
+		f2.Behave("run", func(int) servicetest.Life { return servicetest.Life{D: -1, IgnoreTerm: true} })
 		fx2 := newFixture(t, f2, testPkg(t, map[string]string{}))
 		synctest.Wait()
 		fx2.r.SetDesired(context.Background(), false)
 		synctest.Wait()
 		fx2.close()
-		if f2.alive() != 0 || fx2.r.Status().Running {
-			t.Fatalf("%d alive after shutdown during a stop", f2.alive())
+		if f2.Alive() != 0 || fx2.r.Status().Running {
+			t.Fatalf("%d alive after shutdown during a stop", f2.Alive())
 		}
 	})
 }
@@ -336,9 +337,98 @@ func TestPhaseTable(t *testing.T) {
 			t.Errorf("%s cannot stay", p)
 		}
 	}
-	for _, m := range [][2]phase{{phaseStopping, phaseUp}, {phaseStarting, phaseStopping}, {phaseDown, phaseStopping}} {
+	for _, m := range [][2]phase{{phaseStopping, phaseUp}, {phaseStarting, phaseStopping}, {phaseStopping, phaseBackingOff}} {
 		if canMove(m[0], m[1]) {
 			t.Errorf("%s -> %s allowed", m[0], m[1])
 		}
 	}
+}
+
+// stuckGroup is a service's processes, one of which is stuck in the
+// kernel: a kill waits until released or until it gives up.
+type stuckGroup struct {
+	release chan struct{}
+	kills   atomic.Int32
+}
+
+func (g *stuckGroup) Dir() string                         { return "" }
+func (g *stuckGroup) Signal(syscall.Signal) error         { return nil }
+func (g *stuckGroup) WaitEmpty(ctx context.Context) error { return nil }
+func (g *stuckGroup) Remove() error                       { return nil }
+func (g *stuckGroup) Kill(ctx context.Context) error {
+	g.kills.Add(1)
+	select {
+	case <-g.release:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("1 process left: %w", ctx.Err())
+	}
+}
+
+// Stopping a service that is not up kills what it left running beside
+// the loop: while the kill waits the runner answers status and commands,
+// and once the kill gives up the service is down (and starts again when
+// it was asked to meanwhile).
+func TestStopWhileNotUpDoesNotBlockTheLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := servicetest.NewStarter()
+		g := &stuckGroup{release: make(chan struct{})}
+		p := testPkg(t, map[string]string{})
+		p.Binds = map[string][]string{"db": {"port"}}
+		fx := newGroupFixture(t, f, p, g, func(o *Options) {
+			o.Spec.Binds = []string{"db:postgres.default"}
+			o.Ring = RingView{Key: "a", Unsatisfied: []string{"db"}}
+		})
+		defer fx.close()
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseWaitingBinds {
+			t.Fatalf("phase %s, want waiting for binds", p)
+		}
+		n := fx.r.Attempts()
+		begin := time.Now()
+		if err := fx.r.SetDesired(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStopping || g.kills.Load() != 1 {
+			t.Fatalf("phase %s, %d kills; want stopping while the kill waits", p, g.kills.Load())
+		}
+		if s := fx.r.Status(); s.DesiredUp || s.Health != api.HealthCritical {
+			t.Fatalf("status while the kill waits: %+v", s)
+		}
+		// Asked to be up again while its leftovers are killed.
+		if err := fx.r.SetDesired(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(begin); d != 0 {
+			t.Fatalf("the runner answered after %s: its loop waited for the kill", d)
+		}
+		time.Sleep(killWait - time.Millisecond)
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStopping || fx.r.Attempts() != n {
+			t.Fatalf("phase %s before the kill gave up, want stopping", p)
+		}
+		time.Sleep(time.Millisecond)
+		s, err := fx.r.WaitAttempt(context.Background(), n)
+		if err != nil || !strings.Contains(s.StartError, "waiting for binds: db") || !s.DesiredUp {
+			t.Fatalf("after the kill gave up: %+v, %v", s, err)
+		}
+		if p := fx.phaseOf(); p != phaseWaitingBinds {
+			t.Fatalf("phase %s after the kill, want waiting for binds again", p)
+		}
+		if l := fx.log.String(); !strings.Contains(l, "processes of the service left running") {
+			t.Fatalf("the failed kill was not logged:\n%s", l)
+		}
+
+		// A kill that ends takes the service down at once.
+		n = fx.r.Attempts()
+		close(g.release)
+		fx.r.SetDesired(context.Background(), false)
+		if s, _ := fx.r.WaitAttempt(context.Background(), n); s.DesiredUp || s.Running {
+			t.Fatalf("after a stop: %+v", s)
+		}
+		if p := fx.phaseOf(); p != phaseDown || f.Count("run") != 0 {
+			t.Fatalf("phase %s, %d run starts; want down, never started", p, f.Count("run"))
+		}
+	})
 }

@@ -10,7 +10,7 @@ const (
 	phaseStarting                  // the init hook is running (in the background)
 	phaseUp                        // the run process is running
 	phaseBackingOff                // a start failed or the process exited; a restart is scheduled
-	phaseStopping                  // the process is being stopped, then post-stop runs (in the background)
+	phaseStopping                  // the process, or what a service not up left running, is being stopped (in the background)
 )
 
 var phaseNames = [...]string{
@@ -22,15 +22,16 @@ func (p phase) String() string { return phaseNames[p] }
 
 // transitions is every move a service can make; staying put is always
 // allowed. Starting comes from start (binds missing, init running, run
-// spawned, or the start failed), stopping from stop, the rest from what
-// the run process, the init hook and the stop report back.
+// spawned, or the start failed), stopping from stop (of the run process,
+// or of what a service not up left running), the rest from what the run
+// process, the init hook and the stop report back.
 var transitions = [...][]phase{
-	phaseDown:         {phaseWaitingBinds, phaseStarting, phaseUp, phaseBackingOff},
-	phaseWaitingBinds: {phaseStarting, phaseUp, phaseBackingOff, phaseDown},
-	phaseStarting:     {phaseUp, phaseBackingOff, phaseDown},                  // init done: spawned, failed, or stopped meanwhile
-	phaseUp:           {phaseStopping, phaseBackingOff, phaseDown},            // stop; exit with a restart, or without one
-	phaseBackingOff:   {phaseWaitingBinds, phaseStarting, phaseUp, phaseDown}, // restart timer fired; stopped
-	phaseStopping:     {phaseDown},                                            // stopped, post-stop done
+	phaseDown:         {phaseWaitingBinds, phaseStarting, phaseUp, phaseBackingOff, phaseStopping},
+	phaseWaitingBinds: {phaseStarting, phaseUp, phaseBackingOff, phaseStopping, phaseDown},
+	phaseStarting:     {phaseUp, phaseBackingOff, phaseDown},                                 // init done: spawned, failed, or stopped meanwhile
+	phaseUp:           {phaseStopping, phaseBackingOff, phaseDown},                           // stop; exit with a restart, or without one
+	phaseBackingOff:   {phaseWaitingBinds, phaseStarting, phaseUp, phaseStopping, phaseDown}, // restart timer fired; stopped
+	phaseStopping:     {phaseDown},                                                           // stopped, post-stop done
 }
 
 func canMove(from, to phase) bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/service/servicetest"
 	"github.com/tend-sh/tend/internal/spec"
 )
 
@@ -29,7 +30,7 @@ func writeUserTOML(t *testing.T, fx *fixture, body string) {
 // file re-rendered first.
 func TestConfigChangeRestarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		p := testPkg(t, map[string]string{})
 		p.DefaultTOML = []byte("port = 1\n")
 		p.ConfigTemplates = map[string]string{"app.conf": "port={{cfg.port}}\n"}
@@ -47,22 +48,22 @@ func TestConfigChangeRestarts(t *testing.T) {
 		if b, _ := os.ReadFile(conf); string(b) != "port=2\n" {
 			t.Fatalf("app.conf after the change %q", b)
 		}
-		s, _ := fx.r.WaitFor(context.Background(), func(s *api.Service) bool { return s.Running && f.count("run") == 2 })
+		s, _ := fx.r.WaitFor(context.Background(), func(s *api.Service) bool { return s.Running && f.Count("run") == 2 })
 		if s.Exported["port"] != int64(2) || s.LastExit == nil || s.LastExit.Reason != "app_config_updated" || !s.UserConfigUpdated {
 			t.Fatalf("after the restart: %+v", s)
 		}
 		// The same config again changes nothing.
 		fx.r.Reconfigure()
 		synctest.Wait()
-		if f.count("run") != 2 {
-			t.Fatalf("%d starts after an unchanged reconfigure", f.count("run"))
+		if f.Count("run") != 2 {
+			t.Fatalf("%d starts after an unchanged reconfigure", f.Count("run"))
 		}
 		// A config that does not parse is recorded, not applied.
 		writeUserTOML(t, fx, "port = = 3\n")
 		fx.r.Reconfigure()
 		synctest.Wait()
 		recs := fx.r.Status().Records
-		if !strings.Contains(recs[len(recs)-1].Text, "config not applied") || f.count("run") != 2 {
+		if !strings.Contains(recs[len(recs)-1].Text, "config not applied") || f.Count("run") != 2 {
 			t.Fatalf("records %+v", recs)
 		}
 	})
@@ -72,8 +73,8 @@ func TestConfigChangeRestarts(t *testing.T) {
 // restart; a changed run hook restarts.
 func TestReconfigureHookAndHookChange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.behave["reconfigure"] = func(int) life { return life{code: 0} }
+		f := servicetest.NewStarter()
+		f.Behave("reconfigure", func(int) servicetest.Life { return servicetest.Exits(0) })
 		p := testPkg(t, map[string]string{
 			"reconfigure": "#!/bin/sh\nexit 0\n",
 			"run":         "#!/bin/sh\n# {{cfg.mode}}\nexec sleep 1000\n",
@@ -86,15 +87,15 @@ func TestReconfigureHookAndHookChange(t *testing.T) {
 		writeUserTOML(t, fx, "port = 2\n")
 		fx.r.Reconfigure()
 		synctest.Wait()
-		if f.count("reconfigure") != 1 || f.count("run") != 1 {
-			t.Fatalf("%d reconfigure hooks, %d starts; want the hook and no restart", f.count("reconfigure"), f.count("run"))
+		if f.Count("reconfigure") != 1 || f.Count("run") != 1 {
+			t.Fatalf("%d reconfigure hooks, %d starts; want the hook and no restart", f.Count("reconfigure"), f.Count("run"))
 		}
 		writeUserTOML(t, fx, "port = 2\nmode = 'b'\n")
 		fx.r.Reconfigure()
 		synctest.Wait()
 		s := fx.r.Status()
-		if f.count("run") != 2 || s.LastExit == nil || s.LastExit.Reason != "run_hook_updated" {
-			t.Fatalf("%d starts, last exit %+v; want a restart for the run hook", f.count("run"), s.LastExit)
+		if f.Count("run") != 2 || s.LastExit == nil || s.LastExit.Reason != "run_hook_updated" {
+			t.Fatalf("%d starts, last exit %+v; want a restart for the run hook", f.Count("run"), s.LastExit)
 		}
 	})
 }
@@ -102,27 +103,27 @@ func TestReconfigureHookAndHookChange(t *testing.T) {
 // post-run is run again a second apart until it exits 0.
 func TestPostRunRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.behave["post-run"] = func(n int) life {
+		f := servicetest.NewStarter()
+		f.Behave("post-run", func(n int) servicetest.Life {
 			if n < 2 {
-				return life{code: 1}
+				return servicetest.Exits(1)
 			}
-			return life{code: 0}
-		}
+			return servicetest.Exits(0)
+		})
 		fx := newFixture(t, f, testPkg(t, map[string]string{"post-run": "#!/bin/sh\nexit 0\n"}))
 		defer fx.close()
 		synctest.Wait()
-		if f.count("post-run") != 1 {
-			t.Fatalf("%d post-runs", f.count("post-run"))
+		if f.Count("post-run") != 1 {
+			t.Fatalf("%d post-runs", f.Count("post-run"))
 		}
 		time.Sleep(2*time.Second + time.Millisecond)
 		synctest.Wait()
-		if f.count("post-run") != 3 {
-			t.Fatalf("%d post-runs after 2s, want 3", f.count("post-run"))
+		if f.Count("post-run") != 3 {
+			t.Fatalf("%d post-runs after 2s, want 3", f.Count("post-run"))
 		}
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
-		if f.count("post-run") != 3 {
+		if f.Count("post-run") != 3 {
 			t.Fatalf("post-run run again after it exited 0")
 		}
 	})
@@ -131,8 +132,8 @@ func TestPostRunRetried(t *testing.T) {
 // Files pushed to the group are written to files/ and file-updated runs.
 func TestFilesFromTheRing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
-		f.behave["file-updated"] = func(int) life { return life{code: 0} }
+		f := servicetest.NewStarter()
+		f.Behave("file-updated", func(int) servicetest.Life { return servicetest.Exits(0) })
 		fx := newFixture(t, f, testPkg(t, map[string]string{"file-updated": "#!/bin/sh\nexit 0\n"}), func(o *Options) {
 			o.Deps.Gate = make(chan struct{}, 1)
 		})
@@ -144,13 +145,13 @@ func TestFilesFromTheRing(t *testing.T) {
 		if b, err := os.ReadFile(path); err != nil || string(b) != "one" {
 			t.Fatalf("a.txt %q %v", b, err)
 		}
-		if f.count("file-updated") != 1 {
-			t.Fatalf("%d file-updated runs", f.count("file-updated"))
+		if f.Count("file-updated") != 1 {
+			t.Fatalf("%d file-updated runs", f.Count("file-updated"))
 		}
 		// An older or equal version is ignored.
 		fx.r.SetRing(RingView{Key: "k2", Files: []File{{Name: "a.txt", Incarnation: 1, Body: []byte("old")}}})
 		synctest.Wait()
-		if b, _ := os.ReadFile(path); string(b) != "one" || f.count("file-updated") != 1 {
+		if b, _ := os.ReadFile(path); string(b) != "one" || f.Count("file-updated") != 1 {
 			t.Fatalf("a.txt %q after an old version", b)
 		}
 		if fx.r.ServiceGroup() != "svc.default" {
@@ -165,7 +166,7 @@ func TestFilesFromTheRing(t *testing.T) {
 // The run process's output goes to the supervisor and to logs/.
 func TestRunOutputLogged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		var got []string
 		fx := newFixture(t, f, testPkg(t, map[string]string{}), func(o *Options) {
 			o.Deps.Output = func(sg string, stream byte, line []byte) { got = append(got, sg+string(stream)+string(line)) }
@@ -190,7 +191,7 @@ func TestRunOutputLogged(t *testing.T) {
 // it runs, and it is killed at the hook timeout.
 func TestHungReconfigureHookBlocksNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeStarter()
+		f := servicetest.NewStarter()
 		p := testPkg(t, map[string]string{"reconfigure": "#!/bin/sh\nsleep 1000\n"})
 		p.DefaultTOML = []byte("port = 1\n")
 		p.ConfigTemplates = map[string]string{"app.conf": "port={{cfg.port}}\n"}
@@ -200,8 +201,8 @@ func TestHungReconfigureHookBlocksNothing(t *testing.T) {
 		writeUserTOML(t, fx, "port = 2\n")
 		fx.r.Reconfigure()
 		synctest.Wait()
-		if f.count("reconfigure") != 1 {
-			t.Fatalf("%d reconfigure hooks", f.count("reconfigure"))
+		if f.Count("reconfigure") != 1 {
+			t.Fatalf("%d reconfigure hooks", f.Count("reconfigure"))
 		}
 		n := fx.r.Attempts()
 		fx.r.SetDesired(context.Background(), false)
@@ -215,8 +216,8 @@ func TestHungReconfigureHookBlocksNothing(t *testing.T) {
 		for _, r := range recs {
 			found = found || strings.Contains(r.Text, "reconfigure hook timed out after 4s")
 		}
-		if !found || f.alive() != 0 {
-			t.Fatalf("records %+v, %d alive", recs, f.alive())
+		if !found || f.Alive() != 0 {
+			t.Fatalf("records %+v, %d alive", recs, f.Alive())
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/pkg"
+	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/spec"
 )
 
@@ -192,10 +193,17 @@ type state struct {
 
 	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight
 
-	group *cgroup.Group // nil without a Tracker
+	group procGroup // nil without a Tracker
 	ring  RingView
 	files map[string]uint64 // gossiped files written, by name
 	svc   api.Service       // working copy of the published status
+}
+
+// procGroup is what the loop does with every process of the service
+// (*cgroup.Group): an interface so that a test can hold a kill.
+type procGroup interface {
+	process.Group
+	Remove() error
 }
 
 // ServiceGroup is the runner's service group.
