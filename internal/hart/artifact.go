@@ -149,40 +149,51 @@ func (a *Artifact) ReadPayload(fn func(io.Reader) error) error {
 }
 
 // ReadHeader reads the five header lines and returns them with the number
-// of bytes they took.
+// of bytes they took. Each line is checked as it is read, so a file that
+// is not an artifact is named as such.
 func ReadHeader(r *bufio.Reader) (Header, int, error) {
-	var lines [5]string
 	n := 0
-	what := [5]string{"format version", "key name", "hash type", "signature", "empty line that ends the header"}
-	for i := range lines {
+	next := func(what string) (string, error) {
 		line, err := readLine(r)
 		n += len(line)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return Header{}, n, fmt.Errorf("%w: the file ends before its %s", ErrInvalid, what[i])
-			}
-			return Header{}, n, fmt.Errorf("%w: reading its %s: %w", ErrInvalid, what[i], err)
+		if errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("%w: the file ends before its %s", ErrInvalid, what)
 		}
-		lines[i] = strings.TrimSpace(string(line))
+		if err != nil {
+			return "", fmt.Errorf("%w: reading its %s: %w", ErrInvalid, what, err)
+		}
+		return strings.TrimSpace(string(line)), nil
 	}
-	if lines[0] != FormatVersion {
-		return Header{}, n, fmt.Errorf("%w: not a Habitat artifact (first line %q, want %s)", ErrInvalid, clip(lines[0]), FormatVersion)
+	var h Header
+	line, err := readLine(r)
+	n += len(line)
+	if v := strings.TrimSpace(string(line)); v != FormatVersion || err != nil {
+		if len(line) == 0 && errors.Is(err, io.EOF) {
+			return h, n, fmt.Errorf("%w: the file is empty", ErrInvalid)
+		}
+		return h, n, fmt.Errorf("%w: not a Habitat artifact (it does not start with a %s line)", ErrInvalid, FormatVersion)
 	}
-	name, err := ParseKeyName(lines[1])
-	if err != nil {
-		return Header{}, n, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if line, err := next("key name"); err != nil {
+		return h, n, err
+	} else if h.Signer, err = ParseKeyName(line); err != nil {
+		return h, n, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if lines[2] != HashType {
-		return Header{}, n, fmt.Errorf("%w: hash type %q, want %s", ErrInvalid, clip(lines[2]), HashType)
+	if line, err := next("hash type"); err != nil {
+		return h, n, err
+	} else if line != HashType {
+		return h, n, fmt.Errorf("%w: hash type %q, want %s", ErrInvalid, clip(line), HashType)
 	}
-	sig, err := base64.StdEncoding.DecodeString(lines[3])
-	if err != nil {
-		return Header{}, n, fmt.Errorf("%w: the signature is not valid base64", ErrInvalid)
+	if line, err := next("signature"); err != nil {
+		return h, n, err
+	} else if h.Signature, err = base64.StdEncoding.DecodeString(line); err != nil {
+		return h, n, fmt.Errorf("%w: the signature is not valid base64", ErrInvalid)
 	}
-	if lines[4] != "" {
-		return Header{}, n, fmt.Errorf("%w: the header should end with an empty line, got %q", ErrInvalid, clip(lines[4]))
+	if line, err := next("empty line that ends the header"); err != nil {
+		return h, n, err
+	} else if line != "" {
+		return h, n, fmt.Errorf("%w: the header should end with an empty line, got %q", ErrInvalid, clip(line))
 	}
-	return Header{Signer: name, Signature: sig}, n, nil
+	return h, n, nil
 }
 
 // readLine reads up to and including '\n', refusing long lines: binary

@@ -177,8 +177,9 @@ func parseKey(b []byte, version string, size int) (KeyName, []byte, error) {
 
 // clip shortens untrusted text quoted in an error.
 func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
+	const max = 160
+	if len(s) > max {
+		return s[:max] + "..."
 	}
 	return s
 }
