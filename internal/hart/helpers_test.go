@@ -20,8 +20,10 @@ type member struct {
 	mode             int64
 }
 
-func file(name, body string) member { return member{name: name, body: body, typ: tar.TypeReg, mode: 0o644} }
-func dir(name string) member        { return member{name: name, typ: tar.TypeDir, mode: 0o755} }
+func file(name, body string) member {
+	return member{name: name, body: body, typ: tar.TypeReg, mode: 0o644}
+}
+func dir(name string) member { return member{name: name, typ: tar.TypeDir, mode: 0o755} }
 func symlink(name, to string) member {
 	return member{name: name, link: to, typ: tar.TypeSymlink, mode: 0o777}
 }
