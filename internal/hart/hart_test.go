@@ -135,7 +135,7 @@ func TestOpenVerifiesAndRefuses(t *testing.T) {
 	a.Close()
 
 	// Another key of the same name: what a wrong key looks like.
-	_, imposter, _ := GenerateKeyPair("acme", time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC))
+	_, imposter, _ := GenerateKeyPair("acme", testTime)
 	wrongKey := signed(t, p, imposter)
 
 	flipSig := append([]byte{}, good...)

@@ -11,6 +11,9 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
+// testTime is the revision of test keys: 20261202110000.
+var testTime = time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)
+
 const testPrefix = "hab/pkgs/acme/web/1.0.0/20260101000000/"
 
 // member is one tar entry of a test payload.
@@ -47,7 +50,7 @@ func goodMembers() []member {
 }
 
 // payload makes an xz-compressed tar of ms.
-func payload(t *testing.T, ms []member) []byte {
+func payload(t testing.TB, ms []member) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	xw, err := xz.NewWriter(&buf)
@@ -80,7 +83,7 @@ func payload(t *testing.T, ms []member) []byte {
 func newCache(t *testing.T) (KeyCache, SecretKey) {
 	t.Helper()
 	c := KeyCache(filepath.Join(t.TempDir(), "keys"))
-	_, sec, err := GenerateKeyPair("acme", time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC))
+	_, sec, err := GenerateKeyPair("acme", testTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +94,7 @@ func newCache(t *testing.T) (KeyCache, SecretKey) {
 }
 
 // signed makes an artifact of payload p.
-func signed(t *testing.T, p []byte, key SecretKey) []byte {
+func signed(t testing.TB, p []byte, key SecretKey) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	if err := Sign(&out, bytes.NewReader(p), key); err != nil {
