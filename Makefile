@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/bin
-PKGS_DEB := prometheus haproxy wrk curl
+PKGS_DEB := prometheus haproxy wrk curl xz-utils tar
 HTTP ?= 0.0.0.0:9631
 
 .PHONY: all build run test test-short lint bench bench-core deps clean
@@ -15,10 +15,10 @@ build:
 	$(GO) build -o $(BIN)/webdemo ./examples/cmd/webdemo
 
 # Installs the Debian packages the tests drive (Prometheus, promtool,
-# HAProxy, wrk, curl) when they are missing: one apt-get update, one install.
+# HAProxy, wrk, curl; xz and tar to cross-check .hart payloads) when they are missing: one apt-get update, one install.
 deps:
 	@missing=""; for p in $(PKGS_DEB); do \
-		case $$p in prometheus) c=promtool;; haproxy) c=haproxy;; wrk) c=wrk;; curl) c=curl;; esac; \
+		case $$p in prometheus) c=promtool;; haproxy) c=haproxy;; wrk) c=wrk;; curl) c=curl;; xz-utils) c=xz;; tar) c=tar;; esac; \
 		command -v $$c >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

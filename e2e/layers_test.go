@@ -26,6 +26,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"tmpl":    {"service", "manager"},
 		"svccfg":  {"service", "manager"},
 		"cgroup":  {"process", "hook", "service", "manager", "api"},
+		"hart":    {"pkg", "process", "hook", "service", "manager"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()

@@ -82,8 +82,12 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env))
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
 	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
-	pkgCmd := &cobra.Command{Use: "pkg", Short: "install packages"}
-	pkgCmd.AddCommand(pkgInstallCmd(env))
+	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}
+	pkgCmd.AddCommand(pkgInstallCmd(env), pkgSignCmd(env))
+	origin := &cobra.Command{Use: "origin", Short: "origin signing keys"}
+	originKey := &cobra.Command{Use: "key", Short: "origin signing keys"}
+	originKey.AddCommand(originKeyGenerateCmd(env))
+	origin.AddCommand(originKey)
 	health := &cobra.Command{Use: "health", Short: "the supervisor's manual health flag"}
 	health.AddCommand(healthSetCmd(env))
 	config := &cobra.Command{Use: "config", Short: "push config to a service group"}
@@ -94,8 +98,8 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	key := &cobra.Command{Use: "key", Short: "ring encryption keys"}
 	key.AddCommand(ringKeyGenerateCmd(env))
 	ringCmd.AddCommand(key)
-	root.AddCommand(sup, svc, pkgCmd, health, config, file, ringCmd)
-	for _, c := range []*cobra.Command{sup, svc, pkgCmd, health, config, file, ringCmd, key} {
+	root.AddCommand(sup, svc, pkgCmd, origin, health, config, file, ringCmd)
+	for _, c := range []*cobra.Command{sup, svc, pkgCmd, origin, originKey, health, config, file, ringCmd, key} {
 		c.RunE = func(c *cobra.Command, args []string) error {
 			return usageError{fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), subNames(c))}
 		}
