@@ -29,7 +29,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 		t.Fatalf("stopped service still runs: %v", pids)
 	}
 	spec, _ := os.ReadFile(s.specPath("napper"))
-	if !strings.Contains(string(spec), `desired_state = 'down'`) && !strings.Contains(string(spec), `desired_state = "down"`) {
+	if !strings.Contains(string(spec), `desired_state = "down"`) {
 		t.Fatalf("spec after stop:\n%s", spec)
 	}
 	if st := s.status()["napper.default"]; st.State != "down" || st.DesiredState != "down" {

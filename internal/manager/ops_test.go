@@ -29,7 +29,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 		t.Fatalf("progress %q", p.String())
 	}
 	spec := filepath.Join(fx.m.specsDir, "alpha.spec")
-	if b, err := os.ReadFile(spec); err != nil || !strings.Contains(string(b), `desired_state = 'up'`) {
+	if b, err := os.ReadFile(spec); err != nil || !strings.Contains(string(b), `desired_state = "up"`) {
 		t.Fatalf("spec %q %v", b, err)
 	}
 	if s := fx.service("alpha"); s == nil || !s.Running {
@@ -45,7 +45,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 	if s := fx.service("alpha"); s.Running || s.DesiredUp {
 		t.Fatalf("after stop: %+v", s)
 	}
-	if b, _ := os.ReadFile(spec); !strings.Contains(string(b), `desired_state = 'down'`) {
+	if b, _ := os.ReadFile(spec); !strings.Contains(string(b), `desired_state = "down"`) {
 		t.Fatalf("spec after stop: %s", b)
 	}
 	if err := fx.m.Stop(bg, "alpha", p.add); err != nil || !strings.Contains(p.String(), "already down") {
