@@ -147,6 +147,9 @@ func TestHabitatRootMigratesInOneCommand(t *testing.T) {
 			t.Errorf("the service saw %q; want %q in it", got, want)
 		}
 	}
+	if log := s.errOut.String(); !strings.Contains(log, "spec keys tend does not know are kept but not used") || !strings.Contains(log, "keys=managed_by") {
+		t.Errorf("the key tend does not know is not named in its log")
+	}
 	if err := bystander.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Errorf("the process Habitat's stale PID file named was killed: %v", err)
 	}
