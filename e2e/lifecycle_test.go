@@ -82,8 +82,8 @@ func TestStopKeepsOptionsAndRestartKeepsDesiredState(t *testing.T) {
 	if string(before) != string(after) {
 		t.Fatalf("alpha's spec changed across restart:\n%s\n---\n%s", before, after)
 	}
-	for _, want := range []string{"group = 'blue'", "shutdown_timeout = 3", "secs = 7"} {
-		if !strings.Contains(strings.ReplaceAll(string(after), `"`, "'"), want) {
+	for _, want := range []string{`group = "blue"`, "shutdown_timeout = 3", "secs = 7"} {
+		if !strings.Contains(string(after), want) {
 			t.Fatalf("spec lacks %q:\n%s", want, after)
 		}
 	}

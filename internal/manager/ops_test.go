@@ -165,7 +165,7 @@ func TestPersistedSpecs(t *testing.T) {
 	fx := newFixture(t, func(c *Config) {
 		dir := filepath.Join(c.StateDir, "specs")
 		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "broken.spec"), []byte("ident = 'test/broken'\nbogus = 1\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "broken.spec"), []byte("ident = 'test/broken'\ntopology = 'mesh'\n"), 0o644)
 		os.WriteFile(filepath.Join(dir, "missing.spec"), []byte("ident = 'test/missing'\ndesired_state = 'up'\n"), 0o644)
 	})
 	s := fx.service("broken")
