@@ -64,6 +64,10 @@ func habitatRoot(t *testing.T, root, tag string) []byte {
 	pkg("default.toml", "port = 8080\nmessage = \"from default.toml\"\n")
 	pkg("config/app.conf", "message = {{cfg.message}}\nport = {{cfg.port}}\n")
 	write(filepath.Join(prefix, "hooks", "run"), "#!/bin/sh\nexec 2>&1\ncd {{pkg.svc_path}}\nexec habsvc-server {{pkg.svc_config_path}}/app.conf {{pkg.svc_data_path}} {{pkg.svc_var_path}}\n", 0o755)
+	// Core plans carry the health check under its old name too, and
+	// hab-plan-build installs both.
+	write(filepath.Join(prefix, "hooks", "health-check"), "#!/bin/sh\nexit 0\n", 0o755)
+	write(filepath.Join(prefix, "hooks", "health_check"), "#!/bin/sh\nexit 0\n", 0o755)
 	// The package's own program: it records what it was started with, and
 	// the state it found in data/, then runs until stopped.
 	write(filepath.Join(prefix, "bin", "habsvc-server"), "#!/bin/sh\n{ echo \"program=$0\"; cat \"$1\"; cat \"$2/state\"; } > \"$3/seen.tmp\"\nmv \"$3/seen.tmp\" \"$3/seen\"\nexec sleep 1000"+tag+"\n", 0o755)
