@@ -107,6 +107,19 @@ func habitatRoot(t *testing.T, root, tag string) []byte {
 	write(filepath.Join(svc, "var", "cache.db"), "kept", 0o644)
 	write(filepath.Join(svc, "hooks", "run"), "#!/bin/sh\n# rendered by Habitat\n", 0o755)
 	write(filepath.Join(root, "user", "habsvc", "config", "user.toml"), "message = \"from user.toml\"\n", 0o644)
+	// Habitat hands the whole svc/NAME tree to the service user (hab);
+	// nobody stands in for it here.
+	if os.Geteuid() == 0 {
+		err := filepath.WalkDir(svc, func(p string, _ os.DirEntry, err error) error {
+			if err == nil {
+				err = os.Lchown(p, 65534, 65534)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	return []byte(spec)
 }
 
