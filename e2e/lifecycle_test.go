@@ -29,7 +29,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 		t.Fatalf("stopped service still runs: %v", pids)
 	}
 	spec, _ := os.ReadFile(s.specPath("napper"))
-	if !strings.Contains(string(spec), `desired_state = 'down'`) && !strings.Contains(string(spec), `desired_state = "down"`) {
+	if !strings.Contains(string(spec), `desired_state = "down"`) {
 		t.Fatalf("spec after stop:\n%s", spec)
 	}
 	if st := s.status()["napper.default"]; st.State != "down" || st.DesiredState != "down" {
@@ -82,8 +82,8 @@ func TestStopKeepsOptionsAndRestartKeepsDesiredState(t *testing.T) {
 	if string(before) != string(after) {
 		t.Fatalf("alpha's spec changed across restart:\n%s\n---\n%s", before, after)
 	}
-	for _, want := range []string{"group = 'blue'", "shutdown_timeout = 3", "secs = 7"} {
-		if !strings.Contains(strings.ReplaceAll(string(after), `"`, "'"), want) {
+	for _, want := range []string{`group = "blue"`, "shutdown_timeout = 3", "secs = 7"} {
+		if !strings.Contains(string(after), want) {
 			t.Fatalf("spec lacks %q:\n%s", want, after)
 		}
 	}

@@ -101,7 +101,7 @@ func TestStartupSaveKeepsEarlierStop(t *testing.T) {
 		_, err := os.Stat(s.specPath("slowinit"))
 		return err == nil
 	})
-	if got := readFile(s.specPath("fast")); !strings.Contains(got, "desired_state = 'down'") {
+	if got := readFile(s.specPath("fast")); !strings.Contains(got, "desired_state = \"down\"") {
 		t.Fatalf("fast.spec after the start-up save:\n%s", got)
 	}
 	if len(procsWith("sleep 1000"+tag)) != 0 {

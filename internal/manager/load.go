@@ -53,6 +53,9 @@ func (m *Manager) loadPersisted() error {
 		if err == nil && e.spec.Name() != name {
 			err = fmt.Errorf("%s: ident %q does not name service %q", path, e.spec.Ident, name)
 		}
+		if err == nil {
+			m.noteUnused(path, e.spec)
+		}
 		if err == nil && atStartup[name] {
 			e.pending = true
 			m.call(func(o *owned) { o.services[name] = e })
@@ -421,4 +424,16 @@ func mustFuzzy(s string) ident.Ident {
 		return ident.Ident{Origin: s, Name: s}
 	}
 	return id
+}
+
+// noteUnused logs what a spec file holds that tend keeps but does not act
+// on: a misspelt key is kept as Habitat keeps it, so this line is where an
+// operator learns it does nothing.
+func (m *Manager) noteUnused(path string, sp spec.Spec) {
+	if keys := sp.KeptKeys(); len(keys) > 0 {
+		m.log.Warn("spec keys tend does not know are kept but not used", "spec", path, "keys", strings.Join(keys, ","))
+	}
+	if sp.ConfigFrom != nil {
+		m.log.Warn("config_from is kept but not used: config and hooks come from the package", "spec", path, "config_from", *sp.ConfigFrom)
+	}
 }

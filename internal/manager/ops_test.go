@@ -32,7 +32,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 			t.Fatalf("progress %q", p.String())
 		}
 		spec := filepath.Join(fx.m.specsDir, "alpha.spec")
-		if b, err := os.ReadFile(spec); err != nil || !strings.Contains(string(b), `desired_state = 'up'`) {
+		if b, err := os.ReadFile(spec); err != nil || !strings.Contains(string(b), `desired_state = "up"`) {
 			t.Fatalf("spec %q %v", b, err)
 		}
 		if s := fx.service("alpha"); s == nil || !s.Running {
@@ -48,7 +48,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 		if s := fx.service("alpha"); s.Running || s.DesiredUp {
 			t.Fatalf("after stop: %+v", s)
 		}
-		if b, _ := os.ReadFile(spec); !strings.Contains(string(b), `desired_state = 'down'`) {
+		if b, _ := os.ReadFile(spec); !strings.Contains(string(b), `desired_state = "down"`) {
 			t.Fatalf("spec after stop: %s", b)
 		}
 		if err := fx.m.Stop(bg, "alpha", p.add); err != nil || !strings.Contains(p.String(), "already down") {
@@ -195,7 +195,7 @@ func TestPersistedSpecs(t *testing.T) {
 		fx := newFixture(t, func(c *Config) {
 			dir := filepath.Join(c.StateDir, "specs")
 			os.MkdirAll(dir, 0o755)
-			os.WriteFile(filepath.Join(dir, "broken.spec"), []byte("ident = 'test/broken'\nbogus = 1\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "broken.spec"), []byte("ident = 'test/broken'\ntopology = 'mesh'\n"), 0o644)
 			os.WriteFile(filepath.Join(dir, "missing.spec"), []byte("ident = 'test/missing'\ndesired_state = 'up'\n"), 0o644)
 		})
 		s := fx.service("broken")

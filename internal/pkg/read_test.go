@@ -120,6 +120,32 @@ func TestReadDefaults(t *testing.T) {
 	}
 }
 
+// A package Habitat built from a plan with hooks under their old names
+// (health_check: core plans carry both spellings) reads as Habitat 1.6
+// reads it: the old name stands in for a missing new one, and the new one
+// wins when both are there.
+func TestReadHabitatDeprecatedHookNames(t *testing.T) {
+	got, err := Read(newPkg(t, with(minimal(), map[string]string{
+		"hooks/health-check": "new", "hooks/health_check": "old",
+		"hooks/post_run": "post-run", "hooks/file_updated": "file-updated", "hooks/post_stop": "post-stop",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for hook, want := range map[string]string{
+		"health-check": "new", "post-run": "post-run", "file-updated": "file-updated", "post-stop": "post-stop",
+	} {
+		if got.Hooks[hook] != want {
+			t.Errorf("hook %s = %q; want %q", hook, got.Hooks[hook], want)
+		}
+	}
+	for _, old := range []string{"health_check", "post_run", "file_updated", "post_stop"} {
+		if _, ok := got.Hooks[old]; ok {
+			t.Errorf("hook kept under its old name %s", old)
+		}
+	}
+}
+
 func TestReadRelativePath(t *testing.T) {
 	dir := newPkg(t, minimal())
 	t.Chdir(filepath.Dir(dir))
@@ -267,8 +293,8 @@ func TestMalformed(t *testing.T) {
 			file: "run", msg: "run hook is empty"},
 		{name: "unknown hook", files: map[string]string{"hooks/reload": "x"},
 			file: "hooks/reload", msg: `unknown hook "reload" (known hooks: run, init, post-run, health-check, reconfigure, suitability, file-updated, post-stop)`},
-		{name: "underscore hook", files: map[string]string{"hooks/health_check": "x"},
-			file: "hooks/health_check", msg: `unknown hook "health_check"...`},
+		{name: "underscore in a dashless hook", files: map[string]string{"hooks/run": "x", "hooks/re_configure": "x"},
+			file: "hooks/re_configure", msg: `unknown hook "re_configure"...`},
 		{name: "hook is a directory", files: map[string]string{"hooks/init/": ""},
 			file: "hooks/init", msg: "is a directory, expected a file"},
 		{name: "plain run is a directory", files: map[string]string{"hooks/run": "", "run/": ""},

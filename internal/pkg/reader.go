@@ -186,14 +186,25 @@ func (r *reader) hooks() (map[string]string, error) {
 		slices.Sort(names) // the same error first, every time
 		for _, name := range names {
 			rel := "hooks/" + name
+			hook := name
 			if !hookNames[name] {
-				return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
+				// Habitat 1.x still reads the old spelling (health_check)
+				// of a hook whose name has a dash, when the package lacks
+				// the new one; core plans ship both, and hab-plan-build
+				// installs both.
+				hook = strings.ReplaceAll(name, "_", "-")
+				if hook == name || !hookNames[hook] {
+					return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
+				}
+				if slices.Contains(names, hook) {
+					continue // the dashed name wins, as in Habitat
+				}
 			}
 			data, err := r.readFile(sub, name, rel)
 			if err != nil {
 				return nil, err
 			}
-			hooks[name] = string(data)
+			hooks[hook] = string(data)
 		}
 	}
 	runPath := r.path("hooks/run")

@@ -1,24 +1,21 @@
 // Package spec is the desired state of one loaded service, persisted as one
-// TOML file per service with Habitat's field names (ServiceSpec in
-// components/sup/src/manager/service/spec.rs), so a spec directory reads the
-// same to an operator who knows Habitat.
+// TOML file per service in Habitat's format (ServiceSpec in
+// components/sup/src/manager/service/spec.rs): its field names, key order
+// and TOML style, so a spec directory Habitat wrote runs under tend and
+// one tend wrote reads the same to Habitat and to an operator who knows it.
 package spec
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/pelletier/go-toml/v2"
 )
 
-// Spec is one service's desired state. Field order is the file's key order;
-// health_check_interval is a table and must stay last.
+// Spec is one service's desired state. The file's key order is Encode's,
+// not this struct's.
 type Spec struct {
 	Ident           string   `toml:"ident"`
 	Group           string   `toml:"group"`
@@ -29,19 +26,31 @@ type Spec struct {
 	UpdateCondition string   `toml:"update_condition"`
 	Binds           []string `toml:"binds"`
 	BindingMode     string   `toml:"binding_mode"`
-	DesiredState    string   `toml:"desired_state"`
+	// ConfigFrom is Habitat's development option (config and hooks from a
+	// directory instead of the package). tend keeps it and does not use it.
+	ConfigFrom   *string `toml:"config_from"`
+	DesiredState string  `toml:"desired_state"`
 	// ShutdownTimeout in seconds; nil means the package's value.
-	ShutdownTimeout *int `toml:"shutdown_timeout,omitempty"`
+	ShutdownTimeout *int `toml:"shutdown_timeout"`
+	// SvcEncryptedPassword is Habitat's (Windows) service password: kept
+	// as written, never used or logged.
+	SvcEncryptedPassword *string `toml:"svc_encrypted_password"`
 	// LogMaxBytes and LogBackups bound each of the service's log files
 	// (tend's own keys); nil means the supervisor's
 	// --service-log-max-bytes and --service-log-backups.
-	LogMaxBytes *uint64 `toml:"log_max_bytes,omitempty"`
-	LogBackups  *int    `toml:"log_backups,omitempty"`
+	LogMaxBytes *uint64 `toml:"log_max_bytes"`
+	LogBackups  *int    `toml:"log_backups"`
 	// HookTimeout in seconds bounds each run of the init, reconfigure,
 	// file-updated and post-stop hooks; nil means DefaultHookTimeout.
 	// (health-check is bounded by the health-check interval.)
-	HookTimeout         *int     `toml:"hook_timeout,omitempty"`
-	HealthCheckInterval Duration `toml:"health_check_interval"`
+	HookTimeout *int `toml:"hook_timeout"`
+	// HealthCheckInterval is a table, or a number of seconds, in the file:
+	// Parse reads it itself.
+	HealthCheckInterval Duration `toml:"-"`
+
+	// kept holds what the file had that tend does not know, as written
+	// (see kept.go). Never changed in place: copies of a Spec share it.
+	kept []keptEntry
 }
 
 // Duration is Habitat's {secs, nanos}.
@@ -209,39 +218,4 @@ func oneOf(field, v string, allowed ...string) error {
 		return nil
 	}
 	return fmt.Errorf("%s %q must be one of %s", field, v, strings.Join(allowed, ", "))
-}
-
-// Parse reads a spec file's content. Missing keys take Habitat's defaults;
-// name is used in errors ("specs/redis.spec:3: ...").
-func Parse(name string, data []byte) (Spec, error) {
-	s := New("")
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			row, _ := de.Position()
-			return Spec{}, fmt.Errorf("%s:%d: %s", name, row, de.Error())
-		}
-		var se *toml.StrictMissingError
-		if errors.As(err, &se) && len(se.Errors) > 0 {
-			row, _ := se.Errors[0].Position()
-			return Spec{}, fmt.Errorf("%s:%d: unknown key %s", name, row, strings.Join(se.Errors[0].Key(), "."))
-		}
-		return Spec{}, fmt.Errorf("%s: %w", name, err)
-	}
-	if err := s.Validate(); err != nil {
-		return Spec{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return s, nil
-}
-
-// Encode renders the spec file.
-func (s Spec) Encode() []byte {
-	b, err := toml.Marshal(s)
-	if err != nil {
-		// Marshal of this fixed struct cannot fail; a panic here is a bug.
-		panic(fmt.Sprintf("spec: encode: %v", err))
-	}
-	return b
 }

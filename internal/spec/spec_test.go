@@ -41,7 +41,10 @@ func TestParseErrors(t *testing.T) {
 		{"ident = \"core\"", "ident"},
 		{"ident = \"core/x\"\ntopology = \"mesh\"", "topology"},
 		{"ident = \"core/x\"\nbinds = [\"db\"]", "bind"},
-		{"ident = \"core/x\"\n\nbogus = 1", "x.spec:3"},
+		{"ident = \"core/x\"\n\nbogus = ", "x.spec:3"},
+		{"ident = \"core/x\"\n[health_check_interval]\nsecs = 1\nmins = 2", "health_check_interval: unknown key mins"},
+		{"ident = \"core/x\"\nhealth_check_interval = \"30s\"", "health_check_interval must be"},
+		{"ident = \"core/x\"\ndesired_state = 1", "x.spec:2"},
 		{"ident = \"core/x\"\ngroup = ", "x.spec:2"},
 		{"ident = \"core/x\"\ndesired_state = \"sideways\"", "desired_state"},
 		// Values a time.Duration cannot hold are refused, not wrapped.
