@@ -112,13 +112,21 @@ func FuzzDialectSwitch(f *testing.F) {
 		if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
 			t.Fatalf("ParseWith(%q): habitat1 %v, handlebars %v", src, err1, err2)
 		}
-		if err1 != nil || strings.Contains(src, "~") || aloneTag(src) {
+		if err1 != nil {
 			return
 		}
 		h1.lim = limits{output: 1 << 20, steps: 100_000}
 		hb.lim = h1.lim
 		out1, err1 := h1.Render(data)
 		out2, err2 := hb.Render(data)
+		for _, err := range []error{err1, err2} {
+			if err != nil && strings.Contains(err.Error(), "render failed") {
+				t.Fatalf("Render(%q) recovered a panic: %v", src, err)
+			}
+		}
+		if strings.Contains(src, "~") || aloneTag(src) {
+			return
+		}
 		if out1 != out2 || (err1 == nil) != (err2 == nil) {
 			t.Fatalf("Render(%q):\nhabitat1   %q, %v\nhandlebars %q, %v", src, out1, err1, out2, err2)
 		}
