@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nginxPlan is core/nginx on Debian's nginx. The plan runs it as root.
+func nginxPlan(t *testing.T) habitatPlan {
+	return habitatPlan{name: "nginx", bins: map[string]string{"nginx": debianTool(t, "nginx", "/usr/sbin/nginx")}}
+}
+
+// startNginx loads the nginx plan on s with its page at port.
+func startNginx(t *testing.T, s *sup, port int, page string) {
+	t.Helper()
+	userTOML(t, s.root, "nginx", fmt.Sprintf("worker_processes = 1\n[http.listen]\nport = %d\n", port))
+	data := filepath.Join(s.root, "svc", "nginx", "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logsOnFailure(t, s.root, "nginx")
+	s.mustTend("svc", "load", planPackage(t, s.root, nginxPlan(t)))
+}
+
+// The nginx plan serves the service's data directory on the port from
+// user.toml.
+func TestHabitatPlanNginxServesAPage(t *testing.T) {
+	t.Parallel()
+	rootOnly(t) // pkg_svc_user=root
+	s := startSup(t, servedRoot(t))
+	port := freePort(t)
+	startNginx(t, s, port, "hello from the nginx plan\n")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitUntil(t, 30*time.Second, "nginx to serve the page", func() (bool, string) {
+		code, body := httpBody(url)
+		return code == 200 && body == "hello from the nginx plan\n", fmt.Sprint(code, " ", body)
+	})
+}
+
+// The haproxy plan, bound to the nginx plan on two supervisors of a ring,
+// balances across both, and drops the one whose nginx stops.
+func TestHabitatPlanHAProxyBalancesAndDropsAStoppedBackend(t *testing.T) {
+	t.Parallel()
+	rootOnly(t) // pkg_svc_user=root in both plans
+	haproxy := debianTool(t, "haproxy", "/usr/sbin/haproxy")
+	// The plan names each server by its member's sys.ip, so each backend
+	// announces its own loopback address.
+	a := startSup(t, servedRoot(t), "--sys-ip-address", "127.0.0.2")
+	b := startSup(t, servedRoot(t), "--sys-ip-address", "127.0.0.3", "--peer", a.gossip)
+	startNginx(t, a, freePort(t), "backend a\n")
+	startNginx(t, b, freePort(t), "backend b\n")
+
+	front := freePort(t)
+	userTOML(t, a.root, "haproxy", fmt.Sprintf("[front-end]\nlisten = \"127.0.0.1\"\nport = %d\n", front))
+	logsOnFailure(t, a.root, "haproxy")
+	a.mustTend("svc", "load", planPackage(t, a.root, habitatPlan{name: "haproxy", bins: map[string]string{"haproxy": haproxy}}),
+		"--bind", "backend:nginx.default")
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/", front)
+	seen := map[string]int{}
+	waitUntil(t, 60*time.Second, "HAProxy to answer from both backends", func() (bool, string) {
+		code, body := httpBody(url)
+		if code == 200 {
+			seen[body]++
+		}
+		return seen["backend a\n"] > 0 && seen["backend b\n"] > 0, fmt.Sprintf("%d %q; so far %v", code, body, seen)
+	})
+
+	b.mustTend("svc", "stop", "nginx")
+	conf := filepath.Join(a.root, "svc", "haproxy", "config", "haproxy.conf")
+	waitUntil(t, 30*time.Second, "haproxy.conf without the stopped backend", func() (bool, string) {
+		c := readFile(conf)
+		return strings.Contains(c, "server 127.0.0.2 ") && !strings.Contains(c, "127.0.0.3"), c
+	})
+	// Once HAProxy restarted on the new config, every answer is a's.
+	run := 0
+	waitUntil(t, 30*time.Second, "20 answers in a row from backend a", func() (bool, string) {
+		code, body := httpBody(url)
+		if code == 200 && body == "backend a\n" {
+			run++
+		} else {
+			run = 0
+		}
+		return run >= 20, fmt.Sprint(code, " ", body)
+	})
+}
+
+// The prometheus plan, its optional targets bind given a group whose
+// members export tend's HTTP gateway port, scrapes tend's /metrics.
+func TestHabitatPlanPrometheusScrapesTend(t *testing.T) {
+	t.Parallel()
+	rootOnly(t)
+	prom := debianTool(t, "prometheus", "/usr/bin/prometheus")
+	s := startSup(t, servedRoot(t), "--sys-ip-address", "127.0.0.1")
+	_, gwPort, _ := strings.Cut(s.http, ":")
+	// The group Prometheus binds to: each member says where its
+	// supervisor's metrics are.
+	userTOML(t, s.root, "gateway", "port = "+gwPort+"\n")
+	s.mustTend("svc", "load", pkgDir(t, map[string]string{
+		"IDENT":        "test/gateway/1.0.0/20260101000000",
+		"default.toml": "port = 9631\n",
+		"EXPORTS":      "metric-http-port=port\n",
+		"hooks/run":    "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+	}))
+
+	port := freePort(t)
+	userTOML(t, s.root, "prometheus", fmt.Sprintf("listening_port = %d\n", port))
+	logsOnFailure(t, s.root, "prometheus")
+	s.mustTend("svc", "load", planPackage(t, s.root, habitatPlan{
+		name: "prometheus", bins: map[string]string{"prometheus": prom},
+		user: "prometheus", group: "prometheus", // Debian's, for Habitat's hab
+	}), "--bind", "targets:gateway.default")
+
+	// The plan scrapes every 15s: the first scrape of tend lands within one
+	// interval of Prometheus starting.
+	api := fmt.Sprintf("http://127.0.0.1:%d/api/v1/targets", port)
+	want := `"scrapeUrl":"http://127.0.0.1:` + gwPort + `/metrics"`
+	waitUntil(t, 60*time.Second, "Prometheus to have scraped tend", func() (bool, string) {
+		code, body := httpBody(api)
+		if code != 200 {
+			return false, fmt.Sprint(code, " ", body)
+		}
+		for _, target := range strings.Split(body, `{"discoveredLabels"`) {
+			if strings.Contains(target, want) && strings.Contains(target, `"health":"up"`) {
+				return true, ""
+			}
+		}
+		return false, body
+	})
+}
+
+// The postgresql plan initialises a database in its init hook and accepts
+// a connection on the port from user.toml.
+func TestHabitatPlanPostgreSQLAcceptsAConnection(t *testing.T) {
+	t.Parallel()
+	rootOnly(t)
+	bin := filepath.Dir(debianTool(t, "postgresql", "/usr/lib/postgresql/*/bin/postgres"))
+	bins := map[string]string{}
+	for _, p := range []string{"postgres", "initdb", "pg_ctl", "pg_isready", "psql", "pg_basebackup"} {
+		bins[p] = filepath.Join(bin, p)
+	}
+	s := startSup(t, servedRoot(t))
+	port := freePort(t)
+	userTOML(t, s.root, "postgresql", fmt.Sprintf("port = %d\n", port))
+	logsOnFailure(t, s.root, "postgresql")
+	s.mustTend("svc", "load", planPackage(t, s.root, habitatPlan{
+		name: "postgresql", bins: bins,
+		deps: map[string]map[string]string{"core/bash": {"bash": "/bin/bash"}},
+		user: "postgres", group: "postgres", // Debian's, for Habitat's hab
+	}))
+	var out []byte
+	waitUntil(t, 60*time.Second, "psql to connect on the rendered port", func() (bool, string) {
+		var err error
+		out, err = exec.Command(filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", fmt.Sprint(port),
+			"-U", "admin", "-d", "postgres", "-tAc", "select current_setting('port')").CombinedOutput()
+		return err == nil, string(out)
+	})
+	if got := strings.TrimSpace(string(out)); got != fmt.Sprint(port) {
+		t.Fatalf("server reports port %q, want %d", got, port)
+	}
+}
