@@ -186,14 +186,20 @@ func (r *reader) hooks() (map[string]string, error) {
 		slices.Sort(names) // the same error first, every time
 		for _, name := range names {
 			rel := "hooks/" + name
-			if !hookNames[name] {
+			hook := name
+			if current, ok := deprecatedHooks[name]; ok {
+				if slices.Contains(names, current) {
+					continue // the current spelling wins, as in Habitat
+				}
+				hook = current
+			} else if !hookNames[name] {
 				return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
 			}
 			data, err := r.readFile(sub, name, rel)
 			if err != nil {
 				return nil, err
 			}
-			hooks[name] = string(data)
+			hooks[hook] = string(data)
 		}
 	}
 	runPath := r.path("hooks/run")
