@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,6 +138,55 @@ func TestHabitatPlanPrometheusScrapesTend(t *testing.T) {
 			}
 		}
 		return false, body
+	})
+}
+
+// The etcd plan, as it ships (auto TLS on client and peer URLs), runs a
+// one-member cluster from svc.members that a client can write to and read
+// back on the client port from user.toml; its health-check hook, curl
+// against /health, reports it healthy.
+func TestHabitatPlanEtcdServesItsClientPort(t *testing.T) {
+	t.Parallel()
+	rootOnly(t) // pkg_svc_user=root
+	etcd := debianTool(t, "etcd-server", "/usr/bin/etcd")
+	curl := debianTool(t, "curl", "/usr/bin/curl")
+	s := startSup(t, servedRoot(t), "--sys-ip-address", "127.0.0.1")
+	client := freePort(t)
+	userTOML(t, s.root, "etcd", fmt.Sprintf("etcd-client-end = %d\netcd-server-end = %d\n", client, freePort(t)))
+	logsOnFailure(t, s.root, "etcd")
+	s.mustTend("svc", "load", planPackage(t, s.root, habitatPlan{
+		name: "etcd", bins: map[string]string{"etcd": etcd},
+		deps: map[string]map[string]string{"core/curl": {"curl": curl}},
+	}), "--health-check-interval", "1")
+
+	// etcd's v3 JSON gateway: keys and values are base64.
+	tlsClient := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the plan's auto TLS is self-signed
+	}}
+	call := func(op, body string) (string, error) {
+		resp, err := tlsClient.Post(fmt.Sprintf("https://127.0.0.1:%d/v3/kv/%s", client, op), "application/json", strings.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return "", fmt.Errorf("%s: %s", resp.Status, b)
+		}
+		return string(b), nil
+	}
+	key, val := base64.StdEncoding.EncodeToString([]byte("plan")), base64.StdEncoding.EncodeToString([]byte("etcd"))
+	waitUntil(t, 60*time.Second, "etcd to take a write", func() (bool, string) {
+		_, err := call("put", `{"key":"`+key+`","value":"`+val+`"}`)
+		return err == nil, fmt.Sprint(err)
+	})
+	got, err := call("range", `{"key":"`+key+`"}`)
+	if err != nil || !strings.Contains(got, `"value":"`+val+`"`) {
+		t.Fatalf("read back %q, %v; want the value written", got, err)
+	}
+	waitUntil(t, 30*time.Second, "the plan's health check to say OK", func() (bool, string) {
+		st := s.status()["etcd.default"]
+		return st.Health == "OK", fmt.Sprintf("%+v", st)
 	})
 }
 
