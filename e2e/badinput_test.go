@@ -30,6 +30,8 @@ func TestBadInputIsRefusedWithOneLineAndNoChange(t *testing.T) {
 			"IDENT": "test/badtpl/1.0.0/20260101000000", "hooks/run": "#!/bin/sh\n{{#if cfg.x}}\necho\n"})}, 1, "hooks/run"},
 		{"malformed default.toml", []string{"svc", "load", pkgDir(t, map[string]string{
 			"IDENT": "test/badtoml/1.0.0/20260101000000", "hooks/run": "#!/bin/sh\n", "default.toml": "a = 1\nb = = 2\n"})}, 1, "default.toml:2"},
+		{"unknown template dialect", []string{"svc", "load", pkgDir(t, map[string]string{
+			"IDENT": "test/baddialect/1.0.0/20260101000000", "hooks/run": "#!/bin/sh\n", "TEMPLATE_DIALECT": "handlebars4\n"})}, 1, "TEMPLATE_DIALECT:1: unknown template dialect"},
 		{"unknown bind", []string{"svc", "load", sleeper(t, "binder", ""), "--bind", "db:postgres.default"}, 1, "unknown bind"},
 		{"duplicate load", []string{"svc", "load", good}, 1, "already loaded"},
 		{"unknown service", []string{"svc", "stop", "nosuch"}, 1, "not loaded"},

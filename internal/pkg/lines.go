@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/tmpl"
 )
 
 // The parsers below read the line-based metadata files. Each takes the
@@ -182,6 +183,21 @@ func parseTimeout(file string, data []byte) (time.Duration, error) {
 		return 0, malformed(file, n, "expected whole seconds from 0 to 4294967295, got %q", v)
 	}
 	return time.Duration(s) * time.Second, nil
+}
+
+// parseDialect reads TEMPLATE_DIALECT: the name of the dialect the
+// package's hooks and config templates are written in. No content line
+// means the default, Habitat 1.x.
+func parseDialect(file string, data []byte) (tmpl.Dialect, error) {
+	v, n, err := parseSingle(file, data)
+	if err != nil || n == 0 {
+		return tmpl.Habitat1, err
+	}
+	d, err := tmpl.LookupDialect(v)
+	if err != nil {
+		return 0, &MalformedError{File: file, Line: n, Msg: err.Error(), Err: err}
+	}
+	return d, nil
 }
 
 // parseEnv reads RUNTIME_ENVIRONMENT: lines KEY=VALUE. The value is kept

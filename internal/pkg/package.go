@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/tmpl"
 )
 
 // ErrNotFound is wrapped by Find and Resolve when no installed package
@@ -41,6 +42,11 @@ type Package struct {
 
 	ShutdownSignal  string        // a name from the signal table, without "SIG"; "TERM" by default
 	ShutdownTimeout time.Duration // 8s by default
+
+	// TemplateDialect is the whitespace rules Hooks and ConfigTemplates
+	// are written for (TEMPLATE_DIALECT): Habitat 1.x unless it says
+	// handlebars. See docs/TEMPLATES.md.
+	TemplateDialect tmpl.Dialect
 
 	Env  []EnvVar      // RUNTIME_ENVIRONMENT, in file order
 	Deps []ident.Ident // DEPS, fully qualified, in file order

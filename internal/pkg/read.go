@@ -165,6 +165,7 @@ func readRoot(root *os.Root, abs string) (*Package, error) {
 		{"SHUTDOWN_TIMEOUT", func(f string, b []byte) (err error) { p.ShutdownTimeout, err = parseTimeout(f, b); return err }},
 		{"RUNTIME_ENVIRONMENT", func(f string, b []byte) (err error) { p.Env, err = parseEnv(f, b); return err }},
 		{"DEPS", func(f string, b []byte) (err error) { p.Deps, err = parseDeps(f, b); return err }},
+		{"TEMPLATE_DIALECT", func(f string, b []byte) (err error) { p.TemplateDialect, err = parseDialect(f, b); return err }},
 	}
 	for _, s := range steps {
 		if err := r.parse(s.name, s.parse); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/tmpl"
 )
 
 func TestReadEveryField(t *testing.T) {
@@ -42,6 +43,7 @@ func TestReadEveryField(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":               "30\n",
 		"RUNTIME_ENVIRONMENT":            "PATH=/hab/pkgs/core/app/bin:/usr/bin\nJAVA_OPTS= -Xmx1g -Da=b \nEMPTY=\n",
 		"DEPS":                           "core/glibc/2.27/20180608091922\n\ncore/openssl/1.0.2/20180608102213\n",
+		"TEMPLATE_DIALECT":               "# written for a newer Supervisor\nhandlebars\n",
 		"MANIFEST":                       "ignored",
 		"TDEPS":                          "ignored",
 		"bin/app":                        "ignored",
@@ -78,6 +80,7 @@ func TestReadEveryField(t *testing.T) {
 		SvcGroup:        "habgroup",
 		ShutdownSignal:  "INT",
 		ShutdownTimeout: 30 * time.Second,
+		TemplateDialect: tmpl.Handlebars,
 		Env: []EnvVar{
 			{"PATH", "/hab/pkgs/core/app/bin:/usr/bin"},
 			{"JAVA_OPTS", " -Xmx1g -Da=b "},
@@ -153,7 +156,7 @@ func TestReadDeprecatedHookSpellings(t *testing.T) {
 func TestReadOptionalFilesMayBeEmpty(t *testing.T) {
 	files := with(minimal(), map[string]string{})
 	for _, name := range []string{"EXPORTS", "BINDS", "BINDS_OPTIONAL", "EXPOSES", "SVC_USER", "SVC_GROUP",
-		"SHUTDOWN_SIGNAL", "SHUTDOWN_TIMEOUT", "RUNTIME_ENVIRONMENT", "DEPS"} {
+		"SHUTDOWN_SIGNAL", "SHUTDOWN_TIMEOUT", "RUNTIME_ENVIRONMENT", "DEPS", "TEMPLATE_DIALECT"} {
 		files[name] = "# nothing here\n\n"
 	}
 	files["config/"] = ""
@@ -162,7 +165,7 @@ func TestReadOptionalFilesMayBeEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ShutdownSignal != "TERM" || got.ShutdownTimeout != 8*time.Second {
+	if got.ShutdownSignal != "TERM" || got.ShutdownTimeout != 8*time.Second || got.TemplateDialect != tmpl.Habitat1 {
 		t.Errorf("defaults lost: %q %v", got.ShutdownSignal, got.ShutdownTimeout)
 	}
 	if got.Exports != nil || got.Binds != nil || got.BindsOptional != nil || got.Exposes != nil ||
@@ -337,6 +340,10 @@ func TestMalformed(t *testing.T) {
 			file: "SHUTDOWN_TIMEOUT", line: 2, msg: `expected whole seconds from 0 to 4294967295, got "8s"`},
 		{name: "timeout too big", files: map[string]string{"SHUTDOWN_TIMEOUT": "4294967296"},
 			file: "SHUTDOWN_TIMEOUT", line: 1, msg: `expected whole seconds...`},
+		{name: "unknown template dialect", files: map[string]string{"TEMPLATE_DIALECT": "# c\nhandlebars4\n"},
+			file: "TEMPLATE_DIALECT", line: 2, msg: `unknown template dialect "handlebars4": expected habitat1 or handlebars`},
+		{name: "template dialect two lines", files: map[string]string{"TEMPLATE_DIALECT": "habitat1\nhandlebars\n"},
+			file: "TEMPLATE_DIALECT", line: 2, msg: "expected a single line, found another after line 1"},
 		{name: "env without =", files: map[string]string{"RUNTIME_ENVIRONMENT": "A=1\nPATH\n"},
 			file: "RUNTIME_ENVIRONMENT", line: 2, msg: `expected KEY=VALUE with KEY made of A-Z, a-z, 0-9 and '_', got "PATH"`},
 		{name: "env bad key", files: map[string]string{"RUNTIME_ENVIRONMENT": "1A=1\n"},

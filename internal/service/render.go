@@ -26,14 +26,14 @@ type templates struct {
 func parseTemplates(p *pkg.Package) (*templates, error) {
 	t := &templates{hooks: map[string]*tmpl.Template{}, configs: map[string]*tmpl.Template{}}
 	for name, src := range p.Hooks {
-		tp, err := tmpl.Parse(filepath.Join(p.Path, "hooks", name), src)
+		tp, err := tmpl.ParseWith(filepath.Join(p.Path, "hooks", name), src, p.TemplateDialect)
 		if err != nil {
 			return nil, err
 		}
 		t.hooks[name] = tp
 	}
 	for rel, src := range p.ConfigTemplates {
-		tp, err := tmpl.Parse(filepath.Join(p.Path, "config", rel), src)
+		tp, err := tmpl.ParseWith(filepath.Join(p.Path, "config", rel), src, p.TemplateDialect)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,9 @@
 //     and raymond's own globals are shadowed.
 //   - {{#each}} walks maps in sorted key order; numbers print like
 //     serde_json; datetimes as RFC 3339 strings.
+//   - Two whitespace dialects (Dialect): Habitat 1.x's, the default,
+//     where a block tag alone on its line keeps its line break, and the
+//     Handlebars specification's. See dialect.go and docs/TEMPLATES.md.
 //   - Render recovers every panic, and bounds output size and work so a
 //     runaway loop fails the render instead of the process.
 package tmpl

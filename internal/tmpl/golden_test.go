@@ -47,8 +47,9 @@ func goldenData(t testing.TB) map[string]any {
 }
 
 // TestGolden renders Habitat-style plan templates (a redis.conf, an nginx
-// upstream over a bind, a run hook, helper output) and compares them with
-// testdata/*.golden. Run with -update to accept new output.
+// upstream over a bind, a run hook, helper output, the bind list of issue
+// 12) in both dialects and compares them with testdata/NAME.DIALECT.golden.
+// Run with -update to accept new output.
 func TestGolden(t *testing.T) {
 	data := goldenData(t)
 	srcs, err := filepath.Glob("testdata/*.hbs")
@@ -56,29 +57,35 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("no templates: %v", err)
 	}
 	for _, src := range srcs {
-		name := strings.TrimSuffix(filepath.Base(src), ".hbs")
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := Render(src, string(b), data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := strings.TrimSuffix(src, ".hbs") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+		for _, d := range []Dialect{Habitat1, Handlebars} {
+			name := strings.TrimSuffix(filepath.Base(src), ".hbs") + "." + d.String()
+			t.Run(name, func(t *testing.T) {
+				b, err := os.ReadFile(src)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if d := cmp.Diff(string(want), got); d != "" {
-				t.Fatalf("%s differs from %s (-want +got):\n%s", src, golden, d)
-			}
-		})
+				tp, err := ParseWith(src, string(b), d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := tp.Render(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden := strings.TrimSuffix(src, ".hbs") + "." + d.String() + ".golden"
+				if *update {
+					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test -update to create it)", err)
+				}
+				if d := cmp.Diff(string(want), got); d != "" {
+					t.Fatalf("%s differs from %s (-want +got):\n%s", src, golden, d)
+				}
+			})
+		}
 	}
 }

@@ -144,7 +144,6 @@ func TestBlocks(t *testing.T) {
 		{"lookup", `{{lookup m "b"}} {{lookup l 2}} {{#each l}}{{lookup ../l @index}}{{/each}}`, d, "2 z xyz"},
 		{"lookup subexpression", `{{#each (lookup nested "inner")}}{{v}}{{/each}}`, d, "i1i2"},
 		{"whitespace control", "a  {{~#if one~}}  b  {{~/if~}}  c", d, "abc"},
-		{"standalone lines", "x\n{{#each l}}\n- {{this}}\n{{/each}}\ny", d, "x\n- x\n- y\n- z\ny"},
 		{"comment", "a{{! c }}b{{!-- {{x}} --}}c", d, "abc"},
 		{"escaped mustache", `\{{l}}`, d, "{{l}}"},
 		{"shadowed raymond global reads data", "{{#with nested}}{{equal}}{{/with}}", map[string]any{"nested": map[string]any{"equal": "e"}}, "e"},

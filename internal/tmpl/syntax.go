@@ -41,6 +41,7 @@ type checker struct {
 	i    int
 
 	nesting int
+	dialect Dialect
 
 	out  strings.Builder // the rewritten source
 	last int             // src[:last] has been copied or replaced into out
@@ -51,10 +52,12 @@ type checker struct {
 //
 //	{{x}}  {{&x}}  {{{x}}}   become   {{& _tend_show_ (x)}}  {{{ _tend_show_ (x)}}}
 //
-// whitespace control (~) is kept. Only {{ and }} tokens change, so line
+// whitespace control (~) is kept. In the Habitat1 dialect an empty comment
+// also goes beside each tag that could be standalone (see keepLine). Only
+// {{ and }} tokens change and the comments hold no line break, so line
 // numbers in raymond's later messages still match the author's file.
-func check(src string) (rewritten string, err error) {
-	c := &checker{src: src, toks: lex(src)}
+func check(src string, d Dialect) (rewritten string, err error) {
+	c := &checker{src: src, toks: lex(src), dialect: d}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(syntaxError)
@@ -147,8 +150,11 @@ func (c *checker) program() {
 			c.rawBlock()
 		case lexer.TokenOpenPartial:
 			c.fail(t, "partials ({{> name}}) are not supported")
-		case lexer.TokenContent, lexer.TokenComment:
+		case lexer.TokenContent:
 			c.shift()
+		case lexer.TokenComment:
+			c.shift()
+			c.keepLine(tagEnds{t, t})
 		default:
 			return
 		}
@@ -170,8 +176,9 @@ func (c *checker) mustache() {
 }
 
 // blockHead parses the part of an opening block tag after {{# (or {{^,
-// {{else) up to and including }}, and returns the helper's canonical name.
-func (c *checker) blockHead() string {
+// {{else) up to and including }}, and returns the helper's canonical name
+// and the }}.
+func (c *checker) blockHead() (string, lexer.Token) {
 	name, spec := c.expression(inBlock)
 	if c.peek(0).Kind == lexer.TokenOpenBlockParams {
 		bp := c.shift()
@@ -195,20 +202,21 @@ func (c *checker) blockHead() string {
 			}
 		}
 	}
-	c.expect(lexer.TokenClose, "}}")
-	return name
+	return name, c.expect(lexer.TokenClose, "}}")
 }
 
 func (c *checker) block() {
 	open := c.shift()
 	c.enter(open)
 	defer c.leave()
-	name := c.blockHead()
+	name, end := c.blockHead()
+	c.keepLine(tagEnds{open, end})
 	c.program()
 	if open.Kind == lexer.TokenOpenBlock {
 		c.inverseChain()
-	} else if c.peek(0).Kind == lexer.TokenInverse {
+	} else if t := c.peek(0); t.Kind == lexer.TokenInverse {
 		c.shift()
+		c.keepLine(tagEnds{t, t})
 		c.program()
 	}
 	c.closeBlock(open, name)
@@ -224,13 +232,15 @@ func (c *checker) inverseChain() {
 		switch t := c.peek(0); t.Kind {
 		case lexer.TokenInverse:
 			c.shift()
+			c.keepLine(tagEnds{t, t})
 			c.program()
 			return
 		case lexer.TokenOpenInverseChain:
 			c.shift()
 			c.enter(t)
 			chained++
-			c.blockHead()
+			_, end := c.blockHead()
+			c.keepLine(tagEnds{t, end})
 			c.program()
 		default:
 			return
@@ -249,11 +259,11 @@ func (c *checker) closeBlock(open lexer.Token, name string) {
 	if closeName := c.helperName(); closeName.canonical != name {
 		c.fail(t, "{{/%s}} does not close {{#%s}} (line %d)", closeName.canonical, name, open.Line)
 	}
-	c.expect(lexer.TokenClose, "}}")
+	c.keepLine(tagEnds{t, c.expect(lexer.TokenClose, "}}")})
 }
 
 func (c *checker) rawBlock() {
-	c.shift()
+	c.keepRawBefore(c.shift())
 	name, _ := c.expression(inRawBlock)
 	c.expect(lexer.TokenCloseRawBlock, "}}}}")
 	c.expect(lexer.TokenContent, "raw block content")
@@ -261,7 +271,7 @@ func (c *checker) rawBlock() {
 	if closeName := c.helperName(); closeName.canonical != name {
 		c.fail(end, "{{{{/%s}}}} does not close {{{{%s}}}}", closeName.canonical, name)
 	}
-	c.expect(lexer.TokenCloseRawBlock, "}}}}")
+	c.keepRawAfter(c.expect(lexer.TokenCloseRawBlock, "}}}}"))
 }
 
 // expression parses "name params… hash…" and checks the helper call. It

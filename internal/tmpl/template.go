@@ -59,9 +59,15 @@ type limits struct {
 	output, steps int
 }
 
-// Parse checks and compiles src. name labels errors (usually the file's
-// path). The error is a one-line *Error.
-func Parse(name, src string) (t *Template, err error) {
+// Parse checks and compiles src, written in the default dialect
+// (Habitat1). name labels errors (usually the file's path). The error is a
+// one-line *Error.
+func Parse(name, src string) (*Template, error) {
+	return ParseWith(name, src, Habitat1)
+}
+
+// ParseWith is Parse for a template written in dialect d.
+func ParseWith(name, src string, d Dialect) (t *Template, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, &Error{Name: name, Msg: "template parser failed: " + oneLine(fmt.Sprint(r))}
@@ -73,7 +79,7 @@ func Parse(name, src string) (t *Template, err error) {
 		// (a supervisor with 500 such services keeps 500 of each).
 		return &Template{name: name, lit: src, lim: limits{output: MaxOutput, steps: maxSteps}}, nil
 	}
-	rewritten, err := check(src)
+	rewritten, err := check(src, d)
 	if err != nil {
 		var se syntaxError
 		if errors.As(err, &se) {
