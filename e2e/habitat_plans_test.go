@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,7 +37,7 @@ func startNginx(t *testing.T, s *sup, port int, page string) {
 // user.toml.
 func TestHabitatPlanNginxServesAPage(t *testing.T) {
 	t.Parallel()
-	rootOnly(t) // pkg_svc_user=root
+	rootOnly(t) // pkg_svc_user=root; nginx writes /run/nginx.pid
 	s := startSup(t, servedRoot(t))
 	port := freePort(t)
 	startNginx(t, s, port, "hello from the nginx plan\n")
@@ -51,9 +50,9 @@ func TestHabitatPlanNginxServesAPage(t *testing.T) {
 
 // The haproxy plan, bound to the nginx plan on two supervisors of a ring,
 // balances across both, and drops the one that stops.
-func TestHabitatPlanHAProxyBalancesAndDropsAStoppedBackend(t *testing.T) {
+func TestHabitatPlanHAProxyBalancesAndDropsABackendThatStops(t *testing.T) {
 	t.Parallel()
-	rootOnly(t) // pkg_svc_user=root in both plans
+	rootOnly(t) // as for nginx above
 	haproxy := debianTool(t, "haproxy", "/usr/sbin/haproxy")
 	// The plan names each server by its member's sys.ip, so each backend
 	// announces its own loopback address.
@@ -105,7 +104,6 @@ func TestHabitatPlanHAProxyBalancesAndDropsAStoppedBackend(t *testing.T) {
 // members export tend's HTTP gateway port, scrapes tend's /metrics.
 func TestHabitatPlanPrometheusScrapesTend(t *testing.T) {
 	t.Parallel()
-	rootOnly(t)
 	prom := debianTool(t, "prometheus", "/usr/bin/prometheus")
 	s := startSup(t, servedRoot(t), "--sys-ip-address", "127.0.0.1")
 	_, gwPort, _ := strings.Cut(s.http, ":")
@@ -151,7 +149,6 @@ func TestHabitatPlanPrometheusScrapesTend(t *testing.T) {
 // against /health, reports it healthy.
 func TestHabitatPlanEtcdServesItsClientPort(t *testing.T) {
 	t.Parallel()
-	rootOnly(t) // pkg_svc_user=root
 	etcd := debianTool(t, "etcd-server", "/usr/bin/etcd")
 	curl := debianTool(t, "curl", "/usr/bin/curl")
 	s := startSup(t, servedRoot(t), "--sys-ip-address", "127.0.0.1")
@@ -192,35 +189,4 @@ func TestHabitatPlanEtcdServesItsClientPort(t *testing.T) {
 		st := s.status()["etcd.default"]
 		return st.Health == "OK", fmt.Sprintf("%+v", st)
 	})
-}
-
-// The postgresql plan initialises a database in its init hook and accepts
-// a connection on the port from user.toml.
-func TestHabitatPlanPostgreSQLAcceptsAConnection(t *testing.T) {
-	t.Parallel()
-	rootOnly(t)
-	bin := filepath.Dir(debianTool(t, "postgresql", "/usr/lib/postgresql/*/bin/postgres"))
-	bins := map[string]string{}
-	for _, p := range []string{"postgres", "initdb", "pg_ctl", "pg_isready", "psql", "pg_basebackup"} {
-		bins[p] = filepath.Join(bin, p)
-	}
-	s := startSup(t, servedRoot(t))
-	port := freePort(t)
-	userTOML(t, s.root, "postgresql", fmt.Sprintf("port = %d\n", port))
-	logsOnFailure(t, s.root, "postgresql")
-	s.mustTend("svc", "load", planPackage(t, s.root, habitatPlan{
-		name: "postgresql", bins: bins,
-		deps: map[string]map[string]string{"core/bash": {"bash": "/bin/bash"}},
-		user: "postgres", group: "postgres", // Debian's, for Habitat's hab
-	}))
-	var out []byte
-	waitUntil(t, 60*time.Second, "psql to connect on the rendered port", func() (bool, string) {
-		var err error
-		out, err = exec.Command(filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", fmt.Sprint(port),
-			"-U", "admin", "-d", "postgres", "-tAc", "select current_setting('port')").CombinedOutput()
-		return err == nil, string(out)
-	})
-	if got := strings.TrimSpace(string(out)); got != fmt.Sprint(port) {
-		t.Fatalf("server reports port %q, want %d", got, port)
-	}
 }
