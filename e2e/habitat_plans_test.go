@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,6 +142,29 @@ func TestHabitatPlanPrometheusScrapesTend(t *testing.T) {
 		}
 		return false, body
 	})
+	if os.Geteuid() == 0 {
+		// Run as Debian's prometheus user, standing in for Habitat's hab.
+		u, err := user.Lookup("prometheus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _, _ := strings.Cut(readFile(filepath.Join(s.root, "svc", "prometheus", "PID")), "\n") // then its start time
+		if uid := procUID(t, pid); uid != u.Uid {
+			t.Fatalf("prometheus (pid %s) runs as uid %s, want the prometheus user's %s", pid, uid, u.Uid)
+		}
+	}
+}
+
+// procUID is the real uid of a live process.
+func procUID(t *testing.T, pid string) string {
+	t.Helper()
+	for _, l := range strings.Split(readFile("/proc/"+pid+"/status"), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "Uid:" {
+			return f[1]
+		}
+	}
+	t.Fatalf("no Uid in /proc/%s/status", pid)
+	return ""
 }
 
 // The etcd plan, as it ships (auto TLS on client and peer URLs), runs a
