@@ -79,7 +79,7 @@ func ParseWith(name, src string, d Dialect) (t *Template, err error) {
 		// (a supervisor with 500 such services keeps 500 of each).
 		return &Template{name: name, lit: src, lim: limits{output: MaxOutput, steps: maxSteps}}, nil
 	}
-	rewritten, err := check(src, d)
+	rewritten, err := check(closeUpSigils(src), d)
 	if err != nil {
 		var se syntaxError
 		if errors.As(err, &se) {
