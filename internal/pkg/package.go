@@ -75,9 +75,10 @@ var hookNames = map[string]bool{
 }
 
 // deprecatedHooks maps the spellings Habitat used before its hooks were
-// renamed to the current names. Plans still ship them beside the current
-// ones for older Supervisors (core/postgresql has both health_check and
-// health-check): the current one is used when both are there, the old one
+// renamed to the current names. core-plans still ship them beside the
+// current ones for older Supervisors (core/postgresql has both health_check
+// and health-check), and Habitat runs such a package, so tend must not
+// refuse it: the current spelling is used when both are there, the old one
 // stands in for it otherwise.
 var deprecatedHooks = map[string]string{
 	"health_check": "health-check",

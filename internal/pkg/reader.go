@@ -189,7 +189,7 @@ func (r *reader) hooks() (map[string]string, error) {
 			hook := name
 			if current, ok := deprecatedHooks[name]; ok {
 				if slices.Contains(names, current) {
-					continue // the current spelling wins, as in Habitat
+					continue // the current spelling wins
 				}
 				hook = current
 			} else if !hookNames[name] {
