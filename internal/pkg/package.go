@@ -74,6 +74,19 @@ var hookNames = map[string]bool{
 	"post-stop":    true,
 }
 
+// deprecatedHooks maps the spellings Habitat used before its hooks were
+// renamed to the current names. core-plans still ship them beside the
+// current ones for older Supervisors (core/postgresql has both health_check
+// and health-check), and Habitat runs such a package, so tend must not
+// refuse it: the current spelling is used when both are there, the old one
+// stands in for it otherwise.
+var deprecatedHooks = map[string]string{
+	"health_check": "health-check",
+	"file_updated": "file-updated",
+	"post_run":     "post-run",
+	"post_stop":    "post-stop",
+}
+
 // knownHooks lists hookNames for messages.
 const knownHooks = "run, init, post-run, health-check, reconfigure, suitability, file-updated, post-stop"
 

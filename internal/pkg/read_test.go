@@ -161,6 +161,24 @@ func TestReadRelativePath(t *testing.T) {
 	}
 }
 
+// Plans from core-plans ship Habitat's old hook spellings beside the
+// current ones (postgresql has health_check and health-check): the current
+// one wins, the old one stands in when it is alone.
+func TestReadDeprecatedHookSpellings(t *testing.T) {
+	got, err := Read(newPkg(t, with(minimal(), map[string]string{
+		"hooks/health-check": "current",
+		"hooks/health_check": "old, ignored",
+		"hooks/post_stop":    "old, alone",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"run": minimal()["hooks/run"], "health-check": "current", "post-stop": "old, alone"}
+	if diff := cmp.Diff(want, got.Hooks); diff != "" {
+		t.Errorf("hooks (-want +got):\n%s", diff)
+	}
+}
+
 func TestReadOptionalFilesMayBeEmpty(t *testing.T) {
 	files := with(minimal(), map[string]string{})
 	for _, name := range []string{"EXPORTS", "BINDS", "BINDS_OPTIONAL", "EXPOSES", "SVC_USER", "SVC_GROUP",
@@ -298,6 +316,8 @@ func TestMalformed(t *testing.T) {
 			file: "hooks/reload", msg: `unknown hook "reload" (known hooks: run, init, post-run, health-check, reconfigure, suitability, file-updated, post-stop)`},
 		{name: "underscore in a dashless hook", files: map[string]string{"hooks/run": "x", "hooks/re_configure": "x"},
 			file: "hooks/re_configure", msg: `unknown hook "re_configure"...`},
+		{name: "underscore hook", files: map[string]string{"hooks/reconfigure_hook": "x"},
+			file: "hooks/reconfigure_hook", msg: `unknown hook "reconfigure_hook"...`},
 		{name: "hook is a directory", files: map[string]string{"hooks/init/": ""},
 			file: "hooks/init", msg: "is a directory, expected a file"},
 		{name: "plain run is a directory", files: map[string]string{"hooks/run": "", "run/": ""},

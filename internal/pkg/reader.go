@@ -187,18 +187,13 @@ func (r *reader) hooks() (map[string]string, error) {
 		for _, name := range names {
 			rel := "hooks/" + name
 			hook := name
-			if !hookNames[name] {
-				// Habitat 1.x still reads the old spelling (health_check)
-				// of a hook whose name has a dash, when the package lacks
-				// the new one; core plans ship both, and hab-plan-build
-				// installs both.
-				hook = strings.ReplaceAll(name, "_", "-")
-				if hook == name || !hookNames[hook] {
-					return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
+			if current, ok := deprecatedHooks[name]; ok {
+				if slices.Contains(names, current) {
+					continue // the current spelling wins
 				}
-				if slices.Contains(names, hook) {
-					continue // the dashed name wins, as in Habitat
-				}
+				hook = current
+			} else if !hookNames[name] {
+				return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
 			}
 			data, err := r.readFile(sub, name, rel)
 			if err != nil {
