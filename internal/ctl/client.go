@@ -3,6 +3,7 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,15 +35,21 @@ const (
 // concurrent use and holds no idle connection between calls, so it needs no
 // Close.
 type Client struct {
-	base   string // http://host:port
+	base   string // http://host:port or https://host:port
 	addr   string
 	secret []byte
+	tls    bool
 	hc     *http.Client
 }
 
 // NewClient returns a client for the gateway at addr (host[:port], port
-// 9632 when left off) that presents secret.
-func NewClient(addr string, secret []byte) *Client {
+// 9632 when left off) that presents secret over plain TCP.
+func NewClient(addr string, secret []byte) *Client { return NewClientTLS(addr, secret, nil) }
+
+// NewClientTLS is NewClient over TLS with tlsCfg (see ClientTLS); a nil
+// tlsCfg means plain TCP. The secret is still sent: TLS says who the two
+// ends are, the secret what this client may do, as in Habitat.
+func NewClientTLS(addr string, secret []byte, tlsCfg *tls.Config) *Client {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(trimBrackets(addr), defaultCtlPort)
 	}
@@ -56,11 +63,21 @@ func NewClient(addr string, secret []byte) *Client {
 		// only leave goroutines behind.
 		DisableKeepAlives:      true,
 		MaxResponseHeaderBytes: 64 << 10,
+		// Bounded like the dial: a peer that accepts and never finishes
+		// the handshake must not hang the CLI.
+		TLSHandshakeTimeout: dialTimeout,
+		// The transport fills in ServerName from the address when empty.
+		TLSClientConfig: tlsCfg,
+	}
+	scheme := "http://"
+	if tlsCfg != nil {
+		scheme = "https://"
 	}
 	return &Client{
-		base:   "http://" + addr,
+		base:   scheme + addr,
 		addr:   addr,
 		secret: bytes.Clone(secret),
+		tls:    tlsCfg != nil,
 		hc: &http.Client{
 			Transport: tr,
 			// The gateway never redirects; following one would hand the
@@ -157,9 +174,15 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in a
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if tlsErr := c.tlsError(err); tlsErr != nil {
+			return tlsErr
+		}
 		return c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
+	if err := c.plainToTLS(resp); err != nil {
+		return err
+	}
 	return c.read(ctx, resp, progress, out)
 }
 

@@ -3,7 +3,9 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,12 +127,24 @@ func (s *syncBuffer) String() string {
 // at the end for the secret.
 func serve(t *testing.T, c Controller) string {
 	t.Helper()
+	return serveTLS(t, c, nil)
+}
+
+// serveTLS is serve over TLS with cfg (nil: plain TCP), as `sup run` wires
+// it: the listener wraps the TCP one, the server keeps its timeouts.
+func serveTLS(t *testing.T, c Controller, cfg *tls.Config) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
 	srv := NewServer(NewHandler(c, []byte(testSecret), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	srv.ErrorLog = log.New(&logs, "", 0) // handshake failures, not the test's stderr
+	if cfg != nil {
+		srv.TLSConfig = cfg
+		ln = tls.NewListener(ln, cfg)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

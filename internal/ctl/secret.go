@@ -55,13 +55,20 @@ func EnsureSecret(stateDir string) ([]byte, error) {
 		return s, err
 	}
 
-	raw := make([]byte, secretBytes)
-	_, _ = rand.Read(raw) // never fails on Linux (Go 1.24+ crashes instead)
-	s = []byte(base64.StdEncoding.EncodeToString(raw))
-	if err := writeAtomic(p, append(bytes.Clone(s), '\n')); err != nil {
+	s = NewSecret()
+	if err := writeAtomic(p, append(bytes.Clone(s), '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("control-gateway secret: %w", err)
 	}
 	return s, nil
+}
+
+// NewSecret returns a new control-gateway secret: 64 random bytes in
+// base64, what the supervisor writes on first start and what `tend sup
+// secret generate` prints, as Habitat's `hab sup secret generate` does.
+func NewSecret() []byte {
+	raw := make([]byte, secretBytes)
+	_, _ = rand.Read(raw) // never fails on Linux (Go 1.24+ crashes instead)
+	return []byte(base64.StdEncoding.EncodeToString(raw))
 }
 
 // readOwnSecret reads the supervisor's secret file, refusing one that is a
@@ -95,10 +102,10 @@ func readOwnSecret(p string) ([]byte, error) {
 	return b, nil
 }
 
-// writeAtomic writes data to path whole or not at all (SPEC §3): a
-// temporary file in the same directory, synced, renamed over path, and the
-// directory synced so the rename itself survives a crash.
-func writeAtomic(path string, data []byte) (err error) {
+// writeAtomic writes data to path with mode perm, whole or not at all
+// (SPEC §3): a temporary file in the same directory, synced, renamed over
+// path, and the directory synced so the rename itself survives a crash.
+func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -111,7 +118,7 @@ func writeAtomic(path string, data []byte) (err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	if err = f.Chmod(0o600); err != nil {
+	if err = f.Chmod(perm); err != nil {
 		return err
 	}
 	if _, err = f.Write(data); err != nil {
