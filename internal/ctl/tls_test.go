@@ -181,7 +181,9 @@ func TestTLSGateway(t *testing.T) {
 		{"client certificate the gateway does not trust", func() *Client {
 			return clientWith(t, s.addr, ClientFiles{ServerCA: s.server, Cert: s.other, Key: s.other})
 		}, "the control gateway at " + s.addr + " refused the client certificate: it is not signed by the gateway's --ctl-client-ca-certificate"},
-		{"wrong server CA", func() *Client { return clientWith(t, s.addr, ClientFiles{ServerCA: s.other, Cert: s.client, Key: s.client}) },
+		{"wrong server CA", func() *Client {
+			return clientWith(t, s.addr, ClientFiles{ServerCA: s.other, Cert: s.client, Key: s.client})
+		},
 			"the certificate of the control gateway at " + s.addr + " is not signed by the CA given with --ctl-server-ca-certificate (x509: certificate signed by unknown authority)"},
 		{"name the certificate lacks", func() *Client {
 			return clientWith(t, s.addr, ClientFiles{ServerCA: s.server, Cert: s.client, Key: s.client, ServerName: "elsewhere.example.com"})
