@@ -79,7 +79,8 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	env := &cliEnv{stdout: stdout, stderr: stderr, getenv: getenv}
 
 	sup := &cobra.Command{Use: "sup", Short: "run and control the supervisor"}
-	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env))
+	secret := supSecretCmd(env)
+	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env), secret)
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
 	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}
@@ -99,7 +100,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	key.AddCommand(ringKeyGenerateCmd(env))
 	ringCmd.AddCommand(key)
 	root.AddCommand(sup, svc, pkgCmd, origin, health, config, file, ringCmd)
-	for _, c := range []*cobra.Command{sup, svc, pkgCmd, origin, originKey, health, config, file, ringCmd, key} {
+	for _, c := range []*cobra.Command{sup, secret, svc, pkgCmd, origin, originKey, health, config, file, ringCmd, key} {
 		c.RunE = func(c *cobra.Command, args []string) error {
 			return usageError{fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), subNames(c))}
 		}

@@ -65,6 +65,12 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	if err := checkStartup(cfg); err != nil {
 		return err
 	}
+	// Read before anything is started or written: a wrong file is bad
+	// input, refused with nothing changed.
+	ctlTLS, err := ctl.ServerTLS(cfg.CtlServerCertificate, cfg.CtlServerKey, cfg.CtlClientCACertificate)
+	if err != nil {
+		return err
+	}
 	startup := newStartupPolicy()
 	stateDir := cfg.StateDir()
 	for _, d := range []string{stateDir, filepath.Join(stateDir, "data"), filepath.Join(cfg.Root, "pkgs")} {
@@ -155,7 +161,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		return err
 	}
 
-	lns, err := serveListeners(cfg, raw, secret, mgr, mon, log)
+	lns, err := serveListeners(cfg, raw, ctlTLS, secret, mgr, mon, log)
 	if err != nil {
 		closeRaw(raw)
 		return err
@@ -163,6 +169,12 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	attrs := []any{"member_id", memberID, "pid", os.Getpid(), "root", cfg.Root, "gossip", rg.Addr()}
 	for _, l := range lns {
 		attrs = append(attrs, l.name, l.ln.Addr().String())
+	}
+	switch {
+	case ctlTLS != nil && ctlTLS.ClientCAs != nil:
+		attrs = append(attrs, "ctl_tls", "client certificates required")
+	case ctlTLS != nil:
+		attrs = append(attrs, "ctl_tls", "on")
 	}
 	log.Info("tend supervisor starting", attrs...)
 
@@ -229,8 +241,19 @@ func closeRaw(raw *rawListeners) {
 	}
 }
 
-func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *manager.Manager, mon *monitor.Monitor, log *slog.Logger) ([]listener, error) {
-	lns := []listener{{name: "ctl", ln: raw.ctl, srv: ctl.NewServer(ctl.NewHandler(mgr, secret, log))}}
+func serveListeners(cfg supcfg.Config, raw *rawListeners, ctlTLS *tls.Config, secret []byte, mgr *manager.Manager, mon *monitor.Monitor, log *slog.Logger) ([]listener, error) {
+	ctlSrv := ctl.NewServer(ctl.NewHandler(mgr, secret, log))
+	// Failed handshakes (a plain client, a wrong certificate) are the
+	// server's own errors: into the log, not onto stderr bare.
+	ctlSrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	ctlLn := raw.ctl
+	if ctlTLS != nil {
+		// TLS replaces plain TCP on the same port, as in Habitat. The
+		// server bounds each handshake by its ReadHeaderTimeout.
+		ctlSrv.TLSConfig = ctlTLS
+		ctlLn = tls.NewListener(raw.ctl, ctlTLS)
+	}
+	lns := []listener{{name: "ctl", ln: ctlLn, srv: ctlSrv}}
 	monRoutes := mon.Routes()
 	if raw.monitor != nil {
 		mux := http.NewServeMux()

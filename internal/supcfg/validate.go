@@ -83,6 +83,14 @@ func validate(c *Config, opts []option, src sources) error {
 	case h.CACerts != "" && h.Certs == "":
 		return fmt.Errorf("%s: needs --key and --certs as well", src.of(opt("http.ca_certs")))
 	}
+	switch {
+	case c.CtlServerCertificate != "" && c.CtlServerKey == "":
+		return fmt.Errorf("%s: needs a key as well (--ctl-server-key, TEND_CTL_SERVER_KEY or ctl_server_key)", src.of(opt("ctl_server_certificate")))
+	case c.CtlServerKey != "" && c.CtlServerCertificate == "":
+		return fmt.Errorf("%s: needs a certificate as well (--ctl-server-certificate, TEND_CTL_SERVER_CERTIFICATE or ctl_server_certificate)", src.of(opt("ctl_server_key")))
+	case c.CtlClientCACertificate != "" && c.CtlServerCertificate == "":
+		return fmt.Errorf("%s: needs --ctl-server-certificate and --ctl-server-key as well", src.of(opt("ctl_client_ca_certificate")))
+	}
 
 	return checkListeners(c, opts, src)
 }
