@@ -28,14 +28,15 @@ type Config struct {
 	// ConfigFile is the YAML file that was read, "" when none was.
 	ConfigFile string
 
-	ListenHTTP string // host:port of the Habitat-compatible HTTP gateway
-	ListenCtl  string // host:port of the control gateway
+	ListenHTTP   string // host:port of the Habitat-compatible HTTP gateway
+	ListenCtl    string // host:port of the control gateway
+	ListenGossip string // host:port of the gossip ring (UDP and TCP)
+
 	// TLS of the control gateway, Habitat's --ctl-server-certificate,
 	// --ctl-server-key and --ctl-client-ca-certificate: each a PEM file or
 	// a directory of ctl-gateway-*.pem files (the newest is used). A client
 	// CA makes client certificates mandatory.
 	CtlServerCertificate, CtlServerKey, CtlClientCACertificate string
-	ListenGossip                                               string // host:port of the gossip ring (UDP and TCP)
 
 	// Peers are host:port of members to join, the port filled in (9638)
 	// when it was left off.
