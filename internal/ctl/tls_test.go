@@ -297,3 +297,24 @@ func TestTLSSettingsRefused(t *testing.T) {
 		t.Errorf("ClientTLS with nothing = %v, %v; want plain TCP", cfg, err)
 	}
 }
+
+func TestTLSHandshakeTimeout(t *testing.T) {
+	// A client that connects and never says hello is cut off by the
+	// header timeout, TLS or not: it cannot hold a connection for good.
+	t.Parallel()
+	s := newTLSSetup(t, true)
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	_ = conn.SetReadDeadline(start.Add(readHeaderTimeout + 5*time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("silent client: read = %v; want the gateway to close the connection", err)
+	}
+	if d := time.Since(start); d < readHeaderTimeout-time.Second {
+		t.Errorf("closed after %s; want about %s", d, readHeaderTimeout)
+	}
+}
