@@ -5,7 +5,8 @@
 //
 // # Wire protocol
 //
-// HTTP/1.1 with JSON over TCP (127.0.0.1:9632 by default), chosen over
+// HTTP/1.1 with JSON over TCP (127.0.0.1:9632 by default), or over TLS
+// with Habitat's --ctl-server-* flags (tls.go), chosen over
 // Habitat's framed protobuf so the gateway can be read with curl and needs no
 // code generation. Every request carries the supervisor's secret
 // (ROOT/sup/NAME/CTL_SECRET) as `Authorization: Bearer SECRET`; it is checked

@@ -19,7 +19,9 @@ const (
 
 // NewServer returns an http.Server for the control gateway handler h. The
 // caller sets ErrorLog if it wants the server's own errors in its log, and
-// runs Serve and Shutdown.
+// runs Serve and Shutdown. For TLS (ServerTLS) the caller sets TLSConfig
+// and serves a tls.NewListener: the server then bounds each handshake by
+// readHeaderTimeout too.
 func NewServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           httpx.LimitHeaders(h),
