@@ -19,17 +19,27 @@ type remoteFlags struct {
 	tls    ctl.ClientFiles
 }
 
-// clientTLSEnv maps each TLS flag of the CLI to its variable. Habitat keeps
-// these settings in cli.toml (ctl_server_ca_certificate, ctl_client_certificate,
-// ctl_client_key, ctl_server_name_indication) and reads no variable for them;
-// tend has no cli.toml, so the flags are named after those keys and each has a
-// TEND_ variable, so a shell can set them once for every command.
-func clientTLSEnv() [4]struct{ flag, env string } {
-	return [...]struct{ flag, env string }{
-		{"ctl-server-ca-certificate", "TEND_CTL_SERVER_CA_CERTIFICATE"},
-		{"ctl-client-certificate", "TEND_CTL_CLIENT_CERTIFICATE"},
-		{"ctl-client-key", "TEND_CTL_CLIENT_KEY"},
-		{"ctl-server-name-indication", "TEND_CTL_SERVER_NAME_INDICATION"},
+// tlsSetting is one TLS setting of the CLI: a flag and its variable.
+// Habitat keeps these in cli.toml (ctl_server_ca_certificate,
+// ctl_client_certificate, ctl_client_key, ctl_server_name_indication) and
+// reads no variable for them; tend has no cli.toml, so the flags are named
+// after those keys and each has a TEND_ variable, so a shell can set them
+// once for every command.
+type tlsSetting struct {
+	field           *string
+	flag, env, help string
+}
+
+func (f *remoteFlags) tlsSettings() []tlsSetting {
+	return []tlsSetting{
+		{&f.tls.ServerCA, "ctl-server-ca-certificate", "TEND_CTL_SERVER_CA_CERTIFICATE",
+			"CA certificate (PEM, or a directory of ctl-gateway-*.crt.pem) the gateway's certificate must be signed by; turns TLS on"},
+		{&f.tls.Cert, "ctl-client-certificate", "TEND_CTL_CLIENT_CERTIFICATE",
+			"client certificate (PEM, or a directory) for a gateway that requires one; needs --ctl-client-key"},
+		{&f.tls.Key, "ctl-client-key", "TEND_CTL_CLIENT_KEY",
+			"client private key (PEM, or a directory of ctl-gateway-*.key.pem)"},
+		{&f.tls.ServerName, "ctl-server-name-indication", "TEND_CTL_SERVER_NAME_INDICATION",
+			"name the gateway's certificate must hold, when not the host of --remote-sup"},
 	}
 }
 
@@ -37,27 +47,19 @@ func (f *remoteFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.remote, "remote-sup", "127.0.0.1:9632", "address of the supervisor's control gateway")
 	c.Flags().StringVar(&f.root, "root", "", "tend's root directory, to find CTL_SECRET (default $TEND_ROOT, else /var/lib/tend as root, else ~/.local/share/tend)")
 	c.Flags().StringVar(&f.name, "override-name", "default", "the supervisor's state directory name under ROOT/sup")
-	fields := []*string{&f.tls.ServerCA, &f.tls.Cert, &f.tls.Key, &f.tls.ServerName}
-	help := []string{
-		"CA certificate (PEM, or a directory of ctl-gateway-*.crt.pem) the gateway's certificate must be signed by; turns TLS on",
-		"client certificate (PEM, or a directory) for a gateway that requires one; needs --ctl-client-key",
-		"client private key (PEM, or a directory of ctl-gateway-*.key.pem)",
-		"name the gateway's certificate must hold, when not the host of --remote-sup",
-	}
-	for i, e := range clientTLSEnv() {
-		c.Flags().StringVar(fields[i], e.flag, "", help[i]+" (env "+e.env+")")
+	for _, t := range f.tlsSettings() {
+		c.Flags().StringVar(t.field, t.flag, "", t.help+" (env "+t.env+")")
 	}
 }
 
 func (f *remoteFlags) client(env *cliEnv) (*ctl.Client, error) {
-	files := f.tls
 	// A flag wins over its variable, one setting at a time.
-	for i, p := range []*string{&files.ServerCA, &files.Cert, &files.Key, &files.ServerName} {
-		if *p == "" {
-			*p = env.getenv(clientTLSEnv()[i].env)
+	for _, t := range f.tlsSettings() {
+		if *t.field == "" {
+			*t.field = env.getenv(t.env)
 		}
 	}
-	tlsCfg, err := ctl.ClientTLS(files)
+	tlsCfg, err := ctl.ClientTLS(f.tls)
 	if err != nil {
 		return nil, err
 	}
