@@ -1,0 +1,164 @@
+package monitor
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+)
+
+// Loop is one of the supervisor's own loops as /livez sees it: when it
+// last answered a heartbeat.
+type Loop struct {
+	Name string
+	Last time.Time
+}
+
+// defaultLoopStale is how long a loop may go without answering before
+// /livez fails: the heartbeat asks every second, so five missed answers.
+const defaultLoopStale = 5 * time.Second
+
+// probeCheck is one line of /livez or /readyz: ok when reason is "".
+type probeCheck struct {
+	name, reason string
+}
+
+// liveChecks are /livez's checks: ping (the listener answers) and one per
+// loop, failed when it has not answered a heartbeat for LoopStale.
+func (m *Monitor) liveChecks() []probeCheck {
+	checks := []probeCheck{{name: "ping"}}
+	if m.o.Loops == nil {
+		return checks
+	}
+	now := m.now()
+	for _, l := range m.o.Loops() {
+		c := probeCheck{name: l.Name}
+		switch {
+		case l.Last.IsZero():
+			c.reason = "has not answered a heartbeat yet"
+		case now.Sub(l.Last) > m.o.LoopStale:
+			c.reason = fmt.Sprintf("no heartbeat answered for %s (limit %s)", now.Sub(l.Last).Round(time.Millisecond), m.o.LoopStale)
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// readyChecks are /readyz's checks: the supervisor has started and is not
+// shutting down, and one per service: a service that should be up is up,
+// ready and not CRITICAL. A service stopped on purpose passes.
+func (m *Monitor) readyChecks(s *api.Snapshot) []probeCheck {
+	checks := make([]probeCheck, 0, 3+len(s.Services))
+	checks = append(checks, probeCheck{name: "ping"})
+	c := probeCheck{name: "ready"}
+	if !m.isReady(s) {
+		c.reason = "the supervisor is still starting"
+	}
+	checks = append(checks, c)
+	c = probeCheck{name: "shutdown"}
+	if s.ShuttingDown {
+		c.reason = "shutting down"
+	}
+	checks = append(checks, c)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		checks = append(checks, probeCheck{name: svc.ServiceGroup, reason: mask(oneLine(serviceNotReady(svc)), m.o.Secrets)})
+	}
+	return checks
+}
+
+// serviceNotReady says why a service keeps /readyz failing, or "".
+func serviceNotReady(svc *api.Service) string {
+	switch {
+	case svc.SpecError != "":
+		return "spec file cannot be read: " + svc.SpecError
+	case !svc.DesiredUp:
+		return ""
+	case !svc.Running:
+		return notRunningReason(svc)
+	case !svc.Ready:
+		return "up but not ready: " + waitingFor(svc.Readiness)
+	case svc.Health == api.HealthCritical:
+		return "health check CRITICAL"
+	}
+	return ""
+}
+
+// waitingFor names what a service that is up but not ready has not sent.
+func waitingFor(protocol string) string {
+	switch protocol {
+	case api.ReadinessFD:
+		return "waiting for a newline on its notification fd"
+	case api.ReadinessNotify:
+		return "waiting for READY=1 on its NOTIFY_SOCKET"
+	}
+	return "waiting for its readiness notification"
+}
+
+func (m *Monitor) serveLivez(w http.ResponseWriter, r *http.Request) {
+	serveChecks(w, r, "livez", m.liveChecks())
+}
+
+func (m *Monitor) serveReadyz(w http.ResponseWriter, r *http.Request) {
+	serveChecks(w, r, "readyz", m.readyChecks(m.snap()))
+}
+
+// serveChecks answers as kube-apiserver's /livez and /readyz do: "ok"
+// when every check passes; with ?verbose one "[+]name ok" line per check
+// and "NAME check passed"; on any failure 500 with every line and "NAME
+// check failed". ?exclude=NAME (repeatable) turns a check into
+// "[+]name excluded: ok"; a name that matches nothing is reported in a
+// "warn:" line. Kubernetes withholds every failure's reason; tend shows
+// it (masked) when ?verbose asks, since its listener has its own auth,
+// and withholds it otherwise.
+func serveChecks(w http.ResponseWriter, r *http.Request, name string, checks []probeCheck) {
+	q := r.URL.Query()
+	_, verbose := q["verbose"]
+	excluded := map[string]bool{}
+	for _, e := range q["exclude"] {
+		excluded[strings.TrimSpace(e)] = true
+	}
+	var b strings.Builder
+	failed := false
+	for _, c := range checks {
+		switch {
+		case excluded[c.name]:
+			delete(excluded, c.name)
+			fmt.Fprintf(&b, "[+]%s excluded: ok\n", c.name)
+		case c.reason == "":
+			fmt.Fprintf(&b, "[+]%s ok\n", c.name)
+		case verbose:
+			failed = true
+			fmt.Fprintf(&b, "[-]%s failed: %s\n", c.name, c.reason)
+		default:
+			failed = true
+			fmt.Fprintf(&b, "[-]%s failed: reason withheld\n", c.name)
+		}
+	}
+	if len(excluded) > 0 {
+		names := make([]string, 0, len(excluded))
+		for n := range excluded {
+			names = append(names, fmt.Sprintf("%q", n))
+		}
+		slices.Sort(names)
+		fmt.Fprintf(&b, "warn: some health checks cannot be excluded: no matches for %s\n", strings.Join(names, ","))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if failed {
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "%s%s check failed\n", b.String(), name)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	if !verbose {
+		fmt.Fprint(w, "ok")
+		return
+	}
+	fmt.Fprintf(w, "%s%s check passed\n", b.String(), name)
+}
