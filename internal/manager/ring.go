@@ -97,6 +97,8 @@ func (m *Manager) ringLoop(ctx context.Context) {
 				b.ready = true // held long enough
 				gossip(b)
 			}
+		case <-m.ringPing:
+			m.ringBeat.Store(time.Now().UnixNano())
 		case <-tick.C:
 			m.refreshRingStats()
 		case <-r.Changed():
