@@ -162,3 +162,67 @@ func serveChecks(w http.ResponseWriter, r *http.Request, name string, checks []p
 	}
 	fmt.Fprintf(w, "%s%s check passed\n", b.String(), name)
 }
+
+// Live reports whether every /livez check passes: what feeds systemd's
+// watchdog.
+func (m *Monitor) Live() bool {
+	for _, c := range m.liveChecks() {
+		if c.reason != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Summary is a one-line account of the supervisor for systemd's STATUS=:
+// "ready, healthy; 3 services: 2 up, 1 not ready".
+func (m *Monitor) Summary() string {
+	s := m.snap()
+	var b strings.Builder
+	switch {
+	case s.ShuttingDown:
+		b.WriteString("shutting down")
+	case !m.isReady(s):
+		b.WriteString("starting")
+	default:
+		b.WriteString("ready")
+		if ok, reasons := m.Healthy(); ok {
+			b.WriteString(", healthy")
+		} else {
+			fmt.Fprintf(&b, ", unhealthy (%d %s)", len(reasons), plural(len(reasons), "reason", "reasons"))
+		}
+	}
+	var up, notReady, down, stopped int
+	for i := range s.Services {
+		svc := &s.Services[i]
+		switch {
+		case !svc.DesiredUp && !svc.Running:
+			stopped++
+		case svc.Running && !svc.Ready:
+			notReady++
+		case svc.Running:
+			up++
+		default:
+			down++
+		}
+	}
+	fmt.Fprintf(&b, "; %d %s", len(s.Services), plural(len(s.Services), "service", "services"))
+	sep := ": "
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{up, "up"}, {notReady, "not ready"}, {down, "down"}, {stopped, "stopped"}} {
+		if c.n > 0 {
+			fmt.Fprintf(&b, "%s%d %s", sep, c.n, c.what)
+			sep = ", "
+		}
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -206,3 +206,28 @@ func TestHealthJSONBodies(t *testing.T) {
 		t.Errorf("/healthy default: %q", r.Header.Get("Content-Type"))
 	}
 }
+
+func TestSummaryLine(t *testing.T) {
+	f := newFixture()
+	o := f.options()
+	o.ServicesDown = Threshold{Lower: 0, Upper: 1}
+	m := mustNew(t, o)
+	if got := m.Summary(); got != "starting; 0 services" {
+		t.Errorf("before the first snapshot: %q", got)
+	}
+	web := running("web")
+	web.Ready = true
+	slow := running("slow")
+	slow.Readiness = api.ReadinessNotify
+	batch := running("batch")
+	batch.DesiredUp, batch.Running = false, false
+	f.set(readySnap(batch, slow, web))
+	if got, want := m.Summary(), "ready, healthy; 3 services: 1 up, 1 not ready, 1 stopped"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	web.Running, web.Ready = false, false
+	f.set(readySnap(web))
+	if got, want := m.Summary(), "ready, unhealthy (1 reason); 1 service: 1 down"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

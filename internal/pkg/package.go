@@ -42,6 +42,13 @@ type Package struct {
 	ShutdownSignal  string        // a name from the signal table, without "SIG"; "TERM" by default
 	ShutdownTimeout time.Duration // 8s by default
 
+	// NotificationFD is the descriptor the run process writes a newline to
+	// once ready (NOTIFICATION_FD, s6's protocol); 0: none. Notify: the run
+	// process sends READY=1 to its NOTIFY_SOCKET (NOTIFY, sd_notify). At
+	// most one of them is set (readiness.go).
+	NotificationFD int
+	Notify         bool
+
 	Env  []EnvVar      // RUNTIME_ENVIRONMENT, in file order
 	Deps []ident.Ident // DEPS, fully qualified, in file order
 }
