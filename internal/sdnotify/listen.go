@@ -19,9 +19,18 @@ type Listener struct {
 const maxDatagram = 4096
 
 // Listen makes a datagram socket at path (a file left from a previous
-// run is removed first) whose mode lets uid and gid write to it, as
-// the service's run process, which may run as another user, must.
+// run is removed first) owned by uid and gid, mode 0600, so that the
+// service's run process, which may run as another user, can write to it
+// and nobody else can; -1 keeps the supervisor's. A path starting with
+// '@' is an abstract name: no file, and no permission check.
 func Listen(path string, uid, gid int) (*Listener, error) {
+	if path[0] == '@' {
+		conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		if err != nil {
+			return nil, fmt.Errorf("notify socket: %w", err)
+		}
+		return &Listener{conn: conn, path: path}, nil
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
@@ -72,6 +81,8 @@ func Parse(b []byte) map[string]string {
 // Close stops receiving and removes the socket file.
 func (l *Listener) Close() error {
 	err := l.conn.Close()
-	os.Remove(l.path)
+	if l.path[0] != '@' {
+		os.Remove(l.path)
+	}
 	return err
 }
