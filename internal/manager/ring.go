@@ -285,6 +285,7 @@ func (m *Manager) gossipServices(g *gossipState, services []*api.Service) {
 			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
 			Cfg: s.Exported, Sys: m.cfg.Sys.Rumor(), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
+			NotReady: s.Readiness != "" && !s.Ready,
 		}
 		last, ok := g.lastSent[s.ServiceGroup]
 		r.Incarnation = last.Incarnation

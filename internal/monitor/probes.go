@@ -79,7 +79,7 @@ func serviceNotReady(svc *api.Service) string {
 		return ""
 	case !svc.Running:
 		return notRunningReason(svc)
-	case !svc.Ready:
+	case svc.Readiness != "" && !svc.Ready:
 		return "up but not ready: " + waitingFor(svc.Readiness)
 	case svc.Health == api.HealthCritical:
 		return "health check CRITICAL"
@@ -198,7 +198,7 @@ func (m *Monitor) Summary() string {
 		switch {
 		case !svc.DesiredUp && !svc.Running:
 			stopped++
-		case svc.Running && !svc.Ready:
+		case svc.Running && svc.Readiness != "" && !svc.Ready:
 			notReady++
 		case svc.Running:
 			up++

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,5 +230,33 @@ func TestSummaryLine(t *testing.T) {
 	f.set(readySnap(web))
 	if got, want := m.Summary(), "ready, unhealthy (1 reason); 1 service: 1 down"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// A service up but not ready is degraded in /status, with the reason, and
+// 0 in tend_service_ready; ready, it is healthy and 1.
+func TestNotReadyInStatusAndMetrics(t *testing.T) {
+	f := newFixture()
+	m := mustNew(t, f.options())
+	slow := running("slow")
+	slow.Readiness = api.ReadinessNotify
+	f.set(readySnap(slow))
+	var doc struct {
+		Components map[string]struct{ Status, Reason string }
+	}
+	if err := json.Unmarshal([]byte(body(t, get(t, m, http.MethodGet, "/status"))), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if c := doc.Components["slow.default"]; c.Status != "degraded" || c.Reason != "up but not ready: waiting for READY=1 on its NOTIFY_SOCKET" {
+		t.Errorf("not ready: %+v", c)
+	}
+	metrics := body(t, get(t, m, http.MethodGet, "/metrics"))
+	if !strings.Contains(metrics, `tend_service_ready{group="default",service="slow",service_group="slow.default"} 0`) {
+		t.Errorf("tend_service_ready not 0:\n%s", metrics)
+	}
+	slow.Ready = true
+	f.set(readySnap(slow))
+	if !strings.Contains(body(t, get(t, m, http.MethodGet, "/metrics")), `tend_service_ready{group="default",service="slow",service_group="slow.default"} 1`) {
+		t.Error("tend_service_ready not 1 once ready")
 	}
 }

@@ -87,6 +87,9 @@ func serviceComponent(svc *api.Service, n int, secrets []string) component {
 		c.Status, c.Reason = statusHealthy, "stopped"
 	case !svc.DesiredUp:
 		c.Status, c.Reason = statusHealthy, "stopping"
+	case svc.Readiness != "" && !svc.Ready:
+		// Up, but not serving yet: worth a look if it lasts.
+		c.Status, c.Reason = statusDegraded, "up but not ready: "+waitingFor(svc.Readiness)
 	default:
 		c.Status = recordsStatus(svc.Records)
 	}
