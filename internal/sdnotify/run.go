@@ -32,9 +32,10 @@ type Supervisor struct {
 
 // Run sends READY=1 (with STATUS) once Ready is closed, STATUS whenever
 // the summary changes, WATCHDOG=1 every Watchdog/2 while Live, and
-// STOPPING=1 once Stopping is closed; it keeps feeding the watchdog until
-// ctx ends, since stopping the services can take longer than the
-// watchdog's interval.
+// STOPPING=1 once Stopping is closed; from then on it feeds the watchdog
+// whatever Live says until ctx ends, since stopping the services can take
+// longer than the watchdog's interval, and the loops stop answering as
+// the supervisor winds down.
 func Run(ctx context.Context, n Sender, s Supervisor) {
 	every := s.Every
 	if every <= 0 {
@@ -77,7 +78,9 @@ func Run(ctx context.Context, n Sender, s Supervisor) {
 				send("STATUS=" + st)
 			}
 		case <-dogC:
-			if s.Live() {
+			// While stopping, the loops wind down on purpose, and a
+			// shutdown that hangs is TimeoutStopSec's business.
+			if stopping == nil || s.Live() {
 				send("WATCHDOG=1")
 			}
 		}
