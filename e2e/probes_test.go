@@ -32,6 +32,8 @@ func TestProbesLikeKubernetes(t *testing.T) {
 		{"/livez?verbose&exclude=ring&exclude=etcd", 200, "[+]ping ok\n[+]manager ok\n[+]ring excluded: ok\nwarn: some health checks cannot be excluded: no matches for \"etcd\"\nlivez check passed\n"},
 		{"/readyz", 200, "ok"},
 		{"/readyz?verbose", 200, "[+]ping ok\n[+]ready ok\n[+]shutdown ok\n[+]web.default ok\nreadyz check passed\n"},
+		{"/readyz/web.default", 200, "ok"},
+		{"/livez/ring", 200, "ok"},
 	} {
 		if code, body := monGet(t, "GET", base+tc.path); code != tc.code || body != tc.body {
 			t.Errorf("%s: %d\n%s\nwant %d\n%s", tc.path, code, body, tc.code, tc.body)
@@ -52,6 +54,9 @@ func TestProbesLikeKubernetes(t *testing.T) {
 	_, body = monGet(t, "GET", base+"/readyz?verbose")
 	if !strings.Contains(body, "[-]broken.default failed: not running: exited with code 3; next restart at ") || !strings.HasSuffix(body, "readyz check failed\n") {
 		t.Errorf("/readyz?verbose:\n%s", body)
+	}
+	if code, body := monGet(t, "GET", base+"/readyz/broken.default"); code != 500 || !strings.HasPrefix(body, "internal server error: not running: exited with code 3") {
+		t.Errorf("/readyz/broken.default: %d %q", code, body)
 	}
 	if code, body := monGet(t, "GET", base+"/readyz?exclude=broken.default"); code != 200 || body != "ok" {
 		t.Errorf("excluding broken: %d %q", code, body)

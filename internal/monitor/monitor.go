@@ -179,6 +179,8 @@ func (m *Monitor) Routes() map[string]http.Handler {
 		r["GET /ready"] = http.HandlerFunc(m.serveReady)
 		r["GET /livez"] = http.HandlerFunc(m.serveLivez)
 		r["GET /readyz"] = http.HandlerFunc(m.serveReadyz)
+		r["GET /livez/{check}"] = http.HandlerFunc(m.serveLivezCheck)
+		r["GET /readyz/{check}"] = http.HandlerFunc(m.serveReadyzCheck)
 	}
 	if m.o.Healthy {
 		r["GET /healthy"] = http.HandlerFunc(m.serveHealthy)

@@ -106,6 +106,38 @@ func (m *Monitor) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	serveChecks(w, r, "readyz", m.readyChecks(m.snap()))
 }
 
+func (m *Monitor) serveLivezCheck(w http.ResponseWriter, r *http.Request) {
+	serveOneCheck(w, r.PathValue("check"), m.liveChecks())
+}
+
+func (m *Monitor) serveReadyzCheck(w http.ResponseWriter, r *http.Request) {
+	serveOneCheck(w, r.PathValue("check"), m.readyChecks(m.snap()))
+}
+
+// serveOneCheck answers /livez/NAME and /readyz/NAME as Kubernetes does:
+// "ok", or 500 "internal server error: REASON"; 404 for a name that is no
+// check.
+func serveOneCheck(w http.ResponseWriter, name string, checks []probeCheck) {
+	for _, c := range checks {
+		if c.name != name {
+			continue
+		}
+		if c.reason != "" {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "internal server error: "+c.reason, http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "ok")
+		return
+	}
+	http.NotFound(w, nil)
+}
+
 // serveChecks answers as kube-apiserver's /livez and /readyz do: "ok"
 // when every check passes; with ?verbose one "[+]name ok" line per check
 // and "NAME check passed"; on any failure 500 with every line and "NAME

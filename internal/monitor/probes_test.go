@@ -260,3 +260,32 @@ func TestNotReadyInStatusAndMetrics(t *testing.T) {
 		t.Error("tend_service_ready not 1 once ready")
 	}
 }
+
+// /readyz/NAME and /livez/NAME answer one check, as Kubernetes'
+// individual health checks: "ok", or 500 with the reason; 404 for no such
+// check.
+func TestProbeSingleCheck(t *testing.T) {
+	f := newFixture()
+	m := mustNew(t, f.options())
+	web := running("web")
+	web.Ready = true
+	slow := running("slow")
+	slow.Readiness = api.ReadinessFD
+	f.set(readySnap(slow, web))
+	for _, tc := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/readyz/web.default", 200, "ok"},
+		{"/readyz/ping", 200, "ok"},
+		{"/readyz/slow.default", 500, "internal server error: up but not ready: waiting for a newline on its notification fd\n"},
+		{"/readyz/nope", 404, "404 page not found\n"},
+		{"/livez/ping", 200, "ok"},
+	} {
+		r := get(t, m, http.MethodGet, tc.path)
+		if got := body(t, r); r.StatusCode != tc.code || got != tc.body {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, r.StatusCode, got, tc.code, tc.body)
+		}
+	}
+}
