@@ -88,6 +88,7 @@ type sup struct {
 	done   chan struct{}
 	args   []string
 	prefix []string // run tend through this command, e.g. ip netns exec NS
+	env    []string // added to the supervisor's environment (startSupEnv)
 	host   string   // listen host of ctl, http and gossip; "" = 127.0.0.1
 }
 
@@ -98,6 +99,17 @@ var listenRe = regexp.MustCompile(`tend supervisor starting.*`)
 func startSup(t *testing.T, root string, extra ...string) *sup {
 	t.Helper()
 	s := &sup{t: t, root: root, args: extra}
+	s.start()
+	t.Cleanup(s.cleanup)
+	s.waitReady()
+	return s
+}
+
+// startSupEnv is startSup with env (KEY=VALUE) added to the supervisor's
+// environment; unlike t.Setenv it leaves the test free to run in parallel.
+func startSupEnv(t *testing.T, root string, env []string, extra ...string) *sup {
+	t.Helper()
+	s := &sup{t: t, root: root, args: extra, env: env}
 	s.start()
 	t.Cleanup(s.cleanup)
 	s.waitReady()
@@ -136,7 +148,7 @@ func (s *sup) start() {
 	cmd.Stdout = s.out
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
-	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
+	cmd.Env = append(append(os.Environ(), s.env...), "PATH="+binDir+":"+os.Getenv("PATH"))
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}

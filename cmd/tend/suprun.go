@@ -29,6 +29,7 @@ import (
 	"github.com/tend-sh/tend/internal/monitor"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
+	"github.com/tend-sh/tend/internal/sdnotify"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/store"
 	"github.com/tend-sh/tend/internal/supcfg"
@@ -130,6 +131,9 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		sys.GossipIP = h
 		sys.GossipPort, _ = strconv.Atoi(p) // the port really bound, when asked for port 0
 	}
+	watchdog, _ := sdnotify.Watchdog(env.getenv, os.Getpid())
+	heartbeat, stale := beatTiming(watchdog)
+	ready := make(chan struct{})
 	var mon *monitor.Monitor
 	mgr := manager.New(manager.Config{
 		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
@@ -141,8 +145,9 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Term:    term,
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
-		Settled: startup.settled,
+		Settled: func() { startup.settled(); close(ready) },
 		Cgroups: cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
+		Heartbeat: heartbeat,
 	})
 	reg := prometheus.NewRegistry()
 	mon, err = monitor.New(monitor.Options{
@@ -156,6 +161,8 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Status:         cfg.Monitor.StatusEnabled,
 		Metrics:        cfg.Monitor.MetricsEnabled,
 		Registry:       reg,
+		Loops:          func() []monitor.Loop { return monitorLoops(mgr.Loops()) },
+		LoopStale:      stale,
 	})
 	if err != nil {
 		return err
@@ -189,6 +196,19 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 			}
 		})
 	}
+	notifyCtx, stopNotify := context.WithCancel(context.Background())
+	if n, err := sdnotify.FromEnv(env.getenv); err == nil {
+		defer n.Close()
+		wg.Go(func() {
+			sdnotify.Run(notifyCtx, n, sdnotify.Supervisor{
+				Ready: ready, Stopping: mgrCtx.Done(),
+				Status: mon.Summary, Live: mon.Live, Watchdog: watchdog,
+				Errorf: func(f string, a ...any) { log.Warn("systemd notification not sent", "err", fmt.Sprintf(f, a...)) },
+			})
+		})
+	} else if !errors.Is(err, sdnotify.ErrNoSocket) {
+		log.Warn("systemd will not be notified", "err", err)
+	}
 	// The manager returns once every service has stopped; the listeners stay
 	// open meanwhile so /healthy can say "shutting down".
 	runErr := mgr.Run(mgrCtx)
@@ -203,9 +223,30 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		l.srv.Shutdown(shutCtx)
 	}
 	stopReaper()
+	stopNotify()
 	wg.Wait()
 	log.Info("tend supervisor stopped")
 	return runErr
+}
+
+// beatTiming is how often the supervisor's loops are asked to answer, and
+// how long one may go without answering before /livez fails: a second and
+// five, or tighter under a systemd watchdog, which must stop being fed
+// well within its interval once a loop is stuck.
+func beatTiming(watchdog time.Duration) (heartbeat, stale time.Duration) {
+	heartbeat, stale = time.Second, 5*time.Second
+	if watchdog > 0 {
+		heartbeat, stale = min(heartbeat, watchdog/4), min(stale, watchdog/2)
+	}
+	return heartbeat, stale
+}
+
+func monitorLoops(ls []manager.Loop) []monitor.Loop {
+	out := make([]monitor.Loop, len(ls))
+	for i, l := range ls {
+		out[i] = monitor.Loop{Name: l.Name, Last: l.Last}
+	}
+	return out
 }
 
 // rawListeners are the sockets opened before anything else, so the
@@ -288,7 +329,7 @@ func serviceEnv(environ []string) []string {
 	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "NOTIFY_SOCKET",
+		case k == "NOTIFY_SOCKET", k == "WATCHDOG_USEC", k == "WATCHDOG_PID",
 			strings.HasSuffix(k, "_SECRET"), strings.HasSuffix(k, "_TOKEN"),
 			strings.Contains(k, "API_KEY"), strings.HasPrefix(k, "TEND_MONITOR_"),
 			k == "TEND_HTTP_AUTH_TOKENS":

@@ -140,7 +140,14 @@ type Service struct {
 	LastExit     *Exit
 	RestartCount int
 	NextRestart  time.Time // zero when no restart is pending
-	Initialized  bool      // init hook has succeeded at least once
+	Initialized  bool      // init hook has succeeded at least once (see Ready)
+	// Readiness is how the run process tells it is ready: "" (it is ready
+	// once up), ReadinessFD (s6's notification fd) or ReadinessNotify
+	// (sd_notify's READY=1 on a socket of its own).
+	Readiness string
+	// Ready: the run process is up and, with a Readiness protocol, has
+	// said it is ready. Without one it equals Running.
+	Ready bool
 	// StartError is why the last start failed (init failed, template error, ...).
 	StartError string
 
@@ -156,6 +163,12 @@ type Service struct {
 	// together; nil, or false, where that is not known (no cgroup).
 	Usage func() (Usage, bool)
 }
+
+// Readiness protocols a package may choose (see Service.Readiness).
+const (
+	ReadinessFD     = "notification-fd"
+	ReadinessNotify = "sd_notify"
+)
 
 // Usage is what a service's processes use: CPU time since the service
 // was loaded, and memory now (the cgroup's, or the members' RssAnon).

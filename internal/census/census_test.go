@@ -420,3 +420,27 @@ func marshal(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+// A member whose service has not said it is ready does not satisfy a
+// strict bind; once its rumor drops not_ready it does. A rumor without the
+// field (an older member) is ready, as before.
+func TestSatisfiesWaitsForReadiness(t *testing.T) {
+	waiting := svcR("a1", "db.default", 1, map[string]any{"port": int64(1)})
+	waiting.Service.NotReady = true
+	in := Input{LocalID: "a1", Members: []Member{mem("a1", "alive")}, Rumors: []rumor.Rumor{waiting}}
+	if Build(in).Group("db.default").Satisfies([]string{"port"}) {
+		t.Error("a member not ready satisfies a bind")
+	}
+	ready := svcR("a1", "db.default", 2, map[string]any{"port": int64(1)})
+	in.Rumors = append(in.Rumors, ready)
+	if !Build(in).Group("db.default").Satisfies([]string{"port"}) {
+		t.Error("the member's ready rumor does not satisfy a bind")
+	}
+	var old rumor.Service
+	if err := json.Unmarshal([]byte(`{"member_id":"a1","service_group":"db.default","incarnation":3,"cfg":{"port":1},"up":true}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.NotReady {
+		t.Error("a rumor without not_ready reads as not ready")
+	}
+}

@@ -227,10 +227,11 @@ func (g *Group) memberList() (members []any, first any) {
 
 // Satisfies reports whether the group can serve a bind that needs exports:
 // an alive or suspect member exports every one of them (the strict bind
-// check). With no exports, any active member will do.
+// check), and is not waiting for its service to say it is ready. With no
+// exports, any active member will do.
 func (g *Group) Satisfies(exports []string) bool {
 	for _, m := range g.members {
-		if m.health != Alive && m.health != Suspect {
+		if m.health != Alive && m.health != Suspect || m.svc != nil && m.svc.NotReady {
 			continue
 		}
 		ok := true

@@ -55,6 +55,9 @@ type Config struct {
 	Settled func()
 	// Cgroups is cgroup.Auto or cgroup.Off (see trackProcesses).
 	Cgroups string
+	// Heartbeat is how often the owner and ring loops are asked to answer
+	// (Loops); 0 means a second.
+	Heartbeat time.Duration
 	// NewWatcher makes the watcher of the services' user.toml files; nil:
 	// InotifyWatcher, the one `sup run` uses.
 	NewWatcher NewWatcherFunc
@@ -93,6 +96,12 @@ type Manager struct {
 	watch Watcher
 	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
+
+	// ownerBeat and ringBeat are when the loops last answered a
+	// heartbeat, in Unix nanoseconds (heartbeat.go); ringPing asks the
+	// ring loop.
+	ownerBeat, ringBeat atomic.Int64
+	ringPing            chan struct{}
 
 	// tracker finds every process of a service (cgroups.go).
 	tracker  *cgroup.Tracker
@@ -146,6 +155,7 @@ func New(cfg Config) *Manager {
 		ownerDone: make(chan struct{}),
 		dirty:     make(chan struct{}, 1),
 		gossip:    make(chan gossipBatch, 1),
+		ringPing:  make(chan struct{}, 1),
 		running:   make(chan struct{}),
 		settled:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
@@ -252,6 +262,7 @@ func (m *Manager) Run(parent context.Context) error {
 	m.watch = w
 	bg.Go(func() { w.Run(m.userConfigChanged) })
 	bg.Go(func() { m.ringLoop(ctx) })
+	bg.Go(func() { m.heartbeat(ctx) })
 
 	m.runCtx = ctx // before any runner or control operation can read it
 	if err := service.MakeServicesDir(m.cfg.Root); err != nil {

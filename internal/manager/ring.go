@@ -97,6 +97,8 @@ func (m *Manager) ringLoop(ctx context.Context) {
 				b.ready = true // held long enough
 				gossip(b)
 			}
+		case <-m.ringPing:
+			m.ringBeat.Store(time.Now().UnixNano())
 		case <-tick.C:
 			m.refreshRingStats()
 		case <-r.Changed():
@@ -283,6 +285,7 @@ func (m *Manager) gossipServices(g *gossipState, services []*api.Service) {
 			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
 			Cfg: s.Exported, Sys: m.cfg.Sys.Rumor(), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
+			NotReady: s.Readiness != "" && !s.Ready,
 		}
 		last, ok := g.lastSent[s.ServiceGroup]
 		r.Incarnation = last.Incarnation

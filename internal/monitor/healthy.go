@@ -153,10 +153,20 @@ func (m *Monitor) Healthy() (ok bool, reasons []string) {
 	return false, m.reasons(s, &v)
 }
 
-// serveHealthy answers 200 "healthy", or 503 with one reason per line.
-func (m *Monitor) serveHealthy(w http.ResponseWriter, _ *http.Request) {
+// serveHealthy answers 200 "healthy", or 503 with one reason per line; or
+// application/health+json when the request prefers it (Accept).
+func (m *Monitor) serveHealthy(w http.ResponseWriter, r *http.Request) {
 	s := m.snap()
 	v := m.check(s)
+	if a := r.Header["Accept"]; len(a) > 0 && wantsHealthJSON(strings.Join(a, ",")) {
+		doc := m.healthDoc(s, healthPass)
+		if !v.ok() {
+			doc.Status, doc.Notes = healthFail, m.reasons(s, &v)
+			doc.Output = strings.Join(doc.Notes, "; ")
+		}
+		writeHealthJSON(w, doc)
+		return
+	}
 	m.headers.set(w.Header())
 	if v.ok() {
 		w.WriteHeader(http.StatusOK)

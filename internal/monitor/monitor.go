@@ -42,8 +42,15 @@ type Options struct {
 	// when count <= Lower. {Lower: 0, Upper: 1}: any one down is unhealthy.
 	ServicesDown Threshold
 
-	// Which endpoints Routes returns.
+	// Which endpoints Routes returns. Ready brings /livez and /readyz
+	// (Kubernetes' probes) with /ready.
 	Ready, Healthy, Status, Metrics bool
+
+	// Loops reports the supervisor's own loops for /livez; nil: /livez
+	// checks only that it answers. LoopStale is how long a loop may go
+	// without answering a heartbeat; 0 means 5 s.
+	Loops     func() []Loop
+	LoopStale time.Duration
 
 	// Registry receives the monitor's collectors plus the Go and process
 	// collectors; /metrics serves it. Nil means a private new registry.
@@ -127,6 +134,9 @@ func New(o Options) (*Monitor, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.LoopStale <= 0 {
+		o.LoopStale = defaultLoopStale
+	}
 	if o.Statfs == nil {
 		o.Statfs = statfs
 	}
@@ -167,6 +177,10 @@ func (m *Monitor) Routes() map[string]http.Handler {
 	r := map[string]http.Handler{}
 	if m.o.Ready {
 		r["GET /ready"] = http.HandlerFunc(m.serveReady)
+		r["GET /livez"] = http.HandlerFunc(m.serveLivez)
+		r["GET /readyz"] = http.HandlerFunc(m.serveReadyz)
+		r["GET /livez/{check}"] = http.HandlerFunc(m.serveLivezCheck)
+		r["GET /readyz/{check}"] = http.HandlerFunc(m.serveReadyzCheck)
 	}
 	if m.o.Healthy {
 		r["GET /healthy"] = http.HandlerFunc(m.serveHealthy)

@@ -30,6 +30,7 @@ const (
 	famHealthStatus
 	famLastExitCode
 	famMemory
+	famReady
 	famRestarts
 	famState
 	famStateEntered
@@ -77,11 +78,11 @@ func healthCode(h api.Health) int {
 	return 3
 }
 
-// Series per service at most: up, desired_up, one per state, health status,
+// Series per service at most: up, desired_up, ready, one per state, health status,
 // restarts, last exit code, state entered, health-check histogram, CPU,
 // memory.
 const (
-	metricsPerService = numStates + 9
+	metricsPerService = numStates + 10
 	labelsPerService  = 3 + numStates*4 // 3 base pointers + 4 per state series
 )
 
@@ -123,6 +124,7 @@ func newServiceFamilies() *serviceFamilies {
 	fam(famRestarts, "tend_service_restarts_total", "Times the supervisor restarted the service.", dto.MetricType_COUNTER)
 	fam(famState, "tend_service_state", "Service state: 1 for the current state, 0 for the others.", dto.MetricType_GAUGE)
 	fam(famStateEntered, "tend_service_state_entered_timestamp_seconds", "Unix time at which the service entered its current state.", dto.MetricType_GAUGE)
+	fam(famReady, "tend_service_ready", "Whether the service's run process is up and has said it is ready (with NOTIFICATION_FD or NOTIFY; else whether it is up).", dto.MetricType_GAUGE)
 	fam(famUp, "tend_service_up", "Whether the service's run hook process is running.", dto.MetricType_GAUGE)
 	for i := range x.stateLabel {
 		x.stateLabel[i].Name, x.stateLabel[i].Value = &x.labelState, &x.stateValues[i]
@@ -253,6 +255,7 @@ func (m *Monitor) fillFrame(f *frame, s *api.Snapshot) {
 
 		metric(famUp, base).Gauge = &x.gauge[b2i(svc.Running)]
 		metric(famDesiredUp, base).Gauge = &x.gauge[b2i(svc.DesiredUp)]
+		metric(famReady, base).Gauge = &x.gauge[b2i(svc.Ready)]
 		state := serviceState(svc)
 		for st := 0; st < numStates; st++ {
 			sl := lps[3+4*st : 3+4*st+4 : 3+4*st+4]

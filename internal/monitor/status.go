@@ -87,6 +87,9 @@ func serviceComponent(svc *api.Service, n int, secrets []string) component {
 		c.Status, c.Reason = statusHealthy, "stopped"
 	case !svc.DesiredUp:
 		c.Status, c.Reason = statusHealthy, "stopping"
+	case svc.Readiness != "" && !svc.Ready:
+		// Up, but not serving yet: worth a look if it lasts.
+		c.Status, c.Reason = statusDegraded, "up but not ready: "+waitingFor(svc.Readiness)
 	default:
 		c.Status = recordsStatus(svc.Records)
 	}
@@ -236,8 +239,17 @@ func (m *Monitor) statusBody(s *api.Snapshot) ([]byte, error) {
 
 // serveStatus always answers 200 when it can encode, as ConfigCat Proxy: the
 // verdict is in the body; machines that need a status code use /healthy.
-func (m *Monitor) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	body, err := m.statusBody(m.snap())
+// A request that prefers application/health+json gets the same verdict in
+// the draft's form (and its status code: 503 on fail).
+func (m *Monitor) serveStatus(w http.ResponseWriter, r *http.Request) {
+	s := m.snap()
+	if a := r.Header["Accept"]; len(a) > 0 && wantsHealthJSON(strings.Join(a, ",")) {
+		doc := m.buildStatus(s)
+		h := m.healthDoc(s, draftStatus(doc.Status))
+		writeHealthJSON(w, h)
+		return
+	}
+	body, err := m.statusBody(s)
 	if err != nil {
 		http.Error(w, strings.TrimSpace(err.Error()), http.StatusInternalServerError)
 		return

@@ -48,6 +48,13 @@ type Package struct {
 	// handlebars. See docs/TEMPLATES.md.
 	TemplateDialect tmpl.Dialect
 
+	// NotificationFD is the descriptor the run process writes a newline to
+	// once ready (NOTIFICATION_FD, s6's protocol); 0: none. Notify: the run
+	// process sends READY=1 to its NOTIFY_SOCKET (NOTIFY, sd_notify). At
+	// most one of them is set (readiness.go).
+	NotificationFD int
+	Notify         bool
+
 	Env  []EnvVar      // RUNTIME_ENVIRONMENT, in file order
 	Deps []ident.Ident // DEPS, fully qualified, in file order
 }

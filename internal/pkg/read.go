@@ -166,6 +166,13 @@ func readRoot(root *os.Root, abs string) (*Package, error) {
 		{"RUNTIME_ENVIRONMENT", func(f string, b []byte) (err error) { p.Env, err = parseEnv(f, b); return err }},
 		{"DEPS", func(f string, b []byte) (err error) { p.Deps, err = parseDeps(f, b); return err }},
 		{"TEMPLATE_DIALECT", func(f string, b []byte) (err error) { p.TemplateDialect, err = parseDialect(f, b); return err }},
+		{"NOTIFICATION_FD", func(f string, b []byte) (err error) { p.NotificationFD, err = parseNotificationFD(f, b); return err }},
+		{"NOTIFY", func(f string, b []byte) (err error) {
+			if p.Notify, err = parseNotify(f, b); err == nil && p.NotificationFD != 0 {
+				err = malformed(f, 0, "NOTIFICATION_FD is set too: a service tells it is ready one way")
+			}
+			return err
+		}},
 	}
 	for _, s := range steps {
 		if err := r.parse(s.name, s.parse); err != nil {

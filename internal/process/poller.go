@@ -244,7 +244,7 @@ func (pp *poller) drain(pm *pump) {
 
 // finish delivers the unterminated line, closes the pipe and tells the Proc.
 func (pp *poller) finish(pm *pump) {
-	if len(pm.partial) > 0 {
+	if len(pm.partial) > 0 && !pm.wholeLines {
 		pm.emit(pm.partial)
 		pm.partial = nil
 	}

@@ -42,6 +42,13 @@ type Spec struct {
 	// none. The child is born in the group's cgroup (when it has one), so
 	// nothing it forks is ever unaccounted for.
 	Group Group
+	// NotifyFD, when above 2, is where the child finds the write end of a
+	// pipe (s6's notification fd): the first newline it writes there calls
+	// Ready, once, from the goroutine that calls Stdout and Stderr (so
+	// Ready must not block either). Bytes without a newline, closed or
+	// not, are not a notification.
+	NotifyFD int
+	Ready    func()
 	// Leader makes the process stand for its whole Group, as a service's
 	// run process does (a hook does not): Stop signals every member and
 	// returns only once none is left.
@@ -108,6 +115,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		},
 		pipes: [2]bool{s.Stdout != nil, s.Stderr != nil},
 	}
+	if s.NotifyFD > 2 && s.Ready != nil {
+		req.notifyFD = s.NotifyFD
+	}
 	if s.Group != nil {
 		req.cgroup = s.Group.Dir()
 	}
@@ -128,6 +138,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit})
 					rds = rds[1:]
 				}
+			}
+			if req.notifyFD > 0 {
+				p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: onceReady(s.Ready), wholeLines: true})
 			}
 			// Before the pid is registered: the reaper may finish p at once.
 			p.pending.Store(int32(1 + len(p.pumps)))
@@ -166,7 +179,7 @@ const spawnerMinChildren = 256
 // held: shutdown, which stops the poller and the spawner, cannot come in
 // between.
 func (r *Reaper) forkLocked(req *spawnReq) (pid int, rds []int, err error) {
-	if req.pipes[0] || req.pipes[1] {
+	if req.pipes[0] || req.pipes[1] || req.notifyFD > 0 {
 		if err := r.out.start(); err != nil {
 			return 0, nil, err
 		}
@@ -187,6 +200,17 @@ func (r *Reaper) forkLocked(req *spawnReq) (pid int, rds []int, err error) {
 	}
 	defer unix.Close(devnull)
 	return forkExec(req, devnull)
+}
+
+// onceReady calls ready on the first line, and ignores the rest.
+func onceReady(ready func()) func([]byte) {
+	done := false
+	return func([]byte) {
+		if !done {
+			done = true
+			ready()
+		}
+	}
 }
 
 // outputPipe returns a pipe whose read end is non-blocking, for the poller,

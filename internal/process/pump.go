@@ -24,6 +24,9 @@ type pump struct {
 	proc    *Proc
 	emit    func([]byte)
 	partial []byte // an unterminated line, at most maxLine bytes
+	// wholeLines drops an unterminated last line instead of delivering it
+	// (a notification fd: only a newline means ready).
+	wholeLines bool
 
 	id       uint32    // the pipe's key in the poller and in its epoll events
 	deadline time.Time // once the process has exited: stop waiting for EOF

@@ -42,6 +42,9 @@ type spawnReq struct {
 	argv  []string
 	attr  syscall.ProcAttr // Files is set by the spawner
 	pipes [2]bool          // stdout, stderr
+	// notifyFD > 0: a pipe's write end at that descriptor of the child,
+	// its read end returned after the output pipes (Spec.NotifyFD).
+	notifyFD int
 	// cgroup is the cgroup directory the child is born in; "" = the
 	// supervisor's. It is opened by the thread that forks: the spawner's
 	// descriptor table is not the supervisor's.
@@ -165,6 +168,20 @@ func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 		}
 		rds, wrs = append(rds, rd), append(wrs, wr)
 		files[1+i] = uintptr(wr)
+	}
+	if req.notifyFD > 0 {
+		rd, wr, err := outputPipe()
+		if err != nil {
+			closeFDs(rds)
+			return 0, nil, err
+		}
+		rds, wrs = append(rds, rd), append(wrs, wr)
+		// Descriptors between stderr and the notification fd are closed
+		// in the child (-1).
+		for len(files) < req.notifyFD {
+			files = append(files, ^uintptr(0))
+		}
+		files = append(files, uintptr(wr))
 	}
 	req.attr.Files = files
 	if req.cgroup != "" {

@@ -37,6 +37,10 @@ type Service struct {
 	Initialized  bool           `json:"initialized"`
 	Health       string         `json:"health"` // OK | WARNING | CRITICAL | UNKNOWN
 	Up           bool           `json:"up"`     // the run process is running
+	// NotReady: the package has a readiness protocol and its process has
+	// not said it is ready (or is not running). A strict bind waits for a
+	// member without it. Absent from older rumors: ready, as before.
+	NotReady bool `json:"not_ready,omitempty"`
 	// Gone is set when the member unloaded the service; it keeps the
 	// rumor's key so the higher incarnation still wins.
 	Gone bool `json:"gone,omitempty"`

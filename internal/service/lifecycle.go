@@ -134,8 +134,14 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	if run := st.last.directRun(st.env, r.pathCache()); run.ok {
 		ps.Path, ps.Arg0, ps.Args = run.path, run.argv[0], run.argv[1:]
 	}
+	if err := r.armReadiness(st, &ps); err != nil {
+		logs.close()
+		r.startFailed(ctx, st, fmt.Errorf("readiness: %w", err), "run_hook_failed")
+		return
+	}
 	p, err := r.d.Reaper.Start(ps)
 	if err != nil {
+		st.disarmReadiness()
 		if st.group != nil && errors.Is(err, unix.ENOENT) {
 			// The cgroup may have been removed under the supervisor: make
 			// it again for the next attempt.
@@ -150,6 +156,7 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
 	r.writePID(st, p.PID())
 	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
+	st.spawned()
 	r.record(st, true, "started (pid %d)", p.PID())
 	st.healthOKSeen = false
 	if _, ok := st.tpl.hooks["health-check"]; ok {
@@ -223,6 +230,7 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 // dropProcess forgets the process and everything tied to its life.
 func (r *Runner) dropProcess(st *state) {
 	r.endProcessHelpers(st)
+	st.disarmReadiness()
 	if st.runLogs != nil {
 		st.runLogs.close()
 		st.runLogs = nil

@@ -21,6 +21,7 @@ import (
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/sdnotify"
 	"github.com/tend-sh/tend/internal/spec"
 )
 
@@ -184,6 +185,11 @@ type state struct {
 
 	postRunCancel context.CancelFunc
 
+	// readyC is closed when the run process says it is ready (readiness.go);
+	// nil without a protocol or once taken. notify is its NOTIFY_SOCKET.
+	readyC <-chan struct{}
+	notify *sdnotify.Listener
+
 	initRes    chan *hook.Result // the init hook run in the background
 	initCancel context.CancelFunc
 	stopRes    chan *stopResult // the stop run in the background
@@ -254,6 +260,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.applyRing(ctx, st, v)
 		case <-st.procDone:
 			r.exited(ctx, st)
+		case <-st.readyC:
+			r.becameReady(st)
 		case <-st.restartC:
 			st.restartC = nil
 			r.start(ctx, st)

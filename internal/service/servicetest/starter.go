@@ -88,7 +88,7 @@ func (f *Starter) Start(s process.Spec) (hook.Process, error) {
 		l = b(n)
 	}
 	f.pid++
-	p := &Proc{pid: f.pid, done: make(chan struct{}), kill: make(chan syscall.Signal, 1), ignoreTerm: l.IgnoreTerm}
+	p := &Proc{pid: f.pid, done: make(chan struct{}), kill: make(chan syscall.Signal, 1), ignoreTerm: l.IgnoreTerm, ready: s.Ready, env: s.Env}
 	f.procs[name] = append(f.procs[name], p)
 	if s.Stdout != nil {
 		s.Stdout([]byte(name + " says hello"))
@@ -147,7 +147,23 @@ type Proc struct {
 	kill       chan syscall.Signal
 	exit       process.Exit // written before done is closed
 	ignoreTerm bool
+	ready      func() // process.Spec.Ready
+	env        []string
 }
+
+// Notify writes the newline to the process's notification fd: it calls
+// the Spec's Ready, as the reaper would. It reports whether the Spec had
+// one.
+func (p *Proc) Notify() bool {
+	if p.ready == nil {
+		return false
+	}
+	p.ready()
+	return true
+}
+
+// Env is the environment the process was started with.
+func (p *Proc) Env() []string { return p.env }
 
 func (p *Proc) live(l Life) {
 	var t <-chan time.Time
