@@ -382,7 +382,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 				ch := diff(st.last, cur)
 				st.last = cur
 				st.setCfg(cfg)
-				st.svc.UserConfigUpdated = true
+				st.svc.UserConfigUpdated = r.userConfigChanged(st)
 				r.applyChanges(ctx, st, ch)
 				r.publish(st)
 				return

@@ -156,6 +156,7 @@ type state struct {
 	last     *rendered
 	cfg      map[string]any
 	exported map[string]any // st.cfg's EXPORTS, kept with it by setCfg
+	userTOML *string        // user.toml as first rendered (nil: not read yet); see userConfigChanged
 
 	prepared bool // dirs made, credentials and environment computed
 	logsMade bool
