@@ -153,10 +153,10 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	r.record(st, true, "started (pid %d)", p.PID())
 	st.healthOKSeen = false
 	if _, ok := st.tpl.hooks["health-check"]; ok {
-		st.svc.Health = api.HealthUnknown
+		st.setHealth(api.HealthUnknown)
 		r.checkHealth(ctx, st)
 	} else {
-		st.svc.Health = api.HealthOK
+		st.setHealth(api.HealthOK)
 	}
 	if _, ok := st.tpl.hooks["post-run"]; ok {
 		r.postRun(ctx, st)
@@ -168,7 +168,7 @@ func (r *Runner) startFailed(ctx context.Context, st *state, err error, reason s
 	now := time.Now()
 	st.svc.StartError = err.Error()
 	st.svc.LastExit = &api.Exit{At: now, Code: -1, Reason: reason}
-	st.svc.Health = api.HealthCritical
+	st.setHealth(api.HealthCritical)
 	r.record(st, false, "start failed: %v", err)
 	r.scheduleRestart(ctx, st, st.restarts.next(0))
 	r.publish(st)
@@ -206,7 +206,7 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	// beside its predecessor's children.
 	r.killGroup(st)
 	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: "run_hook_failed"}
-	st.svc.Health = api.HealthCritical
+	st.setHealth(api.HealthCritical)
 	r.record(st, false, "%s", e.String())
 	d := st.restarts.next(upFor)
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
@@ -266,7 +266,7 @@ func (r *Runner) stop(st *state, reason string) {
 	case phaseUp:
 	default:
 		r.cancelHealth(st)
-		st.svc.Health = api.HealthCritical // SPEC §5: CRITICAL when the process is not up
+		st.setHealth(api.HealthCritical) // SPEC §5: CRITICAL when the process is not up
 		r.killLeftovers(st)
 		return
 	}
@@ -320,7 +320,7 @@ func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
 		r.dropProcess(st)
 		e := res.exit
 		st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
-		st.svc.Health = api.HealthCritical
+		st.setHealth(api.HealthCritical)
 		if h := res.postStop; h != nil && !h.OK() {
 			r.record(st, false, "post-stop hook %s", describeTimed(*h, st.spec.HookTimeoutD()))
 		}
@@ -342,7 +342,7 @@ func (r *Runner) shutdown(ctx context.Context, st *state) {
 	if st.phase == phaseStarting {
 		r.initDone(ctx, st, <-st.initRes) // ctx ended: init was cancelled
 	}
-	r.stop(st, "")
+	r.stop(st, api.ExitStopped)
 	if st.phase == phaseStopping {
 		r.stopped(ctx, st, <-st.stopRes)
 	}

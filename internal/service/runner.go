@@ -311,7 +311,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 		}
 		st.spec.DesiredState = spec.Down
 		st.svc.DesiredUp = false
-		r.stop(st, "")
+		r.stop(st, api.ExitStopped)
 		r.publish(st)
 		if st.phase == phaseDown {
 			r.attemptDone() // else initDone or stopped counts it
