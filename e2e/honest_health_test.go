@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -48,4 +50,45 @@ func TestStoppedServiceHealthIsHonest(t *testing.T) {
 	if string(svc.LastProcessState) != "null" {
 		t.Errorf("last_process_state after svc stop: %s; want null (run_hook_failed blames the service for a stop asked for)", svc.LastProcessState)
 	}
+}
+
+// svc load --health-check-grace: a service that has not opened its port yet
+// is UNKNOWN, not CRITICAL, until its check passes.
+func TestHealthCheckGraceThroughCLI(t *testing.T) {
+	t.Parallel()
+	s, c := gwStart(t, t.TempDir())
+	ready := filepath.Join(t.TempDir(), "ready")
+	s.mustTend("svc", "load", pkgDir(t, map[string]string{
+		"IDENT":              "test/slowstart/1.0.0/20260101000000",
+		"hooks/run":          "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+		"hooks/health-check": "#!/bin/sh\n[ -e " + ready + " ] && exit 0\necho not listening yet\nexit 2\n",
+	}), "--health-check-interval", "1", "--health-check-grace", "300")
+	health := func() (int, map[string]string) {
+		r, err := c.try("GET", "/services/slowstart/default/health")
+		if err != nil {
+			return 0, nil
+		}
+		var h map[string]string
+		if json.Unmarshal(r.body, &h) != nil {
+			return r.code, nil
+		}
+		return r.code, h
+	}
+	// The output shows a check ran (UNKNOWN before the first has none).
+	var code int
+	var h map[string]string
+	waitFor(t, 15*time.Second, "a first failing check", func() bool {
+		code, h = health()
+		return h["stdout"] == "not listening yet\n"
+	})
+	if code != 500 || h["status"] != "UNKNOWN" {
+		t.Fatalf("failing check within the grace: %d %v; want 500 UNKNOWN", code, h)
+	}
+	if err := os.WriteFile(ready, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "OK once the check passes", func() bool {
+		code, h := health()
+		return code == 200 && h["status"] == "OK"
+	})
 }

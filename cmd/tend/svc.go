@@ -17,7 +17,7 @@ import (
 func svcLoadCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var req api.LoadRequest
-	var interval, timeout, hookTimeout secondsFlag
+	var interval, timeout, hookTimeout, grace secondsFlag
 	c := &cobra.Command{
 		Use:   "load PKG",
 		Short: "load a service from an installed package (fuzzy ident) or a package directory, and start it",
@@ -31,6 +31,7 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	f.StringArrayVar(&req.Binds, "bind", nil, "NAME:SERVICE.GROUP[@ORG], repeatable")
 	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
 	f.Var(&interval, "health-check-interval", "seconds between health checks (default 30)")
+	f.Var(&grace, "health-check-grace", "seconds after a start during which a failing health check reports UNKNOWN, until one passes (default 0: none)")
 	f.Var(&timeout, "shutdown-timeout", "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
 	var logMax string
 	var logBackups int
@@ -41,6 +42,7 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		req.Pkg = absIfPath(a[0])
 		req.HealthCheckInterval, req.ShutdownTimeout, req.HookTimeout = interval.ptr(), timeout.ptr(), hookTimeout.ptr()
+		req.HealthCheckGrace = grace.ptr()
 		if f.Changed("log-max-bytes") {
 			n, err := supcfg.ParseSize(logMax)
 			if err != nil {

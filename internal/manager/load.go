@@ -325,6 +325,10 @@ func applyRequest(sp *spec.Spec, req api.LoadRequest) {
 		t := *req.HookTimeout
 		sp.HookTimeout = &t
 	}
+	if req.HealthCheckGrace != nil {
+		g := *req.HealthCheckGrace
+		sp.HealthCheckGrace = &g
+	}
 	sp.DesiredState = spec.Up
 }
 

@@ -80,6 +80,12 @@ func (r *Runner) healthDone(st *state, hr *healthResult) {
 	}
 	st.healthCancel = nil
 	status := toHealth(hook.Health(hr.res))
+	if status != api.HealthOK && inGrace(st, time.Now()) {
+		// Not started yet, not failed: a Kubernetes startup probe's
+		// failures before its threshold count for nothing either.
+		r.record(st, true, "health check %s during the start-up grace (%s): reported UNKNOWN", status, st.spec.HealthCheckGraceD())
+		status = api.HealthUnknown
+	}
 	prev := st.svc.Health
 	st.svc.Health, st.svc.HealthOutput = status, &hr.out
 	st.svc.HealthHistory = appendCapped(st.svc.HealthHistory, api.HealthResult{
@@ -94,6 +100,14 @@ func (r *Runner) healthDone(st *state, hr *healthResult) {
 	st.healthT = time.NewTimer(nextCheck(st, status))
 	st.healthC = st.healthT.C
 	r.publish(st)
+}
+
+// inGrace reports whether a failing check now falls in the service's
+// start-up grace: no check has passed since the start, and the grace
+// (svc load --health-check-grace) has not run out.
+func inGrace(st *state, now time.Time) bool {
+	g := st.spec.HealthCheckGraceD()
+	return g > 0 && !st.healthOKSeen && now.Sub(st.startedAt) < g
 }
 
 // nextCheck follows Habitat: after the first OK a random splay within the

@@ -40,7 +40,12 @@ type Spec struct {
 	// HookTimeout in seconds bounds each run of the init, reconfigure,
 	// file-updated and post-stop hooks; nil means DefaultHookTimeout.
 	// (health-check is bounded by the health-check interval.)
-	HookTimeout         *int     `toml:"hook_timeout,omitempty"`
+	HookTimeout *int `toml:"hook_timeout,omitempty"`
+	// HealthCheckGrace in seconds (tend's own) is the start-up grace of
+	// the health check: until a check passes or this long after the start,
+	// a failing check reports UNKNOWN, not WARNING or CRITICAL; nil or 0
+	// means none, as in Habitat.
+	HealthCheckGrace    *int     `toml:"health_check_grace,omitempty"`
 	HealthCheckInterval Duration `toml:"health_check_interval"`
 }
 
@@ -108,6 +113,14 @@ func (s Spec) Name() string {
 		return ""
 	}
 	return parts[1]
+}
+
+// HealthCheckGraceD is the start-up grace of the health check; 0 is none.
+func (s Spec) HealthCheckGraceD() time.Duration {
+	if s.HealthCheckGrace != nil {
+		return time.Duration(*s.HealthCheckGrace) * time.Second
+	}
+	return 0
 }
 
 // HookTimeoutD is how long one run of a bounded hook may take.
@@ -194,6 +207,9 @@ func (s Spec) Validate() error {
 	}
 	if t := s.HookTimeout; t != nil && (*t < 1 || time.Duration(*t) > MaxHookTimeout/time.Second) {
 		return fmt.Errorf("hook_timeout %d must be between 1 and %d seconds", *t, int(MaxHookTimeout/time.Second))
+	}
+	if g := s.HealthCheckGrace; g != nil && (*g < 0 || time.Duration(*g) > MaxHookTimeout/time.Second) {
+		return fmt.Errorf("health_check_grace %d must be between 0 and %d seconds", *g, int(MaxHookTimeout/time.Second))
 	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)
