@@ -236,7 +236,16 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 	if isDir {
 		p, err = pkg.Read(req.Pkg)
 	} else {
-		p, err = pkg.Find(m.cfg.Root, mustFuzzy(req.Pkg))
+		if !strings.Contains(req.Pkg, "/") {
+			// A bare name, as svc stop and svc start take it.
+			var q ident.Ident
+			if q, err = pkg.Qualify(m.cfg.Root, req.Pkg); err == nil {
+				req.Pkg = q.String()
+			}
+		}
+		if err == nil {
+			p, err = pkg.Find(m.cfg.Root, mustFuzzy(req.Pkg))
+		}
 	}
 	if err != nil {
 		if errors.Is(err, pkg.ErrNotFound) {
