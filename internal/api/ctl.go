@@ -29,7 +29,7 @@ type LoadRequest struct {
 	// HealthCheckGrace in whole seconds: failing health checks report
 	// UNKNOWN until one passes or this long after a start; nil = not given.
 	HealthCheckGrace *int `json:"health_check_grace,omitempty"`
-	Force       bool `json:"force,omitempty"`
+	Force            bool `json:"force,omitempty"`
 	// Wait asks the call to return only once the service is running (or has
 	// failed to start), streaming progress meanwhile.
 	Wait bool `json:"wait,omitempty"`
