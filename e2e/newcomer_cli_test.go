@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,42 @@ func TestSvcLoadBareName(t *testing.T) {
 	}
 	if r := s.tend("svc", "load", "nosuchpkg"); r.code != 1 || r.stderr == "" {
 		t.Errorf("svc load of a name nothing has: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// tend version works as tend --version does; a missing argument shows the
+// usage line.
+func TestVersionAndUsageLine(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	v, flag := runTend(t, root, "version"), runTend(t, root, "--version")
+	if v.code != 0 || !strings.HasPrefix(v.stdout, "tend version ") || v.stdout != flag.stdout {
+		t.Errorf("tend version: exit %d %q; tend --version %q", v.code, v.stdout, flag.stdout)
+	}
+	for _, args := range [][]string{{"svc", "stop"}, {"svc", "start"}, {"svc", "unload"}, {"svc", "load"}} {
+		r := runTend(t, root, args...)
+		want := "usage: tend " + strings.Join(args, " ") + " PKG"
+		if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("tend %v: exit %d %q; want exit 2 and one line with %q", args, r.code, r.stderr, want)
+		}
+	}
+}
+
+// svc status shows each service's health and restarts.
+func TestSvcStatusShowsHealthAndRestarts(t *testing.T) {
+	t.Parallel()
+	s := startSup(t, t.TempDir())
+	s.mustTend("svc", "load", sleeper(t, "cols", uniqueTag()))
+	out := s.mustTend("svc", "status")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("svc status:\n%s", out)
+	}
+	head, row := strings.Fields(lines[0]), strings.Fields(lines[1])
+	if head[len(head)-2] != "health" || head[len(head)-1] != "restarts" {
+		t.Errorf("header %q: want health and restarts last", lines[0])
+	}
+	if row[len(row)-2] != "OK" || row[len(row)-1] != "0" {
+		t.Errorf("row %q: want health OK and 0 restarts", lines[1])
 	}
 }

@@ -112,13 +112,15 @@ func svcStatusCmd(env *cliEnv) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "package\ttype\tdesired\tstate\telapsed (s)\tpid\tgroup")
+			// Habitat's columns, then health and restarts (what a
+			// crash loop or a failing check shows first).
+			fmt.Fprintln(tw, "package\ttype\tdesired\tstate\telapsed (s)\tpid\tgroup\thealth\trestarts")
 			for _, r := range rows {
 				pid := "<none>"
 				if r.PID > 0 {
 					pid = strconv.Itoa(r.PID)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%s\t%s\n", r.Ident, r.Type, r.DesiredState, r.State, r.Elapsed, pid, r.ServiceGroup)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%d\n", r.Ident, r.Type, r.DesiredState, r.State, r.Elapsed, pid, r.ServiceGroup, r.Health, r.Restarts)
 			}
 			return tw.Flush()
 		})(cmd, a)
