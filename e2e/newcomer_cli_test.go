@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // svc load takes a bare name for an installed package, as svc stop and
@@ -63,5 +66,43 @@ func TestSvcStatusShowsHealthAndRestarts(t *testing.T) {
 	}
 	if row[len(row)-2] != "OK" || row[len(row)-1] != "0" {
 		t.Errorf("row %q: want health OK and 0 restarts", lines[1])
+	}
+}
+
+// svc restart gives the service a new process; svc signal reaches the run
+// process (and only it: the pid stays).
+func TestSvcRestartAndSignal(t *testing.T) {
+	t.Parallel()
+	s := startSup(t, t.TempDir())
+	got := filepath.Join(t.TempDir(), "got")
+	s.mustTend("svc", "load", pkgDir(t, map[string]string{
+		"IDENT": "test/sig/1.0.0/20260101000000",
+		"hooks/run": "#!/bin/sh\n# " + uniqueTag() + "\ntrap 'echo usr1 >> " + got + "' USR1\n" +
+			"while :; do sleep 1000 & wait $!; done\n",
+	}))
+	before := s.status()["sig.default"].PID
+	out := s.mustTend("svc", "signal", "sig", "USR1")
+	if !strings.Contains(out, "SIGUSR1 sent to sig.default (pid "+strconv.Itoa(before)+")") {
+		t.Errorf("svc signal said %q", out)
+	}
+	waitFor(t, 10*time.Second, "the run hook's USR1 trap", func() bool { return readFile(got) == "usr1\n" })
+	if st := s.status()["sig.default"]; st.PID != before || st.State != "up" {
+		t.Errorf("after USR1: %+v; want the same pid %d, up", st, before)
+	}
+	if r := s.tend("svc", "signal", "sig", "NOPE"); r.code != 1 || !strings.Contains(r.stderr, "no such signal") {
+		t.Errorf("svc signal NOPE: exit %d %q", r.code, r.stderr)
+	}
+
+	out = s.mustTend("svc", "restart", "sig")
+	st := s.status()["sig.default"]
+	if st.State != "up" || st.PID == before || st.PID == 0 || !strings.Contains(out, "is up (pid "+strconv.Itoa(st.PID)+")") {
+		t.Errorf("after svc restart: %+v, said %q; want up with a new pid", st, out)
+	}
+	s.mustTend("svc", "stop", "sig")
+	if r := s.tend("svc", "restart", "sig"); r.code != 1 || !strings.Contains(r.stderr, "svc start") {
+		t.Errorf("svc restart of a stopped service: exit %d %q", r.code, r.stderr)
+	}
+	if r := s.tend("svc", "signal", "sig", "HUP"); r.code != 1 || !strings.Contains(r.stderr, "not running") {
+		t.Errorf("svc signal of a stopped service: exit %d %q", r.code, r.stderr)
 	}
 }

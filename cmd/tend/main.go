@@ -81,7 +81,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	sup := &cobra.Command{Use: "sup", Short: "run and control the supervisor"}
 	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env))
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
-	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
+	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcRestartCmd(env), svcSignalCmd(env), svcStatusCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}
 	pkgCmd.AddCommand(pkgInstallCmd(env), pkgSignCmd(env))
 	origin := &cobra.Command{Use: "origin", Short: "origin signing keys"}

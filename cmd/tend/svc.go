@@ -86,6 +86,26 @@ func svcStopCmd(env *cliEnv) *cobra.Command {
 	return svcSimpleCmd(env, "stop", "stop a service and keep it loaded (desired state down)", (*ctl.Client).Stop)
 }
 
+func svcRestartCmd(env *cliEnv) *cobra.Command {
+	return svcSimpleCmd(env, "restart", "stop a running service and start it again", (*ctl.Client).Restart)
+}
+
+func svcSignalCmd(env *cliEnv) *cobra.Command {
+	var rf remoteFlags
+	c := &cobra.Command{
+		Use:   "signal PKG SIGNAL",
+		Short: "send a signal (HUP, USR1, TERM or a number) to the service's run process, the main process only",
+		Args:  args(cobra.ExactArgs(2)),
+	}
+	rf.bind(c)
+	c.RunE = func(cmd *cobra.Command, a []string) error {
+		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
+			return cl.Signal(ctx, a[0], a[1], env.stdout)
+		})(cmd, a)
+	}
+	return c
+}
+
 func svcStatusCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var asJSON bool

@@ -34,6 +34,11 @@ type Controller interface {
 	Unload(ctx context.Context, pkg string, progress func(string)) error
 	Start(ctx context.Context, pkg string, progress func(string)) error
 	Stop(ctx context.Context, pkg string, progress func(string)) error
+	// Restart stops a running service and starts it again.
+	Restart(ctx context.Context, pkg string, progress func(string)) error
+	// Signal sends the named signal (HUP, SIGUSR1, 10) to the service's
+	// run process.
+	Signal(ctx context.Context, pkg, signal string, progress func(string)) error
 	// Status of the service pkg names, or of all services when pkg is "".
 	Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error)
 	SetHealth(ctx context.Context, unhealthy bool, reason string) error
