@@ -24,8 +24,7 @@ func (r *Runner) Restart(ctx context.Context) error {
 	return r.do(ctx, func(ctx context.Context, st *state) {
 		switch st.phase {
 		case phaseUp:
-			r.record(st, true, "restarting: asked for")
-			r.restart(st, api.ExitStopped) // stopped starts it again
+			r.restart(st, api.ExitStopped) // stopped starts it again; records why
 			r.publish(st)
 		case phaseDown, phaseBackingOff, phaseWaitingBinds:
 			r.stopRestartTimer(st)

@@ -169,8 +169,9 @@ func (r *Runner) startFailed(ctx context.Context, st *state, err error, reason s
 	st.svc.StartError = err.Error()
 	st.svc.LastExit = &api.Exit{At: now, Code: -1, Reason: reason}
 	st.setHealth(api.HealthCritical)
-	r.record(st, false, "start failed: %v", err)
-	r.scheduleRestart(ctx, st, st.restarts.next(0))
+	d := st.restarts.next(0)
+	r.record(st, false, "start failed: %v%s", err, r.nextStart(st, ctx, d))
+	r.scheduleRestart(ctx, st, d)
 	r.publish(st)
 }
 
@@ -207,8 +208,8 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	r.killGroup(st)
 	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: "run_hook_failed"}
 	st.setHealth(api.HealthCritical)
-	r.record(st, false, "%s", e.String())
 	d := st.restarts.next(upFor)
+	r.record(st, false, "%s; crashed%s", e.String(), r.nextStart(st, ctx, d))
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
 		// The fast path: no timer, no extra trip through the loop.
 		r.enter(st, phaseBackingOff)
@@ -366,9 +367,41 @@ func (st *state) shutdownTimeout() time.Duration {
 }
 
 // restart stops the service; stopped starts it again with the backoff
-// reset, since the restart was asked for, not caused by a crash.
+// reset, since the restart was asked for, not caused by a crash. The
+// record says why.
 func (r *Runner) restart(st *state, reason string) {
+	if st.phase == phaseUp {
+		r.record(st, true, "restarting: %s", restartWhy(reason))
+	}
 	r.stop(st, reason)
+}
+
+// restartWhy says a termination reason in words, for the log.
+func restartWhy(reason string) string {
+	switch reason {
+	case "app_config_updated":
+		return "its config changed"
+	case "package_updated":
+		return "its package was updated"
+	case api.ExitStopped:
+		return "asked for"
+	}
+	if hook, ok := strings.CutSuffix(reason, "_hook_updated"); ok {
+		return "its " + strings.ReplaceAll(hook, "_", "-") + " hook changed"
+	}
+	return reason
+}
+
+// nextStart says when a service that went down starts again, for the
+// record of its crash or failed start: d is the backoff.
+func (r *Runner) nextStart(st *state, ctx context.Context, d time.Duration) string {
+	switch {
+	case !st.spec.Up() || ctx.Err() != nil:
+		return "; not restarted (it should not run)"
+	case d == 0:
+		return "; next start now"
+	}
+	return fmt.Sprintf("; next start in %s, at %s (backoff)", d.Round(time.Millisecond), time.Now().Add(d).UTC().Format(time.RFC3339))
 }
 
 // reconfigure re-renders after a config change and restarts or runs the
