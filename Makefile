@@ -1,5 +1,4 @@
-# tend: `make run` starts a supervisor with the examples under a throwaway
-# root; `make test` runs every test, installing the real clients they need.
+# tend: `make run` starts a supervisor with the examples under ./.run; `make test` runs every test, installing the real clients they need.
 SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/bin
@@ -31,12 +30,20 @@ deps:
 		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The root is ./.run, emptied at each start (git ignores it); the CLI finds
+# it by itself: `bin/tend svc status` in another shell asks the supervisor
+# registry which root the supervisor at 127.0.0.1:9632 has (README).
+RUN_ROOT := $(CURDIR)/.run
 run: build
-	@root=$$(mktemp -d /tmp/tend-run.XXXXXX); \
-	sed "s#@EXAMPLES@#$(CURDIR)/examples#g" examples/tend.yaml > $$root/tend.yaml; \
-	echo "tend: root $$root, HTTP gateway on $(HTTP) (Ctrl-C stops it and its services)"; \
-	echo "try:  curl -s localhost:9631/services | head;  TEND_ROOT=$$root $(BIN)/tend svc status"; \
-	PATH="$(BIN):$$PATH" exec $(BIN)/tend sup run --root $$root --config $$root/tend.yaml --listen-http $(HTTP)
+	@lock=$(RUN_ROOT)/sup/default/LOCK; \
+	if [ -e $$lock ] && ! flock -n $$lock true; then \
+		echo "tend: $(RUN_ROOT) is in use by a running supervisor (pid $$(head -1 $$lock)); stop it first" >&2; exit 1; \
+	fi; \
+	rm -rf $(RUN_ROOT) && mkdir -p $(RUN_ROOT); \
+	sed "s#@EXAMPLES@#$(CURDIR)/examples#g" examples/tend.yaml > $(RUN_ROOT)/tend.yaml; \
+	echo "tend: root $(RUN_ROOT), HTTP gateway on $(HTTP) (Ctrl-C stops it and its services)"; \
+	echo "try:  bin/tend svc status;  curl -s localhost:9631/services | jq '.[] | {service_group, state: .process.state, health_check}'"; \
+	PATH="$(BIN):$$PATH" exec $(BIN)/tend sup run --root $(RUN_ROOT) --config $(RUN_ROOT)/tend.yaml --listen-http $(HTTP)
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -38,7 +38,7 @@ func TestBadInputIsRefusedWithOneLineAndNoChange(t *testing.T) {
 		{"unknown package", []string{"svc", "load", "test/nosuchpkg"}, 1, "not found"},
 		{"bad group", []string{"svc", "load", sleeper(t, "grp", ""), "--group", "a.b"}, 1, "group"},
 		{"bad topology", []string{"svc", "load", sleeper(t, "topo", ""), "--topology", "mesh"}, 1, "topology"},
-		{"usage: no package", []string{"svc", "load"}, 2, "arg"},
+		{"usage: no package", []string{"svc", "load"}, 2, "usage: tend svc load PKG"},
 		{"usage: unknown flag", []string{"svc", "status", "--bogus"}, 2, "bogus"},
 	}
 	for _, tc := range cases {

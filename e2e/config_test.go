@@ -106,8 +106,8 @@ func TestEnvironmentLayerAndOutputPrefix(t *testing.T) {
 	})
 	s.mustTend("svc", "load", dir)
 	waitFor(t, 10*time.Second, "prefixed output", func() bool {
-		return strings.Contains(s.out.String(), "echoer.default(O): said from-env") &&
-			strings.Contains(s.out.String(), "echoer.default(E): oops")
+		return strings.Contains(s.out.String(), `msg="said from-env" service=echoer.default stream=O`) &&
+			strings.Contains(s.out.String(), "msg=oops service=echoer.default stream=E")
 	})
 	if got := readFile(filepath.Join(root, "svc", "echoer", "logs", "run.stdout.log")); !strings.Contains(got, "said from-env") {
 		t.Fatalf("run.stdout.log = %q", got)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/ctl"
 	"github.com/tend-sh/tend/internal/supcfg"
+	"github.com/tend-sh/tend/internal/supreg"
 )
 
 // remoteFlags are taken by every command that talks to a supervisor.
@@ -17,6 +18,8 @@ type remoteFlags struct {
 	root   string
 	name   string
 	tls    ctl.ClientFiles
+	// nameSet: --override-name was given, so the registry's is not used.
+	nameSet bool
 }
 
 // tlsSetting is one TLS setting of the CLI: a flag and its variable.
@@ -45,11 +48,12 @@ func (f *remoteFlags) tlsSettings() []tlsSetting {
 
 func (f *remoteFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.remote, "remote-sup", "127.0.0.1:9632", "address of the supervisor's control gateway")
-	c.Flags().StringVar(&f.root, "root", "", "tend's root directory, to find CTL_SECRET (default $TEND_ROOT, else /var/lib/tend as root, else ~/.local/share/tend)")
+	c.Flags().StringVar(&f.root, "root", "", "tend's root directory, to find CTL_SECRET (default $TEND_ROOT, else the root of the supervisor running at --remote-sup, else /var/lib/tend as root, else ~/.local/share/tend)")
 	c.Flags().StringVar(&f.name, "override-name", "default", "the supervisor's state directory name under ROOT/sup")
 	for _, t := range f.tlsSettings() {
 		c.Flags().StringVar(t.field, t.flag, "", t.help+" (env "+t.env+")")
 	}
+	c.PreRun = func(c *cobra.Command, _ []string) { f.nameSet = c.Flags().Changed("override-name") }
 }
 
 func (f *remoteFlags) client(env *cliEnv) (*ctl.Client, error) {
@@ -63,7 +67,18 @@ func (f *remoteFlags) client(env *cliEnv) (*ctl.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := ctl.ReadSecret(filepath.Join(rootDir(f.root, env.getenv), "sup", f.name), env.getenv)
+	root, name := rootDir(f.root, env.getenv), f.name
+	if f.root == "" && env.getenv("TEND_ROOT") == "" {
+		// No root given: the supervisor at --remote-sup says where its
+		// root is (a `make run` root, or any other), through the registry.
+		if e, ok := supreg.ControlRoot(supreg.Dir(env.getenv, os.Geteuid()), f.remote); ok {
+			root = e.Root
+			if !f.nameSet && e.Name != "" {
+				name = e.Name
+			}
+		}
+	}
+	secret, err := ctl.ReadSecret(filepath.Join(root, "sup", name), env.getenv)
 	if err != nil {
 		return nil, fmt.Errorf("control gateway secret: %w (set TEND_CTL_SECRET or --root)", err)
 	}

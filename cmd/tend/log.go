@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"log/slog"
-	"sync"
 )
 
 func newLogger(json bool, env *cliEnv) *slog.Logger {
@@ -13,25 +11,15 @@ func newLogger(json bool, env *cliEnv) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.stderr, nil))
 }
 
-// serviceOutput prints a service's output lines Habitat's way,
-// "redis.default(O): line", or as JSON log records with --json-logging.
-func serviceOutput(json bool, env *cliEnv, log *slog.Logger) func(sg string, stream byte, line []byte) {
-	if json {
-		return func(sg string, stream byte, line []byte) {
-			log.Info(string(line), "service", sg, "stream", string(stream))
-		}
-	}
-	var mu sync.Mutex
-	w := bufio.NewWriterSize(env.stdout, 0)
+// serviceOutput prints a service's output lines on stdout in the
+// supervisor's own log format, each line timed: logfmt records
+// `time=... level=INFO msg="the line" service=redis.default stream=O`, or
+// JSON records with --json-logging. One parser reads both streams; Habitat's
+// untimed "redis.default(O): line" could not be told apart from a service
+// printing that itself.
+func serviceOutput(json bool, env *cliEnv, _ *slog.Logger) func(sg string, stream byte, line []byte) {
+	out := newLogger(json, &cliEnv{stderr: env.stdout})
 	return func(sg string, stream byte, line []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		buf := make([]byte, 0, len(sg)+len(line)+6)
-		buf = append(buf, sg...)
-		buf = append(buf, '(', stream, ')', ':', ' ')
-		buf = append(buf, line...)
-		buf = append(buf, '\n')
-		w.Write(buf)
-		w.Flush()
+		out.Info(string(line), "service", sg, "stream", string(stream))
 	}
 }

@@ -82,7 +82,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	secret := supSecretCmd(env)
 	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env), secret)
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
-	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
+	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcRestartCmd(env), svcSignalCmd(env), svcStatusCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}
 	pkgCmd.AddCommand(pkgInstallCmd(env), pkgSignCmd(env))
 	origin := &cobra.Command{Use: "origin", Short: "origin signing keys"}
@@ -99,7 +99,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	key := &cobra.Command{Use: "key", Short: "ring encryption keys"}
 	key.AddCommand(ringKeyGenerateCmd(env))
 	ringCmd.AddCommand(key)
-	root.AddCommand(sup, svc, pkgCmd, origin, health, config, file, ringCmd)
+	root.AddCommand(sup, svc, pkgCmd, origin, health, config, file, ringCmd, versionCmd(env))
 	for _, c := range []*cobra.Command{sup, secret, svc, pkgCmd, origin, originKey, health, config, file, ringCmd, key} {
 		c.RunE = func(c *cobra.Command, args []string) error {
 			return usageError{fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), subNames(c))}
@@ -123,12 +123,27 @@ type cliEnv struct {
 	getenv         func(string) string
 }
 
-// args wraps a cobra positional-argument check so its error is a usage error.
+// args wraps a cobra positional-argument check so its error is a usage
+// error that shows the usage line ("accepts 1 arg(s), received 0" alone
+// does not say which argument).
 func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(c *cobra.Command, a []string) error {
 		if err := check(c, a); err != nil {
-			return usageError{err}
+			return usageError{fmt.Errorf("%w; usage: %s", err, c.UseLine())}
 		}
 		return nil
+	}
+}
+
+// versionCmd prints the version, as `tend --version` does.
+func versionCmd(env *cliEnv) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print tend's version",
+		Args:  args(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(env.stdout, "tend version %s\n", version)
+			return err
+		},
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/store"
 	"github.com/tend-sh/tend/internal/supcfg"
+	"github.com/tend-sh/tend/internal/supreg"
 )
 
 func supRunCmd(env *cliEnv) *cobra.Command {
@@ -100,7 +101,8 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	mgrCtx, term := context.WithCancel(ctx)
 	defer term()
 
-	raw, err := listen(cfg)
+	regDir := supreg.Dir(env.getenv, os.Geteuid())
+	raw, err := listen(cfg, regDir)
 	if err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	case <-rg.Ready():
 	case err := <-ringDone:
 		closeRaw(raw)
-		return fmt.Errorf("gossip ring: %w", err)
+		return fmt.Errorf("gossip ring: %w", inUse(regDir, cfg.ListenGossip, err))
 	}
 	if h, p, err := net.SplitHostPort(rg.Addr()); err == nil {
 		sys.GossipIP = h
@@ -184,6 +186,13 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		attrs = append(attrs, "ctl_tls", "on")
 	}
 	log.Info("tend supervisor starting", attrs...)
+	if unregister, err := register(regDir, cfg, rg.Addr(), lns); err != nil {
+		// Only the CLI's root discovery and the port-in-use message
+		// miss it: not a reason to stop.
+		log.Warn("not in the supervisor registry", "err", err)
+	} else {
+		defer unregister()
+	}
 
 	var wg sync.WaitGroup
 	reapCtx, stopReaper := context.WithCancel(context.Background())
@@ -253,25 +262,51 @@ func monitorLoops(ls []manager.Loop) []monitor.Loop {
 // supervisor reports (and templates see) the ports really bound.
 type rawListeners struct{ ctl, http, monitor net.Listener }
 
-func listen(cfg supcfg.Config) (*rawListeners, error) {
+func listen(cfg supcfg.Config, regDir string) (*rawListeners, error) {
 	raw := &rawListeners{}
 	var err error
 	if raw.ctl, err = net.Listen("tcp", cfg.ListenCtl); err != nil {
-		return nil, fmt.Errorf("control gateway: %w", err)
+		return nil, fmt.Errorf("control gateway: %w", inUse(regDir, cfg.ListenCtl, err))
 	}
 	if cfg.Monitor.Listen != "" {
 		if raw.monitor, err = net.Listen("tcp", cfg.Monitor.Listen); err != nil {
 			closeRaw(raw)
-			return nil, fmt.Errorf("monitor listener: %w", err)
+			return nil, fmt.Errorf("monitor listener: %w", inUse(regDir, cfg.Monitor.Listen, err))
 		}
 	}
 	if !cfg.HTTP.Disable {
 		if raw.http, err = net.Listen("tcp", cfg.ListenHTTP); err != nil {
 			closeRaw(raw)
-			return nil, fmt.Errorf("http gateway: %w", err)
+			return nil, fmt.Errorf("http gateway: %w", inUse(regDir, cfg.ListenHTTP, err))
 		}
 	}
 	return raw, nil
+}
+
+// inUse says who holds addr when err is "address already in use": a tend
+// supervisor of the registry (its pid and root), else another process.
+func inUse(regDir, addr string, err error) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	if e, name, ok := supreg.Holding(regDir, addr); ok {
+		return fmt.Errorf("%s is in use by tend pid %d (its %s listener), root %s: %w", addr, e.PID, name, e.Root, err)
+	}
+	return fmt.Errorf("%s is in use by another process (no tend supervisor of this user holds it): %w", addr, err)
+}
+
+// register puts this supervisor in the registry: its root and the
+// addresses it bound.
+func register(regDir string, cfg supcfg.Config, gossip string, lns []listener) (func(), error) {
+	root, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, err
+	}
+	e := supreg.Entry{Root: root, Name: cfg.OverrideName, Listen: map[string]string{"gossip": gossip}}
+	for _, l := range lns {
+		e.Listen[l.name] = l.ln.Addr().String()
+	}
+	return supreg.Register(regDir, e)
 }
 
 func closeRaw(raw *rawListeners) {

@@ -17,7 +17,7 @@ import (
 func svcLoadCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var req api.LoadRequest
-	var interval, timeout, hookTimeout secondsFlag
+	var interval, timeout, hookTimeout, grace secondsFlag
 	c := &cobra.Command{
 		Use:   "load PKG",
 		Short: "load a service from an installed package (fuzzy ident) or a package directory, and start it",
@@ -31,6 +31,7 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	f.StringArrayVar(&req.Binds, "bind", nil, "NAME:SERVICE.GROUP[@ORG], repeatable")
 	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
 	f.Var(&interval, "health-check-interval", "seconds between health checks (default 30)")
+	f.Var(&grace, "health-check-grace", "seconds after a start during which a failing health check reports UNKNOWN, until one passes (default 0: none)")
 	f.Var(&timeout, "shutdown-timeout", "seconds between the shutdown signal and SIGKILL (default: the package's, else 8)")
 	var logMax string
 	var logBackups int
@@ -41,6 +42,7 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, a []string) error {
 		req.Pkg = absIfPath(a[0])
 		req.HealthCheckInterval, req.ShutdownTimeout, req.HookTimeout = interval.ptr(), timeout.ptr(), hookTimeout.ptr()
+		req.HealthCheckGrace = grace.ptr()
 		if f.Changed("log-max-bytes") {
 			n, err := supcfg.ParseSize(logMax)
 			if err != nil {
@@ -84,6 +86,26 @@ func svcStopCmd(env *cliEnv) *cobra.Command {
 	return svcSimpleCmd(env, "stop", "stop a service and keep it loaded (desired state down)", (*ctl.Client).Stop)
 }
 
+func svcRestartCmd(env *cliEnv) *cobra.Command {
+	return svcSimpleCmd(env, "restart", "stop a running service and start it again", (*ctl.Client).Restart)
+}
+
+func svcSignalCmd(env *cliEnv) *cobra.Command {
+	var rf remoteFlags
+	c := &cobra.Command{
+		Use:   "signal PKG SIGNAL",
+		Short: "send a signal (HUP, USR1, TERM or a number) to the service's run process, the main process only",
+		Args:  args(cobra.ExactArgs(2)),
+	}
+	rf.bind(c)
+	c.RunE = func(cmd *cobra.Command, a []string) error {
+		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
+			return cl.Signal(ctx, a[0], a[1], env.stdout)
+		})(cmd, a)
+	}
+	return c
+}
+
 func svcStatusCmd(env *cliEnv) *cobra.Command {
 	var rf remoteFlags
 	var asJSON bool
@@ -110,13 +132,15 @@ func svcStatusCmd(env *cliEnv) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "package\ttype\tdesired\tstate\telapsed (s)\tpid\tgroup")
+			// Habitat's columns, then health and restarts (what a
+			// crash loop or a failing check shows first).
+			fmt.Fprintln(tw, "package\ttype\tdesired\tstate\telapsed (s)\tpid\tgroup\thealth\trestarts")
 			for _, r := range rows {
 				pid := "<none>"
 				if r.PID > 0 {
 					pid = strconv.Itoa(r.PID)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%s\t%s\n", r.Ident, r.Type, r.DesiredState, r.State, r.Elapsed, pid, r.ServiceGroup)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%d\n", r.Ident, r.Type, r.DesiredState, r.State, r.Elapsed, pid, r.ServiceGroup, r.Health, r.Restarts)
 			}
 			return tw.Flush()
 		})(cmd, a)

@@ -26,7 +26,10 @@ type LoadRequest struct {
 	// HookTimeout in whole seconds bounds each run of the init,
 	// reconfigure, file-updated and post-stop hooks; nil = not given.
 	HookTimeout *int `json:"hook_timeout,omitempty"`
-	Force       bool `json:"force,omitempty"`
+	// HealthCheckGrace in whole seconds: failing health checks report
+	// UNKNOWN until one passes or this long after a start; nil = not given.
+	HealthCheckGrace *int `json:"health_check_grace,omitempty"`
+	Force            bool `json:"force,omitempty"`
 	// Wait asks the call to return only once the service is running (or has
 	// failed to start), streaming progress meanwhile.
 	Wait bool `json:"wait,omitempty"`

@@ -153,6 +153,10 @@ type Service struct {
 
 	Health        Health
 	HealthHistory []HealthResult // oldest first, at most a few dozen
+	// HealthOutput is what the health-check hook printed in the check that
+	// set Health; nil when Health was set by no check (before the first,
+	// after a stop or a crash), so /health never pairs one with the other.
+	HealthOutput *HookOutput
 
 	UserConfigUpdated bool
 
@@ -225,7 +229,16 @@ type Exit struct {
 	Code   int    // exit status; -1 when killed by a signal
 	Signal string // "SIGKILL", empty when it exited
 	At     time.Time
-	Reason string // Habitat's termination_reason: run_hook_failed, init_hook_failed, app_config_updated, ...
+	Reason string // Habitat's termination_reason: run_hook_failed, init_hook_failed, app_config_updated, ...; ExitStopped for a stop asked for
+}
+
+// ExitStopped is the reason of an exit that was asked for (svc stop, unload,
+// sup term): tend's own, as none of Habitat's termination reasons fits.
+const ExitStopped = "stopped"
+
+// HookOutput is the tail of one hook run's stdout and stderr.
+type HookOutput struct {
+	Stdout, Stderr string
 }
 
 // HealthResult is one health check.

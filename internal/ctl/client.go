@@ -115,6 +115,16 @@ func (c *Client) Stop(ctx context.Context, pkg string, progress io.Writer) error
 	return c.do(ctx, http.MethodPost, pathStop, nil, pkgRequest{Pkg: pkg}, progress, nil)
 }
 
+// Restart stops a running service and starts it again.
+func (c *Client) Restart(ctx context.Context, pkg string, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathRestart, nil, pkgRequest{Pkg: pkg}, progress, nil)
+}
+
+// Signal sends a signal to a service's run process.
+func (c *Client) Signal(ctx context.Context, pkg, signal string, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathSignal, nil, signalRequest{Pkg: pkg, Signal: signal}, progress, nil)
+}
+
 // Status returns the status of the service pkg names, or of every service
 // when pkg is "".
 func (c *Client) Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,11 @@ type Controller interface {
 	Unload(ctx context.Context, pkg string, progress func(string)) error
 	Start(ctx context.Context, pkg string, progress func(string)) error
 	Stop(ctx context.Context, pkg string, progress func(string)) error
+	// Restart stops a running service and starts it again.
+	Restart(ctx context.Context, pkg string, progress func(string)) error
+	// Signal sends the named signal (HUP, SIGUSR1, 10) to the service's
+	// run process.
+	Signal(ctx context.Context, pkg, signal string, progress func(string)) error
 	// Status of the service pkg names, or of all services when pkg is "".
 	Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error)
 	SetHealth(ctx context.Context, unhealthy bool, reason string) error
@@ -149,7 +155,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = api.Errorf(api.Internal, "%s did not finish within %s: %v", r.URL.Path, opTimeout, err)
 	}
 	s.finish(result, err)
-	h.logDone(r.URL.Path, time.Since(start), err)
+	h.logDone(r, body, time.Since(start), err)
 }
 
 // authorized reports whether r carries the secret. The comparison is of
@@ -180,14 +186,35 @@ func (h *handler) run(ctx context.Context, o op, in input, progress func(string)
 	return o.run(ctx, h.c, in, progress)
 }
 
-func (h *handler) logDone(path string, d time.Duration, err error) {
+// logDone logs every operation once, as it ends: what was asked (the
+// operation and the service or member it names), by whom (the client's
+// address: the CLI on this host connects from loopback), and how it ended.
+// The secret and pushed config or file contents are never logged.
+func (h *handler) logDone(r *http.Request, body []byte, d time.Duration, err error) {
+	attrs := []any{"op", strings.TrimPrefix(r.URL.Path, "/v1/"), "remote", r.RemoteAddr}
+	var target struct {
+		Pkg          string `json:"pkg"`
+		Signal       string `json:"signal"`
+		ServiceGroup string `json:"service_group"`
+		MemberID     string `json:"member_id"`
+	}
+	_ = json.Unmarshal(body, &target) // what a request names, when it is JSON
+	if target.Pkg == "" {
+		target.Pkg = r.URL.Query().Get("pkg")
+	}
+	for _, kv := range [][2]string{{"pkg", target.Pkg}, {"signal", target.Signal}, {"service_group", target.ServiceGroup}, {"member", target.MemberID}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	attrs = append(attrs, "duration", d.Round(time.Microsecond))
 	switch k := api.KindOf(err); {
 	case err == nil:
-		h.log.Debug("control gateway", "op", path, "duration", d)
+		h.log.Info("control operation done", attrs...)
 	case k == api.Internal:
-		h.log.Error("control gateway", "op", path, "duration", d, "err", err)
+		h.log.Error("control operation failed", append(attrs, "err", err)...)
 	default:
-		h.log.Info("control gateway", "op", path, "duration", d, "kind", string(k), "err", err)
+		h.log.Info("control operation refused", append(attrs, "kind", string(k), "err", err)...)
 	}
 }
 

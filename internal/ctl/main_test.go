@@ -71,6 +71,14 @@ func (f *fake) Stop(ctx context.Context, pkg string, p func(string)) error {
 	_, err := f.do(ctx, "stop", pkg, p)
 	return err
 }
+func (f *fake) Restart(ctx context.Context, pkg string, p func(string)) error {
+	_, err := f.do(ctx, "restart", pkg, p)
+	return err
+}
+func (f *fake) Signal(ctx context.Context, pkg, sig string, p func(string)) error {
+	_, err := f.do(ctx, "signal", signalRequest{pkg, sig}, p)
+	return err
+}
 func (f *fake) Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error) {
 	r, err := f.do(ctx, "status", pkg, func(string) {})
 	st, _ := r.([]api.ServiceStatus)

@@ -52,9 +52,20 @@ func operations() map[string]op {
 			}
 			return nil, c.Load(ctx, req, progress)
 		}},
-		pathUnload: pkgOp(Controller.Unload),
-		pathStart:  pkgOp(Controller.Start),
-		pathStop:   pkgOp(Controller.Stop),
+		pathUnload:  pkgOp(Controller.Unload),
+		pathStart:   pkgOp(Controller.Start),
+		pathStop:    pkgOp(Controller.Stop),
+		pathRestart: pkgOp(Controller.Restart),
+		pathSignal: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
+			req, err := decode[signalRequest](in.body)
+			if err != nil {
+				return nil, err
+			}
+			if req.Pkg == "" || req.Signal == "" {
+				return nil, api.Errorf(api.BadRequest, "pkg and signal are required")
+			}
+			return nil, c.Signal(ctx, req.Pkg, req.Signal, progress)
+		}},
 		pathStatus: {method: http.MethodGet, run: func(ctx context.Context, c Controller, in input, _ func(string)) (any, error) {
 			st, err := c.Status(ctx, in.query.Get("pkg"))
 			if st == nil {

@@ -10,14 +10,16 @@ import (
 // Routes. Paths carry a version so that an old CLI talking to a newer
 // supervisor (or the reverse) gets a clear 404 rather than a misread body.
 const (
-	pathLoad   = "/v1/svc/load"
-	pathUnload = "/v1/svc/unload"
-	pathStart  = "/v1/svc/start"
-	pathStop   = "/v1/svc/stop"
-	pathStatus = "/v1/svc/status"
-	pathHealth = "/v1/sup/health"
-	pathStats  = "/v1/sup/stats"
-	pathTerm   = "/v1/sup/term"
+	pathLoad    = "/v1/svc/load"
+	pathUnload  = "/v1/svc/unload"
+	pathStart   = "/v1/svc/start"
+	pathStop    = "/v1/svc/stop"
+	pathRestart = "/v1/svc/restart"
+	pathSignal  = "/v1/svc/signal"
+	pathStatus  = "/v1/svc/status"
+	pathHealth  = "/v1/sup/health"
+	pathStats   = "/v1/sup/stats"
+	pathTerm    = "/v1/sup/term"
 )
 
 const contentTypeNDJSON = "application/x-ndjson"
@@ -25,6 +27,11 @@ const contentTypeNDJSON = "application/x-ndjson"
 // Request bodies other than api.LoadRequest.
 type pkgRequest struct {
 	Pkg string `json:"pkg"`
+}
+
+type signalRequest struct {
+	Pkg    string `json:"pkg"`
+	Signal string `json:"signal"`
 }
 
 type healthRequest struct {

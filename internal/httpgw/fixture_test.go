@@ -111,6 +111,7 @@ func fixtureServices(org string) []api.Service {
 		Running: true, PID: 4242, StateEntered: t0.Add(-30 * time.Minute),
 		LastExit:     &api.Exit{PID: 4100, Code: 1, At: t0.Add(-31 * time.Minute), Reason: "run_hook_failed"},
 		RestartCount: 1, Initialized: true, Health: api.HealthOK,
+		HealthOutput: &api.HookOutput{Stdout: "PONG\n", Stderr: "Warning: AUTH not set\n"},
 	}
 	redis.Pkg.Exposes = []string{"6379"}
 	redis.Pkg.Exports = map[string]string{"port": "port", "tls-port": "tls.port", "missing": "no.such.key"}

@@ -1,11 +1,9 @@
 package httpgw
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tend-sh/tend/internal/api"
@@ -31,36 +29,32 @@ func TestHealthBody(t *testing.T) {
 	}
 }
 
-// The hook's logs are read at most 64 KiB each, from their end, and a new
-// check's output is seen without a new snapshot.
-func TestHealthLogTail(t *testing.T) {
+// /health answers from the snapshot alone: the hook's log files, rewritten
+// by a check the snapshot does not show yet, are not read, and a status no
+// check set (a stopped service's CRITICAL) comes with no output.
+func TestHealthPairsStatusWithItsOutput(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "health-check.stdout.log")
-	big := bytes.Repeat([]byte("0123456789abcdef"), 8<<10) // 128 KiB
-	big = append(big, "END\n"...)
-	if err := os.WriteFile(out, big, 0o600); err != nil {
+	if err := os.WriteFile(out, []byte("a newer check\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := fixtureSnapshot("")
-	s.Services[1].Hooks = map[string]api.Hook{"health-check": {StdoutPath: out, StderrPath: dir}}
+	s.Services[1].Hooks = map[string]api.Hook{"health-check": {StdoutPath: out, StderrPath: out}}
 	h := serve(s, false)
 	var got healthJSON
 	if err := json.Unmarshal(do(t, h, "GET", "/services/redis/default/health").body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Stdout) != maxHookLog || !strings.HasSuffix(got.Stdout, "END\n") {
-		t.Errorf("stdout: %d bytes ending %q", len(got.Stdout), got.Stdout[max(0, len(got.Stdout)-8):])
+	if want := (healthJSON{Status: "OK", Stdout: "PONG\n", Stderr: "Warning: AUTH not set\n"}); got != want {
+		t.Errorf("health %+v, want %+v (the check's own output)", got, want)
 	}
-	if got.Stderr != "" {
-		t.Errorf("stderr from a directory: %q", got.Stderr)
-	}
-	if err := os.WriteFile(out, []byte("fresh\n"), 0o600); err != nil {
+	s = fixtureSnapshot("")
+	s.Services[1].Running, s.Services[1].Health, s.Services[1].HealthOutput = false, api.HealthCritical, nil
+	s.Services[1].Hooks = map[string]api.Hook{"health-check": {StdoutPath: out, StderrPath: out}}
+	if err := json.Unmarshal(do(t, serve(s, false), "GET", "/services/redis/default/health").body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(do(t, h, "GET", "/services/redis/default/health").body, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Stdout != "fresh\n" {
-		t.Errorf("stdout after rewrite: %q", got.Stdout)
+	if want := (healthJSON{Status: "CRITICAL"}); got != want {
+		t.Errorf("stopped: %+v, want %+v", got, want)
 	}
 }

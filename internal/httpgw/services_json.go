@@ -395,8 +395,11 @@ func process(svc *api.Service) processJSON {
 // lastProcess is Habitat's last_process_state. An exit whose reason is not
 // one of Habitat's (a process that simply ended) is reported as
 // run_hook_failed, the reason Habitat gives when the run hook's process dies.
+// A stop that was asked for is null: none of Habitat's reasons fits it
+// (its schema keeps the field for restarts), and run_hook_failed would
+// blame the service for what an operator did.
 func lastProcess(e *api.Exit) *lastProcessJSON {
-	if e == nil {
+	if e == nil || e.Reason == api.ExitStopped {
 		return nil
 	}
 	l := &lastProcessJSON{TerminationReason: "run_hook_failed", TerminatedAt: epoch(e.At)}

@@ -239,7 +239,16 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 	if isDir {
 		p, err = pkg.Read(req.Pkg)
 	} else {
-		p, err = pkg.Find(m.cfg.Root, mustFuzzy(req.Pkg))
+		if !strings.Contains(req.Pkg, "/") {
+			// A bare name, as svc stop and svc start take it.
+			var q ident.Ident
+			if q, err = pkg.Qualify(m.cfg.Root, req.Pkg); err == nil {
+				req.Pkg = q.String()
+			}
+		}
+		if err == nil {
+			p, err = pkg.Find(m.cfg.Root, mustFuzzy(req.Pkg))
+		}
 	}
 	if err != nil {
 		if errors.Is(err, pkg.ErrNotFound) {
@@ -327,6 +336,10 @@ func applyRequest(sp *spec.Spec, req api.LoadRequest) {
 	if req.HookTimeout != nil {
 		t := *req.HookTimeout
 		sp.HookTimeout = &t
+	}
+	if req.HealthCheckGrace != nil {
+		g := *req.HealthCheckGrace
+		sp.HealthCheckGrace = &g
 	}
 	sp.DesiredState = spec.Up
 }

@@ -51,6 +51,11 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 		return api.Errorf(api.Internal, "save spec: %v", err)
 	}
 	if old != nil {
+		was := old.spec.Ident
+		if old.runner != nil {
+			was = old.runner.Status().Pkg.Ident
+		}
+		m.log.Info("restarting: loaded again with --force", "service", oldGroup, "package", e.runner.Status().Pkg.Ident, "was", was)
 		progress(fmt.Sprintf("Stopping %s to apply the new options", oldGroup))
 		m.stopRunner(old) // outside the owner: this waits for the stop
 	}

@@ -13,16 +13,16 @@ import (
 //   - every occurrence of a configured secret (Options.Secrets);
 //   - the value after a secret-looking key: "token=…", "password: …",
 //     "X-API-Key: …", "Authorization: Bearer …", `"api_key": "…"`;
-//   - the value after a bare "Bearer" or "Basic";
-//   - any opaque word of at least minOpaqueLen characters that mixes letters
-//     and digits, the shape of generated tokens and keys. This also hides
-//     long hex ids; over-masking is the safe side.
+//   - the value after a bare "Bearer" (a bearer token wherever it is quoted).
+//
+// Nothing else is masked: "Basic" is a credential only after an
+// Authorization key ("basic health check" is prose), and long hex words are
+// ids (a member id is shown in full everywhere else), not secrets.
 //
 // A masked value keeps its last four characters when it is long enough that
 // they give little away, so an operator can still tell two keys apart.
 
 const (
-	minOpaqueLen  = 24 // shortest word masked for its looks alone
 	minShownLen   = 12 // shortest value that keeps its last 4 characters
 	minSecretLen  = 4  // configured secrets shorter than this are ignored
 	maskedPrefix  = "****"
@@ -82,9 +82,6 @@ func maskHeuristic(s string) string {
 			i = max(to, j)
 			continue
 		}
-		if looksOpaque(word) && i >= last {
-			emit(i, j)
-		}
 		i = j
 	}
 	if last == 0 {
@@ -97,7 +94,7 @@ func maskHeuristic(s string) string {
 // secretValueAfter finds the value that follows a secret-looking key ending
 // at s[j], or after an auth scheme word.
 func secretValueAfter(s string, j int, word string) (from, to int, ok bool) {
-	if isAuthScheme(word) {
+	if strings.EqualFold(word, "bearer") {
 		k := skipSpaces(s, j)
 		if k == j || k >= len(s) {
 			return 0, 0, false
@@ -178,22 +175,4 @@ func isSecretKey(w string) bool {
 		}
 	}
 	return false
-}
-
-// looksOpaque reports whether a word has the shape of a generated secret.
-func looksOpaque(w string) bool {
-	if len(w) < minOpaqueLen {
-		return false
-	}
-	var letter, digit bool
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digit = true
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			letter = true
-		}
-	}
-	return letter && digit
 }

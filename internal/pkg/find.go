@@ -119,3 +119,43 @@ func Resolve(root, arg string) (*Package, error) {
 	}
 	return Find(root, id)
 }
+
+// Qualify turns a bare package name ("redis"), as `svc stop` and `svc
+// start` take, into the fuzzy ident origin/name of the one origin that has
+// it installed under root. Several origins with that name are refused,
+// naming them: picking one would be a guess. The error wraps ErrNotFound
+// when none has it.
+func Qualify(root, name string) (ident.Ident, error) {
+	id := ident.Ident{Origin: "core", Name: name}
+	if err := id.Validate(); err != nil {
+		return ident.Ident{}, fmt.Errorf("package name %q: %w", name, err)
+	}
+	pkgs := filepath.Join(root, "pkgs")
+	origins, err := subdirs(pkgs)
+	if err != nil {
+		return ident.Ident{}, fmt.Errorf("find %s: %w", name, err)
+	}
+	var found []ident.Ident
+	for _, o := range origins {
+		fuzzy := ident.Ident{Origin: o, Name: name}
+		if fuzzy.Validate() != nil {
+			continue
+		}
+		if _, ok, err := newestInstalled(root, fuzzy); err != nil {
+			return ident.Ident{}, fmt.Errorf("find %s: %w", name, err)
+		} else if ok {
+			found = append(found, fuzzy)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ident.Ident{}, fmt.Errorf("%s: %w in %s (under any origin)", name, ErrNotFound, pkgs)
+	case 1:
+		return found[0], nil
+	}
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.String()
+	}
+	return ident.Ident{}, fmt.Errorf("%s is installed from several origins (%s): name one", name, strings.Join(names, ", "))
+}

@@ -194,3 +194,21 @@ func TestResolveErrors(t *testing.T) {
 		t.Errorf("Resolve(core/redis) = %v", err)
 	}
 }
+
+// A bare name is the one origin that has it installed; two origins are
+// refused by name, none is not found.
+func TestQualify(t *testing.T) {
+	root := installAll(t, "core/redis/1.0/20200101000000", "other/redis/9.0/20200101000000", "core/web/1.0/20200101000000")
+	if id, err := Qualify(root, "web"); err != nil || id.String() != "core/web" {
+		t.Errorf("Qualify(web) = %v, %v; want core/web", id, err)
+	}
+	if _, err := Qualify(root, "redis"); err == nil || !strings.Contains(err.Error(), "core/redis, other/redis") {
+		t.Errorf("Qualify(redis) with two origins: %v", err)
+	}
+	if _, err := Qualify(root, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Qualify(nope): %v; want ErrNotFound", err)
+	}
+	if _, err := Qualify(root, "../x"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("Qualify(../x): %v; want an invalid name", err)
+	}
+}

@@ -271,6 +271,21 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	return nil
 }
 
+// SignalLeader sends sig to the process alone, not its group (svc signal,
+// as supervisorctl signal does). Like Signal, it returns os.ErrProcessDone
+// once the process has been reaped.
+func (p *Proc) SignalLeader(sig syscall.Signal) error {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if p.reaped {
+		return os.ErrProcessDone
+	}
+	if err := unix.Kill(p.pid, sig); err != nil {
+		return fmt.Errorf("process: signal %d: %w", p.pid, err)
+	}
+	return nil
+}
+
 // Stop sends sig (0: SIGTERM) to the process group, waits up to timeout or
 // until ctx is done, then SIGKILLs the group. It returns the exit once Done
 // is closed, so no member of the group is left running. A Leader's whole

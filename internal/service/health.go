@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
@@ -12,6 +15,17 @@ import (
 type healthResult struct {
 	gen int
 	res hook.Result
+	out api.HookOutput // the check's log files, read as it ended
+}
+
+// maxHealthOutput caps how much of each stream of a check the snapshot
+// keeps for /health; checks print a line or two.
+const maxHealthOutput = 64 << 10
+
+// setHealth sets a health that no check reported (start, stop, crash):
+// no hook output goes with it.
+func (st *state) setHealth(h api.Health) {
+	st.svc.Health, st.svc.HealthOutput = h, nil
 }
 
 // checkHealth starts one run of the health-check hook in the background; its
@@ -33,8 +47,15 @@ func (r *Runner) checkHealth(ctx context.Context, st *state) {
 	out := st.healthRes
 	st.bg.Go(func() {
 		res := hook.Run(hctx, r.d.Reaper, spec)
+		// Read here, with the result: the files are rewritten by the next
+		// check, so /health reading them later could pair this status
+		// with another check's output.
+		hr := &healthResult{gen: gen, res: res, out: api.HookOutput{
+			Stdout: readTail(filepath.Join(spec.LogDir, spec.Name+".stdout.log"), maxHealthOutput),
+			Stderr: readTail(filepath.Join(spec.LogDir, spec.Name+".stderr.log"), maxHealthOutput),
+		}}
 		select {
-		case out <- &healthResult{gen: gen, res: res}:
+		case out <- hr:
 		case <-hctx.Done():
 		}
 	})
@@ -59,8 +80,14 @@ func (r *Runner) healthDone(st *state, hr *healthResult) {
 	}
 	st.healthCancel = nil
 	status := toHealth(hook.Health(hr.res))
+	if status != api.HealthOK && inGrace(st, time.Now()) {
+		// Not started yet, not failed: a Kubernetes startup probe's
+		// failures before its threshold count for nothing either.
+		r.record(st, true, "health check %s during the start-up grace (%s): reported UNKNOWN", status, st.spec.HealthCheckGraceD())
+		status = api.HealthUnknown
+	}
 	prev := st.svc.Health
-	st.svc.Health = status
+	st.svc.Health, st.svc.HealthOutput = status, &hr.out
 	st.svc.HealthHistory = appendCapped(st.svc.HealthHistory, api.HealthResult{
 		At: time.Now(), Status: status, Duration: hr.res.Duration, Output: hr.res.Output,
 	}, maxHistory)
@@ -73,6 +100,14 @@ func (r *Runner) healthDone(st *state, hr *healthResult) {
 	st.healthT = time.NewTimer(nextCheck(st, status))
 	st.healthC = st.healthT.C
 	r.publish(st)
+}
+
+// inGrace reports whether a failing check now falls in the service's
+// start-up grace: no check has passed since the start, and the grace
+// (svc load --health-check-grace) has not run out.
+func inGrace(st *state, now time.Time) bool {
+	g := st.spec.HealthCheckGraceD()
+	return g > 0 && !st.healthOKSeen && now.Sub(st.startedAt) < g
 }
 
 // nextCheck follows Habitat: after the first OK a random splay within the
@@ -102,4 +137,21 @@ func toHealth(h hook.HealthStatus) api.Health {
 	default:
 		return api.HealthUnknown
 	}
+}
+
+// readTail returns at most the last n bytes of the file at path; "" when
+// there is none (a hook run with no log directory).
+func readTail(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > n {
+		if _, err := f.Seek(fi.Size()-n, io.SeekStart); err != nil {
+			return ""
+		}
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, n))
+	return string(b)
 }

@@ -160,10 +160,10 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	r.record(st, true, "started (pid %d)", p.PID())
 	st.healthOKSeen = false
 	if _, ok := st.tpl.hooks["health-check"]; ok {
-		st.svc.Health = api.HealthUnknown
+		st.setHealth(api.HealthUnknown)
 		r.checkHealth(ctx, st)
 	} else {
-		st.svc.Health = api.HealthOK
+		st.setHealth(api.HealthOK)
 	}
 	if _, ok := st.tpl.hooks["post-run"]; ok {
 		r.postRun(ctx, st)
@@ -175,9 +175,10 @@ func (r *Runner) startFailed(ctx context.Context, st *state, err error, reason s
 	now := time.Now()
 	st.svc.StartError = err.Error()
 	st.svc.LastExit = &api.Exit{At: now, Code: -1, Reason: reason}
-	st.svc.Health = api.HealthCritical
-	r.record(st, false, "start failed: %v", err)
-	r.scheduleRestart(ctx, st, st.restarts.next(0))
+	st.setHealth(api.HealthCritical)
+	d := st.restarts.next(0)
+	r.record(st, false, "start failed: %v%s", err, r.nextStart(st, ctx, d))
+	r.scheduleRestart(ctx, st, d)
 	r.publish(st)
 }
 
@@ -213,9 +214,9 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	// beside its predecessor's children.
 	r.killGroup(st)
 	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: "run_hook_failed"}
-	st.svc.Health = api.HealthCritical
-	r.record(st, false, "%s", e.String())
+	st.setHealth(api.HealthCritical)
 	d := st.restarts.next(upFor)
+	r.record(st, false, "%s; crashed%s", e.String(), r.nextStart(st, ctx, d))
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
 		// The fast path: no timer, no extra trip through the loop.
 		r.enter(st, phaseBackingOff)
@@ -274,7 +275,7 @@ func (r *Runner) stop(st *state, reason string) {
 	case phaseUp:
 	default:
 		r.cancelHealth(st)
-		st.svc.Health = api.HealthCritical // SPEC §5: CRITICAL when the process is not up
+		st.setHealth(api.HealthCritical) // SPEC §5: CRITICAL when the process is not up
 		r.killLeftovers(st)
 		return
 	}
@@ -328,7 +329,7 @@ func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
 		r.dropProcess(st)
 		e := res.exit
 		st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
-		st.svc.Health = api.HealthCritical
+		st.setHealth(api.HealthCritical)
 		if h := res.postStop; h != nil && !h.OK() {
 			r.record(st, false, "post-stop hook %s", describeTimed(*h, st.spec.HookTimeoutD()))
 		}
@@ -350,7 +351,7 @@ func (r *Runner) shutdown(ctx context.Context, st *state) {
 	if st.phase == phaseStarting {
 		r.initDone(ctx, st, <-st.initRes) // ctx ended: init was cancelled
 	}
-	r.stop(st, "")
+	r.stop(st, api.ExitStopped)
 	if st.phase == phaseStopping {
 		r.stopped(ctx, st, <-st.stopRes)
 	}
@@ -374,9 +375,41 @@ func (st *state) shutdownTimeout() time.Duration {
 }
 
 // restart stops the service; stopped starts it again with the backoff
-// reset, since the restart was asked for, not caused by a crash.
+// reset, since the restart was asked for, not caused by a crash. The
+// record says why.
 func (r *Runner) restart(st *state, reason string) {
+	if st.phase == phaseUp {
+		r.record(st, true, "restarting: %s", restartWhy(reason))
+	}
 	r.stop(st, reason)
+}
+
+// restartWhy says a termination reason in words, for the log.
+func restartWhy(reason string) string {
+	switch reason {
+	case "app_config_updated":
+		return "its config changed"
+	case "package_updated":
+		return "its package was updated"
+	case api.ExitStopped:
+		return "asked for"
+	}
+	if hook, ok := strings.CutSuffix(reason, "_hook_updated"); ok {
+		return "its " + strings.ReplaceAll(hook, "_", "-") + " hook changed"
+	}
+	return reason
+}
+
+// nextStart says when a service that went down starts again, for the
+// record of its crash or failed start: d is the backoff.
+func (r *Runner) nextStart(st *state, ctx context.Context, d time.Duration) string {
+	switch {
+	case !st.spec.Up() || ctx.Err() != nil:
+		return "; not restarted (it should not run)"
+	case d == 0:
+		return "; next start now"
+	}
+	return fmt.Sprintf("; next start in %s, at %s (backoff)", d.Round(time.Millisecond), time.Now().Add(d).UTC().Format(time.RFC3339))
 }
 
 // reconfigure re-renders after a config change and restarts or runs the
@@ -390,7 +423,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 				ch := diff(st.last, cur)
 				st.last = cur
 				st.setCfg(cfg)
-				st.svc.UserConfigUpdated = true
+				st.svc.UserConfigUpdated = r.userConfigChanged(st)
 				r.applyChanges(ctx, st, ch)
 				r.publish(st)
 				return

@@ -432,3 +432,33 @@ func TestStopWhileNotUpDoesNotBlockTheLoop(t *testing.T) {
 		}
 	})
 }
+
+// Within the start-up grace a failing check reports UNKNOWN (the service
+// has not opened its port yet); after it, the check's own status.
+func TestHealthCheckGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := servicetest.NewStarter()
+		f.Behave("health-check", func(int) servicetest.Life { return servicetest.Exits(2) })
+		grace := 10
+		fx := newFixture(t, f, testPkg(t, map[string]string{"health-check": "#!/bin/sh\nexit 2\n"}),
+			withSpec(func(s *spec.Spec) {
+				s.HealthCheckInterval = spec.FromD(4 * time.Second)
+				s.HealthCheckGrace = &grace
+			}))
+		defer fx.close()
+		synctest.Wait()
+		if s := fx.r.Status(); s.Health != api.HealthUnknown || f.Count("health-check") != 1 {
+			t.Fatalf("first failing check within the grace: %s, %d checks; want UNKNOWN", s.Health, f.Count("health-check"))
+		}
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		if s := fx.r.Status(); s.Health != api.HealthUnknown {
+			t.Fatalf("failing check at 9 s of a 10 s grace: %s; want UNKNOWN", s.Health)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if s := fx.r.Status(); s.Health != api.HealthCritical {
+			t.Fatalf("failing check after the grace: %s; want CRITICAL", s.Health)
+		}
+	})
+}

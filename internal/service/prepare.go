@@ -1,6 +1,7 @@
 package service
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -36,7 +37,23 @@ func (r *Runner) prepare(st *state) error {
 	}
 	st.last = cur
 	st.setCfg(cfg)
+	r.userConfigChanged(st)
 	return nil
+}
+
+// userConfigChanged reports whether user.toml differs from what it was
+// when the service was first rendered (a missing file reads as empty), and
+// takes the first reading as that baseline. user_config_updated is this,
+// so a service without a user.toml never says its user config changed, even
+// when gossip or the census re-renders it.
+func (r *Runner) userConfigChanged(st *state) bool {
+	b, _ := os.ReadFile(filepath.Join(r.d.Root, "user", st.spec.Name(), "config", "user.toml"))
+	cur := string(b)
+	if st.userTOML == nil {
+		st.userTOML = &cur
+		return false
+	}
+	return cur != *st.userTOML
 }
 
 // pathCache is Deps.Paths while the supervisor starts, else nil.

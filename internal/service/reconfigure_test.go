@@ -221,3 +221,29 @@ func TestHungReconfigureHookBlocksNothing(t *testing.T) {
 		}
 	})
 }
+
+// user_config_updated says user.toml changed, nothing else: config pushed to
+// the group re-renders a service that has no user.toml and leaves it false.
+func TestUserConfigUpdatedOnlyForUserTOML(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := servicetest.NewStarter()
+		p := testPkg(t, map[string]string{})
+		p.DefaultTOML = []byte("port = 1\n")
+		p.ConfigTemplates = map[string]string{"app.conf": "port={{cfg.port}} x={{cfg.x}}\n"}
+		fx := newFixture(t, f, p)
+		defer fx.close()
+		synctest.Wait()
+		fx.r.SetRing(RingView{Key: "g1", Gossip: map[string]any{"port": int64(5)}, GossipInc: 1})
+		s, _ := fx.r.WaitFor(context.Background(), func(s *api.Service) bool { return s.Running && f.Count("run") == 2 })
+		if s.UserConfigUpdated {
+			t.Fatalf("user_config_updated true after a gossiped change, with no user.toml")
+		}
+		writeUserTOML(t, fx, "x = 2\n")
+		fx.r.Reconfigure()
+		synctest.Wait()
+		s, _ = fx.r.WaitFor(context.Background(), func(s *api.Service) bool { return s.Running && f.Count("run") == 3 })
+		if !s.UserConfigUpdated {
+			t.Fatalf("user_config_updated false after user.toml changed")
+		}
+	})
+}

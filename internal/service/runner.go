@@ -157,6 +157,7 @@ type state struct {
 	last     *rendered
 	cfg      map[string]any
 	exported map[string]any // st.cfg's EXPORTS, kept with it by setCfg
+	userTOML *string        // user.toml as first rendered (nil: not read yet); see userConfigChanged
 
 	prepared bool // dirs made, credentials and environment computed
 	logsMade bool
@@ -318,7 +319,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 		}
 		st.spec.DesiredState = spec.Down
 		st.svc.DesiredUp = false
-		r.stop(st, "")
+		r.stop(st, api.ExitStopped)
 		r.publish(st)
 		if st.phase == phaseDown {
 			r.attemptDone() // else initDone or stopped counts it

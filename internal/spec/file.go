@@ -133,6 +133,9 @@ func (s Spec) Encode() []byte {
 	if s.HookTimeout != nil {
 		num("hook_timeout", int64(*s.HookTimeout))
 	}
+	if s.HealthCheckGrace != nil {
+		num("health_check_grace", int64(*s.HealthCheckGrace))
+	}
 	fmt.Fprintf(&b, "\n[health_check_interval]\nsecs = %d\nnanos = %d\n", s.HealthCheckInterval.Secs, s.HealthCheckInterval.Nanos)
 	for _, k := range s.kept {
 		if k.table {

@@ -44,6 +44,11 @@ type Spec struct {
 	// file-updated and post-stop hooks; nil means DefaultHookTimeout.
 	// (health-check is bounded by the health-check interval.)
 	HookTimeout *int `toml:"hook_timeout"`
+	// HealthCheckGrace in seconds (tend's own) is the start-up grace of
+	// the health check: until a check passes or this long after the start,
+	// a failing check reports UNKNOWN, not WARNING or CRITICAL; nil or 0
+	// means none, as in Habitat.
+	HealthCheckGrace *int `toml:"health_check_grace"`
 	// HealthCheckInterval is a table, or a number of seconds, in the file:
 	// Parse reads it itself.
 	HealthCheckInterval Duration `toml:"-"`
@@ -117,6 +122,14 @@ func (s Spec) Name() string {
 		return ""
 	}
 	return parts[1]
+}
+
+// HealthCheckGraceD is the start-up grace of the health check; 0 is none.
+func (s Spec) HealthCheckGraceD() time.Duration {
+	if s.HealthCheckGrace != nil {
+		return time.Duration(*s.HealthCheckGrace) * time.Second
+	}
+	return 0
 }
 
 // HookTimeoutD is how long one run of a bounded hook may take.
@@ -203,6 +216,9 @@ func (s Spec) Validate() error {
 	}
 	if t := s.HookTimeout; t != nil && (*t < 1 || time.Duration(*t) > MaxHookTimeout/time.Second) {
 		return fmt.Errorf("hook_timeout %d must be between 1 and %d seconds", *t, int(MaxHookTimeout/time.Second))
+	}
+	if g := s.HealthCheckGrace; g != nil && (*g < 0 || time.Duration(*g) > MaxHookTimeout/time.Second) {
+		return fmt.Errorf("health_check_grace %d must be between 0 and %d seconds", *g, int(MaxHookTimeout/time.Second))
 	}
 	if d := s.HealthCheckInterval.D(); d < time.Second {
 		return fmt.Errorf("health_check_interval %s must be at least 1s", d)

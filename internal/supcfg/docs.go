@@ -155,6 +155,7 @@ loaded: logged, and in ` + "`/status`" + `, while the other services run.
 | ` + "`binds`" + ` | list of ` + "`NAME:SVC.GROUP[@ORG]`" + ` |
 | ` + "`binding_mode`" + ` | ` + "`strict`" + ` (default) or ` + "`relaxed`" + ` |
 | ` + "`health_check_interval`" + ` | seconds (or a duration) between health checks (default 30) |
+| ` + "`health_check_grace`" + ` | seconds (or a duration) after a start during which a failing health check reports UNKNOWN, until one passes (default 0: none) |
 | ` + "`shutdown_timeout`" + ` | seconds (or a duration) to wait after the stop signal before SIGKILL (default: the package's, else 8) |
 | ` + "`log_max_bytes`" + ` | size at which each of the service's log files is rotated, like ` + "`10MiB`" + `; 0 = never (default: ` + "`service_log_max_bytes`" + `) |
 | ` + "`log_backups`" + ` | rotated log files the service keeps (default: ` + "`service_log_backups`" + `) |

@@ -123,6 +123,8 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 			req.LogBackups, err = logBackups(s)
 		case "hook_timeout":
 			req.HookTimeout, err = seconds(s, false)
+		case "health_check_grace":
+			req.HealthCheckGrace, err = seconds(s, true)
 		}
 		if err != nil {
 			return req, r.errorf(v, "%s: %w", key, err)
@@ -135,7 +137,7 @@ func (r *fileReader) service(m *yaml.Node, at string) (api.LoadRequest, error) {
 }
 
 var serviceKeys = []string{"pkg", "group", "topology", "strategy", "update_condition",
-	"binds", "binding_mode", "health_check_interval", "shutdown_timeout", "log_max_bytes", "log_backups", "hook_timeout"}
+	"binds", "binding_mode", "health_check_interval", "shutdown_timeout", "log_max_bytes", "log_backups", "hook_timeout", "health_check_grace"}
 
 // closest returns the candidate nearest to name if it is at most two edits
 // away (a likely typo), else "".
