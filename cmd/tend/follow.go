@@ -87,4 +87,3 @@ func printEvent(w io.Writer, e events.Event, asJSON bool) {
 	}
 	fmt.Fprintf(w, "%s #%d %-15s %s\n", e.At.Local().Format(timeLayout), e.ID, e.Type, e.Text)
 }
-
