@@ -40,7 +40,7 @@ type logLine struct {
 }
 
 type eventLine struct {
-	Event *events.Event `json:"event"`
+	Event json.RawMessage `json:"event"` // events.Event, encoded once for every follower
 }
 
 // serveStream answers a streaming operation; it reports false when path
@@ -186,7 +186,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, st Streame
 			return
 		}
 		for i := range evs {
-			n.add(eventLine{&evs[i]})
+			n.add(eventLine{evs[i].JSON()})
 		}
 		if n.flush() != nil {
 			return
