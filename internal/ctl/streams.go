@@ -73,10 +73,10 @@ type ndjson struct {
 	buf bytes.Buffer
 }
 
-func startNDJSON(w http.ResponseWriter) *ndjson {
+func startNDJSON(w http.ResponseWriter, r *http.Request) *ndjson {
 	setHeaders(w)
 	w.WriteHeader(http.StatusOK)
-	return &ndjson{s: httpx.NewStream(w)}
+	return &ndjson{s: httpx.NewStream(w, r)}
 }
 
 func (n *ndjson) add(v any) {
@@ -141,7 +141,7 @@ func (h *handler) serveLogs(w http.ResponseWriter, r *http.Request, st Streamer)
 		writeFinal(w, statusOf(api.KindOf(err)), errorLine{toAPIError(err)})
 		return
 	}
-	n := startNDJSON(w)
+	n := startNDJSON(w, r)
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
 	err = events.FollowLogs(out, q, func(lines []api.LogLine) error {
@@ -169,7 +169,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, st Streame
 		from = id + 1
 	}
 	rd, _ := st.Events().Follow(from)
-	n := startNDJSON(w)
+	n := startNDJSON(w, r)
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
 	evs := make([]events.Event, 0, 256)

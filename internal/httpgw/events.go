@@ -53,7 +53,7 @@ func Events(src EventSource) http.Handler {
 		if r.Method == http.MethodHead {
 			return
 		}
-		s := httpx.NewStream(w)
+		s := httpx.NewStream(w, r)
 		var buf bytes.Buffer
 		buf.WriteString("retry: 1000\n\n")
 		if missed != 0 {
