@@ -186,3 +186,40 @@ func decodeLines(t *testing.T, body []byte) []api.LogLine {
 	}
 	return out
 }
+
+// After a supervisor restart memory holds only the new lines: svc logs
+// reads the older ones back from the service's log files, without a time.
+func TestSvcLogsReadsOlderLinesFromTheFiles(t *testing.T) {
+	t.Parallel()
+	s := startSup(t, t.TempDir())
+	pkg, fifo := fifoService(t, "logfiles")
+	s.mustTend("svc", "load", pkg)
+	for i := range 3 {
+		fmt.Fprintf(fifo, "old-%d\n", i)
+	}
+	waitFor(t, 10*time.Second, "old-2 in svc logs", func() bool {
+		return strings.Contains(s.mustTend("svc", "logs", "logfiles"), "stdout: old-2")
+	})
+	s.term()
+	s.restart()
+	fmt.Fprintln(fifo, "new-0")
+	var out string
+	waitFor(t, 10*time.Second, "new-0 in svc logs", func() bool {
+		out = s.mustTend("svc", "logs", "logfiles", "--stream", "stdout", "-n", "3")
+		return strings.Contains(out, "stdout: new-0")
+	})
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	want := []string{"- stdout: old-1", "- stdout: old-2", "stdout: new-0"}
+	if len(lines) != 3 {
+		t.Fatalf("svc logs -n 3:\n%s", out)
+	}
+	for i, w := range want {
+		if strings.HasPrefix(w, "-") {
+			if f := strings.Fields(lines[i]); len(f) != 3 || f[0] != "-" || f[2] != strings.Fields(w)[2] {
+				t.Errorf("line %d %q; want %q (no time: read from the file)", i, lines[i], w)
+			}
+		} else if !strings.HasSuffix(lines[i], w) || strings.HasPrefix(lines[i], "-") {
+			t.Errorf("line %d %q; want a time and %q", i, lines[i], w)
+		}
+	}
+}

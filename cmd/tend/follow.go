@@ -57,7 +57,11 @@ func printLogLine(w io.Writer, l api.LogLine, asJSON bool) {
 	if l.Hook != "" {
 		stream += "[" + l.Hook + "]"
 	}
-	fmt.Fprintf(w, "%s %s: %s\n", l.At.Local().Format(timeLayout), stream, l.Text)
+	at := "-" // read back from a log file, which records no time
+	if !l.At.IsZero() {
+		at = l.At.Local().Format(timeLayout)
+	}
+	fmt.Fprintf(w, "%-23s %s: %s\n", at, stream, l.Text)
 }
 
 func supEventsCmd(env *cliEnv) *cobra.Command {

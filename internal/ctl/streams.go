@@ -30,7 +30,7 @@ const (
 // Controller that is not one answers them 404.
 type Streamer interface {
 	// Logs is the recent output of the service pkg names.
-	Logs(pkg string) (*events.Broadcaster[api.LogLine], error)
+	Logs(pkg string) (events.Output, error)
 	// Events is the supervisor's event stream.
 	Events() *events.Stream
 }

@@ -61,19 +61,30 @@ func ParseLogQuery(q map[string][]string) (LogQuery, error) {
 
 func (q LogQuery) wants(l *api.LogLine) bool { return q.Streams == nil || q.Streams[l.Stream] }
 
+// Output is a service's output as svc logs and /logs read it: the lines
+// kept in memory, and the older ones in its log files.
+type Output struct {
+	Recent *Broadcaster[api.LogLine]
+	// Older returns up to n lines of stream (stdout or stderr) from the
+	// service's log files, written before the newest skip of them, oldest
+	// first. The files record no time: the lines have none. nil: no files.
+	Older func(stream string, skip, n int) []api.LogLine
+}
+
 // FollowLogs calls emit with the last q.Tail lines of out that q wants,
 // then, with q.Follow, with every such line as it comes, until done is
 // closed, out is closed (the service went) or emit fails. A caller that
 // falls more than the buffer behind gets the lines that are left after a
 // note line of stream "tend" saying some were skipped. wait is called
 // when there is nothing to send: it returns false to stop.
-func FollowLogs(out *Broadcaster[api.LogLine], q LogQuery, emit func([]api.LogLine) error, wait func(<-chan struct{}) bool) error {
+func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(<-chan struct{}) bool) error {
+	out := o.Recent
 	rd := out.Tail(-1)
 	lines, _, err := rd.Take(nil, 0)
 	if err != nil && !errors.Is(err, ErrClosed) {
 		return err
 	}
-	kept := lines[:0]
+	var kept []api.LogLine
 	for i := range lines {
 		if q.wants(&lines[i]) {
 			kept = append(kept, lines[i])
@@ -81,6 +92,8 @@ func FollowLogs(out *Broadcaster[api.LogLine], q LogQuery, emit func([]api.LogLi
 	}
 	if len(kept) > q.Tail {
 		kept = kept[len(kept)-q.Tail:]
+	} else if need := q.Tail - len(kept); need > 0 && o.Older != nil {
+		kept = append(older(o, q, lines, need), kept...)
 	}
 	if err := emit(kept); err != nil || !q.Follow {
 		return err
@@ -117,6 +130,29 @@ func FollowLogs(out *Broadcaster[api.LogLine], q LogQuery, emit func([]api.LogLi
 			return nil
 		}
 	}
+}
+
+// older is up to need lines of the files from before the lines kept in
+// memory: stdout's, then stderr's (the files do not say how the two
+// interleave).
+func older(o Output, q LogQuery, recent []api.LogLine, need int) []api.LogLine {
+	var out []api.LogLine
+	for _, s := range []string{api.StreamStdout, api.StreamStderr} {
+		if q.Streams != nil && !q.Streams[s] {
+			continue
+		}
+		inMemory := 0
+		for i := range recent {
+			if recent[i].Stream == s {
+				inMemory++
+			}
+		}
+		out = append(out, o.Older(s, inMemory, need)...)
+	}
+	if len(out) > need {
+		out = out[len(out)-need:]
+	}
+	return out
 }
 
 // logBatch bounds the lines one emit gets while following.

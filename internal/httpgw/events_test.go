@@ -3,6 +3,7 @@ package httpgw
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,8 +102,21 @@ func TestEventsRefusesABadLastEventID(t *testing.T) {
 // redacted.
 type fakeLogs map[string]*events.Broadcaster[api.LogLine]
 
-func (f fakeLogs) Logs(name string) (*events.Broadcaster[api.LogLine], error) {
-	return f[name], nil
+func (f fakeLogs) Logs(name string) (events.Output, error) {
+	return events.Output{Recent: f[name]}, nil
+}
+
+// olderLogs has the log files' lines say what was asked of them.
+type olderLogs struct{ recent *events.Broadcaster[api.LogLine] }
+
+func (o olderLogs) Logs(string) (events.Output, error) {
+	return events.Output{Recent: o.recent, Older: func(stream string, skip, n int) []api.LogLine {
+		out := []api.LogLine{}
+		for i := range n {
+			out = append(out, api.LogLine{Stream: stream, Text: fmt.Sprintf("file %s skip %d", stream, skip+n-1-i)})
+		}
+		return out
+	}}, nil
 }
 
 func TestLogsTailByStreamAndRedact(t *testing.T) {
@@ -128,6 +142,13 @@ func TestLogsTailByStreamAndRedact(t *testing.T) {
 		}
 		if r := do(t, mux, "GET", path+"?stream=stderr&tail=5"); !strings.Contains(string(r.body), "stderr1") || strings.Count(string(r.body), "\n") != 1 {
 			t.Errorf("stream=stderr: %q", r.body)
+		}
+		// Beyond what memory keeps: the log files' older lines, without
+		// a time, skipping those memory has.
+		mux = New(Options{Snapshot: func() *api.Snapshot { return snap }, Log: discardLog(), Logs: olderLogs{out}})
+		if r := do(t, mux, "GET", path+"?tail=4&stream=stdout"); string(r.body) != "{\"stream\":\"stdout\",\"line\":\"file stdout skip 3\"}\n"+
+			"{\"time\":\"1970-01-01T00:00:00Z\",\"stream\":\"stdout\",\"line\":\"stdout0\"}\n"+want {
+			t.Errorf("tail=4 of stdout, 3 in memory: %q", r.body)
 		}
 		for _, q := range []string{"?tail=-1", "?tail=x", "?follow=yes", "?stream=stdin"} {
 			if r := do(t, mux, "GET", path+q); r.code != 400 {

@@ -16,7 +16,7 @@ import (
 // LogSource is what /logs needs of the supervisor: a loaded service's
 // recent output, by service name (the manager's Logs).
 type LogSource interface {
-	Logs(name string) (*events.Broadcaster[api.LogLine], error)
+	Logs(name string) (events.Output, error)
 }
 
 // wantsSSE reports whether the request's Accept header lists

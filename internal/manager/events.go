@@ -44,13 +44,13 @@ func (m *Manager) memberEvent(id, health, from string) {
 // Logs is the recent output of the service pkgArg names ("redis",
 // "core/redis"), for svc logs and the gateway's /logs. It is closed when
 // the service is unloaded or replaced.
-func (m *Manager) Logs(pkgArg string) (*events.Broadcaster[api.LogLine], error) {
+func (m *Manager) Logs(pkgArg string) (events.Output, error) {
 	e, err := m.find(pkgArg)
 	if err != nil {
-		return nil, err
+		return events.Output{}, err
 	}
 	if e.runner == nil {
-		return nil, api.Errorf(api.NotFound, "service %s has no output: %s", e.name, e.specErr)
+		return events.Output{}, api.Errorf(api.NotFound, "service %s has no output: %s", e.name, e.specErr)
 	}
 	return e.runner.Output(), nil
 }

@@ -25,9 +25,23 @@ func newOutput() *events.Broadcaster[api.LogLine] {
 		func(l api.LogLine) int { return len(l.Text) + len(l.Hook) + lineOverhead }, nil)
 }
 
-// Output is the service's recent output: the run hook's stdout and stderr
-// and every other hook's lines, in the order they came.
-func (r *Runner) Output() *events.Broadcaster[api.LogLine] { return r.output }
+// Output is the service's output: the recent lines (the run hook's stdout
+// and stderr and every other hook's lines, in the order they came) and
+// the run hook's older ones, from its log files.
+func (r *Runner) Output() events.Output {
+	dir := r.st.paths.logs // set by New, never changed
+	return events.Output{Recent: r.output, Older: func(stream string, skip, n int) []api.LogLine {
+		lines, err := logfile.Tail(dir, "run."+stream+".log", skip, n)
+		if err != nil {
+			r.d.Log.Warn("svc logs: log file not read", "service", r.sg, "stream", stream, "err", err)
+		}
+		out := make([]api.LogLine, len(lines))
+		for i, l := range lines {
+			out[i] = api.LogLine{Stream: stream, Text: l}
+		}
+		return out
+	}}
+}
 
 // outputLine keeps one line of output. It never blocks: it runs on the
 // goroutine that delivers every service's output.
