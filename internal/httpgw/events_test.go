@@ -107,7 +107,9 @@ func (f fakeLogs) Logs(name string) (events.Output, error) {
 }
 
 // olderLogs has the log files' lines say what was asked of them.
-type olderLogs struct{ recent *events.Broadcaster[api.LogLine] }
+type olderLogs struct {
+	recent *events.Broadcaster[api.LogLine]
+}
 
 func (o olderLogs) Logs(string) (events.Output, error) {
 	return events.Output{Recent: o.recent, Older: func(stream string, skip, n int) []api.LogLine {
