@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,4 +224,77 @@ func TestSvcLogsReadsOlderLinesFromTheFiles(t *testing.T) {
 			t.Errorf("line %d %q; want a time and %q", i, lines[i], w)
 		}
 	}
+}
+
+// The feeds are behind the gateway's tokens like every route.
+func TestGatewayFeedsNeedTheToken(t *testing.T) {
+	t.Parallel()
+	s := gwLaunch(t, t.TempDir(), []string{"TEND_GATEWAY_AUTH_TOKEN=feeds-token"})
+	c := gwHTTP(t, s)
+	c.hdr = http.Header{"Authorization": {"Bearer feeds-token"}}
+	c.waitReady()
+	s.mustTend("svc", "load", sleeper(t, "logauth", uniqueTag()))
+	bare := gwHTTP(t, s)
+	for _, path := range []string{"/events", "/services/logauth/default/logs"} {
+		if r := bare.do("GET", path); r.code != 401 || len(r.body) != 0 {
+			t.Errorf("%s without the token: %d %q; want 401, empty", path, r.code, r.body)
+		}
+	}
+	if r := c.do("GET", "/services/logauth/default/logs"); r.code != 200 {
+		t.Errorf("/logs with the token: %d", r.code)
+	}
+	// /events never ends by itself: read its first block with the token.
+	req, _ := http.NewRequest("GET", "http://"+s.http+"/events", nil)
+	req.Header.Set("X-API-Key", "feeds-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if line, _ := bufio.NewReader(resp.Body).ReadString('\n'); resp.StatusCode != 200 || line != "retry: 1000\n" {
+		t.Errorf("/events with the token: %s %q", resp.Status, line)
+	}
+}
+
+// A follower that never reads holds up nothing: the service's output
+// keeps reaching its log file and the buffer while the follower's
+// connection is stuck.
+func TestStuckLogFollowerDoesNotHoldUpTheService(t *testing.T) {
+	t.Parallel()
+	s := startSup(t, t.TempDir())
+	gate := filepath.Join(t.TempDir(), "go")
+	const n = 200000
+	pkg := pkgDir(t, map[string]string{
+		"IDENT":     "test/logflood/1.0.0/20260101000000",
+		"hooks/run": fmt.Sprintf("#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\nseq 1 %d\nexec sleep 1000%s\n", gate, n, uniqueTag()),
+	})
+	s.mustTend("svc", "load", pkg)
+	// Two followers that never read a byte: over HTTP and over the CLI's
+	// gateway (its process stopped with SIGSTOP).
+	conn, err := net.Dial("tcp", s.http)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /services/logflood/default/logs?follow=1&tail=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+	cli := exec.Command(tendBin(), "svc", "logs", "logflood", "-f", "--remote-sup", s.ctl)
+	cli.Env = append(os.Environ(), "TEND_ROOT="+s.root)
+	out, _ := cli.StdoutPipe()
+	if err := cli.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Process.Kill(); cli.Wait() })
+	cli.Process.Signal(syscall.SIGSTOP)
+	_ = out // never read
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	last := fmt.Sprint(n)
+	waitFor(t, 60*time.Second, "the service's last line in svc logs", func() bool {
+		return strings.HasSuffix(strings.TrimSpace(s.mustTend("svc", "logs", "logflood", "-n", "1")), "stdout: "+last)
+	})
+	waitFor(t, 30*time.Second, "every line in the log file", func() bool {
+		b, _ := os.ReadFile(filepath.Join(s.root, "svc", "logflood", "logs", "run.stdout.log"))
+		return strings.HasSuffix(string(b), "\n"+last+"\n")
+	})
 }

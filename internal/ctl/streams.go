@@ -150,8 +150,8 @@ func (h *handler) serveLogs(w http.ResponseWriter, r *http.Request, st Streamer)
 		}
 		return n.flush()
 	}, func(ch <-chan struct{}) bool { return n.wait(r, beat, ch) })
-	if err == nil && r.Context().Err() == nil {
-		n.finish(nil)
+	if r.Context().Err() == nil {
+		n.finish(err) // err: a write failed, and this one will too
 	}
 }
 

@@ -79,8 +79,18 @@ type Output struct {
 // when there is nothing to send: it returns false to stop.
 func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(<-chan struct{}) bool) error {
 	out := o.Recent
-	rd := out.Tail(-1)
-	lines, _, err := rd.Take(nil, 0)
+	var rd *Reader[api.LogLine]
+	var lines []api.LogLine
+	var err error
+	for {
+		// A service writing flat out may overwrite the oldest line kept
+		// between Tail and Take: then take what is kept now.
+		rd = out.Tail(-1)
+		lines, _, err = rd.Take(lines[:0], 0)
+		if !errors.Is(err, ErrDropped) {
+			break
+		}
+	}
 	if err != nil && !errors.Is(err, ErrClosed) {
 		return err
 	}

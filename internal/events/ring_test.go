@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/tend-sh/tend/internal/api"
 )
 
 func ints(n int) *Broadcaster[int] { return New[int](Limits{Keep: n}, nil, nil) }
@@ -212,5 +215,30 @@ func TestConcurrentReadersSeeEveryIDInOrder(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// A reader made by Tail can fall behind before its first Take, when a
+// service writes flat out: it is told so, and FollowLogs (which then
+// tails again) shows what is kept.
+func TestFollowLogsTailWhileTheRingTurns(t *testing.T) {
+	out := New[api.LogLine](Limits{Keep: 4}, nil, nil)
+	for i := range 4 {
+		out.Publish(api.LogLine{Text: fmt.Sprint(i)})
+	}
+	rd := out.Tail(-1)
+	out.Publish(api.LogLine{Text: "4"}) // overwrites the line rd was to start at
+	if _, _, err := rd.Take(nil, 0); !errors.Is(err, ErrDropped) {
+		t.Fatalf("Take after the ring turned: %v", err)
+	}
+	var got []string
+	err := FollowLogs(Output{Recent: out}, LogQuery{Tail: 10}, func(ls []api.LogLine) error {
+		for _, l := range ls {
+			got = append(got, l.Text)
+		}
+		return nil
+	}, nil)
+	if err != nil || strings.Join(got, ",") != "1,2,3,4" {
+		t.Fatalf("FollowLogs: %q, %v", got, err)
 	}
 }
