@@ -2,8 +2,8 @@ package manager
 
 import (
 	"fmt"
-	"github.com/tend-sh/tend/internal/api"
 
+	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/events"
 )
 

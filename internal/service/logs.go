@@ -12,8 +12,9 @@ import (
 // What each service keeps of its output in memory, for svc logs and the
 // gateway's /logs: its last OutputLines lines, or fewer when they come to
 // more than OutputBytes (a line costs its length and lineOverhead). The
-// buffer grows as lines come, so a quiet service holds little; the whole
-// output stays in the log files under svc/NAME/logs/.
+// buffer's slots grow as lines come, up to OutputLines of them (72 bytes
+// each), so a quiet service holds nothing and a chatty one at most about
+// 136 KiB; the whole output stays in the log files under svc/NAME/logs/.
 const (
 	OutputLines  = 1000
 	OutputBytes  = 64 << 10
