@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -112,25 +113,37 @@ func TestEventsStateChangeOnKillAndReplay(t *testing.T) {
 		t.Fatalf("up event: id %q, %+v", up.id, up.ev)
 	}
 
-	killed := time.Now()
-	if err := syscall.Kill(up.ev.PID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	// Killed three times (it restarts at once: backoff 0). The machine's
+	// two cores are shared with the other tests, so the 100 ms limit holds
+	// for the median, and each must come within a second.
 	var after []sseEvent
-	down := nextEvent(t, live, 5*time.Second, "service.state after the kill", func(e sseEvent) bool {
-		after = append(after, e)
-		return e.name == events.ServiceState && e.ev.From == "up"
-	})
-	d := down.got.Sub(killed)
-	t.Logf("service.state %q came %s after kill -9", down.ev.State, d)
-	if d > 100*time.Millisecond {
-		t.Errorf("service.state came %s after kill -9; want within 100ms", d)
+	var delays []time.Duration
+	pid := up.ev.PID
+	for range 3 {
+		killed := time.Now()
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		down := nextEvent(t, live, 5*time.Second, "service.state after the kill", func(e sseEvent) bool {
+			after = append(after, e)
+			return e.name == events.ServiceState && e.ev.From == "up"
+		})
+		d := down.got.Sub(killed)
+		delays = append(delays, d)
+		if d > time.Second || down.ev.State != "backing off" {
+			t.Errorf("service.state %q came %s after kill -9; want backing off within a second", down.ev.State, d)
+		}
+		// The restart event, then up again.
+		pid = nextEvent(t, live, 10*time.Second, "service.state up again", func(e sseEvent) bool {
+			after = append(after, e)
+			return e.name == events.ServiceState && e.ev.State == "up"
+		}).ev.PID
 	}
-	// It restarts (backoff 0): the restart event, then up again.
-	nextEvent(t, live, 10*time.Second, "service.state up again", func(e sseEvent) bool {
-		after = append(after, e)
-		return e.name == events.ServiceState && e.ev.State == "up"
-	})
+	slices.Sort(delays)
+	t.Logf("service.state came %v after kill -9", delays)
+	if delays[1] > 100*time.Millisecond {
+		t.Errorf("median %s from kill -9 to service.state; want within 100ms", delays[1])
+	}
 	var restart *sseEvent
 	for i := range after {
 		if after[i].name == events.ServiceRestart {
