@@ -133,3 +133,40 @@ func TestRunnerKeepsItsOutput(t *testing.T) {
 		}
 	})
 }
+
+// A config change says what it did and why: restarted for a changed
+// user.toml without a reconfigure hook, reconfigured with one.
+func TestRunnerEmitsConfigChanges(t *testing.T) {
+	for _, c := range []struct {
+		hooks map[string]string
+		want  string
+	}{
+		{map[string]string{}, "restarted app_config_updated: user.toml changed"},
+		{map[string]string{"reconfigure": "#!/bin/sh\n"}, "reconfigured app_config_updated: user.toml changed; the reconfigure hook runs"},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			var log eventLog
+			f := servicetest.NewStarter()
+			p := testPkg(t, c.hooks)
+			p.DefaultTOML = []byte("port = 1\n")
+			p.ConfigTemplates = map[string]string{"app.conf": "port={{cfg.port}}\n"}
+			fx := newFixture(t, f, p, withEvents(&log))
+			defer fx.close()
+			synctest.Wait()
+			log.take()
+			writeUserTOML(t, fx, "port = 2\n")
+			fx.r.Reconfigure()
+			synctest.Wait()
+			_, evs := log.take()
+			var got []string
+			for _, e := range evs {
+				if e.Type == events.ServiceConfig {
+					got = append(got, e.Action+" "+e.Reason)
+				}
+			}
+			if len(got) != 1 || got[0] != c.want {
+				t.Errorf("config events %q; want %q", got, c.want)
+			}
+		})
+	}
+}

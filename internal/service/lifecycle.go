@@ -388,9 +388,9 @@ func (r *Runner) restart(st *state, reason string) {
 	r.stop(st, reason)
 }
 
-// reconfigure re-renders after a config change and restarts or runs the
-// reconfigure hook as SPEC §5 says.
-func (r *Runner) reconfigure(ctx context.Context, st *state) {
+// reconfigure re-renders after a config change (why says which) and
+// restarts or runs the reconfigure hook as SPEC §5 says.
+func (r *Runner) reconfigure(ctx context.Context, st *state, why string) {
 	cfg, err := r.config(st)
 	if err == nil && st.prepared {
 		var cur *rendered
@@ -400,7 +400,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 				st.last = cur
 				st.setCfg(cfg)
 				st.svc.UserConfigUpdated = true
-				r.applyChanges(ctx, st, ch)
+				r.applyChanges(ctx, st, ch, why)
 				r.publish(st)
 				return
 			}
@@ -408,7 +408,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 	}
 	if err != nil {
 		r.record(st, false, "config not applied: %v", err)
-		r.emitConfig("failed", err.Error())
+		r.emitConfig("failed", why+": "+err.Error())
 		r.publish(st)
 		return
 	}
@@ -416,29 +416,29 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 	r.publish(st)
 }
 
-func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
+func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes, why string) {
 	if !ch.config && !ch.reconfigure && len(ch.restartHooks) == 0 {
 		return
 	}
 	r.record(st, true, "config re-rendered")
 	if st.phase != phaseUp {
-		r.emitConfig("re-rendered", "not running: the next start uses it")
+		r.emitConfig("re-rendered", why+"; not running: the next start uses it")
 		return
 	}
 	_, hasReconfigure := st.tpl.hooks["reconfigure"]
 	switch {
 	case len(ch.restartHooks) > 0:
-		why := strings.ReplaceAll(ch.restartHooks[0], "-", "_") + "_hook_updated"
-		r.emitConfig("restarted", why)
-		r.restart(st, why)
+		reason := strings.ReplaceAll(ch.restartHooks[0], "-", "_") + "_hook_updated"
+		r.emitConfig("restarted", reason+": "+why)
+		r.restart(st, reason)
 	case ch.config && !hasReconfigure:
-		r.emitConfig("restarted", "app_config_updated")
+		r.emitConfig("restarted", "app_config_updated: "+why)
 		r.restart(st, "app_config_updated")
 	case hasReconfigure:
-		r.emitConfig("reconfigured", "app_config_updated: the reconfigure hook runs")
+		r.emitConfig("reconfigured", "app_config_updated: "+why+"; the reconfigure hook runs")
 		r.runHook(ctx, st, "reconfigure")
 	default:
-		r.emitConfig("re-rendered", "a hook other than init, run or post-run changed")
+		r.emitConfig("re-rendered", why+"; only hooks other than init, run and post-run changed")
 	}
 }
 

@@ -250,7 +250,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		case f := <-r.cmds:
 			f(ctx, st)
 		case <-r.reconfCh:
-			r.reconfigure(ctx, st)
+			r.reconfigure(ctx, st, "user.toml changed")
 		case res := <-st.initRes:
 			r.initDone(ctx, st, res)
 		case res := <-st.stopRes:
