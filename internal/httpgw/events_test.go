@@ -2,10 +2,13 @@ package httpgw
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,5 +160,51 @@ func TestLogsTailByStreamAndRedact(t *testing.T) {
 				t.Errorf("%s: %d; want 400", q, r.code)
 			}
 		}
+	}
+}
+
+// stalledWriter is a client connection whose first write hangs until
+// released: a follower that stopped reading.
+type stalledWriter struct {
+	h       http.Header
+	mu      sync.Mutex
+	out     bytes.Buffer
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *stalledWriter) Header() http.Header { return w.h }
+func (w *stalledWriter) WriteHeader(int)     {}
+func (w *stalledWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.entered); <-w.release })
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out.Write(p)
+}
+
+// A follower that falls more than the ring behind is told it was dropped
+// and its response ends; publishing never waited for it.
+func TestEventsDropsASlowFollower(t *testing.T) {
+	stream := events.NewStream()
+	defer stream.Close()
+	w := &stalledWriter{h: http.Header{}, entered: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Events(stream).ServeHTTP(w, httptest.NewRequest("GET", "/events", nil))
+	}()
+	<-w.entered // the handler is stuck in its first write
+	for range events.Keep + 5 {
+		stream.Publish(events.Event{Type: events.Control, Text: "x"})
+	}
+	close(w.release)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler of a dropped follower did not return")
+	}
+	if got := w.out.String(); !strings.HasSuffix(got, "event: dropped\ndata: {\"reason\":\"the client read too slowly\"}\n\n") {
+		t.Errorf("the follower got %q", got)
 	}
 }
