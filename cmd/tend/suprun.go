@@ -345,7 +345,8 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, ctlTLS *tls.Config, se
 		if err != nil {
 			return nil, err
 		}
-		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log})
+		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log,
+			Events: mgr.Events(), Logs: mgr})
 		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.HTTP.Tokens, mux)), log)
 		ln, name := raw.http, "http"
 		if tlsCfg != nil {

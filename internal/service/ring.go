@@ -67,7 +67,11 @@ func (r *Runner) applyRing(ctx context.Context, st *state, v *RingView) {
 	// Templates that use no data render the same from any census; only
 	// gossiped config (a new incarnation) can still change the service.
 	if old.Key != v.Key && !(st.tpl.literal && old.GossipInc == v.GossipInc) {
-		r.reconfigure(ctx, st)
+		why := "the ring changed (members or bound services)"
+		if old.GossipInc != v.GossipInc {
+			why = fmt.Sprintf("config version %d applied to the group", v.GossipInc)
+		}
+		r.reconfigure(ctx, st, why)
 	}
 }
 
