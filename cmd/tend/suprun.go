@@ -32,6 +32,7 @@ import (
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/store"
 	"github.com/tend-sh/tend/internal/supcfg"
+	"github.com/tend-sh/tend/internal/webui"
 )
 
 func supRunCmd(env *cliEnv) *cobra.Command {
@@ -232,14 +233,33 @@ func closeRaw(raw *rawListeners) {
 func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *manager.Manager, mon *monitor.Monitor, log *slog.Logger) ([]listener, error) {
 	lns := []listener{{name: "ctl", ln: raw.ctl, srv: ctl.NewServer(ctl.NewHandler(mgr, secret, log))}}
 	monRoutes := mon.Routes()
+	// The web page goes where the monitoring endpoints go. It is served
+	// before auth (it holds no data; a browser cannot add a header to a
+	// navigation) and asks for the token the requests it makes need.
+	public := func(next http.Handler) http.Handler { return next }
+	if cfg.Monitor.UIEnabled {
+		page := webui.Handler()
+		monRoutes[webui.Pattern] = page
+		public = func(next http.Handler) http.Handler { return webui.Public(page, next) }
+	}
 	if raw.monitor != nil {
-		mux := http.NewServeMux()
-		for pattern, h := range monRoutes {
-			mux.Handle(pattern, h)
+		var mux http.Handler
+		if cfg.Monitor.UIEnabled {
+			// The page reads the services and the ring from its own origin, so
+			// this listener answers the gateway's read routes too, always
+			// redacted: a monitoring key does not open services' configs.
+			mux = httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: true, Extra: monRoutes, Log: log})
+		} else {
+			m := http.NewServeMux()
+			for pattern, h := range monRoutes {
+				m.Handle(pattern, h)
+			}
+			mux = m
 		}
-		h := httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.Monitor.APIKeys, mux))
+		h := httpx.Instrument(mon.ObserveHTTP, public(httpx.Auth(cfg.Monitor.APIKeys, mux)))
 		lns = append(lns, listener{name: "monitor", ln: raw.monitor, srv: httpx.NewServer(h, log)})
 		monRoutes = nil
+		public = func(next http.Handler) http.Handler { return next }
 	}
 	if raw.http != nil {
 		tlsCfg, err := httpx.TLSConfig(cfg.HTTP.Key, cfg.HTTP.Certs, cfg.HTTP.CACerts)
@@ -247,7 +267,7 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *ma
 			return nil, err
 		}
 		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log})
-		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.HTTP.Tokens, mux)), log)
+		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, public(httpx.Auth(cfg.HTTP.Tokens, mux))), log)
 		ln, name := raw.http, "http"
 		if tlsCfg != nil {
 			srv.TLSConfig = tlsCfg
