@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWebUIInABrowser loads GET /ui in headless Chromium against a real
+// supervisor whose gateway wants a token, and checks what a person sees:
+// the page asks for the token once (a reload in the same tab does not ask
+// again), lists the services as up with their pid and health-check output,
+// and shows a service stopped with the CLI as down within a second. It
+// keeps screenshots at laptop and phone sizes.
+func TestWebUIInABrowser(t *testing.T) {
+	t.Parallel()
+	b := startBrowser(t)
+	const token = "webui-e2e-token-4f7c2a"
+	s := gwLaunch(t, t.TempDir(), []string{"TEND_GATEWAY_AUTH_TOKEN=" + token})
+	c := gwHTTP(t, s)
+	c.hdr = map[string][]string{"Authorization": {"Bearer " + token}}
+	c.waitReady()
+	s.mustTend("svc", "load", sleeper(t, "web", uniqueTag()))
+	s.mustTend("svc", "load", "--health-check-interval", "1", pkgDir(t, map[string]string{
+		"IDENT":             "test/worker/2.1.0/20260101000000",
+		"hooks/run":         "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+		"hooks/health-check": "#!/bin/sh\necho queue drained\nexit 0\n",
+	}))
+	waitFor(t, 30*time.Second, "both services up", func() bool {
+		st := s.status()
+		return st["web.default"].State == "up" && st["worker.default"].State == "up"
+	})
+
+	url := "http://" + s.http + "/ui"
+	b.navigate(url)
+	waitFor(t, 10*time.Second, "the page to ask for the token", func() bool {
+		return b.eval(`!document.getElementById('login').hidden`) == true
+	})
+	if n := b.eval(`document.querySelectorAll('#services tbody tr').length`); n != float64(0) {
+		t.Fatalf("%v service rows shown before the token was given", n)
+	}
+	b.eval(`(() => {
+		document.getElementById('token').value = ` + strconv.Quote(token) + `;
+		document.querySelector('#login button').click();
+	})()`)
+	web := webuiRow(b, "web.default")
+	waitUntil(t, 10*time.Second, "web and worker shown up", func() (bool, string) {
+		w, k := web.state(), webuiRow(b, "worker.default").state()
+		return strings.HasPrefix(w, "up") && strings.HasPrefix(k, "up"), w + " / " + k
+	})
+
+	// Asked once: the token is kept for the tab, so a reload shows the
+	// services without asking again.
+	b.navigate(url)
+	waitUntil(t, 10*time.Second, "services shown again after a reload", func() (bool, string) {
+		w := web.state()
+		return strings.HasPrefix(w, "up"), w
+	})
+	if b.eval(`document.getElementById('login').hidden`) != true {
+		t.Fatal("the page asked for the token again after a reload in the same tab")
+	}
+
+	// What each row says is what the supervisor says.
+	st := s.status()
+	if got, want := web.cell("pid"), strconv.Itoa(st["web.default"].PID); got != want {
+		t.Errorf("web's pid shown as %q, want %q", got, want)
+	}
+	if got := webuiRow(b, "worker.default").cell("package"); got != "test/worker/2.1.0/20260101000000" {
+		t.Errorf("worker's package shown as %q", got)
+	}
+	if got := webuiRow(b, "worker.default").cell("group"); got != "default" {
+		t.Errorf("worker's group shown as %q", got)
+	}
+	waitUntil(t, 15*time.Second, "worker's health check and its output", func() (bool, string) {
+		h := webuiRow(b, "worker.default").cell("health")
+		return strings.Contains(h, "Ok") && strings.Contains(h, "queue drained"), h
+	})
+	if got := b.evalString(`document.getElementById('ready').innerText`); got != "ready" {
+		t.Errorf("ready badge %q, want ready", got)
+	}
+
+	// A service stopped with the CLI shows as down within a second of the
+	// CLI returning.
+	s.mustTend("svc", "stop", "web")
+	returned := time.Now()
+	var shown string
+	for {
+		shown = web.state()
+		if strings.HasPrefix(shown, "down") {
+			break
+		}
+		if time.Since(returned) > 5*time.Second {
+			t.Fatalf("web still shown as %q 5s after svc stop returned", shown)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval of the DOM
+	}
+	took := time.Since(returned)
+	t.Logf("web shown as %q %v after svc stop returned", shown, took)
+	if took > time.Second {
+		t.Errorf("web shown down %v after svc stop returned, want within 1s", took)
+	}
+	if !strings.Contains(shown, "stopped") {
+		t.Errorf("web shown as %q: a service stopped on purpose should say so", shown)
+	}
+	if w := webuiRow(b, "worker.default").state(); !strings.HasPrefix(w, "up") {
+		t.Errorf("worker shown as %q after web was stopped", w)
+	}
+	b.screenshot("webui-laptop.png")
+
+	// On a phone the rows become cards that fit the screen's width.
+	b.viewport(390, 844, true)
+	waitUntil(t, 5*time.Second, "the phone layout", func() (bool, string) {
+		r := b.evalString(`getComputedStyle(document.querySelector('#services thead')).display + ' ' +
+			(document.documentElement.scrollWidth <= window.innerWidth)`)
+		return r == "none true", r
+	})
+	b.screenshot("webui-phone.png")
+}
+
+// webuiPage reads one service's row of the page as a person sees it.
+type webuiPage struct {
+	b  *browser
+	sg string
+}
+
+func webuiRow(b *browser, sg string) webuiPage { return webuiPage{b: b, sg: sg} }
+
+// cell is the rendered text of the row's cell labelled label, "" when the
+// row is not shown.
+func (p webuiPage) cell(label string) string {
+	p.b.t.Helper()
+	return strings.TrimSpace(p.b.evalString(fmt.Sprintf(`(() => {
+		const td = document.querySelector('#services tr[data-sg=%s] td[data-label=%s]');
+		return td && td.offsetParent !== null ? td.innerText : '';
+	})()`, strconv.Quote(p.sg), strconv.Quote(label))))
+}
+
+func (p webuiPage) state() string { return p.cell("state") }
