@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/bin
-PKGS_DEB := prometheus haproxy wrk curl xz-utils tar
+PKGS_DEB := prometheus haproxy wrk curl xz-utils tar chromium
 HTTP ?= 0.0.0.0:9631
 
 .PHONY: all build run test test-short lint bench bench-core deps clean
@@ -15,10 +15,11 @@ build:
 	$(GO) build -o $(BIN)/webdemo ./examples/cmd/webdemo
 
 # Installs the Debian packages the tests drive (Prometheus, promtool,
-# HAProxy, wrk, curl; xz and tar to cross-check .hart payloads) when they are missing: one apt-get update, one install.
+# HAProxy, wrk, curl; xz and tar to cross-check .hart payloads; headless
+# Chromium for the web page) when they are missing: one apt-get update, one install.
 deps:
 	@missing=""; for p in $(PKGS_DEB); do \
-		case $$p in prometheus) c=promtool;; haproxy) c=haproxy;; wrk) c=wrk;; curl) c=curl;; xz-utils) c=xz;; tar) c=tar;; esac; \
+		case $$p in prometheus) c=promtool;; haproxy) c=haproxy;; wrk) c=wrk;; curl) c=curl;; xz-utils) c=xz;; tar) c=tar;; chromium) c=chromium;; esac; \
 		command -v $$c >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -39,8 +40,11 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
+# Screenshots of the web page's browser test (and any other test artifact)
+# are kept under test-artifacts/; each test logs the path of its own.
 test: deps lint
-	TEND_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 25m ./...
+	@mkdir -p test-artifacts
+	TEND_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(CURDIR)/test-artifacts ./...
 
 test-short: lint
 	$(GO) test -race -short ./...
@@ -60,4 +64,4 @@ bench-core:
 	nice bench/hosts.sh -r 5 -n 500
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) test-artifacts

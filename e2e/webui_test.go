@@ -24,8 +24,8 @@ func TestWebUIInABrowser(t *testing.T) {
 	c.waitReady()
 	s.mustTend("svc", "load", sleeper(t, "web", uniqueTag()))
 	s.mustTend("svc", "load", "--health-check-interval", "1", pkgDir(t, map[string]string{
-		"IDENT":             "test/worker/2.1.0/20260101000000",
-		"hooks/run":         "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+		"IDENT":              "test/worker/2.1.0/20260101000000",
+		"hooks/run":          "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
 		"hooks/health-check": "#!/bin/sh\necho queue drained\nexit 0\n",
 	}))
 	waitFor(t, 30*time.Second, "both services up", func() bool {
