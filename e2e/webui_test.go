@@ -147,3 +147,65 @@ func (p webuiPage) cell(label string) string {
 }
 
 func (p webuiPage) state() string { return p.cell("state") }
+
+// TestWebUIWhereServed: /ui is answered without a token where the
+// monitoring endpoints are (the page holds no data), and nothing else opens
+// with it. On a monitoring listener of its own, the page's data is there
+// too, redacted, behind the monitoring keys; the gateway has no page.
+func TestWebUIWhereServed(t *testing.T) {
+	t.Parallel()
+	const token, key = "webui-gw-token-91b0e5", "webui-mon-key-3c5d77"
+	gw := gwLaunch(t, t.TempDir(), []string{"TEND_GATEWAY_AUTH_TOKEN=" + token})
+	g := gwHTTP(t, gw)
+	g.hdr = map[string][]string{"Authorization": {"Bearer " + token}}
+	g.waitReady()
+	g.hdr = nil
+	if r := g.do("GET", "/ui"); r.code != 200 || !strings.Contains(string(r.body), "<title>tend</title>") ||
+		!strings.HasPrefix(r.hdr.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("gateway GET /ui without a token: %d, CSP %q", r.code, r.hdr.Get("Content-Security-Policy"))
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/services"}, {"GET", "/status"}, {"POST", "/ui"}, {"GET", "/ui/x"}} {
+		if r := g.do(c.method, c.path); r.code != 401 {
+			t.Errorf("gateway %s %s without a token: %d, want 401", c.method, c.path, r.code)
+		}
+	}
+
+	mon := monFreePort(t)
+	s := gwLaunch(t, t.TempDir(), []string{"TEND_MONITOR_API_KEYS=" + key}, "--listen-monitor", mon)
+	m := &gwClient{t: t, base: "http://" + mon, c: g.c, hdr: map[string][]string{"X-API-Key": {key}}}
+	m.waitReady()
+	s.mustTend("svc", "load", pkgDir(t, map[string]string{
+		"IDENT":        "test/vault/1.0.0/20260101000000",
+		"hooks/run":    "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+		"default.toml": "password = \"hunter2-webui\"\n",
+	}))
+	waitFor(t, 30*time.Second, "vault listed on the monitoring listener", func() bool {
+		return strings.Contains(string(m.get("/services", 200)), `"vault.default"`)
+	})
+	if b := m.get("/services", 200); strings.Contains(string(b), "hunter2") {
+		t.Errorf("the monitoring listener shows a service's configuration: %s", b)
+	}
+	m.get("/census", 404)
+	if b := m.get("/services/vault/default/config", 200); strings.TrimSpace(string(b)) != "null" {
+		t.Errorf("/config on the monitoring listener: %s, want null", b)
+	}
+	m.hdr = nil
+	if r := m.do("GET", "/ui"); r.code != 200 {
+		t.Errorf("monitoring listener GET /ui without a key: %d", r.code)
+	}
+	if r := m.do("GET", "/services"); r.code != 401 {
+		t.Errorf("monitoring listener GET /services without a key: %d, want 401", r.code)
+	}
+	if r := gwHTTP(t, s).do("GET", "/ui"); r.code != 404 {
+		t.Errorf("gateway GET /ui with a monitoring listener: %d, want 404", r.code)
+	}
+
+	// Turned off, the page and the routes it needed are gone.
+	mon2 := monFreePort(t)
+	off := gwLaunch(t, t.TempDir(), nil, "--listen-monitor", mon2, "--monitor-ui-enabled=false")
+	m2 := &gwClient{t: t, base: "http://" + mon2, c: g.c}
+	m2.waitReady()
+	m2.get("/ui", 404)
+	m2.get("/services", 404)
+	gwHTTP(t, off).get("/ui", 404)
+}
