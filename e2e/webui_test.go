@@ -41,10 +41,19 @@ func TestWebUIInABrowser(t *testing.T) {
 	if n := b.eval(`document.querySelectorAll('#services tbody tr').length`); n != float64(0) {
 		t.Fatalf("%v service rows shown before the token was given", n)
 	}
-	b.eval(`(() => {
-		document.getElementById('token').value = ` + strconv.Quote(token) + `;
-		document.querySelector('#login button').click();
-	})()`)
+	enter := func(tok string) {
+		b.eval(`(() => {
+			document.getElementById('token').value = ` + strconv.Quote(tok) + `;
+			document.querySelector('#login button').click();
+		})()`)
+	}
+	// A wrong token is refused and asked for again.
+	enter("not-the-token")
+	waitUntil(t, 10*time.Second, "the page to say the token was refused", func() (bool, string) {
+		msg := b.evalString(`document.getElementById('login').hidden ? '' : document.getElementById('login-msg').innerText`)
+		return strings.Contains(msg, "refused"), msg
+	})
+	enter(token)
 	web := webuiRow(b, "web.default")
 	waitUntil(t, 10*time.Second, "web and worker shown up", func() (bool, string) {
 		w, k := web.state(), webuiRow(b, "worker.default").state()
