@@ -258,7 +258,7 @@ func needsRemote(args []string) bool {
 		return false
 	}
 	switch args[0] + " " + args[1] {
-	case "svc load", "svc unload", "svc start", "svc stop", "svc status", "sup stats", "health set":
+	case "svc load", "svc unload", "svc start", "svc stop", "svc status", "svc logs", "sup stats", "sup events", "health set":
 		return true
 	}
 	return false

@@ -79,9 +79,9 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	env := &cliEnv{stdout: stdout, stderr: stderr, getenv: getenv}
 
 	sup := &cobra.Command{Use: "sup", Short: "run and control the supervisor"}
-	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env))
+	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env), supEventsCmd(env))
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
-	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env))
+	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcStatusCmd(env), svcLogsCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}
 	pkgCmd.AddCommand(pkgInstallCmd(env), pkgSignCmd(env))
 	origin := &cobra.Command{Use: "origin", Short: "origin signing keys"}

@@ -248,7 +248,8 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *ma
 			// The page reads the services and the ring from its own origin, so
 			// this listener answers the gateway's read routes too, always
 			// redacted: a monitoring key does not open services' configs.
-			mux = httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: true, Extra: monRoutes, Log: log})
+			mux = httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: true, Extra: monRoutes, Log: log,
+				Events: mgr.Events(), Logs: mgr})
 		} else {
 			m := http.NewServeMux()
 			for pattern, h := range monRoutes {
@@ -266,7 +267,8 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, secret []byte, mgr *ma
 		if err != nil {
 			return nil, err
 		}
-		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log})
+		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log,
+			Events: mgr.Events(), Logs: mgr})
 		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, public(httpx.Auth(cfg.HTTP.Tokens, mux))), log)
 		ln, name := raw.http, "http"
 		if tlsCfg != nil {

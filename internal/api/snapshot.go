@@ -250,3 +250,21 @@ type Member struct {
 	Health    string // alive | suspect | confirmed | departed
 	Permanent bool
 }
+
+// LogLine is one line of a service's output, as `tend svc logs` and the
+// gateway's /logs show it.
+type LogLine struct {
+	At time.Time `json:"time"`
+	// Stream is stdout or stderr (the run hook's), or hooks (any other
+	// hook's output, both streams; Hook names it).
+	Stream string `json:"stream"`
+	Hook   string `json:"hook,omitempty"`
+	Text   string `json:"line"`
+}
+
+// Log streams.
+const (
+	StreamStdout = "stdout"
+	StreamStderr = "stderr"
+	StreamHooks  = "hooks"
+)

@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/events"
 )
 
 // ErrUnreachable is wrapped in every error that means the supervisor could
@@ -131,6 +133,13 @@ func (c *Client) Term(ctx context.Context) error {
 // do sends one request and reads its NDJSON answer: progress lines to
 // progress, the final line's result into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, in any, progress io.Writer, out any) error {
+	return c.call(ctx, method, path, q, in, progress, out, nil)
+}
+
+// call is do for any operation: item, when set, takes a streaming
+// operation's items (and the answer is not bounded by maxResponse, as a
+// followed stream has no end).
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, in any, progress io.Writer, out any, item func(*line)) error {
 	if !validSecret(c.secret) {
 		return errors.New("control-gateway secret is empty or holds characters a header cannot carry")
 	}
@@ -160,7 +169,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in a
 		return c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	return c.read(ctx, resp, progress, out)
+	return c.read(ctx, resp, progress, out, item)
 }
 
 // transportError classifies a failure to get an answer at all. The caller
@@ -178,8 +187,12 @@ func (c *Client) transportError(ctx context.Context, err error) error {
 }
 
 // read consumes the answer: progress lines, then one final line.
-func (c *Client) read(ctx context.Context, resp *http.Response, progress io.Writer, out any) error {
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxResponse))
+func (c *Client) read(ctx context.Context, resp *http.Response, progress io.Writer, out any, item func(*line)) error {
+	var body io.Reader = io.LimitReader(resp.Body, maxResponse)
+	if item != nil {
+		body = resp.Body
+	}
+	dec := json.NewDecoder(body)
 	for n := 0; ; n++ {
 		var l line
 		if err := dec.Decode(&l); err != nil {
@@ -200,6 +213,8 @@ func (c *Client) read(ctx context.Context, resp *http.Response, progress io.Writ
 			return fmt.Errorf("%w at %s: connection lost before the operation finished (its outcome is unknown): %w", ErrUnreachable, c.addr, err)
 		}
 		switch {
+		case item != nil && (l.Log != nil || l.Event != nil):
+			item(&l)
 		case l.Progress != nil:
 			if progress != nil {
 				// A closed terminal must not fail the operation itself.
@@ -235,4 +250,47 @@ func validSecret(s []byte) bool {
 		}
 	}
 	return true
+}
+
+// LogsRequest is what `svc logs` asks for.
+type LogsRequest struct {
+	Pkg    string
+	Tail   int
+	Follow bool
+	Stream string // stdout, stderr or hooks; "" = all
+}
+
+// Logs calls each with the last lines of the service's output and, with
+// Follow, with every line as it comes until ctx ends or the service goes.
+func (c *Client) Logs(ctx context.Context, req LogsRequest, each func(api.LogLine)) error {
+	q := url.Values{"pkg": {req.Pkg}, "tail": {strconv.Itoa(req.Tail)}}
+	if req.Follow {
+		q.Set("follow", "1")
+	}
+	if req.Stream != "" {
+		q.Set("stream", req.Stream)
+	}
+	return c.call(ctx, http.MethodGet, pathLogs, q, nil, nil, nil, func(l *line) {
+		if l.Log != nil {
+			each(*l.Log)
+		}
+	})
+}
+
+// Events calls each with the events the supervisor still keeps after id
+// after (0: all of them) and, with follow, with every event as it comes
+// until ctx ends or the supervisor stops.
+func (c *Client) Events(ctx context.Context, after uint64, follow bool, each func(events.Event)) error {
+	q := url.Values{}
+	if after > 0 {
+		q.Set("last_event_id", strconv.FormatUint(after, 10))
+	}
+	if follow {
+		q.Set("follow", "1")
+	}
+	return c.call(ctx, http.MethodGet, pathEvents, q, nil, nil, nil, func(l *line) {
+		if l.Event != nil {
+			each(*l.Event)
+		}
+	})
 }

@@ -104,6 +104,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if h.serveStream(w, r) {
+		return
+	}
 	o, ok := h.ops[r.URL.Path]
 	if !ok {
 		writeFinal(w, http.StatusNotFound, errorLine{&api.Error{Kind: api.NotFound, Msg: fmt.Sprintf("no operation %s on this supervisor", r.URL.Path)}})

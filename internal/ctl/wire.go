@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/events"
 )
 
 // Routes. Paths carry a version so that an old CLI talking to a newer
@@ -53,6 +54,9 @@ type line struct {
 	OK       bool            `json:"ok"`
 	Result   json.RawMessage `json:"result"`
 	Error    *api.Error      `json:"error"`
+	// A streaming operation's items.
+	Log   *api.LogLine  `json:"log"`
+	Event *events.Event `json:"event"`
 }
 
 // statusOf maps an error kind to the HTTP status of a response that failed

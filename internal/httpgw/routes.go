@@ -26,6 +26,10 @@ type Options struct {
 	Extra map[string]http.Handler
 	// Log receives errors of encoding; nil means slog.Default().
 	Log *slog.Logger
+	// Events, when set, serves GET /events (the manager's event stream).
+	Events EventSource
+	// Logs, when set, serves GET /services/{svc}/{group}[/{org}]/logs.
+	Logs LogSource
 }
 
 // gateway holds what the handlers need; it has no mutable state of its own.
@@ -33,6 +37,7 @@ type gateway struct {
 	snapshot func() *api.Snapshot
 	redact   bool
 	log      *slog.Logger
+	logs     LogSource
 	mux      *http.ServeMux
 	index    response
 	memoKey  string
@@ -73,6 +78,7 @@ func New(o Options) *http.ServeMux {
 		snapshot: o.Snapshot,
 		redact:   o.Redact,
 		log:      o.Log,
+		logs:     o.Logs,
 		mux:      http.NewServeMux(),
 		memoKey:  memoKey,
 	}
@@ -85,10 +91,20 @@ func New(o Options) *http.ServeMux {
 	for _, rt := range routes {
 		g.mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) { rt.serve(g, w, r) })
 	}
-	extra := make([]string, 0, len(o.Extra))
+	extra := make([]string, 0, len(o.Extra)+3)
 	for p, h := range o.Extra {
 		extra = append(extra, p)
 		g.mux.Handle(p, h)
+	}
+	if o.Events != nil {
+		extra = append(extra, "GET /events")
+		g.mux.Handle("GET /events", Events(o.Events))
+	}
+	if o.Logs != nil {
+		for _, p := range []string{"GET /services/{svc}/{group}/logs", "GET /services/{svc}/{group}/{org}/logs"} {
+			extra = append(extra, p)
+			g.mux.HandleFunc(p, g.serveLogs)
+		}
 	}
 	slices.Sort(extra)
 	g.index = indexPage(extra)

@@ -16,6 +16,7 @@ import (
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/census"
 	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/service"
@@ -90,6 +91,10 @@ type Manager struct {
 	gossip    chan gossipBatch              // the latest published statuses, to the ring loop
 	o         owned                         // the owner's; see own
 
+	// events is the event stream (/events, sup events): the manager's
+	// own events and every runner's, numbered as they are published.
+	events *events.Stream
+
 	watch Watcher
 	paths *service.PathCache
 	gate  chan struct{} // see service.Deps.Gate
@@ -150,6 +155,7 @@ func New(cfg Config) *Manager {
 		settled:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 		paths:     service.NewPathCache(),
+		events:    events.NewStream(),
 	}
 	m.sys = m.sysData()
 	m.o.services = map[string]*entry{}
@@ -300,6 +306,7 @@ func (m *Manager) Run(parent context.Context) error {
 	w.Close()
 	bg.Wait()
 	m.call(m.publish)
+	m.events.Close() // the last service has stopped: followers may go
 	return nil
 }
 

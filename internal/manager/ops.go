@@ -19,7 +19,8 @@ import (
 // starts, so a supervisor killed right after Load returns still runs it.
 // With req.Wait it returns once the first start is over, and an error when
 // that start failed: the service stays loaded and is retried with backoff.
-func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(string)) error {
+func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(string)) (err error) {
+	defer func() { m.control("load", req.Pkg, err) }()
 	e, err := m.prepareLoad(req) // names the service, so it can be locked
 	if err != nil {
 		return err
@@ -99,7 +100,8 @@ func until(t time.Time) string {
 }
 
 // Unload stops a service and forgets it.
-func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(string)) error {
+func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(string)) (err error) {
+	defer func() { m.control("unload", pkgArg, err) }()
 	e, done, err := m.beginFound(ctx, pkgArg)
 	if err != nil {
 		return err
@@ -149,12 +151,14 @@ func (m *Manager) beginFound(ctx context.Context, pkgArg string) (*entry, func()
 }
 
 // Stop stops a service and keeps its spec, desired state down.
-func (m *Manager) Stop(ctx context.Context, pkgArg string, progress func(string)) error {
+func (m *Manager) Stop(ctx context.Context, pkgArg string, progress func(string)) (err error) {
+	defer func() { m.control("stop", pkgArg, err) }()
 	return m.setDesired(ctx, pkgArg, false, progress)
 }
 
 // Start starts a stopped service with the options it was loaded with.
-func (m *Manager) Start(ctx context.Context, pkgArg string, progress func(string)) error {
+func (m *Manager) Start(ctx context.Context, pkgArg string, progress func(string)) (err error) {
+	defer func() { m.control("start", pkgArg, err) }()
 	return m.setDesired(ctx, pkgArg, true, progress)
 }
 
@@ -274,10 +278,15 @@ func (m *Manager) Status(ctx context.Context, pkgArg string) ([]api.ServiceStatu
 }
 
 // SetHealth sets or clears the manual unhealthy flag.
-func (m *Manager) SetHealth(ctx context.Context, unhealthy bool, reason string) error {
+func (m *Manager) SetHealth(ctx context.Context, unhealthy bool, reason string) (err error) {
 	if !unhealthy {
 		reason = ""
 	}
+	op := "health set healthy"
+	if unhealthy {
+		op = "health set unhealthy"
+	}
+	defer func() { m.control(op, reason, err) }()
 	return m.call(func(o *owned) {
 		o.manual = manualHealth{unhealthy: unhealthy, reason: reason}
 		m.publish(o)
@@ -315,6 +324,7 @@ func (m *Manager) Stats(ctx context.Context) (api.Stats, error) {
 
 // Term asks the supervisor to stop.
 func (m *Manager) Term(ctx context.Context) error {
+	m.control("term", "", nil)
 	if m.cfg.Term != nil {
 		m.cfg.Term()
 	}

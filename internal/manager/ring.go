@@ -135,6 +135,7 @@ func (m *Manager) foldRing(g *gossipState) {
 		members = append(members, api.Member{ID: mb.ID, Address: mb.Address, Port: mb.Port, Health: mb.Health, Permanent: mb.Permanent})
 		health[mb.ID] = mb.Health
 		if old, ok := g.members[mb.ID]; !ok || old != mb.Health {
+			m.memberEvent(mb.ID, mb.Health, old)
 			changes = append(changes, api.Record{At: time.Now(), OK: mb.Health == "alive", Text: fmt.Sprintf("member %s is %s", mb.ID, mb.Health)})
 		}
 	}
@@ -342,7 +343,8 @@ func (rs *ringState) record(rec api.Record) {
 }
 
 // ConfigApply pushes config to a service group (config apply).
-func (m *Manager) ConfigApply(ctx context.Context, req api.ConfigApply, progress func(string)) error {
+func (m *Manager) ConfigApply(ctx context.Context, req api.ConfigApply, progress func(string)) (err error) {
+	defer func() { m.control("config apply", fmt.Sprintf("%s version %d", req.ServiceGroup, req.Version), err) }()
 	if err := checkGroup(req.ServiceGroup); err != nil {
 		return err
 	}
@@ -361,7 +363,10 @@ func (m *Manager) ConfigApply(ctx context.Context, req api.ConfigApply, progress
 }
 
 // FileUpload pushes a file to a service group (file upload).
-func (m *Manager) FileUpload(ctx context.Context, req api.FileUpload, progress func(string)) error {
+func (m *Manager) FileUpload(ctx context.Context, req api.FileUpload, progress func(string)) (err error) {
+	defer func() {
+		m.control("file upload", fmt.Sprintf("%s %s version %d", req.ServiceGroup, req.Filename, req.Version), err)
+	}()
 	if err := checkGroup(req.ServiceGroup); err != nil {
 		return err
 	}
@@ -380,7 +385,8 @@ func (m *Manager) FileUpload(ctx context.Context, req api.FileUpload, progress f
 }
 
 // Depart tells the ring a member has left for good.
-func (m *Manager) Depart(ctx context.Context, memberID string, progress func(string)) error {
+func (m *Manager) Depart(ctx context.Context, memberID string, progress func(string)) (err error) {
+	defer func() { m.control("depart", memberID, err) }()
 	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindDeparture, Departure: &rumor.Departure{MemberID: memberID}}); err != nil {
 		return api.Errorf(api.BadRequest, "%v", err)
 	}

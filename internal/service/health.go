@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
 )
 
@@ -64,6 +66,10 @@ func (r *Runner) healthDone(st *state, hr *healthResult) {
 	st.svc.HealthHistory = appendCapped(st.svc.HealthHistory, api.HealthResult{
 		At: time.Now(), Status: status, Duration: hr.res.Duration, Output: hr.res.Output,
 	}, maxHistory)
+	if status != prev {
+		r.emit(events.Event{Type: events.ServiceHealth, State: string(status), From: string(prev), Output: hr.res.Output,
+			Text: fmt.Sprintf("%s health %s (was %s)", r.sg, status, prev)})
+	}
 	switch {
 	case status != api.HealthOK:
 		r.record(st, false, "health check %s", status)

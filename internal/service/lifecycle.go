@@ -11,6 +11,7 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/process"
 	"golang.org/x/sys/unix"
@@ -124,9 +125,17 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 		Env:        st.env,
 		Dir:        st.paths.root,
 		Credential: st.cred,
-		Stdout:     func(line []byte) { r.d.Output(r.sg, 'O', line); logs.out.write(line) },
-		Stderr:     func(line []byte) { r.d.Output(r.sg, 'E', line); logs.err.write(line) },
-		Leader:     true,
+		Stdout: func(line []byte) {
+			r.d.Output(r.sg, 'O', line)
+			logs.out.write(line)
+			r.outputLine(api.StreamStdout, "", line)
+		},
+		Stderr: func(line []byte) {
+			r.d.Output(r.sg, 'E', line)
+			logs.err.write(line)
+			r.outputLine(api.StreamStderr, "", line)
+		},
+		Leader: true,
 	}
 	if st.group != nil {
 		ps.Group = st.group
@@ -145,9 +154,9 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 		r.startFailed(ctx, st, fmt.Errorf("run hook: %w", err), "run_hook_failed")
 		return
 	}
-	r.enter(st, phaseUp)
 	now := time.Now()
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
+	r.enter(st, phaseUp) // after proc is set: the state event carries its pid
 	r.writePID(st, p.PID())
 	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
 	r.record(st, true, "started (pid %d)", p.PID())
@@ -170,13 +179,13 @@ func (r *Runner) startFailed(ctx context.Context, st *state, err error, reason s
 	st.svc.LastExit = &api.Exit{At: now, Code: -1, Reason: reason}
 	st.svc.Health = api.HealthCritical
 	r.record(st, false, "start failed: %v", err)
-	r.scheduleRestart(ctx, st, st.restarts.next(0))
+	r.scheduleRestart(ctx, st, st.restarts.next(0), "start failed: "+err.Error())
 	r.publish(st)
 }
 
 // scheduleRestart backs off for d before the next start; a service that
 // should not run any more goes down instead.
-func (r *Runner) scheduleRestart(ctx context.Context, st *state, d time.Duration) {
+func (r *Runner) scheduleRestart(ctx context.Context, st *state, d time.Duration, why string) {
 	if !st.spec.Up() || ctx.Err() != nil {
 		r.enter(st, phaseDown)
 		return
@@ -184,9 +193,16 @@ func (r *Runner) scheduleRestart(ctx context.Context, st *state, d time.Duration
 	r.enter(st, phaseBackingOff)
 	st.svc.RestartCount++
 	st.svc.NextRestart = time.Now().Add(d)
+	r.emitRestart(d, st.svc.NextRestart, why)
 	r.stopRestartTimer(st)
 	st.restartT = time.NewTimer(d)
 	st.restartC = st.restartT.C
+}
+
+// emitRestart says a restart is due after d, at next, and why.
+func (r *Runner) emitRestart(d time.Duration, next time.Time, why string) {
+	r.emit(events.Event{Type: events.ServiceRestart, Backoff: events.Seconds(d), NextStart: next, Reason: why,
+		Text: fmt.Sprintf("%s restarts in %s: %s", r.sg, d.Round(time.Millisecond), why)})
 }
 
 func (r *Runner) stopRestartTimer(st *state) {
@@ -213,10 +229,11 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 		// The fast path: no timer, no extra trip through the loop.
 		r.enter(st, phaseBackingOff)
 		st.svc.RestartCount++
+		r.emitRestart(0, time.Now(), e.String())
 		r.start(ctx, st)
 		return
 	}
-	r.scheduleRestart(ctx, st, d)
+	r.scheduleRestart(ctx, st, d, e.String())
 	r.publish(st)
 }
 
@@ -391,6 +408,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state) {
 	}
 	if err != nil {
 		r.record(st, false, "config not applied: %v", err)
+		r.emitConfig("failed", err.Error())
 		r.publish(st)
 		return
 	}
@@ -404,17 +422,30 @@ func (r *Runner) applyChanges(ctx context.Context, st *state, ch changes) {
 	}
 	r.record(st, true, "config re-rendered")
 	if st.phase != phaseUp {
+		r.emitConfig("re-rendered", "not running: the next start uses it")
 		return
 	}
 	_, hasReconfigure := st.tpl.hooks["reconfigure"]
 	switch {
 	case len(ch.restartHooks) > 0:
-		r.restart(st, strings.ReplaceAll(ch.restartHooks[0], "-", "_")+"_hook_updated")
+		why := strings.ReplaceAll(ch.restartHooks[0], "-", "_") + "_hook_updated"
+		r.emitConfig("restarted", why)
+		r.restart(st, why)
 	case ch.config && !hasReconfigure:
+		r.emitConfig("restarted", "app_config_updated")
 		r.restart(st, "app_config_updated")
 	case hasReconfigure:
+		r.emitConfig("reconfigured", "app_config_updated: the reconfigure hook runs")
 		r.runHook(ctx, st, "reconfigure")
+	default:
+		r.emitConfig("re-rendered", "a hook other than init, run or post-run changed")
 	}
+}
+
+// emitConfig says what a config change did to the service, and why.
+func (r *Runner) emitConfig(action, why string) {
+	r.emit(events.Event{Type: events.ServiceConfig, Action: action, Reason: why,
+		Text: fmt.Sprintf("%s config %s: %s", r.sg, action, why)})
 }
 
 // track finds the service's group and stops what a supervisor killed
@@ -543,6 +574,7 @@ func (r *Runner) hookSpec(st *state, name string, timeout time.Duration) hook.Sp
 		Credential: st.cred, Timeout: timeout, LogDir: st.paths.logs, LogLimits: r.logLimits(st),
 		Log: func(stream byte, line []byte) {
 			r.d.Output(r.sg+" hook["+name+"]", stream, line)
+			r.outputLine(api.StreamHooks, name, line)
 		},
 	}
 	if st.group != nil {

@@ -1,9 +1,39 @@
 package service
 
 import (
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/safefs"
 )
+
+// What each service keeps of its output in memory, for svc logs and the
+// gateway's /logs: its last OutputLines lines, or fewer when they come to
+// more than OutputBytes (a line costs its length and lineOverhead). The
+// buffer grows as lines come, so a quiet service holds little; the whole
+// output stays in the log files under svc/NAME/logs/.
+const (
+	OutputLines  = 1000
+	OutputBytes  = 64 << 10
+	lineOverhead = 64
+)
+
+func newOutput() *events.Broadcaster[api.LogLine] {
+	return events.New(events.Limits{Keep: OutputLines, MaxBytes: OutputBytes},
+		func(l api.LogLine) int { return len(l.Text) + len(l.Hook) + lineOverhead }, nil)
+}
+
+// Output is the service's recent output: the run hook's stdout and stderr
+// and every other hook's lines, in the order they came.
+func (r *Runner) Output() *events.Broadcaster[api.LogLine] { return r.output }
+
+// outputLine keeps one line of output. It never blocks: it runs on the
+// goroutine that delivers every service's output.
+func (r *Runner) outputLine(stream, hook string, line []byte) {
+	r.output.Publish(api.LogLine{At: time.Now(), Stream: stream, Hook: hook, Text: string(line)})
+}
 
 // logPair is the run hook's logs/run.stdout.log and run.stderr.log, each
 // rotated by size and fed through a queue of its own: the poller that

@@ -1,5 +1,11 @@
 package service
 
+import (
+	"fmt"
+
+	"github.com/tend-sh/tend/internal/events"
+)
+
 // phase is where a service is in its life. The Run loop alone moves it,
 // through enter, and only along transitions.
 type phase uint8
@@ -52,5 +58,19 @@ func (r *Runner) enter(st *state, p phase) {
 	if !canMove(st.phase, p) {
 		r.d.Log.Error("service: phase change not in the table", "service", r.sg, "from", st.phase.String(), "to", p.String())
 	}
+	if st.phase != p {
+		r.emitState(st, st.phase, p)
+	}
 	st.phase = p
+}
+
+// emitState says the service moved from one phase to another.
+func (r *Runner) emitState(st *state, from, to phase) {
+	e := events.Event{Type: events.ServiceState, State: to.String(), From: from.String()}
+	e.Text = r.sg + " is " + to.String()
+	if to == phaseUp && st.proc != nil {
+		e.PID = st.proc.PID()
+		e.Text += fmt.Sprintf(" (pid %d)", e.PID)
+	}
+	r.emit(e)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/pkg"
@@ -39,6 +40,9 @@ type Deps struct {
 	Getenv   func(string) string
 	Env      []string // base environment of every hook, secrets removed
 	Changed  func()   // called after every status change; must not block
+	// Event is handed every event of the service (state, health, restart,
+	// config change); it must not block. nil: none.
+	Event func(events.Event)
 	// Gate bounds how many services prepare and spawn at once: hundreds of
 	// goroutines all in mkdir/open/fork at once spend their time in thread
 	// creation and kernel lock contention, not in work. nil = no bound.
@@ -86,6 +90,7 @@ type Runner struct {
 	status   atomic.Pointer[api.Service]
 	notify   atomic.Pointer[chan struct{}]
 	attempts atomic.Int64 // finished start attempts, for waiters
+	output   *events.Broadcaster[api.LogLine]
 	st       *state
 }
 
@@ -124,6 +129,7 @@ func New(o Options) (*Runner, error) {
 		reconfCh: make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		tried:    make(chan struct{}),
+		output:   newOutput(),
 	}
 	ch := make(chan struct{})
 	r.notify.Store(&ch)
@@ -224,6 +230,7 @@ func (r *Runner) Done() <-chan struct{} { return r.done }
 // keeps the 8 KiB stack its fork grew instead of shrinking back to 4 KiB.
 func (r *Runner) Run(ctx context.Context) error {
 	defer close(r.done)
+	defer r.output.Close() // followers of the output end with the runner
 	st := r.st
 	defer st.bg.Wait()
 	r.track(ctx, st)
@@ -409,6 +416,14 @@ func (r *Runner) record(st *state, ok bool, format string, args ...any) {
 		r.d.Log.Info(rec.Text, "service", r.sg)
 	} else {
 		r.d.Log.Warn(rec.Text, "service", r.sg)
+	}
+}
+
+// emit hands e, about this service, to Deps.Event.
+func (r *Runner) emit(e events.Event) {
+	if r.d.Event != nil {
+		e.Service = r.sg
+		r.d.Event(e)
 	}
 }
 

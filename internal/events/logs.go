@@ -1,0 +1,123 @@
+package events
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+)
+
+// DefaultTail is how many lines /logs and `svc logs` show without ?tail.
+const DefaultTail = 100
+
+// LogQuery is what a logs request asks for.
+type LogQuery struct {
+	Tail    int
+	Follow  bool
+	Streams map[string]bool // nil: every stream
+}
+
+// ParseLogQuery reads tail, follow and stream (repeatable, or
+// comma-separated) from q.
+func ParseLogQuery(q map[string][]string) (LogQuery, error) {
+	lq := LogQuery{Tail: DefaultTail}
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if v := get("tail"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return lq, errors.New("tail must be a whole number of lines, 0 or more")
+		}
+		lq.Tail = n
+	}
+	switch get("follow") {
+	case "", "0", "false":
+	case "1", "true":
+		lq.Follow = true
+	default:
+		return lq, errors.New("follow must be 1 or 0")
+	}
+	for _, v := range q["stream"] {
+		for s := range strings.SplitSeq(v, ",") {
+			switch s {
+			case api.StreamStdout, api.StreamStderr, api.StreamHooks:
+				if lq.Streams == nil {
+					lq.Streams = map[string]bool{}
+				}
+				lq.Streams[s] = true
+			default:
+				return lq, errors.New("stream must be stdout, stderr or hooks, not " + strconv.Quote(s))
+			}
+		}
+	}
+	return lq, nil
+}
+
+func (q LogQuery) wants(l *api.LogLine) bool { return q.Streams == nil || q.Streams[l.Stream] }
+
+// FollowLogs calls emit with the last q.Tail lines of out that q wants,
+// then, with q.Follow, with every such line as it comes, until done is
+// closed, out is closed (the service went) or emit fails. A caller that
+// falls more than the buffer behind gets the lines that are left after a
+// note line of stream "tend" saying some were skipped. wait is called
+// when there is nothing to send: it returns false to stop.
+func FollowLogs(out *Broadcaster[api.LogLine], q LogQuery, emit func([]api.LogLine) error, wait func(<-chan struct{}) bool) error {
+	rd := out.Tail(-1)
+	lines, _, err := rd.Take(nil, 0)
+	if err != nil && !errors.Is(err, ErrClosed) {
+		return err
+	}
+	kept := lines[:0]
+	for i := range lines {
+		if q.wants(&lines[i]) {
+			kept = append(kept, lines[i])
+		}
+	}
+	if len(kept) > q.Tail {
+		kept = kept[len(kept)-q.Tail:]
+	}
+	if err := emit(kept); err != nil || !q.Follow {
+		return err
+	}
+	buf := make([]api.LogLine, 0, logBatch)
+	for {
+		var ch <-chan struct{}
+		buf, ch, err = rd.Take(buf[:0], logBatch)
+		switch {
+		case errors.Is(err, ErrDropped):
+			// Behind by more than the buffer: say so and go on from the
+			// oldest line kept. The log files have what was skipped.
+			note := api.LogLine{At: time.Now(), Stream: "tend", Text: "[tend: lines skipped: this client read too slowly; the log files have them]"}
+			if err := emit([]api.LogLine{note}); err != nil {
+				return err
+			}
+			rd = out.Tail(-1)
+			continue
+		case err != nil:
+			return nil // closed: the service was unloaded or replaced
+		}
+		kept := buf[:0]
+		for i := range buf {
+			if q.wants(&buf[i]) {
+				kept = append(kept, buf[i])
+			}
+		}
+		if len(kept) > 0 {
+			if err := emit(kept); err != nil {
+				return err
+			}
+		}
+		if ch != nil && !wait(ch) {
+			return nil
+		}
+	}
+}
+
+// logBatch bounds the lines one emit gets while following.
+const logBatch = 256

@@ -1,0 +1,216 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func ints(n int) *Broadcaster[int] { return New[int](Limits{Keep: n}, nil, nil) }
+
+func takeAll[T any](t *testing.T, r *Reader[T]) []T {
+	t.Helper()
+	got, _, err := r.Take(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// Last-Event-ID N replays exactly what followed N, and then what comes.
+func TestFollowReplaysWhatFollowedAnID(t *testing.T) {
+	b := ints(8)
+	for i := 1; i <= 5; i++ {
+		if id := b.Publish(i * 10); id != uint64(i) {
+			t.Fatalf("item %d got id %d", i, id)
+		}
+	}
+	r, missed := b.Follow(3)
+	if missed != 0 {
+		t.Errorf("missed %d", missed)
+	}
+	if got := takeAll(t, r); !slices.Equal(got, []int{30, 40, 50}) {
+		t.Fatalf("replay after id 2: %v", got)
+	}
+	b.Publish(60)
+	if got := takeAll(t, r); !slices.Equal(got, []int{60}) {
+		t.Fatalf("then %v", got)
+	}
+	// from 0: only what is published from now on.
+	r, _ = b.Follow(0)
+	if got := takeAll(t, r); len(got) != 0 {
+		t.Fatalf("a new reader got %v", got)
+	}
+}
+
+// The ring keeps Keep items across many wraps; an id no longer kept
+// replays the oldest kept and says how many were lost.
+func TestFollowPastTheRingSaysWhatWasLost(t *testing.T) {
+	b := ints(4)
+	for i := 1; i <= 10; i++ {
+		b.Publish(i)
+	}
+	r, missed := b.Follow(2) // 2..6 are gone
+	if missed != 5 {
+		t.Errorf("missed %d; want 5", missed)
+	}
+	if got := takeAll(t, r); !slices.Equal(got, []int{7, 8, 9, 10}) {
+		t.Fatalf("kept %v", got)
+	}
+	// An id from an earlier run (past the newest) replays what is kept.
+	r, missed = b.Follow(500)
+	if missed != -1 {
+		t.Errorf("missed %d; want -1 (unknown)", missed)
+	}
+	if got := takeAll(t, r); !slices.Equal(got, []int{7, 8, 9, 10}) {
+		t.Fatalf("kept %v", got)
+	}
+}
+
+func TestTailAndMaxBytes(t *testing.T) {
+	b := New[string](Limits{Keep: 100, MaxBytes: 10}, func(s string) int { return len(s) }, nil)
+	for _, s := range []string{"aaaa", "bbbb", "cccc", "dd"} {
+		b.Publish(s)
+	}
+	// 4+4+4 > 10: "aaaa" went; "bbbb"+"cccc"+"dd" = 10 fit.
+	if got := takeAll(t, b.Tail(100)); !slices.Equal(got, []string{"bbbb", "cccc", "dd"}) {
+		t.Fatalf("kept %q", got)
+	}
+	if got := takeAll(t, b.Tail(2)); !slices.Equal(got, []string{"cccc", "dd"}) {
+		t.Fatalf("tail 2: %q", got)
+	}
+	// One item over the whole budget is still kept, alone.
+	b.Publish("0123456789abc")
+	if got := takeAll(t, b.Tail(100)); !slices.Equal(got, []string{"0123456789abc"}) {
+		t.Fatalf("kept %q", got)
+	}
+}
+
+// A reader that stops reading does not hold up Publish, and once what it
+// had not read is overwritten it is told it was dropped.
+func TestSlowReaderIsDroppedAndNeverBlocks(t *testing.T) {
+	b := ints(16)
+	slow, _ := b.Follow(0)
+	fast, _ := b.Follow(0)
+	for i := range 1000 {
+		b.Publish(i)
+		if i%10 == 0 {
+			takeAll(t, fast)
+		}
+	}
+	if _, _, err := slow.Take(nil, 0); !errors.Is(err, ErrDropped) {
+		t.Fatalf("slow reader: %v; want ErrDropped", err)
+	}
+	if got := takeAll(t, fast); !slices.Equal(got, []int{991, 992, 993, 994, 995, 996, 997, 998, 999}) {
+		t.Fatalf("fast reader got %v", got)
+	}
+}
+
+func TestTakeHonoursMax(t *testing.T) {
+	b := ints(8)
+	r, _ := b.Follow(0)
+	for i := range 5 {
+		b.Publish(i)
+	}
+	got, _, _ := r.Take(nil, 2)
+	got, _, _ = r.Take(got, 2)
+	if !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Fatalf("two takes of 2: %v", got)
+	}
+}
+
+// A waiting reader is woken by the next Publish and by Close, at once.
+func TestWaitingReaderIsWoken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewStream()
+		r, _ := b.Follow(0)
+		got := make(chan Event, 10)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for {
+				evs, wait, err := r.Take(nil, 0)
+				if err != nil {
+					close(got)
+					return
+				}
+				for _, e := range evs {
+					got <- e
+				}
+				if wait != nil {
+					<-wait
+				}
+			}
+		})
+		synctest.Wait() // the reader waits
+		start := time.Now()
+		b.Publish(Event{Type: ServiceState, Service: "a.default"})
+		synctest.Wait()
+		e := <-got
+		if e.ID != 1 || e.Service != "a.default" || e.At.IsZero() {
+			t.Fatalf("got %+v", e)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("woken after %s of fake time; want at once", d)
+		}
+		b.Close()
+		wg.Wait()
+		if _, ok := <-got; ok {
+			t.Fatal("an event after Close")
+		}
+		if id := b.Publish(Event{}); id != 0 {
+			t.Errorf("Publish after Close gave id %d", id)
+		}
+	})
+}
+
+// Many readers and a publisher at once, under -race: every reader that
+// keeps up sees every id, in order.
+func TestConcurrentReadersSeeEveryIDInOrder(t *testing.T) {
+	b := NewStream()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const readers, n = 8, 500
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	for range readers {
+		r, _ := b.Follow(0)
+		wg.Go(func() {
+			want := uint64(1)
+			for want <= n {
+				evs, wait, err := r.Take(nil, 0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, e := range evs {
+					if e.ID != want {
+						errs <- fmt.Errorf("id %d; want %d", e.ID, want)
+						return
+					}
+					want++
+				}
+				if wait != nil {
+					select {
+					case <-wait:
+					case <-ctx.Done():
+						errs <- ctx.Err()
+						return
+					}
+				}
+			}
+		})
+	}
+	for range n {
+		b.Publish(Event{Type: Control})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,127 @@
+package httpgw
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/events"
+	"github.com/tend-sh/tend/internal/httpx"
+)
+
+// EventSource is what /events needs of the supervisor: its event stream
+// (*events.Stream, owned by the manager).
+type EventSource interface {
+	Follow(from uint64) (*events.Reader[events.Event], int64)
+}
+
+// eventBatch bounds the events one write takes from the stream.
+const eventBatch = 256
+
+// Events serves GET /events: the supervisor's events as
+// text/event-stream, from now on, or from what followed Last-Event-ID
+// (the header, or ?last_event_id= for a first connection) as far as it
+// is still kept. It ends when the supervisor stops, the client goes, or
+// the client falls so far behind that what it has not read is no longer
+// kept (an "event: dropped" line says so, when it can still be written).
+// It is exported so that a listener other than the gateway's (the
+// monitor's) can serve it too.
+func Events(src EventSource) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		last := r.Header.Get("Last-Event-ID")
+		if last == "" {
+			last = r.URL.Query().Get("last_event_id")
+		}
+		var from uint64
+		if last != "" {
+			id, err := strconv.ParseUint(strings.TrimSpace(last), 10, 64)
+			if err != nil {
+				http.Error(w, "Last-Event-ID must be an event id (a whole number)", http.StatusBadRequest)
+				return
+			}
+			from = id + 1
+		}
+		rd, missed := src.Follow(from)
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Accel-Buffering", "no") // nginx in front: do not hold events back
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodHead {
+			return
+		}
+		s := httpx.NewStream(w)
+		var buf bytes.Buffer
+		buf.WriteString("retry: 1000\n\n")
+		if missed != 0 {
+			// Not an event of the supervisor's (it has no id): the client
+			// should read the state afresh (/services).
+			buf.WriteString("event: lost\ndata: {\"missed\":" + strconv.FormatInt(missed, 10) + "}\n\n")
+		}
+		streamEvents(r, s, rd, &buf)
+	})
+}
+
+func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Event], buf *bytes.Buffer) {
+	beat := time.NewTicker(httpx.Heartbeat)
+	defer beat.Stop()
+	evs := make([]events.Event, 0, eventBatch)
+	for {
+		var wait <-chan struct{}
+		var err error
+		evs, wait, err = rd.Take(evs[:0], eventBatch)
+		switch {
+		case errors.Is(err, events.ErrDropped):
+			buf.WriteString("event: dropped\ndata: {\"reason\":\"the client read too slowly\"}\n\n")
+			_, _ = s.Write(buf.Bytes())
+			_ = s.Flush()
+			return
+		case err != nil: // closed: the supervisor has stopped
+			_, _ = s.Write(buf.Bytes())
+			_ = s.Flush()
+			return
+		}
+		for i := range evs {
+			writeEvent(buf, &evs[i])
+		}
+		if buf.Len() > 0 {
+			if _, err := s.Write(buf.Bytes()); err != nil {
+				return
+			}
+			if err := s.Flush(); err != nil {
+				return
+			}
+			buf.Reset()
+		}
+		if wait == nil {
+			continue
+		}
+		select {
+		case <-wait:
+		case <-beat.C:
+			buf.WriteString(": keep-alive\n\n")
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// writeEvent appends e as one SSE event: its id, its type as the event
+// name, and the event as JSON data (one line: JSON escapes newlines).
+func writeEvent(buf *bytes.Buffer, e *events.Event) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return // an Event always encodes; nothing sensible to send otherwise
+	}
+	buf.WriteString("id: ")
+	buf.WriteString(strconv.FormatUint(e.ID, 10))
+	buf.WriteString("\nevent: ")
+	buf.WriteString(e.Type)
+	buf.WriteString("\ndata: ")
+	buf.Write(b)
+	buf.WriteString("\n\n")
+}

@@ -1,0 +1,52 @@
+package httpx
+
+import (
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Heartbeat is how often a long-lived response with nothing to say
+// writes something anyway (an SSE comment, an empty NDJSON line): a
+// client that went away is then found within Heartbeat plus the write
+// timeout, and proxies do not take the stream for idle.
+const Heartbeat = 15 * time.Second
+
+// Stream writes a response that lasts as long as its client follows it
+// (/events, logs?follow=1). The server's ReadTimeout and WriteTimeout are
+// deadlines counted from the request and would cut it: Stream lifts the
+// read deadline (a GET has no body to wait for, and net/http's background
+// read then only notices the client leaving) and gives every write a
+// deadline of its own, the server's write timeout from now. A client that
+// stops reading is cut once one write has waited that long, so nothing
+// holds a connection for longer than a write takes; idle keep-alive
+// connections keep the server's IdleTimeout.
+type Stream struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+// NewStream prepares w for a long-lived response. Call it before the
+// first write.
+func NewStream(w http.ResponseWriter) *Stream {
+	s := &Stream{w: w, rc: http.NewResponseController(w), timeout: writeTimeout}
+	_ = s.rc.SetReadDeadline(time.Time{}) // unsupported by a test recorder: fine
+	return s
+}
+
+// Write writes p with a deadline of its own.
+func (s *Stream) Write(p []byte) (int, error) {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	return s.w.Write(p)
+}
+
+// Flush sends what is buffered, with a deadline of its own. A writer that
+// cannot flush is not an error: it delivers, only later.
+func (s *Stream) Flush() error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
