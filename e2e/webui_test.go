@@ -25,7 +25,7 @@ func TestWebUIInABrowser(t *testing.T) {
 	s.mustTend("svc", "load", sleeper(t, "web", uniqueTag()))
 	s.mustTend("svc", "load", "--health-check-interval", "1", pkgDir(t, map[string]string{
 		"IDENT":              "test/worker/2.1.0/20260101000000",
-		"hooks/run":          "#!/bin/sh\nexec sleep 1000" + uniqueTag() + "\n",
+		"hooks/run":          "#!/bin/sh\necho worker ready to serve\nexec sleep 1000" + uniqueTag() + "\n",
 		"hooks/health-check": "#!/bin/sh\necho queue drained\nexit 0\n",
 	}))
 	waitFor(t, 30*time.Second, "both services up", func() bool {
@@ -86,12 +86,27 @@ func TestWebUIInABrowser(t *testing.T) {
 		h := webuiRow(b, "worker.default").cell("health")
 		return strings.Contains(h, "Ok") && strings.Contains(h, "queue drained"), h
 	})
-	// A tap on a row shows the service's last health output and its
-	// /status records.
+	// The page follows /events, rather than polling.
+	if got := b.evalString(`document.getElementById('live').innerText`); got != "live" {
+		t.Errorf("the page says %q, want live (following /events)", got)
+	}
+
+	// A tap on a row shows the service's last health output, its /status
+	// records and its log lines, new ones as they come (the health check
+	// prints a line every second).
 	b.eval(`document.querySelector('#services tr[data-sg="worker.default"]').click()`)
 	waitUntil(t, 10*time.Second, "worker's details", func() (bool, string) {
 		d := b.evalString(`(() => { const d = document.getElementById('detail'); return d.hidden ? '' : d.innerText })()`)
-		return strings.Contains(d, "queue drained") && strings.Contains(d, "[ok] started"), d
+		return strings.Contains(d, "queue drained") && strings.Contains(d, "[ok] started") &&
+			strings.Contains(d, "stdout worker ready to serve"), d
+	})
+	drained := func() int {
+		return strings.Count(b.evalString(`document.getElementById('log').innerText`), "queue drained")
+	}
+	before := drained()
+	waitUntil(t, 10*time.Second, "a new health-check line in worker's log", func() (bool, string) {
+		n := drained()
+		return n > before, fmt.Sprintf("%d lines, %d before", n, before)
 	})
 	if got := b.evalString(`document.getElementById('ready').innerText`); got != "ready" {
 		t.Errorf("ready badge %q, want ready", got)
