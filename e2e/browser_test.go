@@ -28,6 +28,9 @@ type browser struct {
 	ws     *websocket.Conn
 	nextID int
 	stderr *syncBuf
+	// problems are the page's uncaught exceptions and what the browser
+	// blocked (Content-Security-Policy violations), seen among the events.
+	problems []string
 }
 
 // startBrowser runs Chromium with a fresh profile and connects to its first
@@ -121,6 +124,8 @@ func startBrowser(t *testing.T) *browser {
 				t.Fatalf("connect to chromium's page: %v", err)
 			}
 			b.ws = ws
+			b.call("Runtime.enable", nil, nil)
+			b.call("Log.enable", nil, nil)
 			break
 		}
 	}
@@ -143,6 +148,8 @@ func (b *browser) call(method string, params any, result any) {
 	for {
 		var msg struct {
 			ID     int             `json:"id"`
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
 			Result json.RawMessage `json:"result"`
 			Error  *struct {
 				Message string `json:"message"`
@@ -152,6 +159,7 @@ func (b *browser) call(method string, params any, result any) {
 			b.t.Fatalf("CDP %s: %v", method, err)
 		}
 		if msg.ID != id {
+			b.note(msg.Method, msg.Params)
 			continue
 		}
 		if msg.Error != nil {
@@ -163,6 +171,31 @@ func (b *browser) call(method string, params any, result any) {
 			}
 		}
 		return
+	}
+}
+
+// note keeps the events that tell of a problem in the page.
+func (b *browser) note(method string, params json.RawMessage) {
+	switch method {
+	case "Runtime.exceptionThrown":
+		var p struct {
+			ExceptionDetails struct {
+				Text      string `json:"text"`
+				Exception struct {
+					Description string `json:"description"`
+				} `json:"exception"`
+			} `json:"exceptionDetails"`
+		}
+		json.Unmarshal(params, &p)
+		b.problems = append(b.problems, "exception: "+p.ExceptionDetails.Text+" "+p.ExceptionDetails.Exception.Description)
+	case "Log.entryAdded":
+		var p struct {
+			Entry struct{ Source, Level, Text string } `json:"entry"`
+		}
+		json.Unmarshal(params, &p)
+		if p.Entry.Source == "security" || p.Entry.Source == "javascript" {
+			b.problems = append(b.problems, p.Entry.Source+": "+p.Entry.Text)
+		}
 	}
 }
 

@@ -150,6 +150,10 @@ func TestWebUIInABrowser(t *testing.T) {
 		return r == "none 390", r
 	})
 	b.screenshot("webui-phone.png")
+	b.eval(`1`) // reads the events sent so far
+	if len(b.problems) > 0 {
+		t.Errorf("the page had problems:\n%s", strings.Join(b.problems, "\n"))
+	}
 }
 
 // webuiPage reads one service's row of the page as a person sees it.
