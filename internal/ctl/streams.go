@@ -40,7 +40,7 @@ type logLine struct {
 }
 
 type eventLine struct {
-	Event *events.Event `json:"event"`
+	Event json.RawMessage `json:"event"` // events.Event, encoded once for every follower
 }
 
 // serveStream answers a streaming operation; it reports false when path
@@ -73,10 +73,10 @@ type ndjson struct {
 	buf bytes.Buffer
 }
 
-func startNDJSON(w http.ResponseWriter) *ndjson {
+func startNDJSON(w http.ResponseWriter, r *http.Request) *ndjson {
 	setHeaders(w)
 	w.WriteHeader(http.StatusOK)
-	return &ndjson{s: httpx.NewStream(w)}
+	return &ndjson{s: httpx.NewStream(w, r)}
 }
 
 func (n *ndjson) add(v any) {
@@ -141,7 +141,7 @@ func (h *handler) serveLogs(w http.ResponseWriter, r *http.Request, st Streamer)
 		writeFinal(w, statusOf(api.KindOf(err)), errorLine{toAPIError(err)})
 		return
 	}
-	n := startNDJSON(w)
+	n := startNDJSON(w, r)
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
 	err = events.FollowLogs(out, q, func(lines []api.LogLine) error {
@@ -169,7 +169,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, st Streame
 		from = id + 1
 	}
 	rd, _ := st.Events().Follow(from)
-	n := startNDJSON(w)
+	n := startNDJSON(w, r)
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
 	evs := make([]events.Event, 0, 256)
@@ -186,7 +186,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, st Streame
 			return
 		}
 		for i := range evs {
-			n.add(eventLine{&evs[i]})
+			n.add(eventLine{evs[i].JSON()})
 		}
 		if n.flush() != nil {
 			return

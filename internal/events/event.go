@@ -1,6 +1,9 @@
 package events
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Event types.
 const (
@@ -43,6 +46,19 @@ type Event struct {
 	Error string `json:"error,omitempty"`
 	// Text says it in one line, for people.
 	Text string `json:"text"`
+
+	raw []byte // the event as JSON, encoded once as it is published
+}
+
+// JSON is the event encoded, compact, without a final newline. An event
+// published on a Stream was encoded once, there: every follower sends the
+// same bytes.
+func (e *Event) JSON() []byte {
+	if e.raw != nil {
+		return e.raw
+	}
+	b, _ := json.Marshal(e) // an Event always encodes
+	return b
 }
 
 // Stream limits: the events kept for Last-Event-ID, and so how far behind
@@ -60,6 +76,8 @@ func NewStream() *Stream {
 		if e.At.IsZero() {
 			e.At = time.Now()
 		}
+		e.raw = nil
+		e.raw = e.JSON()
 	})
 }
 

@@ -2,7 +2,6 @@ package httpgw
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -54,7 +53,7 @@ func Events(src EventSource) http.Handler {
 		if r.Method == http.MethodHead {
 			return
 		}
-		s := httpx.NewStream(w)
+		s := httpx.NewStream(w, r)
 		var buf bytes.Buffer
 		buf.WriteString("retry: 1000\n\n")
 		if missed != 0 {
@@ -113,10 +112,7 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 // writeEvent appends e as one SSE event: its id, its type as the event
 // name, and the event as JSON data (one line: JSON escapes newlines).
 func writeEvent(buf *bytes.Buffer, e *events.Event) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return // an Event always encodes; nothing sensible to send otherwise
-	}
+	b := e.JSON()
 	buf.WriteString("id: ")
 	buf.WriteString(strconv.FormatUint(e.ID, 10))
 	buf.WriteString("\nevent: ")

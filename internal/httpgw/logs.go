@@ -68,7 +68,7 @@ func (g *gateway) serveLogs(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	s := httpx.NewStream(w)
+	s := httpx.NewStream(w, r)
 	var buf bytes.Buffer
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()

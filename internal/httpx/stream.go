@@ -17,7 +17,7 @@ const Heartbeat = 15 * time.Second
 // deadlines counted from the request and would cut it: Stream lifts the
 // read deadline (a GET has no body to wait for, and net/http's background
 // read then only notices the client leaving) and gives every write a
-// deadline of its own, the server's write timeout from now. A client that
+// deadline of its own, the server's WriteTimeout (else 30 s) from now. A client that
 // stops reading is cut once one write has waited that long, so nothing
 // holds a connection for longer than a write takes; idle keep-alive
 // connections keep the server's IdleTimeout.
@@ -27,10 +27,13 @@ type Stream struct {
 	timeout time.Duration
 }
 
-// NewStream prepares w for a long-lived response. Call it before the
-// first write.
-func NewStream(w http.ResponseWriter) *Stream {
+// NewStream prepares w, the response to r, for a long-lived response.
+// Call it before the first write.
+func NewStream(w http.ResponseWriter, r *http.Request) *Stream {
 	s := &Stream{w: w, rc: http.NewResponseController(w), timeout: writeTimeout}
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.WriteTimeout > 0 {
+		s.timeout = srv.WriteTimeout
+	}
 	_ = s.rc.SetReadDeadline(time.Time{}) // unsupported by a test recorder: fine
 	return s
 }
