@@ -16,7 +16,7 @@ import (
 // keeps screenshots at laptop and phone sizes.
 func TestWebUIInABrowser(t *testing.T) {
 	t.Parallel()
-	b := startBrowser(t)
+	gwRequireTool(t, "chromium")
 	const token = "webui-e2e-token-4f7c2a"
 	s := gwLaunch(t, t.TempDir(), []string{"TEND_GATEWAY_AUTH_TOKEN=" + token})
 	c := gwHTTP(t, s)
@@ -33,6 +33,8 @@ func TestWebUIInABrowser(t *testing.T) {
 		return st["web.default"].State == "up" && st["worker.default"].State == "up"
 	})
 
+	// Started after the supervisor, so stopped before it.
+	b := startBrowser(t)
 	url := "http://" + s.http + "/ui"
 	b.navigate(url)
 	waitFor(t, 10*time.Second, "the page to ask for the token", func() bool {
