@@ -80,8 +80,11 @@ func policy(html []byte) (string, error) {
 // other request to next (the listener's auth and routes). The page carries
 // no data: what it shows comes from requests that need the token, so a
 // browser, which cannot add a header to a navigation, can load it and then
-// ask for the token.
+// ask for the token. A nil page (the page turned off) returns next.
 func Public(page, next http.Handler) http.Handler {
+	if page == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ui" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			// For httpx.Instrument, which labels requests by pattern.

@@ -106,3 +106,12 @@ func TestPolicyRefusesWhatItCannotHash(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicWithoutThePage(t *testing.T) {
+	denied := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
+	rec := httptest.NewRecorder()
+	Public(nil, denied).ServeHTTP(rec, httptest.NewRequest("GET", "/ui", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("GET /ui with the page turned off: %d, want what the listener answers (401)", rec.Code)
+	}
+}
