@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/bin
-PKGS_DEB := prometheus haproxy wrk curl xz-utils tar nginx etcd-server
+PKGS_DEB := prometheus haproxy wrk curl xz-utils tar nginx etcd-server chromium
 HTTP ?= 0.0.0.0:9631
 
 .PHONY: all build run test test-short lint bench bench-core deps clean
@@ -15,13 +15,14 @@ build:
 
 # Installs the Debian packages the tests drive (Prometheus, promtool,
 # HAProxy, wrk, curl; xz and tar to cross-check .hart payloads; the daemons
-# the Habitat plans run on: nginx, etcd) when they are missing: one apt-get
-# update, one install. Daemons are looked for where Debian puts them.
+# the Habitat plans run on: nginx, etcd; headless Chromium for the web page)
+# when they are missing: one apt-get update, one install. Daemons are looked
+# for where Debian puts them.
 deps:
 	@missing=""; for p in $(PKGS_DEB); do \
 		case $$p in prometheus) c=/usr/bin/promtool;; haproxy) c=/usr/sbin/haproxy;; wrk) c=/usr/bin/wrk;; \
 			curl) c=/usr/bin/curl;; xz-utils) c=/usr/bin/xz;; tar) c=/usr/bin/tar;; \
-			nginx) c=/usr/sbin/nginx;; etcd-server) c=/usr/bin/etcd;; esac; \
+			nginx) c=/usr/sbin/nginx;; etcd-server) c=/usr/bin/etcd;; chromium) c=/usr/bin/chromium;; esac; \
 		test -x $$c || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -50,8 +51,11 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
+# Screenshots of the web page's browser test (and any other test artifact)
+# are kept under test-artifacts/; each test logs the path of its own.
 test: deps lint
-	TEND_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 25m ./...
+	@mkdir -p test-artifacts
+	TEND_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(CURDIR)/test-artifacts ./...
 
 test-short: lint
 	$(GO) test -race -short ./...
@@ -71,4 +75,4 @@ bench-core:
 	nice bench/hosts.sh -r 5 -n 500
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) test-artifacts

@@ -27,6 +27,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"svccfg":  {"service", "manager"},
 		"cgroup":  {"process", "hook", "service", "manager", "api"},
 		"hart":    {"pkg", "process", "hook", "service", "manager"},
+		"webui":   {"api", "manager", "service", "process", "hook", "httpgw", "monitor"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()

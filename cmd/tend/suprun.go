@@ -34,6 +34,7 @@ import (
 	"github.com/tend-sh/tend/internal/store"
 	"github.com/tend-sh/tend/internal/supcfg"
 	"github.com/tend-sh/tend/internal/supreg"
+	"github.com/tend-sh/tend/internal/webui"
 )
 
 func supRunCmd(env *cliEnv) *cobra.Command {
@@ -331,14 +332,18 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, ctlTLS *tls.Config, se
 	}
 	lns := []listener{{name: "ctl", ln: ctlLn, srv: ctlSrv}}
 	monRoutes := mon.Routes()
+	// The web page goes where the monitoring endpoints go. It is served
+	// before auth (it holds no data; a browser cannot add a header to a
+	// navigation) and asks for the token the requests it makes need.
+	var page http.Handler
+	if cfg.Monitor.UIEnabled {
+		page = webui.Handler()
+		monRoutes[webui.Pattern] = page
+	}
 	if raw.monitor != nil {
-		mux := http.NewServeMux()
-		for pattern, h := range monRoutes {
-			mux.Handle(pattern, h)
-		}
-		h := httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.Monitor.APIKeys, mux))
+		h := httpx.Instrument(mon.ObserveHTTP, webui.Public(page, httpx.Auth(cfg.Monitor.APIKeys, monitorMux(monRoutes, page != nil, mgr, log))))
 		lns = append(lns, listener{name: "monitor", ln: raw.monitor, srv: httpx.NewServer(h, log)})
-		monRoutes = nil
+		monRoutes, page = nil, nil
 	}
 	if raw.http != nil {
 		tlsCfg, err := httpx.TLSConfig(cfg.HTTP.Key, cfg.HTTP.Certs, cfg.HTTP.CACerts)
@@ -347,7 +352,7 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, ctlTLS *tls.Config, se
 		}
 		mux := httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: cfg.HTTP.Redact, Extra: monRoutes, Log: log,
 			Events: mgr.Events(), Logs: mgr})
-		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, httpx.Auth(cfg.HTTP.Tokens, mux)), log)
+		srv := httpx.NewServer(httpx.Instrument(mon.ObserveHTTP, webui.Public(page, httpx.Auth(cfg.HTTP.Tokens, mux))), log)
 		ln, name := raw.http, "http"
 		if tlsCfg != nil {
 			srv.TLSConfig = tlsCfg
@@ -356,6 +361,22 @@ func serveListeners(cfg supcfg.Config, raw *rawListeners, ctlTLS *tls.Config, se
 		lns = append(lns, listener{name: name, ln: ln, srv: srv})
 	}
 	return lns, nil
+}
+
+// monitorMux routes the monitoring listener of its own. With the web page,
+// which reads the services and the ring from its own origin, it answers the
+// gateway's read routes too, always redacted: a monitoring key does not open
+// services' configurations or output.
+func monitorMux(routes map[string]http.Handler, withPage bool, mgr *manager.Manager, log *slog.Logger) http.Handler {
+	if withPage {
+		return httpgw.New(httpgw.Options{Snapshot: mgr.Snapshot, Redact: true, Extra: routes, Log: log,
+			Events: mgr.Events(), Logs: mgr})
+	}
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.Handle(pattern, h)
+	}
+	return mux
 }
 
 // serviceEnv is the supervisor's environment without its secrets: hooks

@@ -103,6 +103,9 @@ type MonitorConfig struct {
 	HealthyEnabled bool
 	StatusEnabled  bool
 	MetricsEnabled bool
+	// UIEnabled serves the web page, GET /ui, where the monitoring
+	// endpoints are served.
+	UIEnabled bool
 
 	// /healthy thresholds. Disk: unhealthy when free space on the root's
 	// filesystem drops below Lower, healthy again once above Upper. Services:
@@ -156,6 +159,7 @@ func defaults(getenv func(string) string, euid int) Config {
 			HealthyEnabled: true,
 			StatusEnabled:  true,
 			MetricsEnabled: true,
+			UIEnabled:      true,
 			DiskFreeBytes:  Threshold{Lower: 100 << 20, Upper: 200 << 20},
 			DiskFreeInodes: Threshold{Lower: 1000, Upper: 2000},
 			ServicesDown:   Threshold{Lower: 0, Upper: 1},

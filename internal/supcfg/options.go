@@ -167,6 +167,8 @@ func table() []option {
 			func(c *Config) *bool { return &c.Monitor.StatusEnabled }),
 		boolean("monitor.metrics.enabled", "monitor-metrics-enabled", "serve GET /metrics",
 			func(c *Config) *bool { return &c.Monitor.MetricsEnabled }),
+		boolean("monitor.ui.enabled", "monitor-ui-enabled", "serve the web page, GET /ui",
+			func(c *Config) *bool { return &c.Monitor.UIEnabled }),
 	}
 	opts = append(opts, threshold("monitor.healthy.diskfreebytes",
 		"/healthy fails when free bytes on the root's filesystem drop below lower, and passes again above upper; a size (500MB, 1GiB) or bytes; lower 0 = off",
