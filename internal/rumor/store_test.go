@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 		{"no payload", Rumor{Kind: KindService}, "0 payloads"},
 		{"two payloads", Rumor{Kind: KindService, Service: svc("a", "b", 1, "").Service, Departure: &Departure{MemberID: "x"}}, "2 payloads"},
 		{"kind mismatch", Rumor{Kind: KindConfig, Departure: &Departure{MemberID: "x"}}, "without a config"},
-		{"unknown kind", Rumor{Kind: "election", Departure: &Departure{MemberID: "x"}}, "unknown kind"},
+		{"unknown kind", Rumor{Kind: "bogus", Departure: &Departure{MemberID: "x"}}, "unknown kind"},
 		{"empty member", svc("redis.default", "", 1, "OK"), "empty member id"},
 		{"empty group", cfg("", 1, ""), "empty service group"},
 		{"slash in group", cfg("a/b", 1, ""), "contains '/'"},
