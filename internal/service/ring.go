@@ -28,7 +28,7 @@ type RingView struct {
 	// group's election ("election in progress", ...); "" once it is
 	// finished, and always for other topologies. Hooks wait for it.
 	ElectionWait string
-	Files       []File
+	Files        []File
 }
 
 // File is a file pushed to the service's group.
