@@ -83,14 +83,16 @@ type Action struct {
 //     finish it;
 //   - a finished election whose leader is confirmed or departed (or
 //     unknown to the ring), or a running one whose candidate is: start
-//     term + 1;
+//     term + 1, if this side has quorum;
 //   - a finished election naming us, without quorum: start term + 1 with
 //     the highest suitability, so that we lead again once quorum is back.
 //
 // A member outside the group does nothing (Habitat only votes in groups
-// it runs). Restarting for a dead candidate of a running election is not
-// Habitat's: there, an election whose candidate dies before finishing
-// never ends.
+// it runs). Two rules are not Habitat's: restarting for a dead candidate
+// of a running election (there, an election whose candidate dies before
+// finishing never ends), and not restarting for a dead leader without
+// quorum (there, the minority side of a partition starts a term that,
+// after the heal, can outbid the majority's finished one).
 func Decide(g Group) *Action {
 	if _, in := g.Members[g.Self]; !in {
 		return nil
@@ -106,6 +108,13 @@ func Decide(g Group) *Action {
 		}
 		return nil
 	case dead(g.CandidateHealth):
+		if !quorum {
+			// This side could not elect anyway; starting a term here
+			// would only outbid the other side's election when the ring
+			// heals (the other side's leader looks dead from here until
+			// membership catches up with the rumors).
+			return nil
+		}
 		what := "the leader"
 		if !held.Finished() {
 			what = "the candidate"

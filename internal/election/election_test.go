@@ -242,6 +242,16 @@ func TestDecideLeaderLostQuorum(t *testing.T) {
 	if a == nil || a.Election.Term != 4 || a.Election.Status != rumor.NoQuorum || a.Election.Suitability != ^uint64(0) {
 		t.Fatalf("Decide = %+v, want a NoQuorum term 4 candidacy at the highest suitability", a)
 	}
+	// A follower without quorum does not start a term for a dead leader:
+	// its side could not finish it.
+	minority := Group{Self: "b", Name: sg, Members: map[string]string{"a": Confirmed, "b": Alive, "c": Confirmed}, Held: held, CandidateHealth: Confirmed}
+	if a := Decide(minority); a != nil {
+		t.Fatalf("follower without quorum, leader dead: Decide = %+v, want nothing", a)
+	}
+	minority.Members["c"] = Alive
+	if a := Decide(minority); a == nil || a.Election.Term != 4 || a.Election.Status != rumor.Running {
+		t.Fatalf("follower with quorum, leader dead: Decide = %+v, want a running term 4", a)
+	}
 	// A follower on the same side sees a live leader: nothing to do.
 	g.Self = "b"
 	g.Members = map[string]string{"a": Alive, "b": Alive, "c": Confirmed, "d": Confirmed, "e": Confirmed}

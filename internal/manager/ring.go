@@ -173,6 +173,9 @@ func (m *Manager) foldRing(g *gossipState) {
 		m.changed()
 	})
 	recs, elections := m.runElections(g.elections, c, leaders)
+	if len(recs) == 0 && len(elections) == 0 {
+		return // no leader-topology service here: nothing to show
+	}
 	m.call(func(o *owned) {
 		for _, rec := range recs {
 			o.ring.record(rec)
