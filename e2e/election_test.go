@@ -93,10 +93,12 @@ func agreeOnLeader(t *testing.T, sups []*sup, sg string, timeout time.Duration, 
 }
 
 // leaderPkg renders the member's role from the census into config/role,
-// so the test sees what templates see.
+// so the test sees what templates see; its suitability is cfg.suit.
 func leaderPkg(t *testing.T, name, tag string) string {
 	return pkgDir(t, map[string]string{
-		"IDENT":       "test/" + name + "/1.0.0/20260101000000",
+		"IDENT":             "test/" + name + "/1.0.0/20260101000000",
+		"default.toml":      "suit = 0\n",
+		"hooks/suitability": "#!/bin/sh\necho computing\necho {{cfg.suit}}\n",
 		"config/role": "{{#if svc.me.leader}}leader{{/if}}{{#if svc.me.follower}}follower of {{svc.leader.member_id}}{{/if}} term-finished={{svc.election_is_finished}}\n",
 		"hooks/run":   "#!/bin/sh\nexec sleep 1000" + tag + "\n",
 	})
@@ -140,12 +142,15 @@ func checkRoles(t *testing.T, sups []*sup, name, leader string) {
 // TestElectionThreeMembersLeaderKilled: three supervisors load a
 // leader-topology service; every census shows one leader, templates
 // render the roles, and SIGKILL of the leader's supervisor gives a new
-// leader at the next term.
+// leader at the next term: the more suitable of the other two.
 func TestElectionThreeMembersLeaderKilled(t *testing.T) {
 	t.Parallel()
 	sups := ringOf(t, 3)
 	name := "elect3"
 	dir := leaderPkg(t, name, uniqueTag())
+	for i, s := range sups {
+		userTOML(t, s.root, name, fmt.Sprintf("suit = %d\n", 10+i))
+	}
 	begin := time.Now()
 	for _, s := range sups {
 		s.mustTend("svc", "load", dir, "--topology", "leader")
@@ -160,11 +165,21 @@ func TestElectionThreeMembersLeaderKilled(t *testing.T) {
 		waitFor(t, 30*time.Second, "service up on "+s.memberID(), func() bool { return s.status()[sg].State == "up" })
 	}
 
+	// Each member's suitability hook has answered (services that are up
+	// run it) before the leader goes.
+	for i, s := range sups {
+		line := fmt.Sprintf("%s hook[suitability](O): %d", sg, 10+i)
+		waitFor(t, 30*time.Second, "suitability answered on "+s.memberID(), func() bool { return strings.Contains(s.out.String(), line) })
+	}
 	victim := bySup(sups, leader)
 	killed := time.Now()
 	victim.kill()
 	rest := without(sups, victim)
+	want := rest[len(rest)-1] // the highest suit of the two left
 	newLeader, newTerm := agreeOnLeader(t, rest, sg, 120*time.Second, leader, int64(term))
+	if newLeader != want.memberID() {
+		t.Errorf("new leader %s, want the more suitable %s", newLeader, want.memberID())
+	}
 	t.Logf("leader killed: new leader %s at term %d after %s", newLeader, newTerm, time.Since(killed).Round(time.Millisecond))
 	if newTerm != term+1 {
 		t.Fatalf("new term %d, want %d", newTerm, term+1)
