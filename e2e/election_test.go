@@ -190,6 +190,47 @@ func TestElectionThreeMembersLeaderKilled(t *testing.T) {
 			t.Fatalf("service on %s is not running after the re-election", s.memberID())
 		}
 	}
+	checkElectionShown(t, rest[0], sg, newLeader, newTerm)
+}
+
+// checkElectionShown: /status records the election, /metrics has its term
+// and a duration, /services its status.
+func checkElectionShown(t *testing.T, s *sup, sg, leader string, term uint64) {
+	t.Helper()
+	// /status masks long hex strings such as member ids to their last
+	// four characters.
+	rec := fmt.Sprintf("election of %s finished: term %d, leader ****%s", sg, term, leader[len(leader)-4:])
+	waitUntil(t, 30*time.Second, "/status records the election", func() (bool, string) {
+		var d monStatusDoc
+		if !getJSON("http://"+s.http+"/status", &d) {
+			return false, "no /status"
+		}
+		for _, c := range d.Components {
+			for _, r := range c.Records {
+				if strings.Contains(r, rec) {
+					return true, ""
+				}
+			}
+		}
+		return false, fmt.Sprintf("%+v", d)
+	})
+	waitUntil(t, 30*time.Second, "/metrics shows the election", func() (bool, string) {
+		_, body := monGet(t, "GET", "http://"+s.http+"/metrics")
+		return strings.Contains(body, fmt.Sprintf("tend_election_term{service_group=%q} %d", sg, term)) &&
+			strings.Contains(body, fmt.Sprintf("tend_election_duration_seconds_count{service_group=%q}", sg)), body
+	})
+	var services []struct {
+		ServiceGroup string `json:"service_group"`
+		Status       string `json:"last_election_status"`
+	}
+	if !getJSON("http://"+s.http+"/services", &services) {
+		t.Fatal("no /services")
+	}
+	for _, o := range services {
+		if o.ServiceGroup == sg && o.Status != "ElectionFinished" {
+			t.Errorf("/services last_election_status = %q", o.Status)
+		}
+	}
 }
 
 // TestElectionFiveMembersDepartAndKill: with five members, departing the

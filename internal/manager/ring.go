@@ -181,7 +181,10 @@ func (m *Manager) foldRing(g *gossipState) {
 			o.ring.record(rec)
 		}
 		if o.ring.snap != nil {
-			o.ring.snap.Elections = elections
+			// A new snapshot value: the one published may be being read.
+			cp := *o.ring.snap
+			cp.Records, cp.Elections = o.ring.records, elections
+			o.ring.snap = &cp
 		}
 		m.changed()
 	})
