@@ -99,8 +99,8 @@ func leaderPkg(t *testing.T, name, tag string) string {
 		"IDENT":             "test/" + name + "/1.0.0/20260101000000",
 		"default.toml":      "suit = 0\n",
 		"hooks/suitability": "#!/bin/sh\necho computing\necho {{cfg.suit}}\n",
-		"config/role": "{{#if svc.me.leader}}leader{{/if}}{{#if svc.me.follower}}follower of {{svc.leader.member_id}}{{/if}} term-finished={{svc.election_is_finished}}\n",
-		"hooks/run":   "#!/bin/sh\nexec sleep 1000" + tag + "\n",
+		"config/role":       "{{#if svc.me.leader}}leader{{/if}}{{#if svc.me.follower}}follower of {{svc.leader.member_id}}{{/if}} term-finished={{svc.election_is_finished}}\n",
+		"hooks/run":         "#!/bin/sh\nexec sleep 1000" + tag + "\n",
 	})
 }
 
