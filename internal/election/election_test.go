@@ -100,7 +100,7 @@ func sameElection(a, b *rumor.Election) bool {
 }
 
 func newSim(t *rapid.T) *sim {
-	n := rapid.IntRange(1, 6).Draw(t, "members")
+	n := rapid.IntRange(1, 5).Draw(t, "members")
 	s := &sim{t: t, members: map[string]string{}, finished: map[uint64]string{}}
 	for i := range n {
 		id := fmt.Sprintf("m%02d", rapid.IntRange(0, 99).Draw(t, fmt.Sprintf("id%d", i)))
@@ -140,7 +140,7 @@ func (s *sim) settle() {
 func TestConvergence(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := newSim(t)
-		steps := rapid.IntRange(0, 200).Draw(t, "steps")
+		steps := rapid.IntRange(0, 120).Draw(t, "steps")
 		for range steps {
 			if len(s.inflight) > 0 && rapid.Bool().Draw(t, "deliver") {
 				s.deliver(rapid.IntRange(0, len(s.inflight)-1).Draw(t, "msg"))
