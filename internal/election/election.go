@@ -87,14 +87,16 @@ type Action struct {
 //   - a finished election naming us, without quorum: start term + 1 with
 //     the highest suitability, so that we lead again once quorum is back.
 //
-// A member outside the group does nothing (Habitat only votes in groups
+// A member outside the group, or departed, does nothing (Habitat only votes in groups
 // it runs). Two rules are not Habitat's: restarting for a dead candidate
 // of a running election (there, an election whose candidate dies before
 // finishing never ends), and not restarting for a dead leader without
 // quorum (there, the minority side of a partition starts a term that,
 // after the heal, can outbid the majority's finished one).
 func Decide(g Group) *Action {
-	if _, in := g.Members[g.Self]; !in {
+	if h, in := g.Members[g.Self]; !in || h == Departed {
+		// A departed member is on its way out: its candidacy would win
+		// on member id and leave an election nobody can finish.
 		return nil
 	}
 	quorum := Quorum(g.Members)

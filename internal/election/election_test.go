@@ -252,6 +252,12 @@ func TestDecideLeaderLostQuorum(t *testing.T) {
 	if a := Decide(minority); a == nil || a.Election.Term != 4 || a.Election.Status != rumor.Running {
 		t.Fatalf("follower with quorum, leader dead: Decide = %+v, want a running term 4", a)
 	}
+	// A departed member takes no part, not even in a new term.
+	running := &rumor.Election{MemberID: "b", ServiceGroup: sg, Term: 4, Status: rumor.Running, Votes: []string{"b"}}
+	gone := Group{Self: "z", Name: sg, Members: map[string]string{"b": Alive, "c": Alive, "z": Departed}, Held: running, CandidateHealth: Alive}
+	if a := Decide(gone); a != nil {
+		t.Fatalf("departed member: Decide = %+v, want nothing", a)
+	}
 	// A follower on the same side sees a live leader: nothing to do.
 	g.Self = "b"
 	g.Members = map[string]string{"a": Alive, "b": Alive, "c": Confirmed, "d": Confirmed, "e": Confirmed}
