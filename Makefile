@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/bin
-PKGS_DEB := prometheus haproxy wrk curl xz-utils tar nginx etcd-server chromium
+PKGS_DEB := prometheus haproxy wrk curl xz-utils tar nginx etcd-server chromium redis-server
 HTTP ?= 0.0.0.0:9631
 
 .PHONY: all build run test test-short lint bench bench-core deps clean
@@ -15,14 +15,15 @@ build:
 
 # Installs the Debian packages the tests drive (Prometheus, promtool,
 # HAProxy, wrk, curl; xz and tar to cross-check .hart payloads; the daemons
-# the Habitat plans run on: nginx, etcd; headless Chromium for the web page)
-# when they are missing: one apt-get update, one install. Daemons are looked
-# for where Debian puts them.
+# the Habitat plans run on: nginx, etcd; headless Chromium for the web page;
+# Redis for the leader election test) when they are missing: one apt-get
+# update, one install. Daemons are looked for where Debian puts them.
 deps:
 	@missing=""; for p in $(PKGS_DEB); do \
 		case $$p in prometheus) c=/usr/bin/promtool;; haproxy) c=/usr/sbin/haproxy;; wrk) c=/usr/bin/wrk;; \
 			curl) c=/usr/bin/curl;; xz-utils) c=/usr/bin/xz;; tar) c=/usr/bin/tar;; \
-			nginx) c=/usr/sbin/nginx;; etcd-server) c=/usr/bin/etcd;; chromium) c=/usr/bin/chromium;; esac; \
+			nginx) c=/usr/sbin/nginx;; etcd-server) c=/usr/bin/etcd;; chromium) c=/usr/bin/chromium;; \
+			redis-server) c=/usr/bin/redis-server;; esac; \
 		test -x $$c || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

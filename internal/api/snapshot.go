@@ -266,6 +266,23 @@ type Ring struct {
 	Records   []Record
 	// Messages and bytes by kind, for /metrics.
 	MsgsSent, MsgsRecv, BytesSent, BytesRecv map[string]uint64
+	// Elections is the leader election of each group this member runs a
+	// leader-topology service of, sorted by group.
+	Elections []Election
+}
+
+// Election is one group's leader election as this member sees it, and
+// how long the ones it saw finish took, for /metrics.
+type Election struct {
+	Group  string
+	Term   uint64
+	Status string // Running | NoQuorum | Finished
+	Leader string // "" until finished
+	// Durations: count and sum of the elections seen from start to
+	// finish here, and cumulative counts by upper bound (seconds).
+	Count   uint64
+	Sum     float64
+	Buckets map[float64]uint64
 }
 
 // Member is one supervisor in the ring.

@@ -95,8 +95,9 @@ type departureJSON struct {
 
 // Butterfly is the /butterfly document: the ring's members and what its
 // rumor stores keep after their merge rules (the highest incarnation per
-// key), with unloaded (Gone) services left out. Elections are empty: tend
-// has none yet. Update counters are the census's (see Census.JSON).
+// key), with unloaded (Gone) services left out. Update elections are
+// empty: tend runs none. Update counters are the census's (see
+// Census.JSON).
 func Butterfly(in Input) any {
 	st := fold(in)
 	c := st.counters
@@ -111,12 +112,22 @@ func Butterfly(in Input) any {
 		ServiceConfig:        rumorStoreJSON[configEntryJSON]{List: map[string]configEntryJSON{}, UpdateCounter: c.config},
 		LatestServiceConfig:  map[string]configJSON{},
 		ServiceFile:          rumorStoreJSON[map[string]fileJSON]{List: map[string]map[string]fileJSON{}, UpdateCounter: c.file},
-		Election:             rumorStoreJSON[any]{List: map[string]any{}},
+		Election:             rumorStoreJSON[any]{List: map[string]any{}, UpdateCounter: c.election},
 		LatestElection:       map[string]any{},
 		ElectionUpdate:       rumorStoreJSON[any]{List: map[string]any{}},
 		LatestElectionUpdate: map[string]any{},
 		Departure:            rumorStoreJSON[map[string]departureJSON]{List: map[string]map[string]departureJSON{}, UpdateCounter: c.departure},
 		DepartedMembers:      []string{},
+	}
+	for sg, e := range st.elections {
+		// from_id is who sent the rumor, which the store does not keep:
+		// the candidate stands in.
+		ej := map[string]any{
+			"from_id": e.MemberID, "member_id": e.MemberID, "service_group": sg,
+			"term": e.Term, "suitability": e.Suitability, "status": e.Status, "votes": append([]string{}, e.Votes...),
+		}
+		b.Election.List[sg] = map[string]any{"election": ej}
+		b.LatestElection[sg] = ej
 	}
 	for id, m := range st.members {
 		health := st.healthOf(id, m.Health, in.LocalID)

@@ -51,6 +51,7 @@ type Census struct {
 	groups   map[string]*Group
 	names    []string // sorted keys of groups
 	health   map[string]int
+	byID     map[string]string // every member the ring knows or a departure names -> health
 	counters counters
 }
 
@@ -62,7 +63,9 @@ type Group struct {
 	members []*member // every member with a live service rumor, by id
 	config  *config   // nil: no (parsable) config was gossiped
 	files   []rumor.File
-	digest  string
+	// election is the group's leader election; nil when none was gossiped.
+	election *rumor.Election
+	digest   string
 }
 
 // member is one member's entry in a group's population.
@@ -85,7 +88,7 @@ type config struct {
 // fold cannot have: each is the sum of the incarnations in one store (plus
 // the number of entries), so it moves whenever that store changes.
 type counters struct {
-	membership, service, config, file, departure uint64
+	membership, service, config, file, departure, election uint64
 }
 
 // Build folds in into a census.
@@ -105,10 +108,16 @@ func Build(in Input) *Census {
 		localID:  in.LocalID,
 		groups:   make(map[string]*Group),
 		health:   map[string]int{Alive: 0, Suspect: 0, Confirmed: 0, Departed: 0},
+		byID:     make(map[string]string, len(st.members)),
 		counters: st.counters,
 	}
 	for id, m := range st.members {
-		c.health[st.healthOf(id, m.Health, in.LocalID)]++
+		h := st.healthOf(id, m.Health, in.LocalID)
+		c.health[h]++
+		c.byID[id] = h
+	}
+	for id := range st.departed {
+		c.byID[id] = Departed
 	}
 	for key, svc := range st.services {
 		if svc.Gone {
@@ -142,6 +151,7 @@ func Build(in Input) *Census {
 	for sg, g := range c.groups {
 		slices.SortFunc(g.members, func(a, b *member) int { return strings.Compare(a.id, b.id) })
 		g.config = latestConfig(st.configs[sg])
+		g.election = st.elections[sg]
 		for _, f := range st.files[sg] {
 			if validFilename(f.Filename) {
 				g.files = append(g.files, *f)
@@ -160,6 +170,10 @@ func (c *Census) Groups() []string { return slices.Clone(c.names) }
 
 // Group is one service group, nil if the census has no such group.
 func (c *Census) Group(sg string) *Group { return c.groups[sg] }
+
+// Health is what the ring says of a member (alive, suspect, confirmed,
+// departed), "" when it knows nothing of it.
+func (c *Census) Health(id string) string { return c.byID[id] }
 
 // LocalID is the local member's id.
 func (c *Census) LocalID() string { return c.localID }
@@ -196,22 +210,24 @@ func (g *Group) Files() []rumor.File { return slices.Clone(g.files) }
 type serviceKey struct{ sg, member string }
 
 type state struct {
-	members  map[string]Member
-	departed map[string]bool
-	services map[serviceKey]*rumor.Service
-	configs  map[string][]*rumor.Config // by group, all of them
-	files    map[string]map[string]*rumor.File
-	counters counters
+	members   map[string]Member
+	departed  map[string]bool
+	services  map[serviceKey]*rumor.Service
+	configs   map[string][]*rumor.Config // by group, all of them
+	files     map[string]map[string]*rumor.File
+	elections map[string]*rumor.Election
+	counters  counters
 }
 
 // fold applies the stores' merge rules to in: what survives of each kind.
 func fold(in Input) *state {
 	st := &state{
-		members:  make(map[string]Member, len(in.Members)),
-		departed: make(map[string]bool),
-		services: make(map[serviceKey]*rumor.Service),
-		configs:  make(map[string][]*rumor.Config),
-		files:    make(map[string]map[string]*rumor.File),
+		members:   make(map[string]Member, len(in.Members)),
+		departed:  make(map[string]bool),
+		services:  make(map[serviceKey]*rumor.Service),
+		configs:   make(map[string][]*rumor.Config),
+		files:     make(map[string]map[string]*rumor.File),
+		elections: make(map[string]*rumor.Election),
 	}
 	for _, m := range in.Members {
 		if cur, ok := st.members[m.ID]; ok && cur.Incarnation > m.Incarnation {
@@ -255,6 +271,10 @@ func fold(in Input) *state {
 			if d := r.Departure; d != nil {
 				st.departed[d.MemberID] = true
 			}
+		case rumor.KindElection:
+			if e := r.Election; e != nil {
+				st.elections[e.ServiceGroup] = rumor.MergeElection(st.elections[e.ServiceGroup], e)
+			}
 		}
 	}
 	for _, m := range st.members {
@@ -274,6 +294,9 @@ func fold(in Input) *state {
 		}
 	}
 	st.counters.departure = uint64(len(st.departed))
+	for _, e := range st.elections {
+		st.counters.election += 1 + e.Term + uint64(len(e.Votes))
+	}
 	return st
 }
 
@@ -432,6 +455,11 @@ func (g *Group) makeDigest() string {
 	for _, f := range g.files {
 		b = append(append(b, " file "...), f.Filename...)
 		b = strconv.AppendUint(append(b, ' '), f.Incarnation, 10)
+	}
+	if e := g.election; e != nil {
+		// Votes are left out: they change the view of no template.
+		b = strconv.AppendUint(append(b, " election "...), e.Term, 10)
+		b = append(append(append(append(b, ' '), e.Status...), ' '), e.MemberID...)
 	}
 	return string(b)
 }

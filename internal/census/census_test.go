@@ -386,12 +386,64 @@ func inputs() map[string]Input {
 	return map[string]Input{
 		"ring":       ring(),
 		"empty":      {LocalID: "m1"},
+		"elected":    elected(rumor.Finished),
+		"no quorum":  elected(rumor.NoQuorum),
 		"no members": {LocalID: "m1", Rumors: []rumor.Rumor{svcR("m2", "a.b", 1, nil)}},
 		"odd values": {LocalID: "m1", Members: []Member{mem("m1", "ALIVE")}, Rumors: []rumor.Rumor{
 			svcR("m1", "a.b@c", 1, map[string]any{"nan": math.Inf(1), "nested": map[string]any{"x": math.NaN(), "f": 1.5}, "list": []any{1.5, nil}, "n": nil}),
 			cfgR("a.b@c", 1, "inf = inf\nwhen = 1979-05-27T07:32:00Z\nday = 1979-05-27\n[t]\nf = 1.5\nnan = nan\n"),
 			fileR("a.b@c", "empty", 1, ""),
 		}},
+	}
+}
+
+// elected is ring() with an election of redis.default naming m2.
+func elected(status string) Input {
+	in := ring()
+	in.Rumors = append(in.Rumors, elR("redis.default", "m2", 4, status))
+	return in
+}
+
+func elR(sg, member string, term uint64, status string) rumor.Rumor {
+	return rumor.Rumor{Kind: rumor.KindElection, Election: &rumor.Election{
+		MemberID: member, ServiceGroup: sg, Term: term, Suitability: ^uint64(0), Status: status, Votes: []string{"m1", "m2"},
+	}}
+}
+
+// TestElectionShown: a finished election makes its candidate the leader
+// and every other member a follower, in /census and in the template
+// data; without quorum there is no leader and the flags say so.
+func TestElectionShown(t *testing.T) {
+	c := Build(elected(rumor.Finished))
+	g := c.Group("redis.default")
+	doc := c.JSON().(censusJSON).CensusGroups["redis.default"]
+	if doc.ElectionStatus != "ElectionFinished" || doc.LeaderID == nil || *doc.LeaderID != "m2" {
+		t.Fatalf("group: election_status %s, leader_id %v", doc.ElectionStatus, doc.LeaderID)
+	}
+	for id, m := range doc.Population {
+		if m["leader"] != (id == "m2") || m["follower"] != (id != "m2") || m["election_is_finished"] != true {
+			t.Errorf("member %s: leader %v follower %v finished %v", id, m["leader"], m["follower"], m["election_is_finished"])
+		}
+	}
+	svc := g.SvcData("m1")
+	if svc["leader"].(map[string]any)["member_id"] != "m2" || svc["first"].(map[string]any)["member_id"] != "m2" ||
+		svc["me"].(map[string]any)["follower"] != true || svc["election_is_finished"] != true {
+		t.Errorf("svc = %v", svc)
+	}
+	if b := g.BindData(); b["leader"].(map[string]any)["member_id"] != "m2" || b["first"].(map[string]any)["member_id"] != "m2" {
+		t.Errorf("bind = %v", b)
+	}
+
+	c = Build(elected(rumor.NoQuorum))
+	doc = c.JSON().(censusJSON).CensusGroups["redis.default"]
+	if doc.ElectionStatus != "ElectionNoQuorum" || doc.LeaderID != nil {
+		t.Fatalf("no quorum: election_status %s, leader_id %v", doc.ElectionStatus, doc.LeaderID)
+	}
+	if m := doc.Population["m2"]; m["leader"] != false || m["election_is_no_quorum"] != true {
+		t.Errorf("no quorum: m2 = %v", m)
+	}
+	if svc := c.Group("redis.default").SvcData("m1"); svc["leader"] != nil || svc["election_is_no_quorum"] != true {
+		t.Errorf("no quorum: svc = %v", svc)
 	}
 }
 

@@ -53,6 +53,7 @@ func (c *Census) JSON() any {
 		CensusGroups:             make(map[string]censusGroupJSON, len(c.groups)),
 		LocalMemberID:            c.localID,
 		LastServiceCounter:       c.counters.service,
+		LastElectionCounter:      c.counters.election,
 		LastMembershipCounter:    c.counters.membership,
 		LastServiceConfigCounter: c.counters.config,
 		LastServiceFileCounter:   c.counters.file,
@@ -60,7 +61,7 @@ func (c *Census) JSON() any {
 	for sg, g := range c.groups {
 		gj := censusGroupJSON{
 			ServiceGroup:         sg,
-			ElectionStatus:       "None",
+			ElectionStatus:       g.electionStatus(),
 			UpdateElectionStatus: "None",
 			LocalMemberID:        c.localID,
 			Population:           make(map[string]map[string]any, len(g.members)),
@@ -69,6 +70,9 @@ func (c *Census) JSON() any {
 		}
 		for _, m := range g.members {
 			gj.Population[m.id] = g.memberMap(m)
+		}
+		if id := g.LeaderID(); id != "" {
+			gj.LeaderID = &id
 		}
 		if g.config != nil {
 			gj.ServiceConfig = &serviceConfigJSON{Incarnation: g.config.incarnation, Value: g.config.value}
@@ -92,7 +96,7 @@ func (g *Group) memberMap(m *member) map[string]any {
 		org = g.id.org
 	}
 	s := m.sys
-	return map[string]any{
+	out := map[string]any{
 		"member_id":                    m.id,
 		"pkg":                          pkgMap(m.svc.Package, g.id.service),
 		"pkg_incarnation":              int64(0),
@@ -127,6 +131,8 @@ func (g *Group) memberMap(m *member) map[string]any {
 		"departed":  m.health == Departed,
 		"cfg":       m.cfg,
 	}
+	g.electionFlags(m, out)
+	return out
 }
 
 // pkgMap splits origin/name/version/release; an unknown package (empty)
@@ -173,9 +179,11 @@ func (g *Group) active() []*member {
 }
 
 // SvcData is the template data "svc" for a service of this group running
-// on member localID (habitat.md §6.3): there are no elections yet, so the
-// election flags are false and leader/update_leader null, and first is
-// the first active member by id. me is null when localID has no live
+// on member localID (habitat.md §6.3): the election flags are the
+// group's election's, leader the leader of a finished election (else
+// null), first the leader if any, else the first active member by id;
+// update elections do not run, so their flags are false and
+// update_leader null. me is null when localID has no live
 // service rumor in the group; first is null when no member is active.
 func (g *Group) SvcData(localID string) map[string]any {
 	var org any
@@ -183,11 +191,15 @@ func (g *Group) SvcData(localID string) map[string]any {
 		org = g.id.org
 	}
 	members, first := g.memberList()
+	leader := g.leaderMap()
+	if leader != nil {
+		first = leader
+	}
 	var me any
 	if i := slices.IndexFunc(g.members, func(m *member) bool { return m.id == localID }); i >= 0 {
 		me = g.memberMap(g.members[i])
 	}
-	return map[string]any{
+	out := map[string]any{
 		"service":                      g.id.service,
 		"group":                        g.id.group,
 		"org":                          org,
@@ -199,18 +211,25 @@ func (g *Group) SvcData(localID string) map[string]any {
 		"update_election_is_finished":  false,
 		"me":                           me,
 		"members":                      members,
-		"leader":                       nil,
+		"leader":                       leader,
 		"first":                        first,
 		"update_leader":                nil,
 	}
+	g.svcElection(out)
+	return out
 }
 
 // BindData is the template data bind.<name> for a bind to this group:
-// first (null when no member is active), leader (null: no elections yet)
-// and the active members by id.
+// first (the leader if any, else the first active member; null when no
+// member is active), leader (null while the group has none) and the
+// active members by id.
 func (g *Group) BindData() map[string]any {
 	members, first := g.memberList()
-	return map[string]any{"first": first, "leader": nil, "members": members}
+	leader := g.leaderMap()
+	if leader != nil {
+		first = leader
+	}
+	return map[string]any{"first": first, "leader": leader, "members": members}
 }
 
 func (g *Group) memberList() (members []any, first any) {

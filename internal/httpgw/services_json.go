@@ -169,6 +169,28 @@ var (
 // habitatDefaultShutdownTimeout is Habitat's default when a package sets none.
 const habitatDefaultShutdownTimeout = 8 * time.Second
 
+// lastElectionStatus is the service's group's election status as
+// Habitat's service JSON names it; "None" when the group runs none here.
+func lastElectionStatus(s *api.Snapshot, sg string) string {
+	if s.Ring == nil {
+		return "None"
+	}
+	for _, e := range s.Ring.Elections {
+		if e.Group != sg {
+			continue
+		}
+		switch e.Status {
+		case "Finished":
+			return "ElectionFinished"
+		case "NoQuorum":
+			return "ElectionNoQuorum"
+		case "Running":
+			return "ElectionInProgress"
+		}
+	}
+	return "None"
+}
+
 // serviceObject renders one service. cfg is its encoded config; it is left
 // out when redacted. A service whose spec could not be read still renders
 // from what is known, down, with neutral values elsewhere.
@@ -181,7 +203,7 @@ func serviceObject(s *api.Snapshot, svc *api.Service, cfg []byte, redact bool) s
 		HealthCheck:        healthCheck(svc.Health),
 		Hooks:              hooks(svc.Hooks),
 		Initialized:        svc.Initialized,
-		LastElectionStatus: "None",
+		LastElectionStatus: lastElectionStatus(s, svc.ServiceGroup),
 		ManagerFsCfg: managerFsCfgJSON{
 			SupRoot:      s.Sup.StateDir,
 			DataPath:     s.Sup.DataPath,

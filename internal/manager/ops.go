@@ -89,6 +89,8 @@ func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress f
 		progress(fmt.Sprintf("%s is up (pid %d)", s.ServiceGroup, s.PID))
 	case strings.HasPrefix(s.StartError, service.WaitingForBinds):
 		progress(fmt.Sprintf("%s is %s; it starts once they are in the ring", s.ServiceGroup, s.StartError))
+	case strings.HasPrefix(s.StartError, service.WaitingForElection):
+		progress(fmt.Sprintf("%s is %s; it starts once its group's leader election is finished", s.ServiceGroup, s.StartError))
 	case s.StartError != "":
 		return api.Errorf(api.Internal, "%s failed to start: %s; next try in %s", s.ServiceGroup, s.StartError, until(s.NextRestart))
 	case s.LastExit != nil:

@@ -46,6 +46,7 @@ type gossipState struct {
 	lastStatus map[string]*api.Service  // service group -> status gossiped last
 	lastGossip time.Time
 	members    map[string]string // member id -> health, to record changes
+	elections  *electionState
 }
 
 // ringLoop folds the ring into the census whenever it changes and hands it
@@ -54,7 +55,7 @@ type gossipState struct {
 // this member is departed.
 func (m *Manager) ringLoop(ctx context.Context) {
 	r := m.cfg.Ring
-	g := &gossipState{lastSent: map[string]rumor.Service{}}
+	g := &gossipState{lastSent: map[string]rumor.Service{}, elections: newElectionState()}
 	departed := r.Departed()
 	m.foldRing(g)
 	// Traffic counters move without the ring changing; refresh them now and
@@ -145,6 +146,7 @@ func (m *Manager) foldRing(g *gossipState) {
 	c := census.Build(in)
 	m.census.Store(c)
 	st := r.Stats()
+	leaders := map[string]uint64{} // leader-topology groups here -> suitability
 	m.call(func(o *owned) {
 		rs := &o.ring
 		for _, rec := range changes {
@@ -159,6 +161,9 @@ func (m *Manager) foldRing(g *gossipState) {
 				continue
 			}
 			s := e.runner.Status()
+			if s.Topology == "leader" {
+				leaders[s.ServiceGroup] = e.runner.Suitability()
+			}
 			key := viewKey(c, s)
 			if rs.views[e.name] == key {
 				continue
@@ -167,6 +172,22 @@ func (m *Manager) foldRing(g *gossipState) {
 			v := m.viewFor(c, s)
 			v.Key = key
 			e.runner.SetRing(v)
+		}
+		m.changed()
+	})
+	recs, elections := m.runElections(g.elections, c, leaders)
+	if len(recs) == 0 && len(elections) == 0 {
+		return // no leader-topology service here: nothing to show
+	}
+	m.call(func(o *owned) {
+		for _, rec := range recs {
+			o.ring.record(rec)
+		}
+		if o.ring.snap != nil {
+			// A new snapshot value: the one published may be being read.
+			cp := *o.ring.snap
+			cp.Records, cp.Elections = o.ring.records, elections
+			o.ring.snap = &cp
 		}
 		m.changed()
 	})
@@ -221,6 +242,9 @@ func (m *Manager) viewFor(c *census.Census, s *api.Service) service.RingView {
 	var v service.RingView
 	if c == nil {
 		return v
+	}
+	if s.Topology == "leader" {
+		v.ElectionWait = electionWait(c.Group(s.ServiceGroup))
 	}
 	if g := c.Group(s.ServiceGroup); g != nil {
 		v.Svc = func() map[string]any { return g.SvcData(m.cfg.MemberID) }

@@ -217,6 +217,7 @@ type supCollector struct {
 	m                                          *Monitor
 	ready, healthy, pid, freeBytes, freeInodes *prometheus.Desc
 	ringMembers, ringMessages, ringBytes       *prometheus.Desc
+	electionTerm, electionDuration             *prometheus.Desc
 }
 
 func newSupCollector(m *Monitor) *supCollector {
@@ -235,11 +236,15 @@ func newSupCollector(m *Monitor) *supCollector {
 			"Gossip messages sent and received, by kind.", []string{"direction", "kind"}, nil),
 		ringBytes: prometheus.NewDesc("tend_ring_bytes_total",
 			"Gossip bytes sent and received, by message kind.", []string{"direction", "kind"}, nil),
+		electionTerm: prometheus.NewDesc("tend_election_term",
+			"Term of the leader election of each group this member runs a leader-topology service of.", []string{"service_group"}, nil),
+		electionDuration: prometheus.NewDesc("tend_election_duration_seconds",
+			"Time from this member first seeing an election unfinished to seeing it finished, by service group (Habitat's hab_butterfly_election_duration_seconds).", []string{"service_group"}, nil),
 	}
 }
 
 func (c *supCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.ready, c.healthy, c.pid, c.freeBytes, c.freeInodes, c.ringMembers, c.ringMessages, c.ringBytes} {
+	for _, d := range []*prometheus.Desc{c.ready, c.healthy, c.pid, c.freeBytes, c.freeInodes, c.ringMembers, c.ringMessages, c.ringBytes, c.electionTerm, c.electionDuration} {
 		ch <- d
 	}
 }
@@ -301,6 +306,10 @@ func (c *supCollector) collectRing(ch chan<- prometheus.Metric, r *api.Ring) {
 		for kind, n := range t.byKind {
 			ch <- prometheus.MustNewConstMetric(t.desc, prometheus.CounterValue, float64(n), t.direction, kind)
 		}
+	}
+	for _, e := range r.Elections {
+		ch <- prometheus.MustNewConstMetric(c.electionTerm, prometheus.GaugeValue, float64(e.Term), e.Group)
+		ch <- prometheus.MustNewConstHistogram(c.electionDuration, e.Count, e.Sum, e.Buckets, e.Group)
 	}
 }
 

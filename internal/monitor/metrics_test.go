@@ -108,6 +108,7 @@ func metricsSnapshot() *api.Snapshot {
 		Members:  []api.Member{{ID: "a", Health: "alive"}, {ID: "b", Health: "alive"}, {ID: "c", Health: "suspect"}},
 		MsgsSent: map[string]uint64{"ping": 10, "rumor": 4}, MsgsRecv: map[string]uint64{"ack": 9},
 		BytesSent: map[string]uint64{"ping": 1000}, BytesRecv: map[string]uint64{"ack": 900},
+		Elections: []api.Election{{Group: "redis.default", Term: 3, Status: "Finished", Leader: "a", Count: 2, Sum: 1.5, Buckets: map[float64]uint64{1: 1, 5: 2}}},
 	}
 	return s
 }
@@ -157,6 +158,7 @@ func TestMetricsValues(t *testing.T) {
 		{"tend_service_last_exit_code", []string{"service_group", "web.default"}, -1},
 		{"tend_service_state_entered_timestamp_seconds", []string{"service_group", "redis.default"}, float64(t0.Add(-time.Hour).Unix())},
 
+		{"tend_election_term", []string{"service_group", "redis.default"}, 3},
 		{"tend_ring_members", []string{"health", "alive"}, 2},
 		{"tend_ring_members", []string{"health", "suspect"}, 1},
 		{"tend_ring_members", []string{"health", "departed"}, 0},
@@ -182,6 +184,10 @@ func TestMetricsValues(t *testing.T) {
 	if series(mfs, "tend_service_last_exit_code", "service_group", "batch.default") != nil ||
 		series(mfs, "tend_service_state_entered_timestamp_seconds", "service_group", "batch.default") != nil {
 		t.Error("batch never ran: no exit code and no state time expected")
+	}
+
+	if eh := series(mfs, "tend_election_duration_seconds", "service_group", "redis.default").GetHistogram(); eh.GetSampleCount() != 2 || eh.GetSampleSum() != 1.5 {
+		t.Errorf("election duration histogram: count %d sum %g", eh.GetSampleCount(), eh.GetSampleSum())
 	}
 
 	h := series(mfs, "tend_service_health_check_duration_seconds", "service_group", "redis.default").GetHistogram()

@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"sync"
@@ -460,6 +461,7 @@ func (r *Ring) Publish(rm rumor.Rumor) error {
 	if err != nil || !changed {
 		return err
 	}
+	rm = r.held(rm)
 	r.onChange(rm)
 	if rm.Kind == rumor.KindConfig || rm.Kind == rumor.KindFile {
 		if err := r.persist(); err != nil {
@@ -511,6 +513,10 @@ func encodeMsg(rm rumor.Rumor) ([]byte, error) {
 
 // receive merges a rumor from the network and passes a new small one on.
 func (r *Ring) receive(rm rumor.Rumor, size int) {
+	if rm.Kind == rumor.KindElection {
+		r.receiveElection(rm)
+		return
+	}
 	if !r.store.Merge(rm) {
 		return
 	}
@@ -518,6 +524,33 @@ func (r *Ring) receive(rm rumor.Rumor, size int) {
 	if size <= maxGossip {
 		r.regossip(rm)
 	}
+}
+
+// receiveElection merges an election and passes on what the store now
+// holds: the merge pools votes into a value neither side had. When the
+// sender's rumor lost to ours, ours goes back out so that the sender
+// learns it (Habitat keeps a losing merge hot the same way).
+func (r *Ring) receiveElection(rm rumor.Rumor) {
+	changed := r.store.Merge(rm)
+	held := r.held(rm)
+	if changed {
+		r.onChange(held)
+	}
+	if changed || !reflect.DeepEqual(held.Election, rm.Election) {
+		r.regossip(held)
+	}
+}
+
+// held is what the store holds under rm's key after merging rm: rm itself
+// for every kind but elections.
+func (r *Ring) held(rm rumor.Rumor) rumor.Rumor {
+	if rm.Kind != rumor.KindElection {
+		return rm
+	}
+	if h, ok := r.store.Get(rm.Key()); ok {
+		return h
+	}
+	return rm
 }
 
 // regossip queues a rumor learned from another member for gossip, if it

@@ -1,6 +1,6 @@
 // Package rumor is the gossip payloads of the ring and their merge rules,
 // pure data: what a member says about its services, a group's config and
-// files, and departures. The ring carries them; the census folds them.
+// files, departures and leader elections. The ring carries them; the census folds them.
 package rumor
 
 // Kind names a rumor type.
@@ -11,6 +11,7 @@ const (
 	KindConfig    Kind = "config"
 	KindFile      Kind = "file"
 	KindDeparture Kind = "departure"
+	KindElection  Kind = "election"
 )
 
 // Sys is where a member listens (Habitat's butterfly SysInfo).
@@ -76,4 +77,5 @@ type Rumor struct {
 	Config    *Config    `json:"config,omitempty"`
 	File      *File      `json:"file,omitempty"`
 	Departure *Departure `json:"departure,omitempty"`
+	Election  *Election  `json:"election,omitempty"`
 }

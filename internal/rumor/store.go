@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,11 +35,16 @@ func (r Rumor) Key() string {
 		if r.Departure != nil {
 			return "departure/" + r.Departure.MemberID
 		}
+	case KindElection:
+		if r.Election != nil {
+			return "election/" + r.Election.ServiceGroup
+		}
 	}
 	return ""
 }
 
-// Incarnation is the rumor's version; a departure has none (0).
+// Incarnation is the rumor's version; a departure has none (0), an
+// election its term.
 func (r Rumor) Incarnation() uint64 {
 	switch {
 	case r.Service != nil:
@@ -47,6 +53,8 @@ func (r Rumor) Incarnation() uint64 {
 		return r.Config.Incarnation
 	case r.File != nil:
 		return r.File.Incarnation
+	case r.Election != nil:
+		return r.Election.Term
 	}
 	return 0
 }
@@ -55,7 +63,7 @@ func (r Rumor) Incarnation() uint64 {
 // ids are non-empty and usable in a key, and that bodies fit.
 func (r Rumor) Validate() error {
 	n := 0
-	for _, set := range []bool{r.Service != nil, r.Config != nil, r.File != nil, r.Departure != nil} {
+	for _, set := range []bool{r.Service != nil, r.Config != nil, r.File != nil, r.Departure != nil, r.Election != nil} {
 		if set {
 			n++
 		}
@@ -98,6 +106,20 @@ func (r Rumor) Validate() error {
 			return errors.New("rumor: kind departure without a departure payload")
 		}
 		return id("member id", r.Departure.MemberID)
+	case KindElection:
+		e := r.Election
+		if e == nil {
+			return errors.New("rumor: kind election without an election payload")
+		}
+		if err := firstErr(id("member id", e.MemberID), id("service group", e.ServiceGroup)); err != nil {
+			return err
+		}
+		if e.Status != Running && e.Status != NoQuorum && e.Status != Finished {
+			return fmt.Errorf("rumor: election of %s has status %q, want Running, NoQuorum or Finished", e.ServiceGroup, e.Status)
+		}
+		if !slices.IsSorted(e.Votes) || len(slices.Compact(slices.Clone(e.Votes))) != len(e.Votes) {
+			return fmt.Errorf("rumor: election of %s has unsorted or repeated votes", e.ServiceGroup)
+		}
 	default:
 		return fmt.Errorf("rumor: unknown kind %q", r.Kind)
 	}
@@ -226,7 +248,16 @@ func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
 			return false, err
 		}
 	}
-	if old, ok := s.m[key]; ok && !newer(e, old) {
+	if old, ok := s.m[key]; ok && r.Kind == KindElection {
+		// Elections merge into a new value (votes are pooled), not
+		// replace by version.
+		if e, err = canonical(Rumor{Kind: KindElection, Election: MergeElection(old.r.Election, e.r.Election)}); err != nil {
+			return false, err
+		}
+		if bytes.Equal(e.enc, old.enc) {
+			return false, nil
+		}
+	} else if ok && !newer(e, old) {
 		return false, nil
 	}
 	s.m[key] = e
@@ -279,6 +310,8 @@ func out(r Rumor) Rumor {
 	case r.Departure != nil:
 		v := *r.Departure
 		r.Departure = &v
+	case r.Election != nil:
+		r.Election = r.Election.Clone()
 	}
 	return r
 }

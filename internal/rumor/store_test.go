@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 		{"no payload", Rumor{Kind: KindService}, "0 payloads"},
 		{"two payloads", Rumor{Kind: KindService, Service: svc("a", "b", 1, "").Service, Departure: &Departure{MemberID: "x"}}, "2 payloads"},
 		{"kind mismatch", Rumor{Kind: KindConfig, Departure: &Departure{MemberID: "x"}}, "without a config"},
-		{"unknown kind", Rumor{Kind: "election", Departure: &Departure{MemberID: "x"}}, "unknown kind"},
+		{"unknown kind", Rumor{Kind: "bogus", Departure: &Departure{MemberID: "x"}}, "unknown kind"},
 		{"empty member", svc("redis.default", "", 1, "OK"), "empty member id"},
 		{"empty group", cfg("", 1, ""), "empty service group"},
 		{"slash in group", cfg("a/b", 1, ""), "contains '/'"},
@@ -375,4 +375,46 @@ func FuzzMergeEncoded(f *testing.F) {
 			t.Fatalf("second merge changed the store")
 		}
 	})
+}
+
+func el(member string, term, suit uint64, status string, votes ...string) *Election {
+	return &Election{MemberID: member, ServiceGroup: "redis.default", Term: term, Suitability: suit, Status: status, Votes: votes}
+}
+
+// TestMergeElection: Habitat's rules, and the store keeping the merge.
+func TestMergeElection(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		ours, theirs *Election
+		want         *Election
+	}{
+		{"finished newer term wins", el("a", 1, 9, Running, "a"), el("b", 2, 0, Finished, "b"), el("b", 2, 0, Finished, "b")},
+		{"finished same term wins", el("a", 2, 9, Running, "a"), el("b", 2, 0, Finished, "b"), el("b", 2, 0, Finished, "b")},
+		{"ours finished same term stays", el("a", 2, 0, Finished, "a"), el("b", 2, 9, Running, "b"), el("a", 2, 0, Finished, "a")},
+		{"finished older term loses", el("a", 3, 0, Running, "a"), el("b", 2, 9, Finished, "b"), el("a", 3, 0, Running, "a")},
+		{"higher term wins over finished", el("a", 2, 0, Finished, "a"), el("b", 3, 0, Running, "b"), el("b", 3, 0, Running, "b")},
+		{"suitability wins, takes votes", el("a", 1, 0, Running, "a", "c"), el("b", 1, 5, Running, "b"), el("b", 1, 5, Running, "a", "b", "c")},
+		{"greater id wins a tie", el("b", 1, 5, Running, "b"), el("a", 1, 5, Running, "a"), el("b", 1, 5, Running, "a", "b")},
+		{"two finished: the better stays", el("b", 1, 0, Finished, "a", "b"), el("a", 1, 0, Finished, "a", "b"), el("b", 1, 0, Finished, "a", "b")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MergeElection(tc.ours, tc.theirs); fmt.Sprint(*got) != fmt.Sprint(*tc.want) {
+				t.Fatalf("MergeElection = %+v, want %+v", *got, *tc.want)
+			}
+			s := NewStore()
+			s.Merge(Rumor{Kind: KindElection, Election: tc.ours})
+			s.Merge(Rumor{Kind: KindElection, Election: tc.theirs})
+			if got, _ := s.Get("election/redis.default"); fmt.Sprint(*got.Election) != fmt.Sprint(*tc.want) {
+				t.Fatalf("store holds %+v, want %+v", *got.Election, *tc.want)
+			}
+		})
+	}
+	bad := Rumor{Kind: KindElection, Election: el("a", 1, 0, "Won", "a")}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `status "Won"`) {
+		t.Fatalf("Validate of a bad status = %v", err)
+	}
+	bad = Rumor{Kind: KindElection, Election: el("a", 1, 0, Running, "b", "a")}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "unsorted") {
+		t.Fatalf("Validate of unsorted votes = %v", err)
+	}
 }

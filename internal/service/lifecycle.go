@@ -38,7 +38,7 @@ func (r *Runner) beginStart(ctx context.Context, st *state) bool {
 		r.enter(st, phaseDown)
 		return false
 	}
-	if r.waitingForBinds(st) {
+	if r.waitingForBinds(st) || r.waitingForElection(st) {
 		return false
 	}
 	release, ok := r.acquireGate(ctx)
@@ -177,6 +177,7 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	if _, ok := st.tpl.hooks["post-run"]; ok {
 		r.postRun(ctx, st)
 	}
+	r.runSuitability(ctx, st)
 	r.publish(st)
 }
 
@@ -596,6 +597,7 @@ func (r *Runner) hookFinished(ctx context.Context, st *state, d *hookDone) {
 	if d.name == "reconfigure" && st.phase == phaseUp {
 		r.cancelHealth(st)
 		r.checkHealth(ctx, st)
+		r.runSuitability(ctx, st)
 	}
 	r.publish(st)
 }

@@ -462,3 +462,35 @@ func TestHealthCheckGrace(t *testing.T) {
 		}
 	})
 }
+
+// A leader-topology service does not start until its group's election is
+// finished, and keeps running through a later election.
+func TestWaitsForElection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := servicetest.NewStarter()
+		fx := newFixture(t, f, testPkg(t, map[string]string{}), func(o *Options) {
+			o.Spec.Topology = "leader"
+			o.Ring = RingView{Key: "a", ElectionWait: "election in progress"}
+		})
+		defer fx.close()
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseWaitingElection || f.Count("run") != 0 {
+			t.Fatalf("phase %s, %d starts", p, f.Count("run"))
+		}
+		if s := fx.r.Status(); s.StartError != WaitingForElection+"election in progress" {
+			t.Fatalf("status %+v", s)
+		}
+		fx.r.SetRing(RingView{Key: "b"})
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseUp || f.Count("run") != 1 {
+			t.Fatalf("after the election: phase %s, %d starts", p, f.Count("run"))
+		}
+		fx.r.SetRing(RingView{Key: "c", ElectionWait: "election in progress"})
+		synctest.Wait()
+		fx.r.SetRing(RingView{Key: "d"})
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseUp || f.Count("run") != 1 {
+			t.Fatalf("through a new election: phase %s, %d starts", p, f.Count("run"))
+		}
+	})
+}

@@ -11,16 +11,17 @@ import (
 type phase uint8
 
 const (
-	phaseDown         phase = iota // not running and not trying to: desired down, or not started yet
-	phaseWaitingBinds              // desired up, held until every strict bind is satisfied
-	phaseStarting                  // the init hook is running (in the background)
-	phaseUp                        // the run process is running
-	phaseBackingOff                // a start failed or the process exited; a restart is scheduled
-	phaseStopping                  // the process, or what a service not up left running, is being stopped (in the background)
+	phaseDown            phase = iota // not running and not trying to: desired down, or not started yet
+	phaseWaitingBinds                 // desired up, held until every strict bind is satisfied
+	phaseWaitingElection              // desired up, held until the group's leader election is finished (leader topology)
+	phaseStarting                     // the init hook is running (in the background)
+	phaseUp                           // the run process is running
+	phaseBackingOff                   // a start failed or the process exited; a restart is scheduled
+	phaseStopping                     // the process, or what a service not up left running, is being stopped (in the background)
 )
 
 var phaseNames = [...]string{
-	phaseDown: "down", phaseWaitingBinds: "waiting for binds", phaseStarting: "starting",
+	phaseDown: "down", phaseWaitingBinds: "waiting for binds", phaseWaitingElection: "waiting for the election", phaseStarting: "starting",
 	phaseUp: "up", phaseBackingOff: "backing off", phaseStopping: "stopping",
 }
 
@@ -32,12 +33,13 @@ func (p phase) String() string { return phaseNames[p] }
 // or of what a service not up left running), the rest from what the run
 // process, the init hook and the stop report back.
 var transitions = [...][]phase{
-	phaseDown:         {phaseWaitingBinds, phaseStarting, phaseUp, phaseBackingOff, phaseStopping},
-	phaseWaitingBinds: {phaseStarting, phaseUp, phaseBackingOff, phaseStopping, phaseDown},
-	phaseStarting:     {phaseUp, phaseBackingOff, phaseDown},                                 // init done: spawned, failed, or stopped meanwhile
-	phaseUp:           {phaseStopping, phaseBackingOff, phaseDown},                           // stop; exit with a restart, or without one
-	phaseBackingOff:   {phaseWaitingBinds, phaseStarting, phaseUp, phaseStopping, phaseDown}, // restart timer fired; stopped
-	phaseStopping:     {phaseDown},                                                           // stopped, post-stop done
+	phaseDown:            {phaseWaitingBinds, phaseWaitingElection, phaseStarting, phaseUp, phaseBackingOff, phaseStopping},
+	phaseWaitingBinds:    {phaseWaitingElection, phaseStarting, phaseUp, phaseBackingOff, phaseStopping, phaseDown},
+	phaseWaitingElection: {phaseWaitingBinds, phaseStarting, phaseUp, phaseBackingOff, phaseStopping, phaseDown},
+	phaseStarting:        {phaseUp, phaseBackingOff, phaseDown},                                                       // init done: spawned, failed, or stopped meanwhile
+	phaseUp:              {phaseStopping, phaseBackingOff, phaseDown},                                                 // stop; exit with a restart, or without one
+	phaseBackingOff:      {phaseWaitingBinds, phaseWaitingElection, phaseStarting, phaseUp, phaseStopping, phaseDown}, // restart timer fired; stopped
+	phaseStopping:        {phaseDown},                                                                                 // stopped, post-stop done
 }
 
 func canMove(from, to phase) bool {

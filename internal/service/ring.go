@@ -24,7 +24,11 @@ type RingView struct {
 	Binds map[string]any
 	// Unsatisfied names the strict binds still waiting for their group.
 	Unsatisfied []string
-	Files       []File
+	// ElectionWait says why a leader-topology service waits for its
+	// group's election ("election in progress", ...); "" once it is
+	// finished, and always for other topologies. Hooks wait for it.
+	ElectionWait string
+	Files        []File
 }
 
 // File is a file pushed to the service's group.
@@ -57,11 +61,18 @@ func (r *Runner) applyRing(ctx context.Context, st *state, v *RingView) {
 	old := st.ring
 	st.ring = *v
 	r.applyFiles(ctx, st)
-	if st.phase == phaseWaitingBinds && len(v.Unsatisfied) == 0 {
+	if (st.phase == phaseWaitingBinds && len(v.Unsatisfied) == 0) || (st.phase == phaseWaitingElection && v.ElectionWait == "") {
 		r.start(ctx, st)
 		return
 	}
 	if st.phase != phaseUp {
+		return
+	}
+	if v.ElectionWait != "" {
+		// A running leader-topology service keeps running through a new
+		// election and renders again once it is finished (whose view has
+		// another Key): rendered now, it would see no leader.
+		st.ring.Key = old.Key
 		return
 	}
 	// Templates that use no data render the same from any census; only
@@ -106,6 +117,27 @@ func (r *Runner) applyFiles(ctx context.Context, st *state) {
 // WaitingForBinds begins the start error of a service held for its binds:
 // it has not failed, it waits.
 const WaitingForBinds = "waiting for binds: "
+
+// WaitingForElection begins the start error of a leader-topology service
+// held until its group's election is finished.
+const WaitingForElection = "waiting to execute hooks: "
+
+// waitingForElection holds a leader-topology service until its group's
+// election is finished, saying why once.
+func (r *Runner) waitingForElection(st *state) bool {
+	if st.ring.ElectionWait == "" {
+		return false
+	}
+	r.enter(st, phaseWaitingElection)
+	msg := WaitingForElection + st.ring.ElectionWait
+	if st.svc.StartError != msg {
+		st.svc.StartError = msg
+		r.record(st, false, "%s", msg)
+		r.d.Log.Info("service waits for its group's leader election", "service", r.sg, "why", st.ring.ElectionWait)
+	}
+	r.publish(st)
+	return true
+}
 
 // waitingForBinds holds a strict service until every bind is satisfied.
 func (r *Runner) waitingForBinds(st *state) bool {

@@ -92,7 +92,9 @@ type Runner struct {
 	notify   atomic.Pointer[chan struct{}]
 	attempts atomic.Int64 // finished start attempts, for waiters
 	output   *events.Broadcaster[api.LogLine]
-	st       *state
+	// suitability is the suitability hook's last answer (Suitability).
+	suitability atomic.Uint64
+	st          *state
 }
 
 // Check refuses a package whose templates do not parse, that has no run
@@ -316,7 +318,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 			st.spec.DesiredState = spec.Up
 			st.svc.DesiredUp = true
 			switch st.phase {
-			case phaseDown, phaseBackingOff, phaseWaitingBinds:
+			case phaseDown, phaseBackingOff, phaseWaitingBinds, phaseWaitingElection:
 				st.restarts.reset()
 				r.start(ctx, st)
 			default: // starting or up already, or stopped will start it
