@@ -214,6 +214,13 @@ func (b *bench) run(ctx context.Context) error {
 
 var startRe = regexp.MustCompile(`msg="tend supervisor starting"`)
 
+// memberlist's log lines (through tend's log) for a failed probe and for a
+// suspicion that timed out.
+const (
+	suspectLine = "memberlist: Suspect "
+	failedLine  = "memberlist: Marking "
+)
+
 func logField(line, key string) string {
 	m := regexp.MustCompile(`\b` + key + `=(\S+)`).FindStringSubmatch(line)
 	if m == nil {
@@ -1175,6 +1182,18 @@ func (b *bench) note(s string)       { b.notes = append(b.notes, s) }
 
 func (b *bench) report() error {
 	o := b.o
+	// A loaded machine delays probes past their timeout: members suspect
+	// and declare dead members that are fine, and a census misses them
+	// until they refute it. Counted from every supervisor's log.
+	sus, failed := 0, 0
+	for _, m := range b.members {
+		raw, _ := os.ReadFile(filepath.Join(m.root, "sup.log"))
+		sus += bytes.Count(raw, []byte(suspectLine))
+		failed += bytes.Count(raw, []byte(failedLine))
+	}
+	b.metric("suspicions", float64(sus))
+	b.metric("declared_failed", float64(failed))
+	b.note(fmt.Sprintf("memberlist over the whole run, all members' logs: %d suspicions, %d members declared failed (%d were SIGKILLed on purpose)", sus, failed, o.kills))
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "tend ring benchmark, %s, %s/%s, %d CPUs\n", time.Now().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	if o.label != "" {
@@ -1219,7 +1238,7 @@ func aggregateRuns(w io.Writer, dir string) error {
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no */metrics.tsv under %s", dir)
 	}
-	cols := []string{"formation_p50_s", "formation_max_s", "config_p50_s", "config_p99_s", "kill_confirmed_s", "wire_Bps", "rss_anon_mib", "cpu_pct", "start_spread_s"}
+	cols := []string{"formation_p50_s", "formation_max_s", "config_p50_s", "config_p99_s", "kill_confirmed_s", "wire_Bps", "rss_anon_mib", "cpu_pct", "start_spread_s", "suspicions", "declared_failed"}
 	bySize := map[int]map[string][]float64{}
 	loads := map[int][]string{}
 	for _, f := range files {

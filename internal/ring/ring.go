@@ -49,11 +49,15 @@ type Config struct {
 // When ProbeTimeout is set, the TCP timeout becomes max(20×ProbeTimeout, 1 s).
 // ReconnectInterval is the ring's own: how often confirmed members and
 // unanswered peers are tried again (default DefaultReconnectInterval).
+// EarlyPushPull is the ring's own too: when a new member makes the first of
+// its push/pulls with a random member, the next ones doubling the delay
+// (default DefaultEarlyPushPull; early.go).
 type Timing struct {
 	ProbeInterval, ProbeTimeout, GossipInterval, PushPullInterval time.Duration
 	SuspicionMult                                                 int
 	GossipNodes                                                   int
 	ReconnectInterval                                             time.Duration
+	EarlyPushPull                                                 time.Duration
 }
 
 // Member is one member as this member sees it.
@@ -124,7 +128,8 @@ type Ring struct {
 
 	stats stats
 
-	tweak func(*memberlist.Config) // tests: adjust memberlist's config
+	tweak        func(*memberlist.Config) // tests: adjust memberlist's config
+	suspectEvery time.Duration            // tests: how often suspects are pinged
 }
 
 // New checks c; it does no I/O and starts nothing.
@@ -164,7 +169,7 @@ func New(c Config) (*Ring, error) {
 		}
 	}
 	t := c.Timing
-	if t.ProbeInterval < 0 || t.ProbeTimeout < 0 || t.GossipInterval < 0 || t.PushPullInterval < 0 || t.SuspicionMult < 0 || t.GossipNodes < 0 || t.ReconnectInterval < 0 {
+	if t.ProbeInterval < 0 || t.ProbeTimeout < 0 || t.GossipInterval < 0 || t.PushPullInterval < 0 || t.SuspicionMult < 0 || t.GossipNodes < 0 || t.ReconnectInterval < 0 || t.EarlyPushPull < 0 {
 		return nil, errors.New("ring: negative timing")
 	}
 	lg := c.Log
@@ -310,6 +315,8 @@ func (r *Ring) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { r.sendLoop(ctx, ml) })
 	wg.Go(func() { r.reconnectLoop(ctx, ml) })
+	wg.Go(func() { r.earlyLoop(ctx, ml) })
+	wg.Go(func() { r.suspectLoop(ctx, ml, mc.ProbeInterval) })
 
 	r.loop(ctx, mc.ProbeInterval)
 
