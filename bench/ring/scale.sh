@@ -23,7 +23,7 @@ for r in $(seq "$runs"); do
 	for n in $sizes; do
 		echo "$(date +%T) round $r, $n members, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 		"$work/ring" -tend "$work/tend" -out "$out/n$n-r$r" -label "$label" -n "$n" \
-			-loads 0 -applies 10 -kills 1 -settle 20s -steady 40s "$@" >/dev/null ||
+			-loads 0 -applies 10 -kills 1 -settle 20s -steady 40s -converge-timeout 2m "$@" >/dev/null ||
 			echo "round $r, $n members: failed (see $out/n$n-r$r)" >&2
 	done
 done

@@ -396,29 +396,46 @@ func (r *Ring) joinLoop(ctx context.Context, ml *memberlist.Memberlist) {
 	}
 }
 
-// sendLoop sends big rumors to every alive member over TCP.
+// sendLoop sends big rumors to every alive member over TCP, sendParallel
+// members at a time: one after the other, a 64 KiB config took ~20 ms a
+// member on a loaded 2-core machine, seconds for a ring of 200.
 func (r *Ring) sendLoop(ctx context.Context, ml *memberlist.Memberlist) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case msg := <-r.sendC:
-			kind := kindOf(msg)
-			for _, m := range r.Members() {
-				if m.ID == r.cfg.MemberID || m.Health != Alive || m.Port == 0 {
-					continue
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				n := &memberlist.Node{Name: m.ID, Addr: net.ParseIP(m.Address), Port: uint16(m.Port)}
-				if err := ml.SendReliable(n, msg); err != nil {
-					r.log.Warn("ring: send rumor", "to", m.ID, "err", err)
-					continue
-				}
-				r.stats.sent(kind, len(msg))
-			}
+			r.sendAll(ctx, ml, msg)
 		}
+	}
+}
+
+// sendParallel bounds the TCP sends of one big rumor in flight at once.
+const sendParallel = 8
+
+func (r *Ring) sendAll(ctx context.Context, ml *memberlist.Memberlist, msg []byte) {
+	kind := kindOf(msg)
+	sem := make(chan struct{}, sendParallel)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, m := range r.Members() {
+		if m.ID == r.cfg.MemberID || m.Health != Alive || m.Port == 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case sem <- struct{}{}:
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			n := &memberlist.Node{Name: m.ID, Addr: net.ParseIP(m.Address), Port: uint16(m.Port)}
+			if err := ml.SendReliable(n, msg); err != nil {
+				r.log.Warn("ring: send rumor", "to", m.ID, "err", err)
+				return
+			}
+			r.stats.sent(kind, len(msg))
+		})
 	}
 }
 
