@@ -333,3 +333,28 @@ func TestPushPullRumorsAreGossipedOn(t *testing.T) {
 		t.Fatalf("queued %d messages (%q); want the service rumor only", len(msgs), msgs)
 	}
 }
+
+// TestReconnectRoundIsBounded: a round tries at most reconnectPerRound of
+// its targets, and over rounds every target gets its turn.
+func TestReconnectRoundIsBounded(t *testing.T) {
+	var all []reconnectTarget
+	for i := range 20 {
+		all = append(all, reconnectTarget{id: strconv.Itoa(i), addr: "127.0.0.1:" + strconv.Itoa(1000+i)})
+	}
+	tried := map[string]bool{}
+	for range 500 {
+		got := pickTargets(slices.Clone(all), reconnectPerRound)
+		if len(got) != reconnectPerRound {
+			t.Fatalf("a round tried %d targets; want %d", len(got), reconnectPerRound)
+		}
+		for _, tg := range got {
+			tried[tg.id] = true
+		}
+	}
+	if len(tried) != len(all) {
+		t.Fatalf("500 rounds tried %d of %d targets", len(tried), len(all))
+	}
+	if got := pickTargets(all[:1], reconnectPerRound); len(got) != 1 {
+		t.Fatalf("a single target: tried %d", len(got))
+	}
+}

@@ -50,6 +50,12 @@ func start(t *testing.T, c Config) *node {
 // startTweaked starts a member whose memberlist config tweak adjusts.
 func startTweaked(t *testing.T, c Config, tweak func(*memberlist.Config)) *node {
 	t.Helper()
+	return startPrepared(t, c, tweak, nil)
+}
+
+// startPrepared starts a member after prep (if not nil) adjusted it.
+func startPrepared(t *testing.T, c Config, tweak func(*memberlist.Config), prep func(*Ring)) *node {
+	t.Helper()
 	if c.Bind == "" {
 		c.Bind = "127.0.0.1:0"
 	}
@@ -61,6 +67,9 @@ func startTweaked(t *testing.T, c Config, tweak func(*memberlist.Config)) *node 
 		t.Fatal(err)
 	}
 	r.tweak = tweak
+	if prep != nil {
+		prep(r)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{Ring: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { n.done <- r.Run(ctx) }()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The ring at 25, 50, 100 and 200 members (docs/BENCHMARKS.md, "Issue 14"):
+# RUNS rounds, each running the driver once per size (sizes inner, so a
+# change of the machine's load spreads over every size), then the medians
+# per size over the rounds. Each run: formation after the last start, 10
+# applies of a 64 KiB config, one SIGKILLed member, and a quiet window for
+# wire bytes/s, RssAnon and CPU per member. Every process a run starts is
+# stopped by its driver. Usage: [SIZES="25 50"] [RUNS=3] bench/ring/scale.sh
+# [driver flags]. Results: bench/results/ring-scale-DATE/ (one directory
+# per run, and summary.md). About 10 minutes a round on 2 cores.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+sizes=${SIZES:-25 50 100 200}
+runs=${RUNS:-3}
+work=$(mktemp -d /tmp/tend-bench-ring-bin.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/tend" ./cmd/tend && go build -o "$work/ring" ./bench/ring)
+out=$repo/bench/results/ring-scale-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+label="commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown), $(git -C "$repo" status --porcelain 2>/dev/null | wc -l) uncommitted paths"
+for r in $(seq "$runs"); do
+	for n in $sizes; do
+		echo "$(date +%T) round $r, $n members, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+		"$work/ring" -tend "$work/tend" -out "$out/n$n-r$r" -label "$label" -n "$n" \
+			-loads 0 -applies 10 -kills 1 -settle 20s -steady 40s -converge-timeout 2m "$@" >/dev/null ||
+			echo "round $r, $n members: failed (see $out/n$n-r$r)" >&2
+	done
+done
+"$work/ring" -aggregate -out "$out" | tee "$out/summary.md"
+echo "results: $out" >&2

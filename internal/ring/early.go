@@ -1,0 +1,135 @@
+package ring
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// A member that has just started exchanges its whole state (a push/pull,
+// as a join does) with one random alive member a few times, at 1, 2, 4, 8
+// and 16 s after its start, instead of waiting for memberlist's periodic
+// push/pull: 30 s below 33 members, 60 s at 50, 180 s at 1,000.
+//
+// Gossip alone leaves stragglers while a ring forms. memberlist's own
+// broadcast queue (TransmitLimitedQueue) loses messages the way ours did
+// (queue.go): the alive messages of a forming ring all have the same
+// length, so one that collides with another's id is dropped, and the
+// members it did not reach do not list the newcomer (its services are
+// not alive in their census) until a push/pull. These exchanges repair
+// that, both ways, while the member is new; what they teach is gossiped
+// on (MergeRemoteState).
+
+// earlyPushPulls is how many exchanges a new member makes.
+const earlyPushPulls = 5
+
+// DefaultEarlyPushPull is Timing.EarlyPushPull when zero.
+const DefaultEarlyPushPull = time.Second
+
+func (r *Ring) earlyPushPull() time.Duration {
+	if d := r.cfg.Timing.EarlyPushPull; d > 0 {
+		return d
+	}
+	return DefaultEarlyPushPull
+}
+
+// earlyLoop makes the new member's exchanges, until ctx ends.
+func (r *Ring) earlyLoop(ctx context.Context, ml *memberlist.Memberlist) {
+	start := time.Now()
+	at := r.earlyPushPull()
+	t := time.NewTimer(at)
+	defer t.Stop()
+	for i := 0; i < earlyPushPulls; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		at *= 2
+		t.Reset(time.Until(start.Add(at)))
+		peer := r.randomPeer(ml)
+		if peer == "" {
+			continue
+		}
+		if _, err := ml.Join([]string{peer}); err != nil {
+			r.log.Debug("ring: early push/pull", "with", peer, "err", err)
+		}
+	}
+}
+
+// randomPeer is the address of a random member memberlist lists (alive
+// or suspect) other than this one, "" when there is none. Only names are
+// read from memberlist's nodes; addresses come from the event records.
+func (r *Ring) randomPeer(ml *memberlist.Memberlist) string {
+	var addrs []string
+	names := ml.Members()
+	r.mu.Lock()
+	for _, n := range names {
+		if rec, ok := r.nodes[n.Name]; ok && n.Name != r.cfg.MemberID && rec.node.Port > 0 {
+			addrs = append(addrs, hostPort(rec.node.Addr.String(), int(rec.node.Port)))
+		}
+	}
+	r.mu.Unlock()
+	if len(addrs) == 0 {
+		return ""
+	}
+	return addrs[rand.IntN(len(addrs))]
+}
+
+// A member shows another suspect when its own probe of it failed, until
+// an ack of its own comes back (delegate.go). memberlist probes the
+// members in turn, one a probe interval, so its next probe of that member
+// comes a whole ring later (~50 s at 50 members, 200 s at 200) even when
+// the member refuted the suspicion at once: on a loaded machine a census
+// of a ring that formed showed a member suspect for over a minute. So
+// each probe interval the ring pings a few of the members it holds
+// suspect itself.
+
+// suspectPings is how many suspects are pinged each probe interval: each
+// ping waits up to the probe timeout.
+const suspectPings = 3
+
+func (r *Ring) pingSuspects(ctx context.Context, ml *memberlist.Memberlist) {
+	type target struct {
+		name string
+		addr *net.UDPAddr
+	}
+	var ts []target
+	r.mu.Lock()
+	for name, rec := range r.nodes {
+		if rec.suspect && !rec.gone && rec.node.Port > 0 {
+			ts = append(ts, target{name, &net.UDPAddr{IP: rec.node.Addr, Port: int(rec.node.Port)}})
+		}
+	}
+	r.mu.Unlock()
+	rand.Shuffle(len(ts), func(i, j int) { ts[i], ts[j] = ts[j], ts[i] })
+	for _, t := range ts[:min(len(ts), suspectPings)] {
+		if ctx.Err() != nil {
+			return
+		}
+		if _, err := ml.Ping(t.name, t.addr); err == nil {
+			r.setSuspect(t.name, false)
+		}
+	}
+}
+
+// suspectLoop pings the members held suspect every interval (tests:
+// r.suspectEvery) until ctx ends.
+func (r *Ring) suspectLoop(ctx context.Context, ml *memberlist.Memberlist, every time.Duration) {
+	if r.suspectEvery > 0 {
+		every = r.suspectEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.pingSuspects(ctx, ml)
+		}
+	}
+}

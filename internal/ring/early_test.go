@@ -1,0 +1,59 @@
+package ring
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/tend-sh/tend/internal/rumor"
+)
+
+// quiet leaves a member no way to spread what it learns but joins and the
+// new member's early push/pulls: no gossip, no periodic push/pull, and no
+// probes (which would carry gossip on their packets).
+func quiet(mc *memberlist.Config) {
+	mc.GossipInterval = 0
+	mc.PushPullInterval = 0
+	mc.ProbeInterval = time.Hour
+}
+
+func knows(r *Ring, key string) func() bool {
+	return func() bool {
+		return slices.ContainsFunc(r.Rumors(), func(rm rumor.Rumor) bool { return rm.Key() == key })
+	}
+}
+
+// TestNewMemberPushPullsEarly: a rumor published by a new member after its
+// join reaches a member that joined elsewhere with no gossip at all,
+// through the new members' early exchanges with random members (b's teach
+// a, c's learn from a or b); memberlist's own push/pull would wait 30 s.
+func TestNewMemberPushPullsEarly(t *testing.T) {
+	tm := fast()
+	tm.EarlyPushPull = 200 * time.Millisecond
+	a := startTweaked(t, Config{MemberID: "a", Timing: tm}, quiet)
+	b := startTweaked(t, Config{MemberID: "b", Timing: tm, Peers: []string{a.Addr()}}, quiet)
+	c := startTweaked(t, Config{MemberID: "c", Timing: tm, Peers: []string{a.Addr()}}, quiet)
+	waitFor(t, "b and c joined a", func() bool { return b.numNodes() >= 2 && c.numNodes() >= 2 })
+	rm := svcRumor("b", 1)
+	if err := b.Publish(rm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c knows b's rumor", knows(c.Ring, rm.Key()))
+}
+
+// TestSuspectClearedByOwnPing: a member this one suspects, alive again,
+// shows alive within a few pings, not only after memberlist's next probe
+// of it (here never: probes are off; a whole ring of probes later in a
+// real ring).
+func TestSuspectClearedByOwnPing(t *testing.T) {
+	a := startPrepared(t, Config{MemberID: "a"}, quiet, func(r *Ring) { r.suspectEvery = 50 * time.Millisecond })
+	startTweaked(t, Config{MemberID: "b", Peers: []string{a.Addr()}}, quiet)
+	waitFor(t, "a lists b alive", func() bool { return health(a.Ring, "b") == Alive })
+	a.setSuspect("b", true) // as when a's probe of b failed
+	if h := health(a.Ring, "b"); h != Suspect {
+		t.Fatalf("b is %q on a after its probe failed; want suspect", h)
+	}
+	waitFor(t, "a shows b alive again", func() bool { return health(a.Ring, "b") == Alive })
+}
