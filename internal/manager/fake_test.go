@@ -269,3 +269,16 @@ func (p *progress) String() string {
 	defer p.mu.Unlock()
 	return strings.Join(p.lines, "\n")
 }
+
+// lastElection is the last election rumor published for sg, nil if none.
+func (r *fakeRing) lastElection(sg string) *rumor.Election {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.published) - 1; i >= 0; i-- {
+		if rm := r.published[i]; rm.Kind == rumor.KindElection && rm.Election.ServiceGroup == sg {
+			e := *rm.Election
+			return &e
+		}
+	}
+	return nil
+}

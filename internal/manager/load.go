@@ -385,9 +385,9 @@ func declared(p *pkg.Package) string {
 
 func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string) (*service.Runner, error) {
 	o := m.runnerOptions(sp, p, specFile)
-	// The ring's view of this service from the start, so strict binds hold
-	// the first start.
-	o.Ring = m.initialView(&api.Service{ServiceGroup: sp.ServiceGroup(m.cfg.Org), Binds: sp.Binds, AllPkgBinds: pkgBinds(p)})
+	// The ring's view of this service from the start, so strict binds and
+	// a leader election hold the first start.
+	o.Ring = m.initialView(&api.Service{ServiceGroup: sp.ServiceGroup(m.cfg.Org), Binds: sp.Binds, AllPkgBinds: pkgBinds(p), Topology: sp.Topology})
 	return service.New(o)
 }
 

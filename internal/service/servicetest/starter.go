@@ -190,6 +190,12 @@ func (p *Proc) Signal(sig syscall.Signal) {
 // Crash ends the process on its own, by SIGSEGV.
 func (p *Proc) Crash() { p.Signal(syscall.SIGSEGV) }
 
+// SignalLeader is Signal: a fake process has no group of its own.
+func (p *Proc) SignalLeader(sig syscall.Signal) error {
+	p.Signal(sig)
+	return nil
+}
+
 func (p *Proc) PID() int              { return p.pid }
 func (p *Proc) Done() <-chan struct{} { return p.done }
 func (p *Proc) Exit() process.Exit    { return p.exit }
