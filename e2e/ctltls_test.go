@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tend-sh/tend/internal/api"
 )
@@ -131,18 +127,5 @@ func TestCtlOverTLS(t *testing.T) {
 // runTendEnv runs the CLI with env added to the test's environment.
 func runTendEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tendBin(), args...)
-	cmd.Env = append(os.Environ(), env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("tend %v: %v", args, err)
-	}
-	return result{stdout: o.String(), stderr: e.String(), code: code}
+	return runTendWith(t, append(os.Environ(), env...), args...)
 }

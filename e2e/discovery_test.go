@@ -1,40 +1,24 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // tendEnv runs the CLI with env as the whole of its TEND_* and
 // XDG_RUNTIME_DIR settings: no TEND_ROOT unless given.
 func tendEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tendBin(), args...)
+	var all []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "TEND_") && !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") && !strings.HasPrefix(kv, "HOME=") {
-			cmd.Env = append(cmd.Env, kv)
+			all = append(all, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("tend %v: %v", args, err)
-	}
-	return result{stdout: o.String(), stderr: e.String(), code: code}
+	return runTendWith(t, append(all, env...), args...)
 }
 
 // With no --root and no TEND_ROOT, the CLI finds the root of the

@@ -278,10 +278,16 @@ func needsRemote(args []string) bool {
 
 func runTend(t *testing.T, root string, args ...string) result {
 	t.Helper()
+	return runTendWith(t, append(os.Environ(), "TEND_ROOT="+root), args...)
+}
+
+// runTendWith runs the CLI with exactly env as its environment.
+func runTendWith(t *testing.T, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tendBin(), args...)
-	cmd.Env = append(os.Environ(), "TEND_ROOT="+root)
+	cmd.Env = env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
