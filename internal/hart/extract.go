@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/tend-sh/tend/internal/safefs"
 )
 
 // Extract unpacks the payload read from r into the existing, empty
@@ -78,14 +80,14 @@ func Extract(r io.Reader, dir string, plan *Plan) error {
 	// parent from being synced; then dir itself.
 	for j := len(dirs) - 1; j >= 0; j-- {
 		p := filepath.Join(dir, filepath.FromSlash(dirs[j].Path))
-		if err := syncDir(p); err != nil {
+		if err := safefs.SyncDir(p); err != nil {
 			return err
 		}
 		if err := os.Chmod(p, dirs[j].Mode); err != nil {
 			return err
 		}
 	}
-	return syncDir(dir)
+	return safefs.SyncDir(dir)
 }
 
 func sameEntry(a, b Entry) bool {
@@ -121,16 +123,4 @@ func writeFile(path string, r io.Reader, e Entry) (err error) {
 		return err
 	}
 	return f.Sync()
-}
-
-func syncDir(path string) error {
-	d, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

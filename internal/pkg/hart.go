@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tend-sh/tend/internal/hart"
+	"github.com/tend-sh/tend/internal/safefs"
 )
 
 // ErrConflict is wrapped when an artifact's release is installed already
@@ -101,7 +102,7 @@ func InstallHart(root, path string) (*HartInstall, error) {
 	switch err := os.Rename(tmp, dest); {
 	case err == nil:
 		installed = true
-		if err := syncDir(parent); err != nil {
+		if err := safefs.SyncDir(parent); err != nil {
 			return nil, fmt.Errorf("install %s: %w", id, err)
 		}
 	case isDirNotEmpty(err):

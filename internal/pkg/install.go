@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/safefs"
 )
 
 // tempPrefix starts the names of the directories Install works in beside a
@@ -96,7 +97,7 @@ func Install(root, srcDir string) (*Package, error) {
 	}
 	installed = true
 	// The rename is only durable once the directory holding it is synced.
-	syncErr := syncDir(parent)
+	syncErr := safefs.SyncDir(parent)
 	for _, old := range olds {
 		// A leftover only wastes space: Find skips temporary names.
 		removeAll(old)
@@ -265,7 +266,7 @@ func copyTree(src, dst string) error {
 	// Deepest first, so that making a directory read-only does not stop its
 	// parent from being synced.
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syncDir(dirs[i].path); err != nil {
+		if err := safefs.SyncDir(dirs[i].path); err != nil {
 			return err
 		}
 		if err := os.Chmod(dirs[i].path, modeBits(dirs[i].mode)); err != nil {
@@ -307,18 +308,6 @@ func copyFile(src, dst string) (err error) {
 // modeBits keeps what chmod can set.
 func modeBits(m fs.FileMode) fs.FileMode {
 	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
-}
-
-func syncDir(path string) error {
-	d, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // removeAll removes path, making directories writable where a read-only
