@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -290,12 +291,9 @@ func servedRoot(t *testing.T) string {
 // freePort is a loopback TCP port nobody listens on now.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(monFreePort(t))
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // userTOML writes ROOT/user/SVC/config/user.toml before the service loads.
