@@ -101,19 +101,7 @@ func (n *ndjson) flush() error {
 // wait waits for ch, writing an empty line every httpx.Heartbeat; false:
 // the client went.
 func (n *ndjson) wait(r *http.Request, beat *time.Ticker, ch <-chan struct{}) bool {
-	for {
-		select {
-		case <-ch:
-			return true
-		case <-r.Context().Done():
-			return false
-		case <-beat.C:
-			n.buf.WriteByte('\n')
-			if n.flush() != nil {
-				return false
-			}
-		}
-	}
+	return n.s.Wait(r.Context(), ch, beat.C, []byte("\n"))
 }
 
 func (n *ndjson) finish(err error) {

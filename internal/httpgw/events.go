@@ -68,6 +68,7 @@ func Events(src EventSource) http.Handler {
 func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Event], buf *bytes.Buffer) {
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
+	keepAlive := []byte(": keep-alive\n\n") // the SSE comment sent while nothing happens
 	evs := make([]events.Event, 0, eventBatch)
 	for {
 		var wait <-chan struct{}
@@ -99,11 +100,7 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		if wait == nil {
 			continue
 		}
-		select {
-		case <-wait:
-		case <-beat.C:
-			buf.WriteString(": keep-alive\n\n")
-		case <-r.Context().Done():
+		if !s.Wait(r.Context(), wait, beat.C, keepAlive) {
 			return
 		}
 	}

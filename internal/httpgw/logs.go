@@ -96,24 +96,13 @@ func (g *gateway) serveLogs(w http.ResponseWriter, r *http.Request) {
 		}
 		return s.Flush()
 	}
+	// An empty line (NDJSON) or a comment (SSE) keeps the connection and
+	// finds a client that went away.
+	beatLine := []byte("\n")
+	if sse {
+		beatLine = []byte(": keep-alive\n\n")
+	}
 	_ = events.FollowLogs(out, q, emit, func(ch <-chan struct{}) bool {
-		for {
-			select {
-			case <-ch:
-				return true
-			case <-r.Context().Done():
-				return false
-			case <-beat.C:
-				// An empty line (NDJSON) or a comment (SSE) keeps the
-				// connection and finds a client that went away.
-				beatLine := "\n"
-				if sse {
-					beatLine = ": keep-alive\n\n"
-				}
-				if _, err := s.Write([]byte(beatLine)); err != nil || s.Flush() != nil {
-					return false
-				}
-			}
-		}
+		return s.Wait(r.Context(), ch, beat.C, beatLine)
 	})
 }

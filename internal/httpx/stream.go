@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -52,4 +53,22 @@ func (s *Stream) Flush() error {
 		return err
 	}
 	return nil
+}
+
+// Wait waits for ch, writing line at every tick (a heartbeat: it keeps
+// the connection and finds a client that went away). It returns false
+// when ctx ends or a heartbeat cannot be written.
+func (s *Stream) Wait(ctx context.Context, ch <-chan struct{}, tick <-chan time.Time, line []byte) bool {
+	for {
+		select {
+		case <-ch:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-tick:
+			if _, err := s.Write(line); err != nil || s.Flush() != nil {
+				return false
+			}
+		}
+	}
 }
