@@ -17,7 +17,7 @@ func newLogger(json bool, env *cliEnv) *slog.Logger {
 // JSON records with --json-logging. One parser reads both streams; Habitat's
 // untimed "redis.default(O): line" could not be told apart from a service
 // printing that itself.
-func serviceOutput(json bool, env *cliEnv, _ *slog.Logger) func(sg string, stream byte, line []byte) {
+func serviceOutput(json bool, env *cliEnv) func(sg string, stream byte, line []byte) {
 	out := newLogger(json, &cliEnv{stderr: env.stdout})
 	return func(sg string, stream byte, line []byte) {
 		out.Info(string(line), "service", sg, "stream", string(stream))

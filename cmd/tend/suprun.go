@@ -144,7 +144,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Backoff: service.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Cooldown: cfg.Cooldown},
 		Logs:    logfile.Limits{MaxBytes: int64(cfg.LogMaxBytes), Backups: int(cfg.LogBackups)},
 		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
-		Log: log, Output: serviceOutput(cfg.JSONLogging, env, log), Reaper: hook.Reaper(reaper),
+		Log: log, Output: serviceOutput(cfg.JSONLogging, env), Reaper: hook.Reaper(reaper),
 		Term:    term,
 		Ring:    rg,
 		Healthy: func() (bool, []string) { return mon.Healthy() },
