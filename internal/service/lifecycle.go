@@ -221,28 +221,63 @@ func (r *Runner) stopRestartTimer(st *state) {
 	}
 }
 
-// exited handles the run process ending on its own.
+// exited handles the run process ending on its own. What the run process
+// started goes with it: a restart must not run beside its predecessor's
+// children. Almost always they are gone already or die at once; ones that
+// take longer (a process stuck in the kernel) are waited for beside the
+// loop, which stays free for commands meanwhile, and crashed takes over
+// when they are gone.
 func (r *Runner) exited(ctx context.Context, st *state) {
-	e := st.proc.Exit()
-	pid := st.proc.PID()
-	upFor := e.At.Sub(st.startedAt)
+	c := &crash{exit: st.proc.Exit(), pid: st.proc.PID()}
+	c.upFor = c.exit.At.Sub(st.startedAt)
 	r.dropProcess(st)
-	// What the run process started goes with it: a restart must not run
-	// beside its predecessor's children.
-	r.killGroup(st)
-	st.svc.LastExit = &api.Exit{PID: pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: "run_hook_failed"}
+	st.svc.LastExit = &api.Exit{PID: c.pid, Code: c.exit.Code, Signal: sigName(c.exit.Signal), At: c.exit.At, Reason: "run_hook_failed"}
 	st.setHealth(api.HealthCritical)
-	d := st.restarts.next(upFor)
-	r.record(st, false, "%s; crashed%s", e.String(), r.nextStart(st, ctx, d))
+	if g := st.group; g != nil && !killBriefly(g) {
+		r.enter(st, phaseStopping)
+		out := st.stopRes
+		st.bg.Go(func() {
+			r.kill(g)
+			out <- &stopResult{crash: c}
+		})
+		r.publish(st)
+		return
+	}
+	r.crashed(ctx, st, c)
+}
+
+// crash is a run process that exited on its own.
+type crash struct {
+	exit  process.Exit
+	pid   int
+	upFor time.Duration
+}
+
+// briefKill is how long a crash's leftovers are waited for on the loop.
+const briefKill = 50 * time.Millisecond
+
+// killBriefly kills what is left of the service, and reports whether it
+// was gone within briefKill.
+func killBriefly(g procGroup) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), briefKill)
+	defer cancel()
+	return g.Kill(ctx) == nil
+}
+
+// crashed restarts a service whose run process exited on its own, once
+// nothing of it is left: at once, or after the backoff.
+func (r *Runner) crashed(ctx context.Context, st *state, c *crash) {
+	d := st.restarts.next(c.upFor)
+	r.record(st, false, "%s; crashed%s", c.exit.String(), r.nextStart(st, ctx, d))
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
 		// The fast path: no timer, no extra trip through the loop.
 		r.enter(st, phaseBackingOff)
 		st.svc.RestartCount++
-		r.emitRestart(0, time.Now(), e.String())
+		r.emitRestart(0, time.Now(), c.exit.String())
 		r.start(ctx, st)
 		return
 	}
-	r.scheduleRestart(ctx, st, d, e.String())
+	r.scheduleRestart(ctx, st, d, c.exit.String())
 	r.publish(st)
 }
 
@@ -273,6 +308,7 @@ type stopResult struct {
 	exit     process.Exit
 	pid      int          // 0: no process was running, what it left was killed
 	postStop *hook.Result // nil: the service has no post-stop hook
+	crash    *crash       // set: the run process had exited; its leftovers were killed
 }
 
 // stop takes the service down without blocking the loop: the shutdown
@@ -342,7 +378,14 @@ func (r *Runner) killLeftovers(st *state) {
 
 // stopped ends a stop: the service is down, and starts again at once if
 // it was asked to be up meanwhile (a restart, or svc start while stopping).
+// After a crash whose leftovers took a while to die, it restarts the
+// service as a crash does (crashed).
 func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
+	if res.crash != nil {
+		r.enter(st, phaseDown)
+		r.crashed(ctx, st, res.crash)
+		return
+	}
 	if res.pid != 0 { // else only leftovers were killed: the last exit stays
 		r.dropProcess(st)
 		e := res.exit

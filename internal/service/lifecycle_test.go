@@ -494,3 +494,46 @@ func TestWaitsForElection(t *testing.T) {
 		}
 	})
 }
+
+// A crash whose leftovers do not die at once (a process stuck in the
+// kernel) is restarted only once they are gone, and meanwhile the runner
+// answers: the kill waits beside the loop, not on it.
+func TestCrashLeftoversKilledBesideTheLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := servicetest.NewStarter()
+		g := &stuckGroup{release: make(chan struct{})}
+		fx := newGroupFixture(t, f, testPkg(t, map[string]string{}), g)
+		defer fx.close()
+		synctest.Wait()
+		if f.Count("run") != 1 {
+			t.Fatalf("%d starts, want 1", f.Count("run"))
+		}
+		kills := g.kills.Load()
+		f.Last("run").Crash()
+		synctest.Wait() // the loop waits briefKill for the leftovers
+		time.Sleep(briefKill)
+		synctest.Wait()
+		if p := fx.phaseOf(); p != phaseStopping || f.Count("run") != 1 || g.kills.Load() != kills+2 {
+			t.Fatalf("phase %s, %d starts, %d kills; want stopping, no restart beside the leftovers", p, f.Count("run"), g.kills.Load()-kills)
+		}
+		if s := fx.r.Status(); s.Running || s.LastExit == nil || s.Health != api.HealthCritical {
+			t.Fatalf("status while the leftovers are killed: %+v", s)
+		}
+		begin := time.Now()
+		if err := fx.r.SetDesired(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if d := time.Since(begin); d != 0 {
+			t.Fatalf("the runner answered after %s: its loop waited for the kill", d)
+		}
+		close(g.release)
+		synctest.Wait()
+		if f.Count("run") != 2 || !fx.r.Status().Running || fx.r.Status().RestartCount != 1 {
+			t.Fatalf("after the leftovers died: %d starts, %+v; want restarted at once", f.Count("run"), fx.r.Status())
+		}
+		if l := fx.log.String(); !strings.Contains(l, "crashed; next start now") {
+			t.Fatalf("the crash was not recorded:\n%s", l)
+		}
+	})
+}
