@@ -190,12 +190,17 @@ func TestGroupStopsEveryMember(t *testing.T) {
 	}
 }
 
-// Sweep kills what belongs to services not kept and leaves kept ones, in
-// their cgroup, for their runner.
+// Sweep, by the successor of a supervisor killed with SIGKILL, kills what
+// belongs to services not kept and leaves kept ones, in their cgroup, for
+// their runner.
 func TestSweep(t *testing.T) {
 	for _, mode := range []string{Auto, Off} {
 		t.Run(mode, func(t *testing.T) {
-			tr := newTracker(t, mode)
+			old := newTracker(t, mode)
+			tr, err := Open(old.o)
+			if err != nil {
+				t.Fatal(err)
+			}
 			gone, _ := tr.Group("gone")
 			kept, _ := tr.Group("kept")
 			var shells []*exec.Cmd
@@ -268,8 +273,52 @@ func TestSweepPredecessorSubtree(t *testing.T) {
 	if err := tr.Close(); err != nil {
 		t.Error(err)
 	}
-	if _, err := os.Stat(filepath.Join(state, FileName)); !os.IsNotExist(err) {
-		t.Errorf("CGROUP file left after Close: %v", err)
+	if b, err := os.ReadFile(filepath.Join(state, FileName)); err != nil || len(b) != 0 {
+		t.Errorf("CGROUP file after Close: %q, %v; want it empty (nothing runs)", b, err)
+	}
+}
+
+// /proc is searched for leftovers (the environment of every process on
+// the host read) only when a predecessor may have left some that its
+// cgroups do not name: it tracked through /proc and did not stop cleanly,
+// or nothing says how it tracked and it left service directories.
+func TestSweepScansProcOnlyWhenAPredecessorMayHaveLeftProcesses(t *testing.T) {
+	for _, c := range []struct {
+		name, file string // file: the CGROUP file's text; "-": none
+		svcDirs        bool
+		want           bool
+	}{
+		{"fresh root", "-", false, false},
+		{"older tend, service directories", "-", true, true},
+		{"cgroups, killed", "/sys/fs/cgroup/x/tend.gone\n", true, false},
+		{"stopped cleanly", "", true, false},
+		{"/proc, killed", "proc\n", true, true},
+		{"cgroups, a /proc predecessor not yet swept", "/sys/fs/cgroup/x/tend.gone\nproc\n", true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			state, svc := t.TempDir(), t.TempDir()
+			if c.file != "-" {
+				os.WriteFile(filepath.Join(state, FileName), []byte(c.file), 0o644)
+			}
+			if c.svcDirs {
+				os.Mkdir(filepath.Join(svc, "redis"), 0o755)
+			}
+			tr, err := Open(Options{Mode: Off, MemberID: "scan" + strconv.Itoa(os.Getpid()), StateDir: state, SvcDir: svc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.scanProcs != c.want {
+				t.Errorf("scan /proc %v, want %v", tr.scanProcs, c.want)
+			}
+			tr.Sweep(context.Background(), func(string) bool { return false })
+			if b, _ := os.ReadFile(filepath.Join(state, FileName)); string(b) != "proc\n" {
+				t.Errorf("CGROUP file of a /proc supervisor after its sweep %q, want %q", b, "proc\n")
+			}
+			tr.Close()
+			if b, _ := os.ReadFile(filepath.Join(state, FileName)); len(b) != 0 {
+				t.Errorf("CGROUP file after Close %q, want empty", b)
+			}
+		})
 	}
 }
 

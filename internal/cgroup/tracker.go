@@ -21,7 +21,13 @@ const (
 
 // FileName is the file in the supervisor's state directory that names its
 // subtree, so that a successor started from another cgroup still finds it.
+// A line "proc" says processes may have been tracked through /proc (see
+// Tracker.scanProcs). The file is left empty by a supervisor that stopped
+// every service: nothing it started runs.
 const FileName = "CGROUP"
+
+// procLine is the CGROUP file's line for tracking through /proc.
+const procLine = "proc"
 
 // Options configure Open.
 type Options struct {
@@ -42,7 +48,16 @@ type Tracker struct {
 	// prev are subtrees a predecessor named in the CGROUP file other than
 	// base, to be swept.
 	prev []string
-	why  string // why /proc is used
+	// scanProcs: a predecessor may have left processes that only a scan
+	// of /proc finds: it tracked through /proc (the CGROUP file says
+	// "proc"), or it is unknown how it tracked (no CGROUP file, beside
+	// service directories a supervisor of an older tend left). A
+	// predecessor that used cgroups left every process in its subtree,
+	// so a restart does not read the environment of every process on the
+	// host (~45 µs each) to find what the cgroups already name.
+	scanProcs bool
+	closed    bool   // Close ran: every service stopped
+	why       string // why /proc is used
 }
 
 // Open chooses how processes are tracked: in a cgroup v2 subtree made now
@@ -53,7 +68,12 @@ func Open(o Options) (*Tracker, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	t := &Tracker{o: o}
-	t.prev = t.listed()
+	var present bool
+	t.prev, t.scanProcs, present = t.listed()
+	if !present {
+		ents, _ := os.ReadDir(o.SvcDir)
+		t.scanProcs = len(ents) > 0
+	}
 	switch o.Mode {
 	case Off:
 		t.why = "cgroups turned off"
@@ -139,39 +159,43 @@ func kernelAtLeast(major, minor int) bool {
 	return ma > major || ma == major && mi >= minor
 }
 
-// listed reads the subtrees the CGROUP file names.
-func (t *Tracker) listed() []string {
+// listed reads the subtrees the CGROUP file names, whether it says
+// "proc", and whether it exists.
+func (t *Tracker) listed() (trees []string, procs, present bool) {
 	b, err := os.ReadFile(filepath.Join(t.o.StateDir, FileName))
 	if err != nil {
-		return nil
+		return nil, false, false
 	}
-	var out []string
 	for line := range strings.SplitSeq(string(b), "\n") {
+		line = strings.TrimSpace(line)
 		// Only tend's own subtrees: the file must never make a supervisor
 		// kill a cgroup it did not make.
-		if line = strings.TrimSpace(line); filepath.IsAbs(line) && strings.HasPrefix(filepath.Base(line), "tend.") {
-			out = append(out, filepath.Clean(line))
+		if filepath.IsAbs(line) && strings.HasPrefix(filepath.Base(line), "tend.") {
+			trees = append(trees, filepath.Clean(line))
 		}
+		procs = procs || line == procLine
 	}
-	return out
+	return trees, procs, true
 }
 
 // writeFile records base first, then the predecessors' subtrees still to
-// be swept, so a supervisor killed during the sweep leaves them named.
+// be swept and "proc" while /proc is used or still to be swept, so a
+// supervisor killed during the sweep leaves them named.
 func (t *Tracker) writeFile() error {
 	lines := t.prev
 	if t.base != "" {
 		lines = append([]string{t.base}, lines...)
 	}
+	if (t.base == "" && !t.closed) || t.scanProcs {
+		lines = append(lines, procLine)
+	}
 	path := filepath.Join(t.o.StateDir, FileName)
-	if len(lines) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("cgroup: %w", err)
-		}
-		return nil
+	text := strings.Join(lines, "\n")
+	if text != "" {
+		text += "\n"
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -251,13 +275,13 @@ func serviceOf(sg string) string {
 // is gone, and the CGROUP file with it; a subtree still holding a service
 // stays named for the next supervisor.
 func (t *Tracker) Close() error {
-	if t.base == "" {
-		return nil
+	if t.base != "" {
+		if err := unix.Rmdir(t.base); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("cgroup: remove %s: %w", t.base, err)
+		}
+		t.base = ""
 	}
-	if err := unix.Rmdir(t.base); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("cgroup: remove %s: %w", t.base, err)
-	}
-	t.base = ""
+	t.closed = true
 	return t.writeFile()
 }
 
@@ -279,9 +303,11 @@ func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
 	for _, tree := range trees {
 		t.sweepTree(ctx, tree, keep, tree == t.base)
 	}
-	t.sweepProcs(ctx, keep)
-	if len(t.prev) > 0 {
-		t.prev = nil
+	if t.scanProcs {
+		t.sweepProcs(ctx, keep)
+	}
+	if len(t.prev) > 0 || t.scanProcs {
+		t.prev, t.scanProcs = nil, false
 		if err := t.writeFile(); err != nil {
 			t.o.Log.Warn("CGROUP file not updated", "err", err)
 		}
