@@ -547,7 +547,7 @@ func (p runProblems) none() bool {
 func (c *chaos) runProblems(obs observed, ops []chaosOp, killedAt time.Time) runProblems {
 	ps := c.scan()
 	supPID := c.s.cmd.Process.Pid
-	cgroupDir := strings.TrimSpace(readFile(filepath.Join(c.root, "sup", "default", "CGROUP")))
+	cgroupDir, _, _ := strings.Cut(readFile(filepath.Join(c.root, "sup", "default", "CGROUP")), "\n") // the subtree is its first line
 	var pr runProblems
 	for _, sv := range c.pool {
 		up := obs[sv.name] == "up"
