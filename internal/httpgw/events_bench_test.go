@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,7 +35,7 @@ func eventServer(tb testing.TB) (*httptest.Server, *events.Stream) {
 	return srv, stream
 }
 
-// sseClients opens n /events streams that read everything; seen counts
+// sseClients opens n /events streams, in this process, that read everything; seen counts
 // the events each has read. One more, when stuck is set, sends its
 // request and never reads a byte. stop closes them all.
 func sseClients(tb testing.TB, srv *httptest.Server, n int, stuck bool) (seen []*atomic.Int64, stop func()) {
@@ -90,8 +89,10 @@ func sseClients(tb testing.TB, srv *httptest.Server, n int, stuck bool) (seen []
 // happens, and beside them while an event is published every 100 ms (a
 // busy supervisor: a crash loop of a few services), which makes 10,000
 // deliveries a second on the same two cores as the server, the /services
-// client and the followers themselves. In every case the publisher runs:
-// only the followers differ. p50 and p99 are reported per case.
+// client and the followers themselves. The clients (followers, and the
+// one timing /services) are processes of their own, as a host's are. In
+// every case the publisher runs: only the followers differ. p50 and p99
+// are reported per case.
 func BenchmarkServicesBesideEventClients(b *testing.B) {
 	for _, c := range []struct {
 		name      string
@@ -104,10 +105,14 @@ func BenchmarkServicesBesideEventClients(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			srv, stream := eventServer(b)
-			var stop func()
 			if c.followers > 0 {
-				_, stop = sseClients(b, srv, c.followers-1, true)
+				f := startClient(b, "followers", srv.URL, c.followers)
+				if got := f.line(b); got != "ready" {
+					b.Fatalf("followers said %q", got)
+				}
 			}
+			svc := startClient(b, "services", srv.URL, 0)
+			svc.request(b) // its connection is open
 			pubCtx, endPub := context.WithCancel(context.Background())
 			var pub sync.WaitGroup
 			pub.Go(func() {
@@ -122,28 +127,13 @@ func BenchmarkServicesBesideEventClients(b *testing.B) {
 					}
 				}
 			})
-			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 			lat := make([]time.Duration, 0, 4096)
 			for b.Loop() {
-				t0 := time.Now()
-				resp, err := hc.Get(srv.URL + "/services")
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Fatalf("GET /services: %s", resp.Status)
-				}
-				lat = append(lat, time.Since(t0))
+				lat = append(lat, svc.request(b))
 			}
 			b.StopTimer()
 			endPub()
 			pub.Wait()
-			if stop != nil {
-				stop()
-			}
-			hc.CloseIdleConnections()
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
