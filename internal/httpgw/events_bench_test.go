@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,17 +131,63 @@ func BenchmarkServicesBesideEventClients(b *testing.B) {
 				}
 			})
 			lat := make([]time.Duration, 0, 4096)
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			gc0 := ms.NumGC
+			sched0, cpu0, t0 := schedLatencies(), cpuTime(), time.Now()
 			for b.Loop() {
 				lat = append(lat, svc.request(b))
 			}
 			b.StopTimer()
+			sched, cpu, el := schedLatencies(), cpuTime(), time.Since(t0)
 			endPub()
 			pub.Wait()
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(lat[len(lat)*999/1000].Microseconds()), "p99.9-µs")
+			b.ReportMetric(quantileSince(sched0, sched, 0.99).Seconds()*1e6, "sched-p99-µs")
+			b.ReportMetric(quantileSince(sched0, sched, 0.999).Seconds()*1e6, "sched-p99.9-µs")
+			b.ReportMetric(100*float64(cpu-cpu0)/float64(el), "server-cpu-%")
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "server-heap-MB")
+			b.ReportMetric(float64(ms.NumGC-gc0), "server-GCs")
 		})
 	}
+}
+
+// schedLatencies is the server's (this process's) histogram of how long
+// goroutines waited, runnable, for a CPU: a /services request queued
+// behind a thousand followers' writes shows there first, apart from
+// what the other processes on the machine do to the timings.
+func schedLatencies() *metrics.Float64Histogram {
+	s := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64Histogram()
+}
+
+// cpuTime is the CPU time this process (the server) has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// quantileSince is the q quantile of what was added to the histogram
+// between then and now: the upper bound of its bucket.
+func quantileSince(then, now *metrics.Float64Histogram, q float64) time.Duration {
+	var total uint64
+	for i := range now.Counts {
+		total += now.Counts[i] - then.Counts[i]
+	}
+	var seen uint64
+	for i := range now.Counts {
+		seen += now.Counts[i] - then.Counts[i]
+		if total > 0 && float64(seen) >= q*float64(total) {
+			return time.Duration(now.Buckets[i+1] * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // BenchmarkEventsDelivered publishes b.N events to 100 /events clients
@@ -176,4 +225,25 @@ func BenchmarkEventsDelivered(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(n*clients)/el.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(n)/el.Seconds(), "events/s")
+}
+
+// BenchmarkEventToFollowers publishes events one at a time, 20 ms apart,
+// to 1,000 /events followers in a process of their own (one never reads)
+// and reports the server's CPU time per event: what delivering one
+// event to a thousand followers costs the host.
+func BenchmarkEventToFollowers(b *testing.B) {
+	srv, stream := eventServer(b)
+	f := startClient(b, "followers", srv.URL, 1000)
+	if got := f.line(b); got != "ready" {
+		b.Fatalf("followers said %q", got)
+	}
+	e := events.Event{Type: events.ServiceState, Service: "svc-1.default", State: "up", Text: "svc-1.default is up"}
+	cpu0 := cpuTime()
+	for b.Loop() {
+		stream.Publish(e)
+		time.Sleep(20 * time.Millisecond) // pacing: each event's deliveries end before the next
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+	f.stop()
+	b.ReportMetric(float64((f.cmd.ProcessState.UserTime()+f.cmd.ProcessState.SystemTime()).Microseconds())/float64(b.N), "followers-cpu-µs/event")
 }
