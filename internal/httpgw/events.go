@@ -18,8 +18,14 @@ type EventSource interface {
 	Follow(from uint64) (*events.Reader[events.Event], int64)
 }
 
-// eventBatch bounds the events one write takes from the stream.
-const eventBatch = 256
+// eventBatch bounds the events one write takes from the stream. Each
+// follower holds a slice of that many while it waits (8 KiB: a thousand
+// followers hold 8 MiB; 256 events, 67 KiB each, were 67 MiB), and lets
+// go of a write buffer grown past idleBuf.
+const (
+	eventBatch = 32
+	idleBuf    = 16 << 10
+)
 
 // Events serves GET /events: the supervisor's events as
 // text/event-stream, from now on, or from what followed Last-Event-ID
@@ -99,6 +105,10 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		}
 		if wait == nil {
 			continue
+		}
+		clear(evs) // keep no old events while waiting
+		if buf.Cap() > idleBuf {
+			*buf = bytes.Buffer{}
 		}
 		if !s.Wait(r.Context(), wait, beat.C, keepAlive) {
 			return
