@@ -74,6 +74,7 @@ func Events(src EventSource) http.Handler {
 func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Event], buf *bytes.Buffer) {
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
+	defer rd.Leave()
 	keepAlive := []byte(": keep-alive\n\n") // the SSE comment sent while nothing happens
 	evs := make([]events.Event, 0, eventBatch)
 	for {
@@ -94,6 +95,12 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		for i := range evs {
 			writeEvent(buf, &evs[i])
 		}
+		if wait != nil && buf.Len() > 0 {
+			// The first lines, and nothing to replay: the write may
+			// block, so not while waiting; take again after it.
+			rd.Leave()
+			wait = nil
+		}
 		if buf.Len() > 0 {
 			if _, err := s.Write(buf.Bytes()); err != nil {
 				return
@@ -110,7 +117,7 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		if buf.Cap() > idleBuf {
 			*buf = bytes.Buffer{}
 		}
-		if !s.Wait(r.Context(), wait, beat.C, keepAlive) {
+		if !s.Wait(r.Context(), wait, rd.Leave, beat.C, keepAlive) {
 			return
 		}
 	}

@@ -12,10 +12,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/events"
+	"github.com/tend-sh/tend/internal/httpx"
 )
 
 // sseRead opens /events with the headers given and returns the blocks
@@ -261,4 +263,78 @@ func TestIdleFollowersHoldLittle(t *testing.T) {
 	if per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / followers; per > 16<<10 {
 		t.Errorf("an idle follower holds %d bytes of heap; want at most 16 KiB", per)
 	}
+}
+
+// heartbeatStuck is a follower whose connection takes the stream's first
+// lines, then stops: its next write (a heartbeat) hangs until released.
+type heartbeatStuck struct {
+	h       http.Header
+	writes  int
+	release chan struct{}
+}
+
+func (w *heartbeatStuck) Header() http.Header { return w.h }
+func (w *heartbeatStuck) WriteHeader(int)     {}
+func (w *heartbeatStuck) Write(p []byte) (int, error) {
+	if w.writes++; w.writes > 1 {
+		<-w.release
+	}
+	return len(p), nil
+}
+
+// syncRecorder is a follower that reads everything.
+type syncRecorder struct {
+	h   http.Header
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (w *syncRecorder) Header() http.Header { return w.h }
+func (w *syncRecorder) WriteHeader(int)     {}
+func (w *syncRecorder) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out.Write(p)
+}
+
+func (w *syncRecorder) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out.String()
+}
+
+// Followers are woken a few at a time, each waking the next as it takes
+// (internal/events): followers stuck in a heartbeat's write to a client
+// that stopped reading are out of that line, and the one that reads gets
+// the next event at once.
+func TestEventsFollowersStuckInAHeartbeatHoldUpNoOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stream := events.NewStream()
+		defer stream.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		serve := func(w http.ResponseWriter) {
+			wg.Go(func() {
+				Events(stream).ServeHTTP(w, httptest.NewRequest("GET", "/events", nil).WithContext(ctx))
+			})
+			synctest.Wait() // it waits for events, after those before it
+		}
+		// As many stuck as the stream wakes at once, or more: first in line.
+		for range runtime.GOMAXPROCS(0) {
+			serve(&heartbeatStuck{h: http.Header{}, release: release})
+		}
+		reader := &syncRecorder{h: http.Header{}}
+		serve(reader)
+		time.Sleep(httpx.Heartbeat) // every follower writes a heartbeat: the stuck ones hang in it
+		synctest.Wait()
+		stream.Publish(events.Event{Type: events.Control, Text: "x"})
+		synctest.Wait()
+		if got := reader.String(); !strings.Contains(got, "id: 1\n") {
+			t.Errorf("the reading follower got %q; want event 1", got)
+		}
+		close(release)
+		cancel()
+		wg.Wait()
+	})
 }
