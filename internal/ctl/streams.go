@@ -100,8 +100,8 @@ func (n *ndjson) flush() error {
 
 // wait waits for ch, writing an empty line every httpx.Heartbeat; false:
 // the client went.
-func (n *ndjson) wait(r *http.Request, beat *time.Ticker, ch <-chan struct{}) bool {
-	return n.s.Wait(r.Context(), ch, beat.C, []byte("\n"))
+func (n *ndjson) wait(r *http.Request, beat *time.Ticker, ch <-chan struct{}, away func()) bool {
+	return n.s.Wait(r.Context(), ch, away, beat.C, []byte("\n"))
 }
 
 func (n *ndjson) finish(err error) {
@@ -137,7 +137,7 @@ func (h *handler) serveLogs(w http.ResponseWriter, r *http.Request, st Streamer)
 			n.add(logLine{&lines[i]})
 		}
 		return n.flush()
-	}, func(ch <-chan struct{}) bool { return n.wait(r, beat, ch) })
+	}, func(ch <-chan struct{}, away func()) bool { return n.wait(r, beat, ch, away) })
 	if r.Context().Err() == nil {
 		n.finish(err) // err: a write failed, and this one will too
 	}
@@ -157,6 +157,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, st Streame
 		from = id + 1
 	}
 	rd, _ := st.Events().Follow(from)
+	defer rd.Leave()
 	n := startNDJSON(w, r)
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
@@ -183,10 +184,11 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, st Streame
 			continue
 		}
 		if !follow {
+			rd.Leave() // not waiting: the last write may block
 			n.finish(nil)
 			return
 		}
-		if !n.wait(r, beat, ch) {
+		if !n.wait(r, beat, ch, rd.Leave) {
 			return
 		}
 	}

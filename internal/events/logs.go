@@ -76,10 +76,13 @@ type Output struct {
 // closed, out is closed (the service went) or emit fails. A caller that
 // falls more than the buffer behind gets the lines that are left after a
 // note line of stream "tend" saying some were skipped. wait is called
-// when there is nothing to send: it returns false to stop.
-func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(<-chan struct{}) bool) error {
+// when there is nothing to send, with the channel to wait for and what
+// to call before it does anything else that may block (Reader.Leave): it
+// returns false to stop.
+func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(ch <-chan struct{}, away func()) bool) error {
 	out := o.Recent
 	var rd *Reader[api.LogLine]
+	defer func() { rd.Leave() }() // the last reader: it may wait still
 	var lines []api.LogLine
 	var err error
 	for {
@@ -91,6 +94,7 @@ func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(
 			break
 		}
 	}
+	rd.Leave() // emit may block: the reader is not waiting
 	if err != nil && !errors.Is(err, ErrClosed) {
 		return err
 	}
@@ -136,7 +140,7 @@ func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(
 				return err
 			}
 		}
-		if ch != nil && !wait(ch) {
+		if ch != nil && !wait(ch, rd.Leave) {
 			return nil
 		}
 	}

@@ -10,12 +10,15 @@
 // readers do. Publishing never waits on a reader; a reader that falls
 // further behind than the ring keeps is dropped (Take says ErrDropped),
 // which is what drop-on-full is with a queue per reader.
+//
+// Readers waiting for the next item are woken a few at a time, in turn:
+// each one woken wakes the next as it takes what is new (see Limits.Wake).
 package events
 
 import (
 	"errors"
+	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // ErrDropped means the reader fell so far behind that what it had not
@@ -31,6 +34,13 @@ type Limits struct {
 	Keep int
 	// MaxBytes bounds the items kept by their Size too; 0: no bound.
 	MaxBytes int
+	// Wake is how many waiting readers a Publish wakes at once; each
+	// of them, as it takes what is new, wakes the next reader waiting,
+	// so that Wake readers at most are woken and yet to take. 0: half
+	// the CPUs Go uses, at least one. Waking every reader at once made
+	// a thousand /events followers a thousand runnable goroutines, and
+	// a /services request queued behind all of their writes.
+	Wake int
 }
 
 // Broadcaster is a numbered, bounded ring of items with readers that follow
@@ -41,19 +51,19 @@ type Broadcaster[T any] struct {
 	size  func(T) int      // nil: items count, not bytes
 	stamp func(*T, uint64) // nil: items do not carry their id
 
-	// mu is held to write by Publish and Close, to read by the readers:
-	// a thousand readers woken by one Publish copy what is new side by
-	// side, rather than queueing on a mutex (a convoy that held up every
-	// other goroutine of the supervisor for hundreds of milliseconds).
-	mu      sync.RWMutex
-	buf     []T   // circular once full; grows up to lim.Keep, so an idle one holds little
-	sizes   []int // of buf's items, when size is set
-	first   uint64
-	next    uint64
-	bytes   int
-	wake    chan struct{} // closed by the next Publish when waiting
-	waiting atomic.Bool   // a reader holds wake: Publish must close it (set under a read lock)
-	closed  bool
+	mu     sync.Mutex
+	buf    []T   // circular once full; grows up to lim.Keep, so an idle one holds little
+	sizes  []int // of buf's items, when size is set
+	first  uint64
+	next   uint64
+	bytes  int
+	closed bool
+
+	// The readers waiting for the next item, in the order they came
+	// (so by position: each came up to date), and how many of those
+	// woken have not taken yet.
+	head, tail *Reader[T]
+	woken      int
 }
 
 // New returns a broadcaster keeping what lim allows. size, when not nil,
@@ -61,7 +71,10 @@ type Broadcaster[T any] struct {
 // item's id into it as it is published.
 func New[T any](lim Limits, size func(T) int, stamp func(*T, uint64)) *Broadcaster[T] {
 	lim.Keep = max(lim.Keep, 1)
-	return &Broadcaster[T]{lim: lim, size: size, stamp: stamp, first: 1, next: 1, wake: make(chan struct{})}
+	if lim.Wake <= 0 {
+		lim.Wake = max(runtime.GOMAXPROCS(0)/2, 1)
+	}
+	return &Broadcaster[T]{lim: lim, size: size, stamp: stamp, first: 1, next: 1}
 }
 
 // Publish adds v, dropping the oldest items past the limits, wakes the
@@ -98,7 +111,7 @@ func (b *Broadcaster[T]) Publish(v T) uint64 {
 		b.bytes += sz
 	}
 	b.next++
-	b.signal()
+	b.wakeSome()
 	return id
 }
 
@@ -116,12 +129,33 @@ func (b *Broadcaster[T]) dropOldest() {
 	b.first++
 }
 
-// signal wakes the readers waiting. Called with mu held.
-func (b *Broadcaster[T]) signal() {
-	if b.waiting.Swap(false) {
-		close(b.wake)
-		b.wake = make(chan struct{})
+// wakeSome wakes waiting readers, oldest first, while fewer than
+// lim.Wake are woken and yet to take, and there is something new for
+// them; after Close, all of them. Called with mu held.
+func (b *Broadcaster[T]) wakeSome() {
+	for r := b.head; r != nil && (b.closed || (b.woken < b.lim.Wake && r.next < b.next)); r = b.head {
+		b.unlink(r)
+		r.state = hasTurn
+		b.woken++
+		select {
+		case r.wake <- struct{}{}:
+		default: // cannot be: enqueue emptied it
+		}
 	}
+}
+
+func (b *Broadcaster[T]) unlink(r *Reader[T]) {
+	if r.prev != nil {
+		r.prev.succ = r.succ
+	} else {
+		b.head = r.succ
+	}
+	if r.succ != nil {
+		r.succ.prev = r.prev
+	} else {
+		b.tail = r.prev
+	}
+	r.prev, r.succ = nil, nil
 }
 
 // Close wakes every reader with ErrClosed once it has read what is kept.
@@ -130,23 +164,37 @@ func (b *Broadcaster[T]) Close() {
 	defer b.mu.Unlock()
 	if !b.closed {
 		b.closed = true
-		b.waiting.Store(true)
-		b.signal()
+		b.wakeSome()
 	}
 }
 
 // Next is the id the next item published will get.
 func (b *Broadcaster[T]) Next() uint64 {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.next
 }
 
 // Reader follows a broadcaster from one id on. It is one goroutine's.
+// A reader that waited (Take returned a channel) and stops following
+// must Leave.
 type Reader[T any] struct {
 	b    *Broadcaster[T]
 	next uint64
+
+	// Held by b.mu:
+	state      readerState
+	prev, succ *Reader[T]    // in b's queue of waiting readers
+	wake       chan struct{} // sent on when woken; made on the first wait
 }
+
+type readerState uint8
+
+const (
+	reading readerState = iota // not waiting
+	queued                     // in the queue of its broadcaster
+	hasTurn                    // woken in its turn, yet to take
+)
 
 // Follow returns a reader of the items from id from on. from 0 means
 // those published from now on. A from older than the oldest item kept
@@ -181,13 +229,15 @@ func (b *Broadcaster[T]) Tail(n int) *Reader[T] {
 
 // Take appends to buf up to max items not read yet (max <= 0: all there
 // are) and returns them. When there are none it returns a channel that
-// is closed once there may be; it is nil when items were returned. A
+// is sent on once there may be; it is nil when items were returned. A
 // reader that fell behind gets ErrDropped, and after Close, once it has
-// read everything kept, ErrClosed.
+// read everything kept, ErrClosed. A reader that was woken passes its
+// turn on to the next reader waiting, whatever Take returns.
 func (r *Reader[T]) Take(buf []T, max int) ([]T, <-chan struct{}, error) {
 	b := r.b
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r.leave()
 	if r.next < b.first {
 		return buf, nil, ErrDropped
 	}
@@ -196,8 +246,8 @@ func (r *Reader[T]) Take(buf []T, max int) ([]T, <-chan struct{}, error) {
 		if b.closed {
 			return buf, nil, ErrClosed
 		}
-		b.waiting.Store(true)
-		return buf, b.wake, nil
+		r.enqueue()
+		return buf, r.wake, nil
 	}
 	if max > 0 && n > uint64(max) {
 		n = uint64(max)
@@ -207,6 +257,50 @@ func (r *Reader[T]) Take(buf []T, max int) ([]T, <-chan struct{}, error) {
 	}
 	r.next += n
 	return buf, nil, nil
+}
+
+// Leave says the reader no longer waits on the channel Take returned: it
+// leaves the queue of waiting readers, or, woken, passes its turn on.
+// Call it when it stops following, and before anything else that may
+// block while it waits (a heartbeat's write to a client that stopped
+// reading): until a reader woken in its turn takes or leaves, the
+// readers after it are not woken. Take again to wait again.
+func (r *Reader[T]) Leave() {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	r.leave()
+}
+
+func (r *Reader[T]) leave() {
+	b := r.b
+	switch r.state {
+	case queued:
+		b.unlink(r)
+	case hasTurn:
+		b.woken--
+		b.wakeSome()
+	}
+	r.state = reading
+}
+
+// enqueue puts the reader last in the queue of waiting readers.
+func (r *Reader[T]) enqueue() {
+	b := r.b
+	if r.wake == nil {
+		r.wake = make(chan struct{}, 1)
+	}
+	select {
+	case <-r.wake: // a wake its reader did not wait for
+	default:
+	}
+	r.state = queued
+	r.prev = b.tail
+	if b.tail != nil {
+		b.tail.succ = r
+	} else {
+		b.head = r
+	}
+	b.tail = r
 }
 
 // Position is the id of the next item the reader will take.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -240,5 +241,97 @@ func TestFollowLogsTailWhileTheRingTurns(t *testing.T) {
 	}, nil)
 	if err != nil || strings.Join(got, ",") != "1,2,3,4" {
 		t.Fatalf("FollowLogs: %q, %v", got, err)
+	}
+}
+
+// A Publish wakes Wake of the readers waiting, not every one: each one
+// woken wakes the next as it takes, so that a thousand followers are
+// never a thousand goroutines made runnable at once (with everything else
+// the supervisor does queued behind their writes). Every reader still
+// gets the item, and Close wakes them all at once.
+func TestPublishWakesReadersInTurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const readers, wake = 20, 2
+		b := New[int](Limits{Keep: 8, Wake: wake}, nil, nil)
+		gate := make(chan struct{}) // a woken reader waits here before it takes
+		var awake, got atomic.Int64 // awake: woken, yet to take
+		var wg sync.WaitGroup
+		for range readers {
+			r, _ := b.Follow(0)
+			wg.Go(func() {
+				for {
+					items, ch, err := r.Take(nil, 0)
+					if err != nil {
+						return
+					}
+					got.Add(int64(len(items)))
+					if ch == nil {
+						continue
+					}
+					<-ch
+					awake.Add(1)
+					<-gate
+					awake.Add(-1)
+				}
+			})
+		}
+		synctest.Wait() // every reader waits
+		b.Publish(1)
+		for {
+			synctest.Wait()
+			if got.Load() == readers {
+				break
+			}
+			switch n := awake.Load(); {
+			case n > wake:
+				t.Fatalf("%d readers woken at once; want at most %d", n, wake)
+			case n == 0:
+				t.Fatalf("%d readers of %d got the item, and none is woken", got.Load(), readers)
+			}
+			gate <- struct{}{} // one of those woken takes, and wakes the next
+		}
+		if n := awake.Load(); n != 0 {
+			t.Errorf("%d readers woken with nothing new", n)
+		}
+		b.Close()
+		synctest.Wait()
+		if n := awake.Load(); n != readers {
+			t.Errorf("Close woke %d readers of %d", n, readers)
+		}
+		close(gate)
+		wg.Wait()
+	})
+}
+
+// A reader woken in its turn that does something else before it takes
+// (a heartbeat to a client that stopped reading) leaves, and the next
+// reader is woken; a reader that left is not.
+func TestLeavePassesTheTurnOn(t *testing.T) {
+	b := New[int](Limits{Keep: 8, Wake: 1}, nil, nil)
+	var chs []<-chan struct{}
+	var rs []*Reader[int]
+	for range 3 {
+		r, _ := b.Follow(0)
+		_, ch, err := r.Take(nil, 0)
+		if ch == nil || err != nil {
+			t.Fatalf("a new reader's Take: %v, %v", ch, err)
+		}
+		rs, chs = append(rs, r), append(chs, ch)
+	}
+	rs[2].Leave() // stops following
+	b.Publish(1)
+	if len(chs[0]) != 1 || len(chs[1]) != 0 {
+		t.Fatalf("after Publish, woken: first %d, second %d; want the first only", len(chs[0]), len(chs[1]))
+	}
+	rs[0].Leave()
+	if len(chs[1]) != 1 {
+		t.Fatal("the first reader left without taking, and the second was not woken")
+	}
+	rs[1].Leave()
+	if len(chs[2]) != 0 {
+		t.Fatal("a reader that left was woken")
+	}
+	if got := takeAll(t, rs[2]); !slices.Equal(got, []int{1}) {
+		t.Fatalf("the reader that left then takes %v", got)
 	}
 }

@@ -18,8 +18,14 @@ type EventSource interface {
 	Follow(from uint64) (*events.Reader[events.Event], int64)
 }
 
-// eventBatch bounds the events one write takes from the stream.
-const eventBatch = 256
+// eventBatch bounds the events one write takes from the stream. Each
+// follower holds a slice of that many while it waits (8 KiB: a thousand
+// followers hold 8 MiB; 256 events, 67 KiB each, were 67 MiB), and lets
+// go of a write buffer grown past idleBuf.
+const (
+	eventBatch = 32
+	idleBuf    = 16 << 10
+)
 
 // Events serves GET /events: the supervisor's events as
 // text/event-stream, from now on, or from what followed Last-Event-ID
@@ -68,6 +74,7 @@ func Events(src EventSource) http.Handler {
 func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Event], buf *bytes.Buffer) {
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
+	defer rd.Leave()
 	keepAlive := []byte(": keep-alive\n\n") // the SSE comment sent while nothing happens
 	evs := make([]events.Event, 0, eventBatch)
 	for {
@@ -88,6 +95,12 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		for i := range evs {
 			writeEvent(buf, &evs[i])
 		}
+		if wait != nil && buf.Len() > 0 {
+			// The first lines, and nothing to replay: the write may
+			// block, so not while waiting; take again after it.
+			rd.Leave()
+			wait = nil
+		}
 		if buf.Len() > 0 {
 			if _, err := s.Write(buf.Bytes()); err != nil {
 				return
@@ -100,7 +113,11 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		if wait == nil {
 			continue
 		}
-		if !s.Wait(r.Context(), wait, beat.C, keepAlive) {
+		clear(evs) // keep no old events while waiting
+		if buf.Cap() > idleBuf {
+			*buf = bytes.Buffer{}
+		}
+		if !s.Wait(r.Context(), wait, rd.Leave, beat.C, keepAlive) {
 			return
 		}
 	}

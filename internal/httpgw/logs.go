@@ -102,7 +102,7 @@ func (g *gateway) serveLogs(w http.ResponseWriter, r *http.Request) {
 	if sse {
 		beatLine = []byte(": keep-alive\n\n")
 	}
-	_ = events.FollowLogs(out, q, emit, func(ch <-chan struct{}) bool {
-		return s.Wait(r.Context(), ch, beat.C, beatLine)
+	_ = events.FollowLogs(out, q, emit, func(ch <-chan struct{}, away func()) bool {
+		return s.Wait(r.Context(), ch, away, beat.C, beatLine)
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -12,6 +14,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // Some tests run real servers; none of their goroutines may outlive them.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// A benchmark's client process (benchclient_test.go) plays its part instead.
+func TestMain(m *testing.M) {
+	if role := os.Getenv(benchClientEnv); role != "" {
+		n, _ := strconv.Atoi(os.Getenv(benchNEnv))
+		os.Exit(benchClient(role, os.Getenv(benchURLEnv), n))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -55,20 +55,23 @@ func (s *Stream) Flush() error {
 	return nil
 }
 
-// Wait waits for ch, writing line at every tick (a heartbeat: it keeps
-// the connection and finds a client that went away). It returns false
-// when ctx ends or a heartbeat cannot be written.
-func (s *Stream) Wait(ctx context.Context, ch <-chan struct{}, tick <-chan time.Time, line []byte) bool {
-	for {
-		select {
-		case <-ch:
-			return true
-		case <-ctx.Done():
-			return false
-		case <-tick:
-			if _, err := s.Write(line); err != nil || s.Flush() != nil {
-				return false
-			}
+// Wait waits for ch, or for a tick, when it calls away (if not nil:
+// whatever ch stands for stops counting on this wait, see
+// events.Reader.Leave) and writes line (a heartbeat: it keeps the
+// connection and finds a client that went away). It returns false when
+// ctx ends or the heartbeat cannot be written, else true: then the caller
+// looks for what is new, and waits again.
+func (s *Stream) Wait(ctx context.Context, ch <-chan struct{}, away func(), tick <-chan time.Time, line []byte) bool {
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-tick:
+		if away != nil {
+			away()
 		}
+		_, err := s.Write(line)
+		return err == nil && s.Flush() == nil
 	}
 }
