@@ -204,6 +204,9 @@ type state struct {
 	stopRes    chan *stopResult // the stop run in the background
 	hookRes    chan *hookDone   // reconfigure and file-updated hooks run in the background
 	stopReason string
+	// pkgPending: pkg was updated while a process of the old one ran;
+	// the status shows it once that process is gone.
+	pkgPending bool
 	triedSent  bool
 
 	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight
