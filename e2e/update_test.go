@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,216 @@ func TestUpdateAtOnce(t *testing.T) {
 		if n := len(procsWith("sleep 1000" + tag)); n != want {
 			t.Errorf("%d processes of sleep 1000%s, want %d", n, tag, want)
 		}
+	}
+}
+
+// updateLeader waits until every member of sups names the same update
+// leader of sg in its census, and returns it.
+func updateLeader(t *testing.T, sups []*sup, sg string) string {
+	t.Helper()
+	var leader string
+	waitUntil(t, 60*time.Second, "one update leader in every census", func() (bool, string) {
+		var seen []string
+		leader = ""
+		for _, s := range sups {
+			var census struct {
+				Groups map[string]struct {
+					Status string  `json:"update_election_status"`
+					Leader *string `json:"update_leader_id"`
+				} `json:"census_groups"`
+			}
+			if !getJSON("http://"+s.http+"/census", &census) {
+				return false, "no census"
+			}
+			g := census.Groups[sg]
+			seen = append(seen, fmt.Sprintf("%s: %s %v", s.memberID(), g.Status, g.Leader))
+			if g.Status != "ElectionFinished" || g.Leader == nil || (leader != "" && *g.Leader != leader) {
+				return false, strings.Join(seen, "; ")
+			}
+			leader = *g.Leader
+		}
+		return true, ""
+	})
+	return leader
+}
+
+// sample is one read of a member's /services.
+type sample struct {
+	member string
+	at     time.Time
+	v      svcView
+}
+
+// sampler polls every member's /services every 100 ms until stop is
+// closed (and once more then), each member on its own goroutine, and
+// returns what it read.
+func sampler(sups []*sup, name string, stop <-chan struct{}) func() []sample {
+	out := make(chan []sample, len(sups))
+	for _, s := range sups {
+		id := s.memberID()
+		go func() {
+			var got []sample
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					// One last read: what the caller waited for is seen.
+					out <- append(got, sample{member: id, at: time.Now(), v: s.service(name)})
+					return
+				case <-tick.C:
+					got = append(got, sample{member: id, at: time.Now(), v: s.service(name)})
+				}
+			}
+		}()
+	}
+	return func() []sample {
+		var all []sample
+		for range sups {
+			all = append(all, <-out...)
+		}
+		slices.SortFunc(all, func(a, b sample) int { return a.at.Compare(b.at) })
+		return all
+	}
+}
+
+// TestUpdateRolling: five members roll to v2 one at a time. Sampling every
+// member's /services every 100 ms: no two members are ever seen down in
+// overlapping windows, members reach v2 in the member-id ring's order from
+// the update leader, and the roll finishes although the update leader's
+// supervisor is SIGKILLed in the middle of it; every member left ends on
+// v2, and their censuses agree on the target's incarnation.
+func TestUpdateRolling(t *testing.T) {
+	t.Parallel()
+	source := t.TempDir()
+	sups := ringOf(t, 5, "--update-source", source, "--service-update-period", "1s")
+	name := "updroll"
+	sg := name + ".default"
+	tag1, tag2 := uniqueTag()+"1", uniqueTag()+"2"
+	installAndLoad(t, sups, updPkg(t, name, "1.0.0", tag1), "test/"+name, "--strategy", "rolling")
+	v1, v2 := "test/"+name+"/1.0.0/20260101000000", "test/"+name+"/2.0.0/20260101000000"
+	for _, s := range sups {
+		waitFor(t, 30*time.Second, "v1 up on "+s.memberID(), func() bool {
+			v := s.service(name)
+			return v.ident == v1 && v.state == "up"
+		})
+	}
+	leader := updateLeader(t, sups, sg)
+	var ids []string
+	for _, s := range sups {
+		ids = append(ids, s.memberID())
+	}
+	slices.Sort(ids)
+	k := slices.Index(ids, leader)
+	wantOrder := append(slices.Clone(ids[k:]), ids[:k]...)
+
+	stop := make(chan struct{})
+	collect := sampler(sups, name, stop)
+	stopped := false
+	defer func() {
+		if !stopped {
+			close(stop)
+			collect()
+		}
+	}()
+	// v2's init hook takes a moment, so each member is down long enough
+	// for the sampling to see it.
+	v2dir := pkgDir(t, map[string]string{
+		"IDENT":      "test/" + name + "/2.0.0/20260101000000",
+		"hooks/init": "#!/bin/sh\nsleep 0.5\n",
+		"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag2 + "\n",
+	})
+	dropped := time.Now()
+	dropDir(t, v2dir, source, name+"-2.0.0")
+
+	// Mid-roll: once the leader and the member after it run v2, the
+	// leader's supervisor is killed.
+	victim := bySup(sups, leader)
+	next := bySup(sups, wantOrder[1])
+	waitFor(t, 60*time.Second, "the update leader and the next member on v2", func() bool {
+		a, b := victim.service(name), next.service(name)
+		return a.ident == v2 && a.state == "up" && b.ident == v2 && b.state == "up"
+	})
+	killedAt := time.Now()
+	victim.kill()
+	rest := without(sups, victim)
+	for _, s := range rest {
+		waitUntil(t, 120*time.Second, "v2 up on "+s.memberID(), func() (bool, string) {
+			v := s.service(name)
+			return v.ident == v2 && v.state == "up", fmt.Sprintf("%+v", v)
+		})
+	}
+	took := time.Since(dropped)
+	close(stop)
+	stopped = true
+	samples := collect()
+	t.Logf("5 members rolled to v2 in %s (update leader %s killed after %s)", took.Round(time.Millisecond), leader, killedAt.Sub(dropped).Round(time.Millisecond))
+
+	// Each member's observed down window, and the order members were
+	// first seen on v2.
+	type window struct{ from, to time.Time }
+	down := map[string]*window{}
+	var order []string
+	for _, sm := range samples {
+		if sm.member == leader && sm.at.After(killedAt) {
+			continue // its gateway died with it
+		}
+		if sm.v.ident == v2 && sm.v.state == "up" && !slices.Contains(order, sm.member) {
+			order = append(order, sm.member)
+		}
+		if sm.v.state != "up" && sm.v.ok {
+			w := down[sm.member]
+			if w == nil {
+				w = &window{from: sm.at}
+				down[sm.member] = w
+			}
+			w.to = sm.at
+		}
+	}
+	if len(down) < 3 {
+		t.Errorf("only %d members were ever seen down; the sampling missed the restarts", len(down))
+	}
+	for a, wa := range down {
+		for b, wb := range down {
+			if a < b && !wa.to.Before(wb.from) && !wb.to.Before(wa.from) {
+				t.Errorf("%s (down %s..%s) and %s (down %s..%s) were down at the same time", a,
+					wa.from.Format("15:04:05.000"), wa.to.Format("15:04:05.000"), b, wb.from.Format("15:04:05.000"), wb.to.Format("15:04:05.000"))
+			}
+		}
+	}
+	if !slices.Equal(order, wantOrder) {
+		t.Errorf("members reached v2 in the order %v, want the ring from the update leader %v", order, wantOrder)
+	}
+	for _, s := range rest {
+		if v := s.service(name); v.reason != "package_updated" {
+			t.Errorf("%s: termination_reason %q", s.memberID(), v.reason)
+		}
+	}
+	// Every census left agrees on the target and its incarnation.
+	for _, s := range rest {
+		var census struct {
+			Groups map[string]struct {
+				Inc        uint64 `json:"pkg_incarnation"`
+				Population map[string]struct {
+					Package string `json:"package"`
+					Inc     int64  `json:"pkg_incarnation"`
+				} `json:"population"`
+			} `json:"census_groups"`
+		}
+		waitUntil(t, 30*time.Second, "the target incarnation in "+s.memberID()+"'s census", func() (bool, string) {
+			if !getJSON("http://"+s.http+"/census", &census) {
+				return false, ""
+			}
+			g := census.Groups[sg]
+			for _, r := range rest {
+				if m := g.Population[r.memberID()]; g.Inc != 1 || m.Package != v2 || m.Inc != 1 {
+					return false, fmt.Sprintf("%+v", g)
+				}
+			}
+			return true, ""
+		})
+	}
+	if n := len(procsWith("sleep 1000" + tag1)); n != 0 {
+		t.Errorf("%d v1 processes still run", n)
 	}
 }

@@ -49,3 +49,42 @@ func (g *Group) RollMembers() []RollMember {
 	}
 	return out
 }
+
+// updateFlags are the update-election keys of a member, as electionFlags
+// for the leader election; pkg_incarnation is the group's target's for a
+// member that runs the target.
+func (g *Group) updateFlags(m *member, into map[string]any) {
+	if t := g.target; t != nil && m.svc.Package == t.Package {
+		into["pkg_incarnation"] = int64(t.Incarnation)
+	}
+	e := g.updateElection
+	if e == nil {
+		return
+	}
+	into["update_election_is_running"] = e.Status == rumor.Running
+	into["update_election_is_no_quorum"] = e.Status == rumor.NoQuorum
+	into["update_election_is_finished"] = e.Finished()
+	if e.Finished() {
+		into["update_leader"] = m.id == e.MemberID
+		into["update_follower"] = m.id != e.MemberID
+	}
+}
+
+// svcUpdate is the svc template data's update-election flags and
+// update_leader.
+func (g *Group) svcUpdate(into map[string]any) {
+	e := g.updateElection
+	if e == nil {
+		return
+	}
+	into["update_election_is_running"] = e.Status == rumor.Running
+	into["update_election_is_no_quorum"] = e.Status == rumor.NoQuorum
+	into["update_election_is_finished"] = e.Finished()
+	if id := g.UpdateLeaderID(); id != "" {
+		for _, m := range g.members {
+			if m.id == id {
+				into["update_leader"] = g.memberMap(m)
+			}
+		}
+	}
+}
