@@ -412,3 +412,104 @@ func TestUpdateRolling(t *testing.T) {
 		t.Errorf("%d v1 processes still run", n)
 	}
 }
+
+// TestSvcUpdate: svc update changes a loaded service's options. Strategy,
+// update condition, health-check interval and shutdown timeout apply
+// without a restart (same pid), show in /services and the spec file, and
+// the new strategy acts (the service then follows its update source);
+// new binds restart it; bad input is refused with one line and changes
+// nothing.
+func TestSvcUpdate(t *testing.T) {
+	t.Parallel()
+	source := t.TempDir()
+	root := t.TempDir()
+	s := startSup(t, root, "--update-source", source, "--service-update-period", "1s")
+	name := "svcupd"
+	tag := uniqueTag()
+	dir := pkgDir(t, map[string]string{
+		"IDENT":              "test/" + name + "/1.0.0/20260101000000",
+		"BINDS_OPTIONAL":     "db=port\n",
+		"hooks/health-check": "#!/bin/sh\nexit 0\n",
+		"hooks/run":          "#!/bin/sh\nexec sleep 1000" + tag + "\n",
+	})
+	installAndLoad(t, []*sup{s}, dir, "test/"+name)
+	sg := name + ".default"
+	waitFor(t, 30*time.Second, "up", func() bool { return s.status()[sg].State == "up" })
+	pid := s.status()[sg].PID
+	specBefore := readFile(s.specPath(name))
+
+	// Bad input: one line, non-zero exit, nothing changed.
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"svc", "update", "test/" + name}, "nothing to update"},
+		{[]string{"svc", "update", "test/" + name, "--strategy", "sometimes"}, "update_strategy"},
+		{[]string{"svc", "update", "test/" + name, "--update-condition", "newest"}, "update_condition"},
+		{[]string{"svc", "update", "test/" + name, "--health-check-interval", "-1"}, "negative"},
+		{[]string{"svc", "update", "test/" + name, "--bind", "cache:memcached.default"}, `unknown bind "cache"`},
+		{[]string{"svc", "update", "test/nosuch", "--strategy", "at-once"}, "nosuch"},
+	} {
+		r := s.tend(bad.args...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code == 0 || len(lines) != 1 || !strings.Contains(r.stderr, bad.want) {
+			t.Errorf("tend %v: exit %d, stderr %q; want one line with %q", bad.args[1:], r.code, r.stderr, bad.want)
+		}
+	}
+	if got := readFile(s.specPath(name)); got != specBefore {
+		t.Errorf("refused updates changed the spec file:\n%s", got)
+	}
+
+	out := s.mustTend("svc", "update", "test/"+name, "--strategy", "at-once", "--update-condition", "latest",
+		"--health-check-interval", "7", "--shutdown-timeout", "3")
+	if !strings.Contains(out, "without a restart") {
+		t.Errorf("svc update said %q", out)
+	}
+	st := s.status()[sg]
+	if st.PID != pid || st.State != "up" {
+		t.Errorf("the update restarted the service: pid %d -> %d, state %s", pid, st.PID, st.State)
+	}
+	var services []struct {
+		Strategy string `json:"update_strategy"`
+		Interval struct {
+			Secs int64 `json:"secs"`
+		} `json:"health_check_interval"`
+		Binds []string `json:"binds"`
+	}
+	if !getJSON("http://"+s.http+"/services", &services) || len(services) != 1 || services[0].Strategy != "at-once" || services[0].Interval.Secs != 7 {
+		t.Errorf("/services after the update: %+v", services)
+	}
+	spec := readFile(s.specPath(name))
+	for _, want := range []string{`update_strategy = "at-once"`, "shutdown_timeout = 3", "secs = 7"} {
+		if !strings.Contains(spec, want) {
+			t.Errorf("spec file lacks %q:\n%s", want, spec)
+		}
+	}
+	// The new strategy acts: v2 in the source reaches the service.
+	dropDir(t, pkgDir(t, map[string]string{
+		"IDENT":          "test/" + name + "/2.0.0/20260101000000",
+		"BINDS_OPTIONAL": "db=port\n",
+		"hooks/run":      "#!/bin/sh\nexec sleep 1000" + tag + "2\n",
+	}), source, name+"-2")
+	waitFor(t, 30*time.Second, "v2 up after the strategy changed", func() bool {
+		v := s.service(name)
+		return v.ident == "test/"+name+"/2.0.0/20260101000000" && v.state == "up"
+	})
+
+	// New binds restart it, and are saved.
+	pid = s.status()[sg].PID
+	out = s.mustTend("svc", "update", "test/"+name, "--bind", "db:postgres.default")
+	if !strings.Contains(out, "restarted") {
+		t.Errorf("svc update --bind said %q", out)
+	}
+	waitFor(t, 30*time.Second, "restarted with the bind", func() bool {
+		st := s.status()[sg]
+		return st.State == "up" && st.PID != pid
+	})
+	if !strings.Contains(readFile(s.specPath(name)), `binds = ["db:postgres.default"]`) {
+		t.Errorf("spec file binds:\n%s", readFile(s.specPath(name)))
+	}
+	if !getJSON("http://"+s.http+"/services", &services) || len(services) != 1 || !slices.Equal(services[0].Binds, []string{"db:postgres.default"}) || services[0].Strategy != "at-once" {
+		t.Errorf("/services after the bind: %+v", services)
+	}
+}

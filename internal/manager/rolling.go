@@ -72,7 +72,7 @@ func (m *Manager) roll(ctx context.Context, u *updater, s updatable) {
 			// The leader installs first: a package that does not install
 			// here is not offered to the group.
 			if _, err := m.fetch(u, id); err != nil {
-				m.log.Warn("rolling update: package not installed", "service_group", sg, "package", id.String(), "err", err)
+				u.fail(m, s.e.name, "rolling update: package not installed", id, err)
 				return
 			}
 			next := rumor.Update{ServiceGroup: sg, Package: id.String(), Incarnation: target.Incarnation + 1, FromID: self}

@@ -21,6 +21,9 @@ type updater struct {
 	// waiting: why each rolling service last did not take its turn, so a
 	// reason is logged once.
 	waiting map[string]string
+	// failed: the last failure of each service's update, so one that
+	// repeats at every poll or ring change is logged once.
+	failed map[string]string
 }
 
 // updateLoop moves services with an update strategy to newer packages:
@@ -38,7 +41,7 @@ func (m *Manager) updateLoop(ctx context.Context) {
 	if period <= 0 {
 		period = defaultUpdatePeriod
 	}
-	u := &updater{skipped: map[string]bool{}, waiting: map[string]string{}}
+	u := &updater{skipped: map[string]bool{}, waiting: map[string]string{}, failed: map[string]string{}}
 	t := time.NewTimer(splay(period))
 	defer t.Stop()
 	for {
@@ -180,7 +183,7 @@ func findCandidate(cs []update.Candidate, id ident.Ident) (update.Candidate, boo
 func (m *Manager) moveTo(ctx context.Context, u *updater, s updatable, id ident.Ident) {
 	p, err := m.fetch(u, id)
 	if err != nil {
-		m.log.Warn("package update not installed", "service", s.e.name, "package", id.String(), "err", err)
+		u.fail(m, s.e.name, "package update not installed", id, err)
 		return
 	}
 	done, err := m.begin(ctx, s.e.name)
@@ -193,6 +196,18 @@ func (m *Manager) moveTo(ctx context.Context, u *updater, s updatable, id ident.
 	}
 	m.log.Info("package update", "service", s.e.runner.ServiceGroup(), "from", s.running.String(), "to", id.String(), "strategy", s.strategy)
 	if err := s.e.runner.UpdatePackage(ctx, p); err != nil {
-		m.log.Warn("package update refused", "service", s.e.name, "package", id.String(), "err", err)
+		u.fail(m, s.e.name, "package update refused", id, err)
+		return
 	}
+	delete(u.failed, s.e.name)
+}
+
+// fail logs why a service's update failed, once for each new reason.
+func (u *updater) fail(m *Manager, name, what string, id ident.Ident, err error) {
+	key := what + id.String() + err.Error()
+	if u.failed[name] == key {
+		return
+	}
+	u.failed[name] = key
+	m.log.Warn(what, "service", name, "package", id.String(), "err", err)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/pkg"
+	"github.com/tend-sh/tend/internal/spec"
 )
 
 // PackageUpdated is Habitat's termination_reason of a process stopped to
@@ -64,4 +65,27 @@ func (r *Runner) showPackage(st *state) {
 	base := r.baseStatus(st.svc.SpecFile)
 	st.svc.Pkg, st.svc.Hooks, st.svc.AllPkgBinds = base.Pkg, base.Hooks, base.AllPkgBinds
 	st.svc.ShutdownTimeout = base.ShutdownTimeout
+}
+
+// SetOptions takes the options `svc update` changes without a restart:
+// update strategy and condition (read by the supervisor's updater),
+// health-check interval (the next check is rescheduled on it) and
+// shutdown timeout (used by the next stop). sp is the service's whole new
+// spec; any other difference is the caller's to act on (binds restart).
+func (r *Runner) SetOptions(ctx context.Context, sp spec.Spec) error {
+	return r.do(ctx, func(ctx context.Context, st *state) {
+		oldInterval := st.spec.HealthCheckInterval.D()
+		st.spec = sp
+		st.svc.UpdateStrategy, st.svc.UpdateCondition = sp.UpdateStrategy, sp.UpdateCondition
+		st.svc.HealthInterval, st.svc.ShutdownTimeout = sp.HealthCheckInterval.D(), st.shutdownTimeout()
+		if sp.HealthCheckInterval.D() != oldInterval && st.healthT != nil && st.healthC != nil {
+			// A check is waiting for the old interval: wait the new one.
+			st.healthT.Stop()
+			st.healthT = time.NewTimer(nextCheck(st, st.svc.Health))
+			st.healthC = st.healthT.C
+		}
+		r.record(st, true, "options updated: strategy %s, update condition %s, health-check interval %s, shutdown timeout %s",
+			sp.UpdateStrategy, sp.UpdateCondition, sp.HealthCheckInterval.D(), st.shutdownTimeout())
+		r.publish(st)
+	})
 }
