@@ -311,15 +311,8 @@ func TestUpdateRolling(t *testing.T) {
 			collect()
 		}
 	}()
-	// v2's init hook takes a moment, so each member is down long enough
-	// for the sampling to see it.
-	v2dir := pkgDir(t, map[string]string{
-		"IDENT":      "test/" + name + "/2.0.0/20260101000000",
-		"hooks/init": "#!/bin/sh\nsleep 0.5\n",
-		"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag2 + "\n",
-	})
 	dropped := time.Now()
-	dropDir(t, v2dir, source, name+"-2.0.0")
+	dropDir(t, slowPkg(t, name, "2.0.0", tag2), source, name+"-2.0.0")
 
 	// Mid-roll: once the leader and the member after it run v2, the
 	// leader's supervisor is killed.
@@ -344,41 +337,7 @@ func TestUpdateRolling(t *testing.T) {
 	samples := collect()
 	t.Logf("5 members rolled to v2 in %s (update leader %s killed after %s)", took.Round(time.Millisecond), leader, killedAt.Sub(dropped).Round(time.Millisecond))
 
-	// Each member's observed down window, and the order members were
-	// first seen on v2.
-	type window struct{ from, to time.Time }
-	down := map[string]*window{}
-	var order []string
-	for _, sm := range samples {
-		if sm.member == leader && sm.at.After(killedAt) {
-			continue // its gateway died with it
-		}
-		if sm.v.ident == v2 && sm.v.state == "up" && !slices.Contains(order, sm.member) {
-			order = append(order, sm.member)
-		}
-		if sm.v.state != "up" && sm.v.ok {
-			w := down[sm.member]
-			if w == nil {
-				w = &window{from: sm.at}
-				down[sm.member] = w
-			}
-			w.to = sm.at
-		}
-	}
-	if len(down) < 3 {
-		t.Errorf("only %d members were ever seen down; the sampling missed the restarts", len(down))
-	}
-	for a, wa := range down {
-		for b, wb := range down {
-			if a < b && !wa.to.Before(wb.from) && !wb.to.Before(wa.from) {
-				t.Errorf("%s (down %s..%s) and %s (down %s..%s) were down at the same time", a,
-					wa.from.Format("15:04:05.000"), wa.to.Format("15:04:05.000"), b, wb.from.Format("15:04:05.000"), wb.to.Format("15:04:05.000"))
-			}
-		}
-	}
-	if !slices.Equal(order, wantOrder) {
-		t.Errorf("members reached v2 in the order %v, want the ring from the update leader %v", order, wantOrder)
-	}
+	checkRoll(t, samples, v2, wantOrder, leader, killedAt)
 	for _, s := range rest {
 		if v := s.service(name); v.reason != "package_updated" {
 			t.Errorf("%s: termination_reason %q", s.memberID(), v.reason)
@@ -511,5 +470,121 @@ func TestSvcUpdate(t *testing.T) {
 	}
 	if !getJSON("http://"+s.http+"/services", &services) || len(services) != 1 || !slices.Equal(services[0].Binds, []string{"db:postgres.default"}) || services[0].Strategy != "at-once" {
 		t.Errorf("/services after the bind: %+v", services)
+	}
+}
+
+// checkRoll checks what the sampling saw of a roll to v2: no two members
+// seen down in overlapping windows (each member is down once, so
+// overlapping observed windows mean overlapping real ones), at least three
+// restarts seen at all, and members first seen on v2 in wantOrder. The
+// samples of member gone after goneAt are left out.
+func checkRoll(t *testing.T, samples []sample, v2 string, wantOrder []string, gone string, goneAt time.Time) {
+	t.Helper()
+	// Each member's observed down window, and the order members were
+	// first seen on v2.
+	type window struct{ from, to time.Time }
+	down := map[string]*window{}
+	var order []string
+	for _, sm := range samples {
+		if sm.member == gone && sm.at.After(goneAt) {
+			continue // its gateway died with it
+		}
+		if sm.v.ident == v2 && sm.v.state == "up" && !slices.Contains(order, sm.member) {
+			order = append(order, sm.member)
+		}
+		if sm.v.state != "up" && sm.v.ok {
+			w := down[sm.member]
+			if w == nil {
+				w = &window{from: sm.at}
+				down[sm.member] = w
+			}
+			w.to = sm.at
+		}
+	}
+	if len(down) < 3 {
+		t.Errorf("only %d members were ever seen down; the sampling missed the restarts", len(down))
+	}
+	for a, wa := range down {
+		for b, wb := range down {
+			if a < b && !wa.to.Before(wb.from) && !wb.to.Before(wa.from) {
+				t.Errorf("%s (down %s..%s) and %s (down %s..%s) were down at the same time", a,
+					wa.from.Format("15:04:05.000"), wa.to.Format("15:04:05.000"), b, wb.from.Format("15:04:05.000"), wb.to.Format("15:04:05.000"))
+			}
+		}
+	}
+	if !slices.Equal(order, wantOrder) {
+		t.Errorf("members reached v2 in the order %v, want the ring from the update leader %v", order, wantOrder)
+	}
+}
+
+// slowPkg is updPkg with an init hook that takes a moment, so each member
+// is down long enough for the sampling to see it.
+func slowPkg(t *testing.T, name, version, tag string) string {
+	return pkgDir(t, map[string]string{
+		"IDENT":      "test/" + name + "/" + version + "/20260101000000",
+		"hooks/init": "#!/bin/sh\nsleep 0.5\n",
+		"hooks/run":  "#!/bin/sh\nexec sleep 1000" + tag + "\n",
+	})
+}
+
+// TestUpdateRollingLeaderTopology: in leader topology the followers roll
+// along the member-id ring from the update leader and the topology leader
+// goes last; one member down at a time, all five end on v2.
+func TestUpdateRollingLeaderTopology(t *testing.T) {
+	t.Parallel()
+	source := t.TempDir()
+	sups := ringOf(t, 5, "--update-source", source, "--service-update-period", "1s")
+	name := "updlead"
+	sg := name + ".default"
+	tag1, tag2 := uniqueTag()+"1", uniqueTag()+"2"
+	installAndLoad(t, sups, updPkg(t, name, "1.0.0", tag1), "test/"+name, "--strategy", "rolling", "--topology", "leader")
+	v1, v2 := "test/"+name+"/1.0.0/20260101000000", "test/"+name+"/2.0.0/20260101000000"
+	topo, _ := agreeOnLeader(t, sups, sg, 60*time.Second, "", -1)
+	for _, s := range sups {
+		waitFor(t, 30*time.Second, "v1 up on "+s.memberID(), func() bool {
+			v := s.service(name)
+			return v.ident == v1 && v.state == "up"
+		})
+	}
+	// The first member to load is alone in its group for a moment and wins
+	// both elections; a later update election would fall to a follower.
+	// Either way the topology leader goes last: when it leads the update,
+	// the follower after it in the ring goes first.
+	leader := updateLeader(t, sups, sg)
+	var followers []string
+	for _, s := range sups {
+		if id := s.memberID(); id != topo {
+			followers = append(followers, id)
+		}
+	}
+	slices.Sort(followers)
+	k, _ := slices.BinarySearch(followers, leader)
+	k %= len(followers)
+	wantOrder := append(append(slices.Clone(followers[k:]), followers[:k]...), topo)
+
+	stop := make(chan struct{})
+	collect := sampler(sups, name, stop)
+	stopped := false
+	defer func() {
+		if !stopped {
+			close(stop)
+			collect()
+		}
+	}()
+	dropped := time.Now()
+	dropDir(t, slowPkg(t, name, "2.0.0", tag2), source, name+"-2.0.0")
+	for _, s := range sups {
+		waitUntil(t, 120*time.Second, "v2 up on "+s.memberID(), func() (bool, string) {
+			v := s.service(name)
+			return v.ident == v2 && v.state == "up", fmt.Sprintf("%+v", v)
+		})
+	}
+	took := time.Since(dropped)
+	close(stop)
+	stopped = true
+	checkRoll(t, collect(), v2, wantOrder, "", time.Time{})
+	t.Logf("5 members (leader topology) rolled to v2 in %s; update leader %s, topology leader %s last", took.Round(time.Millisecond), leader, topo)
+	if l, _ := agreeOnLeader(t, sups, sg, 30*time.Second, "", -1); l != topo {
+		t.Errorf("the topology leader changed from %s to %s during the roll", topo, l)
 	}
 }

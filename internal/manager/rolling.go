@@ -17,7 +17,9 @@ import (
 // rumor of its own kind. In leader topology the group's leader stands
 // with suitability 0 and every follower with the highest, so a follower
 // leads the update and the leader updates last (Habitat's choice).
-// topology maps each rolling group to its topology. Ring loop only.
+// In leader topology a member stands only once the group's leader
+// election is finished. topology maps each rolling group to its topology.
+// Ring loop only.
 func (m *Manager) runUpdateElections(c *census.Census, topology map[string]string) {
 	for sg, topo := range topology {
 		g := c.Group(sg)
@@ -25,8 +27,16 @@ func (m *Manager) runUpdateElections(c *census.Census, topology map[string]strin
 			continue
 		}
 		var suit uint64
-		if topo == "leader" && g.LeaderID() != m.cfg.MemberID {
-			suit = math.MaxUint64
+		if topo == "leader" {
+			if g.LeaderID() == "" {
+				// Until the group has a leader every member would stand
+				// alike, and the update could fall to the member that
+				// then leads the group.
+				continue
+			}
+			if g.LeaderID() != m.cfg.MemberID {
+				suit = math.MaxUint64
+			}
 		}
 		held := g.UpdateElection()
 		eg := election.Group{Self: m.cfg.MemberID, Name: sg, Members: g.MemberHealth(), Held: held, Suitability: suit}

@@ -34,7 +34,8 @@ type Roll struct {
 //   - nobody updates while another alive member's service is not up, so
 //     at most one member is down for the update at any time;
 //   - the topology leader goes once every other alive member runs Target;
-//   - while no alive member runs Target, the update leader goes first;
+//   - while no alive member runs Target, the update leader goes first (the
+//     follower after it in the ring if it has become the topology leader);
 //   - otherwise a member goes once the alive member before it in the ring
 //     (member-id order, wrapping, the topology leader left out) runs
 //     Target. If the update leader dies mid-roll the ring closes over it
@@ -80,12 +81,6 @@ func Turn(r Roll) (bool, string) {
 		}
 		return true, "every other member updated (the topology leader goes last)"
 	}
-	if !anyOn {
-		if r.Self == r.UpdateLeader {
-			return true, "the update leader goes first"
-		}
-		return false, "waiting for the update leader"
-	}
 	var ring []string
 	for _, m := range alive {
 		if m.ID != r.TopologyLeader {
@@ -93,6 +88,20 @@ func Turn(r Roll) (bool, string) {
 		}
 	}
 	slices.Sort(ring)
+	if !anyOn {
+		first := r.UpdateLeader
+		if first != "" && first == r.TopologyLeader {
+			// The group's leader changed after it won the update
+			// election: it still goes last, and the follower after it
+			// in the ring goes first.
+			i, _ := slices.BinarySearch(ring, first)
+			first = ring[i%len(ring)]
+		}
+		if r.Self == first {
+			return true, "the update leader goes first"
+		}
+		return false, "waiting for the update leader"
+	}
 	i := slices.Index(ring, r.Self)
 	prev := ring[(i+len(ring)-1)%len(ring)]
 	for _, m := range alive {
