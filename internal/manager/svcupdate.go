@@ -82,7 +82,7 @@ func (m *Manager) Update(ctx context.Context, req api.UpdateRequest, progress fu
 
 // rebind restarts e with new binds on the package it runs.
 func (m *Manager) rebind(e *entry, sp spec.Spec, progress func(string)) error {
-	id, err := ident.Parse(e.runner.Status().Pkg.Ident)
+	id, err := ident.Parse(e.runner.Package())
 	if err != nil {
 		return api.Errorf(api.Internal, "%v", err)
 	}

@@ -111,7 +111,7 @@ func (m *Manager) updatables() []updatable {
 			if err != nil {
 				continue
 			}
-			running, err := ident.Parse(e.runner.Status().Pkg.Ident)
+			running, err := ident.Parse(e.runner.Package())
 			if err != nil {
 				continue
 			}

@@ -94,6 +94,9 @@ type Runner struct {
 	output   *events.Broadcaster[api.LogLine]
 	// suitability is the suitability hook's last answer (Suitability).
 	suitability atomic.Uint64
+	// pkgIdent is the package the service runs or, after UpdatePackage,
+	// is moving to (the status names it once the old process is gone).
+	pkgIdent atomic.Pointer[string]
 	st          *state
 }
 
@@ -151,6 +154,8 @@ func New(o Options) (*Runner, error) {
 		ring:      o.Ring,
 	}
 	r.st.svc = r.baseStatus(o.SpecFile)
+	id := o.Pkg.Ident.String()
+	r.pkgIdent.Store(&id)
 	s := r.st.svc
 	r.status.Store(&s)
 	return r, nil

@@ -10,6 +10,10 @@ import (
 	"github.com/tend-sh/tend/internal/spec"
 )
 
+// Package is the ident of the package the service runs or, once
+// UpdatePackage returned, is moving to.
+func (r *Runner) Package() string { return *r.pkgIdent.Load() }
+
 // PackageUpdated is Habitat's termination_reason of a process stopped to
 // run a newer package of its service.
 const PackageUpdated = "package_updated"
@@ -29,7 +33,7 @@ func (r *Runner) UpdatePackage(ctx context.Context, p *pkg.Package) error {
 	if err := checkUser(p); err != nil {
 		return err
 	}
-	return r.do(ctx, func(ctx context.Context, st *state) {
+	err = r.do(ctx, func(ctx context.Context, st *state) {
 		from := st.pkg.Ident.String()
 		st.pkg, st.tpl = p, tpl
 		// Whom it runs as and its environment come from the package.
@@ -57,6 +61,12 @@ func (r *Runner) UpdatePackage(ctx context.Context, p *pkg.Package) error {
 		}
 		r.publish(st)
 	})
+	if err == nil {
+		// The loop has the function and runs it before anything else.
+		id := p.Ident.String()
+		r.pkgIdent.Store(&id)
+	}
+	return err
 }
 
 // showPackage makes the status describe st.pkg.

@@ -24,6 +24,9 @@ func TestUpdatePackageRestartsOnIt(t *testing.T) {
 		if err := fx.r.UpdatePackage(context.Background(), p2); err != nil {
 			t.Fatal(err)
 		}
+		if got := fx.r.Package(); got != "test/svc/2.0.0/20260101000000" {
+			t.Fatalf("Package() = %s right after the update", got)
+		}
 		s, _ := fx.r.WaitFor(context.Background(), func(s *api.Service) bool { return s.Running && f.Count("run") == 2 })
 		if s.Pkg.Ident != "test/svc/2.0.0/20260101000000" || s.LastExit == nil || s.LastExit.Reason != PackageUpdated {
 			t.Fatalf("after the update: pkg %s, last exit %+v %+v", s.Pkg.Ident, s.LastExit, s.Records)
