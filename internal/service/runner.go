@@ -97,7 +97,7 @@ type Runner struct {
 	// pkgIdent is the package the service runs or, after UpdatePackage,
 	// is moving to (the status names it once the old process is gone).
 	pkgIdent atomic.Pointer[string]
-	st          *state
+	st       *state
 }
 
 // Check refuses a package whose templates do not parse, that has no run
