@@ -48,6 +48,7 @@ type member struct {
 type bench struct {
 	tend, work, source, tag string
 	n                       int
+	fresh                   bool
 	members                 []*member
 	client                  *http.Client
 }
@@ -63,6 +64,7 @@ func main() {
 	n := flag.Int("n", 5, "ring members")
 	trials := flag.Int("trials", 20, "leader kills")
 	rolls := flag.Int("rolls", 3, "rolling updates")
+	fresh := flag.Bool("fresh", false, "restart a killed member without the rumors it persisted (as a replacement would), not over its whole state")
 	flag.Parse()
 	if *tend == "" || *out == "" {
 		flag.Usage()
@@ -74,7 +76,7 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	b := &bench{tend: *tend, work: work, source: filepath.Join(work, "source"), n: *n,
+	b := &bench{fresh: *fresh, tend: *tend, work: work, source: filepath.Join(work, "source"), n: *n,
 		tag: fmt.Sprintf("9%06d", os.Getpid()%1000000), client: &http.Client{Timeout: 2 * time.Second}}
 	err = b.run(ctx, *out, *trials, *rolls)
 	b.stopAll()
@@ -157,6 +159,11 @@ func (b *bench) run(ctx context.Context, out string, trials, rolls int) error {
 		fmt.Fprintf(f, "failover\t%d\t%.3f\n", t, d.Seconds())
 		failovers = append(failovers, d.Seconds())
 		b.logf("failover %d: leader %s (term %d) killed; %s leads at term %d on every member after %.2f s", t, short(leader), term, short(newLeader), newTerm, d.Seconds())
+		if b.fresh {
+			if err := os.Remove(filepath.Join(victim.root, "sup", "default", "data", "rumors.json")); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
 		if err := b.start(ctx, victim, []string{rest[0].gossip}); err != nil {
 			return err
 		}
@@ -230,8 +237,17 @@ func field(line, key string) string {
 
 // start runs `tend sup run` for m and waits until it is ready.
 func (b *bench) start(ctx context.Context, m *member, peers []string) error {
+	// A member started again keeps its addresses, as a supervisor on a
+	// host does: memberlist does not let a dead member's name come back at
+	// another address.
+	addr := func(a string) string {
+		if a == "" {
+			return "127.0.0.1:0"
+		}
+		return a
+	}
 	args := []string{"sup", "run", "--root", m.root,
-		"--listen-http", "127.0.0.1:0", "--listen-ctl", "127.0.0.1:0", "--listen-gossip", "127.0.0.1:0",
+		"--listen-http", addr(m.http), "--listen-ctl", addr(m.ctl), "--listen-gossip", addr(m.gossip),
 		"--update-source", b.source, "--service-update-period", "1s"}
 	for _, p := range peers {
 		args = append(args, "--peer", p)

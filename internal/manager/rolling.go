@@ -56,10 +56,11 @@ func (m *Manager) runUpdateElections(c *census.Census, topology map[string]strin
 }
 
 // roll takes this member's step in its group's rolling update: the update
-// leader installs a newer package and publishes it as the group's target;
+// leader, at a poll, installs a newer package and publishes it as the
+// group's target;
 // every member (the leader too) moves to the target when update.Turn says
 // it is its turn.
-func (m *Manager) roll(ctx context.Context, u *updater, s updatable) {
+func (m *Manager) roll(ctx context.Context, u *updater, s updatable, polled bool) {
 	c := m.census.Load()
 	if c == nil {
 		return
@@ -71,7 +72,7 @@ func (m *Manager) roll(ctx context.Context, u *updater, s updatable) {
 	}
 	self := m.cfg.MemberID
 	target, hasTarget := g.Target()
-	if g.UpdateLeaderID() == self {
+	if polled && g.UpdateLeaderID() == self {
 		base := s.running
 		if hasTarget {
 			if t, err := ident.Parse(target.Package); err == nil {

@@ -75,7 +75,7 @@ func (m *Manager) Update(ctx context.Context, req api.UpdateRequest, progress fu
 	if err := e.runner.SetOptions(ctx, sp); err != nil {
 		return api.Errorf(api.Internal, "%s: %v", sg, err)
 	}
-	m.wakeUpdates() // a new strategy acts on what was last scanned
+	m.wakeUpdates() // a rolling service takes a turn that is due; newer packages are looked for at the next poll
 	progress(fmt.Sprintf("Updated %s (%s) without a restart", sg, changed(old, sp)))
 	return nil
 }

@@ -50,10 +50,10 @@ func (m *Manager) updateLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			u.scan(m)
-			m.runUpdates(ctx, u)
+			m.runUpdates(ctx, u, true)
 			t.Reset(period + splay(period))
 		case <-m.updates:
-			m.runUpdates(ctx, u)
+			m.runUpdates(ctx, u, false)
 		}
 	}
 }
@@ -121,16 +121,21 @@ func (m *Manager) updatables() []updatable {
 	return out
 }
 
-// runUpdates takes each service's update step.
-func (m *Manager) runUpdates(ctx context.Context, u *updater) {
+// runUpdates takes each service's update step. Looking for newer packages
+// (reading what is installed) is done on the periodic polls only; a wake
+// between them (a ring change) only moves rolling services whose turn came.
+func (m *Manager) runUpdates(ctx context.Context, u *updater, polled bool) {
 	for _, s := range m.updatables() {
 		switch s.strategy {
 		case "at-once":
+			if !polled {
+				continue
+			}
 			if id, ok := m.pick(u, s, s.running); ok {
 				m.moveTo(ctx, u, s, id)
 			}
 		case "rolling":
-			m.roll(ctx, u, s)
+			m.roll(ctx, u, s, polled)
 		}
 	}
 }
