@@ -65,6 +65,7 @@ bench: deps build bench-core
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench/go-bench.txt
 	bench/run.sh
 	nice bench/ring/scale.sh
+	bench/election/run.sh
 	bench/soak.sh
 
 # The figures issue 11 is judged on (docs/BENCHMARKS.md), against the bare

@@ -270,7 +270,7 @@ func needsRemote(args []string) bool {
 		return false
 	}
 	switch args[0] + " " + args[1] {
-	case "svc load", "svc unload", "svc start", "svc stop", "svc restart", "svc signal", "svc status", "svc logs", "sup stats", "sup events", "health set":
+	case "svc load", "svc unload", "svc start", "svc stop", "svc restart", "svc update", "svc signal", "svc status", "svc logs", "sup stats", "sup events", "health set":
 		return true
 	}
 	return false

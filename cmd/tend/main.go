@@ -82,7 +82,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	secret := supSecretCmd(env)
 	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env), supEventsCmd(env), secret)
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
-	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcRestartCmd(env), svcSignalCmd(env), svcStatusCmd(env), svcLogsCmd(env))
+	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcRestartCmd(env), svcUpdateCmd(env), svcSignalCmd(env), svcStatusCmd(env), svcLogsCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}
 	pkgCmd.AddCommand(pkgInstallCmd(env), pkgSignCmd(env))
 	origin := &cobra.Command{Use: "origin", Short: "origin signing keys"}

@@ -150,7 +150,8 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Healthy: func() (bool, []string) { return mon.Healthy() },
 		Settled: func() { startup.settled(); close(ready) },
 		Cgroups: cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
-		Heartbeat: heartbeat,
+		Heartbeat:    heartbeat,
+		UpdateSource: cfg.UpdateSource, UpdatePeriod: cfg.UpdatePeriod,
 	})
 	reg := prometheus.NewRegistry()
 	mon, err = monitor.New(monitor.Options{

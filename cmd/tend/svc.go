@@ -28,6 +28,7 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 	f.StringVar(&req.Group, "group", "", "service group (default \"default\")")
 	f.StringVar(&req.Topology, "topology", "", "standalone or leader")
 	f.StringVar(&req.Strategy, "strategy", "", "update strategy: none, at-once or rolling")
+	f.StringVar(&req.UpdateCondition, "update-condition", "", "latest (default) or track-channel: follow the update source's newest package, older included")
 	f.StringArrayVar(&req.Binds, "bind", nil, "NAME:SERVICE.GROUP[@ORG], repeatable")
 	f.StringVar(&req.BindingMode, "binding-mode", "", "strict or relaxed")
 	f.Var(&interval, "health-check-interval", "seconds between health checks (default 30)")
@@ -56,6 +57,39 @@ func svcLoadCmd(env *cliEnv) *cobra.Command {
 		req.Wait = true
 		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
 			return cl.Load(ctx, req, env.stdout)
+		})(cmd, a)
+	}
+	return c
+}
+
+func svcUpdateCmd(env *cliEnv) *cobra.Command {
+	var rf remoteFlags
+	var req api.UpdateRequest
+	var binds []string
+	var interval, timeout secondsFlag
+	c := &cobra.Command{
+		Use:   "update PKG",
+		Short: "change a loaded service's update strategy, update condition, binds, health-check interval or shutdown timeout; only new binds restart it",
+		Args:  args(cobra.ExactArgs(1)),
+	}
+	rf.bind(c)
+	f := c.Flags()
+	f.StringVar(&req.Strategy, "strategy", "", "update strategy: none, at-once or rolling")
+	f.StringVar(&req.UpdateCondition, "update-condition", "", "latest or track-channel")
+	f.StringArrayVar(&binds, "bind", nil, "NAME:SERVICE.GROUP[@ORG], repeatable; replaces every bind (restarts the service)")
+	f.Var(&interval, "health-check-interval", "seconds between health checks")
+	f.Var(&timeout, "shutdown-timeout", "seconds between the shutdown signal and SIGKILL")
+	c.RunE = func(cmd *cobra.Command, a []string) error {
+		req.Pkg = a[0]
+		if f.Changed("bind") {
+			req.Binds = &binds
+		}
+		req.HealthCheckInterval, req.ShutdownTimeout = interval.ptr(), timeout.ptr()
+		if err := req.Check(); err != nil {
+			return usageError{err}
+		}
+		return withClient(env, &rf, func(ctx context.Context, cl *ctl.Client) error {
+			return cl.Update(ctx, req, env.stdout)
 		})(cmd, a)
 	}
 	return c

@@ -148,3 +148,25 @@ type FileUpload struct {
 	Filename     string `json:"filename"`
 	Body         []byte `json:"body"`
 }
+
+// UpdateRequest is `tend svc update` (Habitat's hab svc update): the
+// options of a loaded service to change at runtime. Nil or empty fields
+// are left as they are; at least one must be given.
+type UpdateRequest struct {
+	Pkg             string    `json:"pkg"`
+	Strategy        string    `json:"strategy,omitempty"`
+	UpdateCondition string    `json:"update_condition,omitempty"`
+	Binds           *[]string `json:"binds,omitempty"` // replaces every bind
+	// HealthCheckInterval and ShutdownTimeout in whole seconds.
+	HealthCheckInterval *int `json:"health_check_interval,omitempty"`
+	ShutdownTimeout     *int `json:"shutdown_timeout,omitempty"`
+}
+
+// Check refuses a request that changes nothing and second counts that
+// are negative or would overflow.
+func (r UpdateRequest) Check() error {
+	if r.Strategy == "" && r.UpdateCondition == "" && r.Binds == nil && r.HealthCheckInterval == nil && r.ShutdownTimeout == nil {
+		return errors.New("nothing to update: give --strategy, --update-condition, --bind, --health-check-interval or --shutdown-timeout")
+	}
+	return LoadRequest{HealthCheckInterval: r.HealthCheckInterval, ShutdownTimeout: r.ShutdownTimeout}.Check()
+}

@@ -95,8 +95,7 @@ type departureJSON struct {
 
 // Butterfly is the /butterfly document: the ring's members and what its
 // rumor stores keep after their merge rules (the highest incarnation per
-// key), with unloaded (Gone) services left out. Update elections are
-// empty: tend runs none. Update counters are the census's (see
+// key), with unloaded (Gone) services left out. Update counters are the census's (see
 // Census.JSON).
 func Butterfly(in Input) any {
 	st := fold(in)
@@ -114,7 +113,7 @@ func Butterfly(in Input) any {
 		ServiceFile:          rumorStoreJSON[map[string]fileJSON]{List: map[string]map[string]fileJSON{}, UpdateCounter: c.file},
 		Election:             rumorStoreJSON[any]{List: map[string]any{}, UpdateCounter: c.election},
 		LatestElection:       map[string]any{},
-		ElectionUpdate:       rumorStoreJSON[any]{List: map[string]any{}},
+		ElectionUpdate:       rumorStoreJSON[any]{List: map[string]any{}, UpdateCounter: c.electionUpdate},
 		LatestElectionUpdate: map[string]any{},
 		Departure:            rumorStoreJSON[map[string]departureJSON]{List: map[string]map[string]departureJSON{}, UpdateCounter: c.departure},
 		DepartedMembers:      []string{},
@@ -128,6 +127,14 @@ func Butterfly(in Input) any {
 		}
 		b.Election.List[sg] = map[string]any{"election": ej}
 		b.LatestElection[sg] = ej
+	}
+	for sg, e := range st.updates {
+		ej := map[string]any{
+			"from_id": e.MemberID, "member_id": e.MemberID, "service_group": sg,
+			"term": e.Term, "suitability": e.Suitability, "status": e.Status, "votes": append([]string{}, e.Votes...),
+		}
+		b.ElectionUpdate.List[sg] = map[string]any{"election": ej}
+		b.LatestElectionUpdate[sg] = ej
 	}
 	for id, m := range st.members {
 		health := st.healthOf(id, m.Health, in.LocalID)

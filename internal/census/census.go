@@ -65,7 +65,12 @@ type Group struct {
 	files   []rumor.File
 	// election is the group's leader election; nil when none was gossiped.
 	election *rumor.Election
-	digest   string
+	// updateElection is the group's update-leader election (rolling
+	// updates), target the package its update leader published; nil when
+	// none was gossiped.
+	updateElection *rumor.Election
+	target         *rumor.Update
+	digest         string
 }
 
 // member is one member's entry in a group's population.
@@ -88,7 +93,7 @@ type config struct {
 // fold cannot have: each is the sum of the incarnations in one store (plus
 // the number of entries), so it moves whenever that store changes.
 type counters struct {
-	membership, service, config, file, departure, election uint64
+	membership, service, config, file, departure, election, electionUpdate uint64
 }
 
 // Build folds in into a census.
@@ -152,6 +157,8 @@ func Build(in Input) *Census {
 		slices.SortFunc(g.members, func(a, b *member) int { return strings.Compare(a.id, b.id) })
 		g.config = latestConfig(st.configs[sg])
 		g.election = st.elections[sg]
+		g.updateElection = st.updates[sg]
+		g.target = st.targets[sg]
 		for _, f := range st.files[sg] {
 			if validFilename(f.Filename) {
 				g.files = append(g.files, *f)
@@ -216,6 +223,8 @@ type state struct {
 	configs   map[string][]*rumor.Config // by group, all of them
 	files     map[string]map[string]*rumor.File
 	elections map[string]*rumor.Election
+	updates   map[string]*rumor.Election // update-leader elections
+	targets   map[string]*rumor.Update
 	counters  counters
 }
 
@@ -228,6 +237,8 @@ func fold(in Input) *state {
 		configs:   make(map[string][]*rumor.Config),
 		files:     make(map[string]map[string]*rumor.File),
 		elections: make(map[string]*rumor.Election),
+		updates:   make(map[string]*rumor.Election),
+		targets:   make(map[string]*rumor.Update),
 	}
 	for _, m := range in.Members {
 		if cur, ok := st.members[m.ID]; ok && cur.Incarnation > m.Incarnation {
@@ -275,6 +286,16 @@ func fold(in Input) *state {
 			if e := r.Election; e != nil {
 				st.elections[e.ServiceGroup] = rumor.MergeElection(st.elections[e.ServiceGroup], e)
 			}
+		case rumor.KindElectionUpdate:
+			if e := r.Election; e != nil {
+				st.updates[e.ServiceGroup] = rumor.MergeElection(st.updates[e.ServiceGroup], e)
+			}
+		case rumor.KindUpdate:
+			if u := r.Update; u != nil {
+				if cur := st.targets[u.ServiceGroup]; cur == nil || u.Incarnation > cur.Incarnation {
+					st.targets[u.ServiceGroup] = u
+				}
+			}
 		}
 	}
 	for _, m := range st.members {
@@ -296,6 +317,9 @@ func fold(in Input) *state {
 	st.counters.departure = uint64(len(st.departed))
 	for _, e := range st.elections {
 		st.counters.election += 1 + e.Term + uint64(len(e.Votes))
+	}
+	for _, e := range st.updates {
+		st.counters.electionUpdate += 1 + e.Term + uint64(len(e.Votes))
 	}
 	return st
 }

@@ -36,11 +36,14 @@ func (g *Group) LeaderID() string {
 
 // electionStatus is the group's election_status as Habitat's census
 // names it.
-func (g *Group) electionStatus() string {
-	if g.election == nil {
+func (g *Group) electionStatus() string { return statusName(g.election) }
+
+// statusName is an election's status as Habitat's census names it.
+func statusName(e *rumor.Election) string {
+	if e == nil {
 		return "None"
 	}
-	switch g.election.Status {
+	switch e.Status {
 	case rumor.Finished:
 		return "ElectionFinished"
 	case rumor.NoQuorum:

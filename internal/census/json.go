@@ -54,6 +54,7 @@ func (c *Census) JSON() any {
 		LocalMemberID:            c.localID,
 		LastServiceCounter:       c.counters.service,
 		LastElectionCounter:      c.counters.election,
+		LastElectionUpdateCount:  c.counters.electionUpdate,
 		LastMembershipCounter:    c.counters.membership,
 		LastServiceConfigCounter: c.counters.config,
 		LastServiceFileCounter:   c.counters.file,
@@ -62,7 +63,7 @@ func (c *Census) JSON() any {
 		gj := censusGroupJSON{
 			ServiceGroup:         sg,
 			ElectionStatus:       g.electionStatus(),
-			UpdateElectionStatus: "None",
+			UpdateElectionStatus: statusName(g.updateElection),
 			LocalMemberID:        c.localID,
 			Population:           make(map[string]map[string]any, len(g.members)),
 			ChangedServiceFiles:  []string{},
@@ -73,6 +74,12 @@ func (c *Census) JSON() any {
 		}
 		if id := g.LeaderID(); id != "" {
 			gj.LeaderID = &id
+		}
+		if id := g.UpdateLeaderID(); id != "" {
+			gj.UpdateLeaderID = &id
+		}
+		if g.target != nil {
+			gj.PkgIncarnation = g.target.Incarnation
 		}
 		if g.config != nil {
 			gj.ServiceConfig = &serviceConfigJSON{Incarnation: g.config.incarnation, Value: g.config.value}
@@ -132,6 +139,7 @@ func (g *Group) memberMap(m *member) map[string]any {
 		"cfg":       m.cfg,
 	}
 	g.electionFlags(m, out)
+	g.updateFlags(m, out)
 	return out
 }
 
@@ -182,8 +190,8 @@ func (g *Group) active() []*member {
 // on member localID (habitat.md §6.3): the election flags are the
 // group's election's, leader the leader of a finished election (else
 // null), first the leader if any, else the first active member by id;
-// update elections do not run, so their flags are false and
-// update_leader null. me is null when localID has no live
+// the update flags and update_leader are the update election's likewise
+// (null while none finished). me is null when localID has no live
 // service rumor in the group; first is null when no member is active.
 func (g *Group) SvcData(localID string) map[string]any {
 	var org any
@@ -216,6 +224,7 @@ func (g *Group) SvcData(localID string) map[string]any {
 		"update_leader":                nil,
 	}
 	g.svcElection(out)
+	g.svcUpdate(out)
 	return out
 }
 

@@ -122,6 +122,11 @@ func (c *Client) Restart(ctx context.Context, pkg string, progress io.Writer) er
 	return c.do(ctx, http.MethodPost, pathRestart, nil, pkgRequest{Pkg: pkg}, progress, nil)
 }
 
+// Update changes a loaded service's options.
+func (c *Client) Update(ctx context.Context, req api.UpdateRequest, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathUpdate, nil, req, progress, nil)
+}
+
 // Signal sends a signal to a service's run process.
 func (c *Client) Signal(ctx context.Context, pkg, signal string, progress io.Writer) error {
 	return c.do(ctx, http.MethodPost, pathSignal, nil, signalRequest{Pkg: pkg, Signal: signal}, progress, nil)

@@ -37,6 +37,8 @@ type Controller interface {
 	Stop(ctx context.Context, pkg string, progress func(string)) error
 	// Restart stops a running service and starts it again.
 	Restart(ctx context.Context, pkg string, progress func(string)) error
+	// Update changes a loaded service's options (svc update).
+	Update(ctx context.Context, req api.UpdateRequest, progress func(string)) error
 	// Signal sends the named signal (HUP, SIGUSR1, 10) to the service's
 	// run process.
 	Signal(ctx context.Context, pkg, signal string, progress func(string)) error

@@ -101,6 +101,10 @@ func (f *fake) FileUpload(ctx context.Context, req api.FileUpload, p func(string
 	_, err := f.do(ctx, "file upload", req, p)
 	return err
 }
+func (f *fake) Update(ctx context.Context, req api.UpdateRequest, p func(string)) error {
+	_, err := f.do(ctx, "update", req, p)
+	return err
+}
 func (f *fake) Depart(ctx context.Context, memberID string, p func(string)) error {
 	_, err := f.do(ctx, "depart", memberID, p)
 	return err

@@ -52,6 +52,19 @@ func operations() map[string]op {
 			}
 			return nil, c.Load(ctx, req, progress)
 		}},
+		pathUpdate: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
+			req, err := decode[api.UpdateRequest](in.body)
+			if err != nil {
+				return nil, err
+			}
+			if req.Pkg == "" {
+				return nil, api.Errorf(api.BadRequest, "pkg is required")
+			}
+			if err := req.Check(); err != nil {
+				return nil, api.Errorf(api.BadRequest, "%v", err)
+			}
+			return nil, c.Update(ctx, req, progress)
+		}},
 		pathUnload:  pkgOp(Controller.Unload),
 		pathStart:   pkgOp(Controller.Start),
 		pathStop:    pkgOp(Controller.Stop),

@@ -16,6 +16,7 @@ const (
 	pathStart   = "/v1/svc/start"
 	pathStop    = "/v1/svc/stop"
 	pathRestart = "/v1/svc/restart"
+	pathUpdate  = "/v1/svc/update"
 	pathSignal  = "/v1/svc/signal"
 	pathStatus  = "/v1/svc/status"
 	pathHealth  = "/v1/sup/health"

@@ -59,6 +59,12 @@ type Config struct {
 	// Heartbeat is how often the owner and ring loops are asked to answer
 	// (Loops); 0 means a second.
 	Heartbeat time.Duration
+	// UpdateSource is the directory services with an update strategy take
+	// newer packages from ("" = only what is installed under Root);
+	// UpdatePeriod how often it is looked at (0: a minute), plus a
+	// random splay of up to a quarter of it.
+	UpdateSource string
+	UpdatePeriod time.Duration
 	// NewWatcher makes the watcher of the services' user.toml files; nil:
 	// InotifyWatcher, the one `sup run` uses.
 	NewWatcher NewWatcherFunc
@@ -107,6 +113,9 @@ type Manager struct {
 	// ring loop.
 	ownerBeat, ringBeat atomic.Int64
 	ringPing            chan struct{}
+
+	// updates wakes the updater (update.go) between its periods.
+	updates chan struct{}
 
 	// tracker finds every process of a service (cgroups.go).
 	tracker  *cgroup.Tracker
@@ -161,6 +170,7 @@ func New(cfg Config) *Manager {
 		dirty:     make(chan struct{}, 1),
 		gossip:    make(chan gossipBatch, 1),
 		ringPing:  make(chan struct{}, 1),
+		updates:   make(chan struct{}, 1),
 		running:   make(chan struct{}),
 		settled:   make(chan struct{}),
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
@@ -269,6 +279,7 @@ func (m *Manager) Run(parent context.Context) error {
 	bg.Go(func() { w.Run(m.userConfigChanged) })
 	bg.Go(func() { m.ringLoop(ctx) })
 	bg.Go(func() { m.heartbeat(ctx) })
+	bg.Go(func() { m.updateLoop(ctx) })
 
 	m.runCtx = ctx // before any runner or control operation can read it
 	if err := service.MakeServicesDir(m.cfg.Root); err != nil {

@@ -36,8 +36,23 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 			return err
 		}
 	}
+	if err := m.swapIn(e, "loaded again with --force", progress); err != nil {
+		return err
+	}
+	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
+	if req.Wait {
+		return m.reportStart(ctx, e, 0, progress)
+	}
+	return nil
+}
+
+// swapIn saves e's spec and makes e the loaded service, stopping the
+// entry it replaces (why says why, for the log) and starting e. The
+// caller holds the service's operation lock.
+func (m *Manager) swapIn(e *entry, why string, progress func(string)) error {
 	old := e.replaces
 	var oldGroup string
+	var err error
 	if cerr := m.call(func(o *owned) {
 		// The spec file and the services map change together, on the
 		// owner, where saveStartup writes too.
@@ -56,7 +71,7 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 		if old.runner != nil {
 			was = old.runner.Status().Pkg.Ident
 		}
-		m.log.Info("restarting: loaded again with --force", "service", oldGroup, "package", e.runner.Status().Pkg.Ident, "was", was)
+		m.log.Info("restarting: "+why, "service", oldGroup, "package", e.runner.Status().Pkg.Ident, "was", was)
 		progress(fmt.Sprintf("Stopping %s to apply the new options", oldGroup))
 		m.stopRunner(old) // outside the owner: this waits for the stop
 	}
@@ -70,10 +85,6 @@ func (m *Manager) Load(ctx context.Context, req api.LoadRequest, progress func(s
 		m.changed()
 	}); err != nil || !started {
 		return errStopped // shutting down: the spec is saved for the next start
-	}
-	progress(fmt.Sprintf("The %s service was successfully loaded", e.spec.Ident))
-	if req.Wait {
-		return m.reportStart(ctx, e, 0, progress)
 	}
 	return nil
 }

@@ -147,6 +147,7 @@ func (m *Manager) foldRing(g *gossipState) {
 	m.census.Store(c)
 	st := r.Stats()
 	leaders := map[string]uint64{} // leader-topology groups here -> suitability
+	rolling := map[string]string{} // rolling-update groups here -> topology
 	m.call(func(o *owned) {
 		rs := &o.ring
 		for _, rec := range changes {
@@ -164,6 +165,9 @@ func (m *Manager) foldRing(g *gossipState) {
 			if s.Topology == "leader" {
 				leaders[s.ServiceGroup] = e.runner.Suitability()
 			}
+			if s.UpdateStrategy == "rolling" {
+				rolling[s.ServiceGroup] = s.Topology
+			}
 			key := viewKey(c, s)
 			if rs.views[e.name] == key {
 				continue
@@ -175,6 +179,10 @@ func (m *Manager) foldRing(g *gossipState) {
 		}
 		m.changed()
 	})
+	if len(rolling) > 0 {
+		m.runUpdateElections(c, rolling)
+		m.wakeUpdates()
+	}
 	recs, elections := m.runElections(g.elections, c, leaders)
 	if len(recs) == 0 && len(elections) == 0 {
 		return // no leader-topology service here: nothing to show

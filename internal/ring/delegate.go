@@ -210,7 +210,7 @@ type stats map[string]*counters
 
 func newStats() stats {
 	s := stats{}
-	for _, k := range []string{string(rumor.KindService), string(rumor.KindConfig), string(rumor.KindFile), string(rumor.KindDeparture), string(rumor.KindElection), statPushPull, statMembership, statWire, "unknown"} {
+	for _, k := range []string{string(rumor.KindService), string(rumor.KindConfig), string(rumor.KindFile), string(rumor.KindDeparture), string(rumor.KindElection), string(rumor.KindElectionUpdate), string(rumor.KindUpdate), statPushPull, statMembership, statWire, "unknown"} {
 		s[k] = &counters{}
 	}
 	return s

@@ -537,7 +537,7 @@ func encodeMsg(rm rumor.Rumor) ([]byte, error) {
 
 // receive merges a rumor from the network and passes a new small one on.
 func (r *Ring) receive(rm rumor.Rumor, size int) {
-	if rm.Kind == rumor.KindElection {
+	if rm.IsElection() {
 		r.receiveElection(rm)
 		return
 	}
@@ -568,7 +568,7 @@ func (r *Ring) receiveElection(rm rumor.Rumor) {
 // held is what the store holds under rm's key after merging rm: rm itself
 // for every kind but elections.
 func (r *Ring) held(rm rumor.Rumor) rumor.Rumor {
-	if rm.Kind != rumor.KindElection {
+	if !rm.IsElection() {
 		return rm
 	}
 	if h, ok := r.store.Get(rm.Key()); ok {

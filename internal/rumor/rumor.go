@@ -12,6 +12,11 @@ const (
 	KindFile      Kind = "file"
 	KindDeparture Kind = "departure"
 	KindElection  Kind = "election"
+	// KindElectionUpdate is a group's update-leader election (Habitat's
+	// ElectionUpdate rumor): an Election payload, merged like one.
+	KindElectionUpdate Kind = "election_update"
+	// KindUpdate is a group's rolling-update target.
+	KindUpdate Kind = "update"
 )
 
 // Sys is where a member listens (Habitat's butterfly SysInfo).
@@ -70,6 +75,16 @@ type Departure struct {
 	MemberID string `json:"member_id"`
 }
 
+// Update is the package a rolling update moves a group to, published by
+// its update leader: Package is fully qualified, Incarnation grows with
+// each new target (the higher wins).
+type Update struct {
+	ServiceGroup string `json:"service_group"`
+	Package      string `json:"package"`
+	Incarnation  uint64 `json:"incarnation"`
+	FromID       string `json:"from_id"`
+}
+
 // Rumor is one piece of gossip: exactly one of the pointers is set.
 type Rumor struct {
 	Kind      Kind       `json:"kind"`
@@ -77,5 +92,10 @@ type Rumor struct {
 	Config    *Config    `json:"config,omitempty"`
 	File      *File      `json:"file,omitempty"`
 	Departure *Departure `json:"departure,omitempty"`
-	Election  *Election  `json:"election,omitempty"`
+	Election  *Election  `json:"election,omitempty"` // KindElection and KindElectionUpdate
+	Update    *Update    `json:"update,omitempty"`
 }
+
+// IsElection reports whether the rumor is an election of either kind:
+// they merge by MergeElection, not by version.
+func (r Rumor) IsElection() bool { return r.Kind == KindElection || r.Kind == KindElectionUpdate }

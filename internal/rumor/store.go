@@ -39,6 +39,14 @@ func (r Rumor) Key() string {
 		if r.Election != nil {
 			return "election/" + r.Election.ServiceGroup
 		}
+	case KindElectionUpdate:
+		if r.Election != nil {
+			return "election_update/" + r.Election.ServiceGroup
+		}
+	case KindUpdate:
+		if r.Update != nil {
+			return "update/" + r.Update.ServiceGroup
+		}
 	}
 	return ""
 }
@@ -55,6 +63,8 @@ func (r Rumor) Incarnation() uint64 {
 		return r.File.Incarnation
 	case r.Election != nil:
 		return r.Election.Term
+	case r.Update != nil:
+		return r.Update.Incarnation
 	}
 	return 0
 }
@@ -63,7 +73,7 @@ func (r Rumor) Incarnation() uint64 {
 // ids are non-empty and usable in a key, and that bodies fit.
 func (r Rumor) Validate() error {
 	n := 0
-	for _, set := range []bool{r.Service != nil, r.Config != nil, r.File != nil, r.Departure != nil, r.Election != nil} {
+	for _, set := range []bool{r.Service != nil, r.Config != nil, r.File != nil, r.Departure != nil, r.Election != nil, r.Update != nil} {
 		if set {
 			n++
 		}
@@ -106,7 +116,18 @@ func (r Rumor) Validate() error {
 			return errors.New("rumor: kind departure without a departure payload")
 		}
 		return id("member id", r.Departure.MemberID)
-	case KindElection:
+	case KindUpdate:
+		u := r.Update
+		if u == nil {
+			return errors.New("rumor: kind update without an update payload")
+		}
+		if err := firstErr(id("service group", u.ServiceGroup), id("member id", u.FromID)); err != nil {
+			return err
+		}
+		if u.Package == "" || strings.Count(u.Package, "/") != 3 {
+			return fmt.Errorf("rumor: update of %s names package %q, want origin/name/version/release", u.ServiceGroup, u.Package)
+		}
+	case KindElection, KindElectionUpdate:
 		e := r.Election
 		if e == nil {
 			return errors.New("rumor: kind election without an election payload")
@@ -248,10 +269,10 @@ func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
 			return false, err
 		}
 	}
-	if old, ok := s.m[key]; ok && r.Kind == KindElection {
+	if old, ok := s.m[key]; ok && r.IsElection() {
 		// Elections merge into a new value (votes are pooled), not
 		// replace by version.
-		if e, err = canonical(Rumor{Kind: KindElection, Election: MergeElection(old.r.Election, e.r.Election)}); err != nil {
+		if e, err = canonical(Rumor{Kind: r.Kind, Election: MergeElection(old.r.Election, e.r.Election)}); err != nil {
 			return false, err
 		}
 		if bytes.Equal(e.enc, old.enc) {
@@ -312,6 +333,9 @@ func out(r Rumor) Rumor {
 		r.Departure = &v
 	case r.Election != nil:
 		r.Election = r.Election.Clone()
+	case r.Update != nil:
+		v := *r.Update
+		r.Update = &v
 	}
 	return r
 }

@@ -32,6 +32,9 @@ func (r *Runner) start(ctx context.Context, st *state) {
 // beginStart runs a start up to the init hook, or to the spawn when there
 // is none. It reports whether init now runs in the background.
 func (r *Runner) beginStart(ctx context.Context, st *state) bool {
+	if st.pkgPending {
+		r.showPackage(st) // no process of the old package is left
+	}
 	st.svc.NextRestart = time.Time{}
 	r.stopRestartTimer(st)
 	if ctx.Err() != nil {
@@ -397,6 +400,9 @@ func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
 		r.record(st, true, "stopped (%s)", e.String())
 	}
 	r.enter(st, phaseDown)
+	if st.pkgPending {
+		r.showPackage(st)
+	}
 	if st.spec.Up() && ctx.Err() == nil {
 		st.restarts.reset() // asked for, not caused by a crash
 		r.start(ctx, st)

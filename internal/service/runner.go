@@ -94,7 +94,10 @@ type Runner struct {
 	output   *events.Broadcaster[api.LogLine]
 	// suitability is the suitability hook's last answer (Suitability).
 	suitability atomic.Uint64
-	st          *state
+	// pkgIdent is the package the service runs or, after UpdatePackage,
+	// is moving to (the status names it once the old process is gone).
+	pkgIdent atomic.Pointer[string]
+	st       *state
 }
 
 // Check refuses a package whose templates do not parse, that has no run
@@ -151,6 +154,8 @@ func New(o Options) (*Runner, error) {
 		ring:      o.Ring,
 	}
 	r.st.svc = r.baseStatus(o.SpecFile)
+	id := o.Pkg.Ident.String()
+	r.pkgIdent.Store(&id)
 	s := r.st.svc
 	r.status.Store(&s)
 	return r, nil
@@ -204,6 +209,9 @@ type state struct {
 	stopRes    chan *stopResult // the stop run in the background
 	hookRes    chan *hookDone   // reconfigure and file-updated hooks run in the background
 	stopReason string
+	// pkgPending: pkg was updated while a process of the old one ran;
+	// the status shows it once that process is gone.
+	pkgPending bool
 	triedSent  bool
 
 	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight

@@ -65,6 +65,14 @@ type Config struct {
 	LogMaxBytes uint64
 	LogBackups  uint64
 
+	// UpdateSource is a directory of package directories and .tar.gz
+	// archives of them that services with an update strategy follow; ""
+	// = none (only packages installed under the root count).
+	// UpdatePeriod is how often it and the root are looked at, plus a
+	// random splay of up to a quarter of it.
+	UpdateSource string
+	UpdatePeriod time.Duration
+
 	HTTP    HTTPConfig
 	Monitor MonitorConfig
 
@@ -127,6 +135,8 @@ const (
 	defaultMinBackoff = 1 * time.Second
 	defaultMaxBackoff = 60 * time.Second
 	defaultCooldown   = 60 * time.Second
+	// defaultUpdatePeriod is Habitat's --service-update-period.
+	defaultUpdatePeriod = 60 * time.Second
 	// Service logs: supervisord's logfile_maxbytes and logfile_backups.
 	defaultLogMaxBytes = 10 << 20
 	defaultLogBackups  = 5
@@ -154,6 +164,7 @@ func defaults(getenv func(string) string, euid int) Config {
 		Cooldown:     defaultCooldown,
 		LogMaxBytes:  defaultLogMaxBytes,
 		LogBackups:   defaultLogBackups,
+		UpdatePeriod: defaultUpdatePeriod,
 		Monitor: MonitorConfig{
 			ReadyEnabled:   true,
 			HealthyEnabled: true,

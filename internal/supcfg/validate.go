@@ -37,6 +37,10 @@ func validate(c *Config, opts []option, src sources) error {
 		return fmt.Errorf("%s: must be <= the max backoff period (%s)", src.of(opt(lo)), formatDuration(c.MaxBackoff))
 	}
 
+	if c.UpdatePeriod <= 0 {
+		return fmt.Errorf("%s: must be more than 0", src.of(opt("service_update_period")))
+	}
+
 	if c.LogMaxBytes > spec.MaxLogBytes {
 		return fmt.Errorf("%s: %s is over the limit of 1TiB", src.of(opt("service_log_max_bytes")), formatBytes(c.LogMaxBytes))
 	}
