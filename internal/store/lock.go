@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,16 +19,35 @@ type Lock struct{ f *os.File }
 // ErrLocked means another live supervisor holds the lock.
 var ErrLocked = errors.New("state directory is in use")
 
+// orphanWait bounds how long Acquire waits for a lock whose holder has
+// died: a child it forked a moment before (between fork and exec, when
+// the child still shares the supervisor's descriptors) holds the lock
+// until its exec closes them, microseconds, or longer on a loaded host.
+const orphanWait = 3 * time.Second
+
 // Acquire takes the lock at path and writes our pid into it.
 func Acquire(path string) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
+	fd := int(f.Fd())
+	for deadline := time.Now().Add(orphanWait); ; {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
 		pid, _ := ReadPID(path)
-		return nil, fmt.Errorf("%w: another supervisor (pid %d) holds %s", ErrLocked, pid, path)
+		dead := pid > 0 && errors.Is(unix.Kill(pid, 0), unix.ESRCH)
+		if !dead {
+			f.Close()
+			return nil, fmt.Errorf("%w: another supervisor (pid %d) holds %s", ErrLocked, pid, path)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%w: %s is held by a process the supervisor with pid %d (no longer running) started", ErrLocked, path, pid)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

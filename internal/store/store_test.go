@@ -3,8 +3,11 @@ package store
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func TestWriteFilesReplacesAndLeavesNoTemps(t *testing.T) {
@@ -50,6 +53,54 @@ func TestLockKeepsSecondOut(t *testing.T) {
 	l.Release()
 	if Held(path) {
 		t.Fatal("Held = true after release")
+	}
+}
+
+// A supervisor killed with SIGKILL a moment after it forked leaves its
+// lock held by the child until the child's exec closes it: the next
+// supervisor waits for that instead of refusing to start. A lock whose
+// holder named in the file is alive is refused at once.
+func TestLockOfADeadSupervisorHeldByItsChildIsWaitedFor(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "LOCK")
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, []byte(strconv.Itoa(dead.Process.Pid)+"\n"), 0o644)
+	holder := exec.Command("flock", path, "sleep", "0.3") // the child, still holding it
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Wait()
+	for deadline := time.Now().Add(5 * time.Second); !Held(path); {
+		if time.Now().After(deadline) {
+			t.Fatal("the lock was never held")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l, err := Acquire(path)
+	if err != nil {
+		t.Fatalf("Acquire after the holder's parent died: %v", err)
+	}
+	if pid, _ := ReadPID(path); pid != os.Getpid() {
+		t.Fatalf("pid in lock = %d", pid)
+	}
+	l.Release()
+
+	alive := exec.Command("flock", path, "sleep", "10")
+	if err := alive.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { alive.Process.Kill(); alive.Wait() }()
+	for deadline := time.Now().Add(5 * time.Second); !Held(path); {
+		if time.Now().After(deadline) {
+			t.Fatal("the lock was never held")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	begin := time.Now()
+	if _, err := Acquire(path); !errors.Is(err, ErrLocked) || time.Since(begin) > time.Second {
+		t.Fatalf("Acquire of a lock a live supervisor holds = %v after %s; want ErrLocked at once", err, time.Since(begin))
 	}
 }
 
