@@ -216,6 +216,10 @@ func (pp *poller) register(pm *pump) {
 
 // read reads once from a pipe epoll reported ready.
 func (pp *poller) read(pm *pump) {
+	if pm.exit != nil {
+		pp.finish(pm)
+		return
+	}
 	n, err := ignoringEINTR(func() (int, error) { return unix.Read(pm.fd, pp.buf) })
 	switch {
 	case n > 0:
@@ -254,7 +258,10 @@ func (pp *poller) finish(pm *pump) {
 	unix.Close(pm.fd)
 	delete(pp.pumps, pm.id)
 	pm.closed = true
-	if pm.proc != nil {
+	switch {
+	case pm.exit != nil:
+		pm.exit()
+	case pm.proc != nil:
 		pm.proc.finish()
 	}
 }

@@ -1,0 +1,123 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// orphan starts script in the background of a shell that exits at once,
+// its stdout on a new FIFO at fifo, so that it runs as no child of this
+// process (as the services of a supervisor killed with SIGKILL do for the
+// next one), and returns its pid and start time.
+func orphan(t *testing.T, fifo, script string) (int, uint64) {
+	t.Helper()
+	rd, wr, err := fifoPipe(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(rd)
+	out := os.NewFile(uintptr(wr), fifo)
+	defer out.Close()
+	// The background shell (a process group leader, as the reaper's
+	// children are) writes to the FIFO (fd 3), the outer one its pid.
+	cmd := exec.Command("/bin/sh", "-c", "setsid /bin/sh -c '"+script+"' </dev/null >&3 2>/dev/null & echo $!")
+	var pidText strings.Builder
+	cmd.Stdout = &pidText
+	cmd.ExtraFiles = []*os.File{out}
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(pidText.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	var start uint64
+	waitFor(t, "orphan running", func() bool {
+		var ok bool
+		_, start, ok = procStat(pid)
+		return ok
+	})
+	return pid, start
+}
+
+// A process that is not this one's child, with output written while
+// nobody read it, is adopted: every line written before and after comes
+// through, in order, Stop ends it, and its exit status is reported
+// unknown rather than made up.
+func TestAdoptOrphanKeepsItsOutput(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out")
+	pid, start := orphan(t, fifo, `i=0; while [ $i -lt 100 ]; do echo line$i; i=$((i+1)); done; exec sleep 1000`)
+	r := startReaper(t)
+	got := newLines()
+	p, missing, err := r.Adopt(Adoption{PID: pid, Start: start, Outputs: [2]string{fifo, ""}, Stdout: got.add, Leader: true})
+	if err != nil || len(missing) != 0 {
+		t.Fatalf("Adopt: %v (missing %v)", err, missing)
+	}
+	if p.PID() != pid {
+		t.Fatalf("PID %d, want %d", p.PID(), pid)
+	}
+	for i, l := range got.wait(t, 100) {
+		if l != fmt.Sprint("line", i) {
+			t.Fatalf("line %d: %q", i, l)
+		}
+	}
+	e := p.Stop(t.Context(), syscall.SIGTERM, testTimeout)
+	if !e.Unknown || !strings.Contains(e.String(), "status unknown") {
+		t.Fatalf("exit %+v (%s), want unknown", e, e)
+	}
+	waitGone(t, pid)
+	if err := p.Signal(syscall.SIGTERM); !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("Signal after the exit: %v", err)
+	}
+}
+
+// A pid whose start time differs from the one recorded was reused: it is
+// never adopted.
+func TestAdoptRefusesAReusedPID(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out")
+	pid, start := orphan(t, fifo, "exec sleep 1000")
+	r := startReaper(t)
+	if _, _, err := r.Adopt(Adoption{PID: pid, Start: start + 1}); !errors.Is(err, ErrNotAdoptable) {
+		t.Fatalf("Adopt with another start time: %v", err)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitGone(t, pid)
+	if _, _, err := r.Adopt(Adoption{PID: pid, Start: start}); !errors.Is(err, ErrNotAdoptable) {
+		t.Fatalf("Adopt of an exited process: %v", err)
+	}
+}
+
+// Output through FIFOs (Spec.Outputs) arrives as through pipes, Done
+// still waits for it, and the FIFOs are the supervisor's alone.
+func TestFIFOOutputs(t *testing.T) {
+	r := startReaper(t)
+	dir := t.TempDir()
+	out, errs := newLines(), newLines()
+	s := sh("echo one; echo two >&2; echo three")
+	s.Stdout, s.Stderr = out.add, errs.add
+	s.Outputs = [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}
+	p := start(t, r, s)
+	if e := waitDone(t, p); e.Code != 0 {
+		t.Fatalf("exit %s", e)
+	}
+	if got := strings.Join(out.all(), ","); got != "one,three" {
+		t.Fatalf("stdout %q", got)
+	}
+	if got := strings.Join(errs.all(), ","); got != "two" {
+		t.Fatalf("stderr %q", got)
+	}
+	for _, f := range s.Outputs {
+		fi, err := os.Stat(f)
+		if err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
+			t.Fatalf("%s: %v %v", f, fi.Mode(), err)
+		}
+	}
+}
