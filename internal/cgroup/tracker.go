@@ -402,7 +402,12 @@ func (g *Group) outside() ([]int, error) {
 	}
 	var out []int
 	for _, pid := range pids {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+			// Gone since the scan (a short-lived child): not outside, and
+			// counting it so would kill a service that is to be adopted.
+			continue
+		}
 		own, err := ownCgroup(b)
 		if err != nil || !strings.HasPrefix(filepath.Join(g.t.mnt, own)+"/", g.t.base+"/") {
 			out = append(out, pid)

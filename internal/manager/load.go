@@ -411,7 +411,7 @@ func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) s
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
 			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
 			Changed: m.changed, Gate: m.gate, Settled: m.settled, Tracker: m.tracker, Paths: m.paths,
-			Logs: m.cfg.Logs, Event: m.emit,
+			Logs: m.cfg.Logs, Event: m.emit, OutputDir: m.outputDir,
 		},
 	}
 }

@@ -109,8 +109,10 @@ type Manager struct {
 	ringPing            chan struct{}
 
 	// tracker finds every process of a service (cgroups.go).
-	tracker  *cgroup.Tracker
-	tracking atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
+	tracker *cgroup.Tracker
+	// outputDir holds the run processes' output FIFOs (service.Deps.OutputDir).
+	outputDir string
+	tracking  atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
 }
 
 // owned is the state only the owner goroutine touches (and New, before it

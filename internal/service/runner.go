@@ -60,6 +60,12 @@ type Deps struct {
 	Tracker *cgroup.Tracker
 	// Paths shares PATH searches while the supervisor starts; nil: none.
 	Paths *PathCache
+	// OutputDir holds the FIFOs of every run process's output
+	// (NAME.stdout, NAME.stderr), the supervisor's alone (mode 0700): the
+	// run process holds them open, so its output survives a supervisor
+	// killed with SIGKILL and its successor reads on where it stopped.
+	// "": anonymous pipes, and a process left running is never adopted.
+	OutputDir string
 	// Logs bounds each log file under svc/NAME/logs/ where the service's
 	// spec does not; the zero value never rotates.
 	Logs logfile.Limits
@@ -209,6 +215,9 @@ type state struct {
 	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight
 
 	group procGroup // nil without a Tracker
+	// adopt is the run process a killed supervisor left running, found by
+	// track, for Run to take over instead of starting one.
+	adopt *process.Adoption
 	ring  RingView
 	files map[string]uint64 // gossiped files written, by name
 	svc   api.Service       // working copy of the published status
@@ -244,9 +253,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer st.bg.Wait()
 	r.track(ctx, st)
 	defer r.untrack(st)
-	if st.spec.Up() {
+	switch {
+	case st.adopt != nil:
+		r.adoptRun(ctx, st)
+	case st.spec.Up():
 		r.start(ctx, st)
-	} else {
+	default:
 		r.publish(st)
 		r.attemptDone()
 	}
