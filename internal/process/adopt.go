@@ -70,7 +70,14 @@ func (r *Reaper) Adopt(a Adoption) (p *Proc, missing []string, err error) {
 			r.log.Warn("output of an adopted process not reattached", "pid", a.PID, "err", err)
 			continue
 		}
-		p.pumps = append(p.pumps, &pump{fd: fd, proc: p, emit: emit})
+		pm := &pump{fd: fd, proc: p, emit: emit, path: a.Outputs[i]}
+		// What the predecessor had read of an unfinished line, handed
+		// over (SetHandedOver): the line goes on where it stopped.
+		r.mu.Lock()
+		pm.partial = r.handed[pm.path]
+		delete(r.handed, pm.path)
+		r.mu.Unlock()
+		p.pumps = append(p.pumps, pm)
 	}
 	watches := p.pumps
 	if child {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // orphan starts script in the background of a shell that exits at once,
@@ -120,4 +122,43 @@ func TestFIFOOutputs(t *testing.T) {
 			t.Fatalf("%s: %v %v", f, fi.Mode(), err)
 		}
 	}
+}
+
+// Pause stops reading a FIFO between lines and returns the unfinished
+// one; lines written meanwhile wait in the pipe, and Resume delivers them.
+func TestPauseKeepsTheUnfinishedLine(t *testing.T) {
+	r := startReaper(t)
+	dir := t.TempDir()
+	got := newLines()
+	gate := filepath.Join(dir, "gate")
+	s := sh(`printf 'one\ntw'; while [ ! -e ` + gate + ` ]; do sleep 0.01; done; echo o; echo three; exec sleep 1000`)
+	s.Stdout = got.add
+	s.Outputs = [2]string{filepath.Join(dir, "out"), ""}
+	s.Leader = true
+	p := start(t, r, s)
+	got.wait(t, 1)
+	var partials map[string][]byte
+	waitFor(t, "the unfinished line read", func() bool {
+		r.Resume()
+		partials = r.Pause()
+		return string(partials[s.Outputs[0]]) == "tw"
+	})
+	os.WriteFile(gate, nil, 0o644)
+	waitFor(t, "output written while paused", func() bool {
+		fd, err := unix.Open(s.Outputs[0], unix.O_RDONLY|unix.O_NONBLOCK, 0)
+		if err != nil {
+			return false
+		}
+		defer unix.Close(fd)
+		n, _ := unix.IoctlGetInt(fd, unix.TIOCINQ) // FIONREAD
+		return n > 0
+	})
+	if l := got.all(); len(l) != 1 {
+		t.Fatalf("lines while paused: %q", l)
+	}
+	r.Resume()
+	if l := got.wait(t, 3); l[1] != "two" || l[2] != "three" {
+		t.Fatalf("after Resume: %q", l)
+	}
+	p.Stop(t.Context(), syscall.SIGKILL, 0)
 }

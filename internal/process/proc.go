@@ -142,9 +142,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		pid, rds, err = r.forkLocked(req)
 		if err == nil {
 			p.pid = pid
-			for _, emit := range emits {
+			for i, emit := range emits {
 				if emit != nil {
-					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit})
+					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit, path: s.Outputs[i]})
 					rds = rds[1:]
 				}
 			}

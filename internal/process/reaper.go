@@ -57,6 +57,9 @@ type Reaper struct {
 	// adopted are the processes Adopt took over that are not children,
 	// watched through a pidfd until they exit.
 	adopted map[int]*Proc
+	// handed are unterminated lines a predecessor had read from output
+	// FIFOs, by path, for Adopt (SetHandedOver).
+	handed map[string][]byte
 	// spawner forks the children once spawnFrom of them run (started on
 	// first use); spawnErr says why there is none, and Start forks
 	// directly.
