@@ -46,6 +46,9 @@ type Config struct {
 	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
+	// Handover checks binary and, if it passes, begins the supervisor's
+	// re-execution as it (`sup restart`); nil: not supported.
+	Handover func(ctx context.Context, binary string, progress func(string)) error
 	// Ring is the gossip ring (*ring.Ring): every supervisor has one.
 	Ring Ring
 	// Healthy reports the supervisor's health and reasons (the monitor's
@@ -75,8 +78,10 @@ type Manager struct {
 	cfg       Config
 	log       *slog.Logger
 	startedAt time.Time
-	specsDir  string
-	sys       map[string]any // template data "sys", one map every service reads
+	// handoverErr is why the last hand-over failed (HandoverFailed).
+	handoverErr atomic.Pointer[string]
+	specsDir    string
+	sys         map[string]any // template data "sys", one map every service reads
 
 	svcOps    svcLocks      // serialises the control operations on one service
 	installMu sync.Mutex    // one package install at a time

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -95,4 +96,29 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 	}
 	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
 	r.attemptDone()
+}
+
+// FlushOutput returns once the run process's output delivered so far is
+// in its log files: a supervisor handing over to a new binary calls it
+// after it stopped reading output (process.Reaper.Pause), so no line is
+// left in its memory.
+func (r *Runner) FlushOutput(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := r.do(ctx, func(_ context.Context, st *state) {
+		if st.runLogs != nil {
+			st.runLogs.flush()
+		}
+		close(done)
+	}); err != nil {
+		if errors.Is(err, ErrGone) {
+			return nil
+		}
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hammer GETs url over a fresh connection each time until stop is
+// closed, and counts the requests and the failures (an error or a status
+// other than 200).
+func hammer(url string, stop <-chan struct{}) (wait func() (reqs, failed int64, firstErr string)) {
+	var n, bad atomic.Int64
+	var first atomic.Pointer[string]
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n.Add(1)
+				resp, err := client.Get(url)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %s", resp.Status)
+					}
+				}
+				if err != nil {
+					bad.Add(1)
+					s := time.Now().UTC().Format("15:04:05.000000") + " " + err.Error()
+					first.CompareAndSwap(nil, &s)
+				}
+			}
+		})
+	}
+	return func() (int64, int64, string) {
+		wg.Wait()
+		s := ""
+		if p := first.Load(); p != nil {
+			s = *p
+		}
+		return n.Load(), bad.Load(), s
+	}
+}
+
+// `tend sup restart` re-executes the supervisor as a new binary while it
+// serves: 20 services keep their pids (none restarted), the five that
+// write a numbered line every 10 ms have every line in their logs, once,
+// in order, and a client making a fresh connection to /services all the
+// while sees no failed request. A broken binary is refused with one line
+// and exit 1, and the supervisor carries on as it was.
+func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	t.Cleanup(func() { removeCgroups(root) })
+	tag := uniqueTag()
+	var yaml strings.Builder
+	yaml.WriteString("services:\n")
+	counters := map[string]string{}
+	for i := range 5 {
+		name := fmt.Sprintf("count%d", i)
+		counters[name] = filepath.Join(t.TempDir(), "counter")
+		fmt.Fprintf(&yaml, "  - pkg: %s\n", counterPkg(t, name, counters[name]))
+	}
+	for i := range 15 {
+		fmt.Fprintf(&yaml, "  - pkg: %s\n", sleeper(t, fmt.Sprintf("idle%d", i), tag))
+	}
+	cfg := filepath.Join(t.TempDir(), "tend.yaml")
+	os.WriteFile(cfg, []byte(yaml.String()), 0o644)
+	s := startSup(t, root, "--config", cfg)
+	waitFor(t, 30*time.Second, "20 services up", func() bool {
+		st := s.status()
+		up := 0
+		for _, v := range st {
+			if v.State == "up" {
+				up++
+			}
+		}
+		return up == 20
+	})
+	pids := map[string]int{}
+	for name, v := range s.status() {
+		pids[name] = v.PID
+	}
+
+	// A broken binary: refused, nothing stopped.
+	broken := filepath.Join(t.TempDir(), "tend-broken")
+	os.WriteFile(broken, []byte("#!/bin/sh\necho this is not tend >&2\nexit 3\n"), 0o755)
+	res := runTend(t, root, "sup", "restart", "--binary", broken, "--remote-sup", s.ctl)
+	if lines := strings.Split(strings.TrimSpace(res.stderr), "\n"); res.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], "cannot take over") {
+		t.Fatalf("restart to a broken binary: exit %d, stderr %q; want exit 1 and one line", res.code, res.stderr)
+	}
+	if res := s.tend("sup", "stats"); res.code != 0 {
+		t.Fatalf("after the refused restart the supervisor does not answer: %+v", res)
+	}
+
+	// A new binary (a copy: a file other than the one running).
+	fresh := filepath.Join(t.TempDir(), "tend-new")
+	b, err := os.ReadFile(tendBin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(fresh, b, 0o755)
+	stop := make(chan struct{})
+	wait := hammer("http://"+s.http+"/services", stop)
+	res = runTend(t, root, "sup", "restart", "--binary", fresh, "--remote-sup", s.ctl)
+	if res.code != 0 || !strings.Contains(res.stdout, "restarted") {
+		close(stop)
+		wait()
+		t.Fatalf("sup restart: exit %d\nstdout %s\nstderr %s", res.code, res.stdout, res.stderr)
+	}
+	t.Logf("sup restart: %s", strings.TrimSpace(res.stdout))
+	targets := map[string]int{}
+	for name, c := range counters {
+		targets[name] = readCounter(c) + 30
+	}
+	for name := range counters {
+		log := filepath.Join(root, "svc", name, "logs", "run.stdout.log")
+		waitUntil(t, 20*time.Second, name+" logging after the hand-over", func() (bool, string) {
+			got := numbered(readFile(log))
+			return len(got) > 0 && got[len(got)-1] >= targets[name], fmt.Sprint(len(got), " lines")
+		})
+	}
+	close(stop)
+	reqs, failed, first := wait()
+	if failed != 0 {
+		t.Errorf("%d of %d requests to /services failed across the hand-over; first: %s", failed, reqs, first)
+	}
+	for name, v := range s.status() {
+		if v.State != "up" || v.PID != pids[name] {
+			t.Errorf("%s after the hand-over: %s, pid %d; want up with pid %d", name, v.State, v.PID, pids[name])
+		}
+	}
+	for name := range counters {
+		got := numbered(readFile(filepath.Join(root, "svc", name, "logs", "run.stdout.log")))
+		for i, n := range got {
+			if n != i {
+				t.Fatalf("%s: log line %d is line %d: a line lost or doubled", name, i, n)
+			}
+		}
+	}
+	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", s.cmd.Process.Pid)); exe != fresh {
+		t.Fatalf("the supervisor runs %s, want %s", exe, fresh)
+	}
+}
