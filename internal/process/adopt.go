@@ -113,6 +113,13 @@ func (r *Reaper) Adopt(a Adoption) (p *Proc, missing []string, err error) {
 	if len(watches) > 0 {
 		r.out.add(watches)
 	}
+	if child && !isChild(a.PID) {
+		// Exited and reaped as an orphan between the check above and its
+		// registration: from here on the reap loop would never see it.
+		p.reaped = true
+		delete(r.procs, a.PID)
+		p.exited(Exit{Code: -1, Unknown: true, At: time.Now()}, r.drainGrace)
+	}
 	return p, missing, nil
 }
 
@@ -153,4 +160,14 @@ func procStat(pid int) (ppid int, start uint64, ok bool) {
 	ppid, err1 := strconv.Atoi(f[1])
 	start, err2 := strconv.ParseUint(f[19], 10, 64)
 	return ppid, start, err1 == nil && err2 == nil
+}
+
+// isChild reports whether pid is still a child this process can wait for
+// (running, or a zombie not yet collected).
+func isChild(pid int) bool {
+	var si unix.Siginfo
+	_, err := ignoringEINTR(func() (int, error) {
+		return 0, unix.Waitid(unix.P_PID, pid, &si, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	})
+	return !errors.Is(err, unix.ECHILD)
 }

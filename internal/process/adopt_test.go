@@ -162,3 +162,41 @@ func TestPauseKeepsTheUnfinishedLine(t *testing.T) {
 	}
 	p.Stop(t.Context(), syscall.SIGKILL, 0)
 }
+
+// A process that is this one's child (as a supervisor's services are
+// after it re-executed itself) is adopted through the reaper: its exit
+// status is exact, not unknown.
+func TestAdoptChildKeepsItsExitStatus(t *testing.T) {
+	r := startReaper(t)
+	fifo := filepath.Join(t.TempDir(), "out")
+	rd, wr, err := fifoPipe(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(rd)
+	pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", "echo before; exec sleep 1000"}, &syscall.ProcAttr{
+		Files: []uintptr{0, uintptr(wr), 2}, Sys: &syscall.SysProcAttr{Setpgid: true}})
+	syscall.Close(wr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	var start uint64
+	waitFor(t, "child running sleep", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		var ok bool
+		_, start, ok = procStat(pid)
+		return ok && strings.HasPrefix(string(b), "sleep")
+	})
+	got := newLines()
+	p, _, err := r.Adopt(Adoption{PID: pid, Start: start, Outputs: [2]string{fifo, ""}, Stdout: got.add, Leader: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := got.wait(t, 1); l[0] != "before" {
+		t.Fatalf("output %q", l)
+	}
+	if e := p.Stop(t.Context(), syscall.SIGTERM, testTimeout); e.Unknown || e.Signal != syscall.SIGTERM {
+		t.Fatalf("exit %+v (%s), want killed by SIGTERM", e, e)
+	}
+}
