@@ -410,11 +410,19 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
 			if t.base == "" {
 				continue // its runner stops them
 			}
+			// Most are in their cgroup already (a hand-over, or a
+			// predecessor with cgroups): only the others are moved, a
+			// write to cgroup.procs being a migration even when it moves
+			// nothing, and slow.
+			out := t.outside(pids)
+			if len(out) == 0 {
+				continue
+			}
 			g, err := t.Group(name)
 			if err != nil {
 				continue
 			}
-			for _, pid := range pids {
+			for _, pid := range out {
 				_ = os.WriteFile(filepath.Join(g.dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0)
 			}
 			if left, _ := fb.outside(); len(left) == 0 {
@@ -432,6 +440,14 @@ func (g *Group) outside() ([]int, error) {
 	if err != nil || g.t.base == "" {
 		return pids, err
 	}
+	return g.t.outside(pids), nil
+}
+
+// outside lists those of pids in no cgroup of this supervisor's subtree.
+func (t *Tracker) outside(pids []int) []int {
+	if t.base == "" {
+		return pids
+	}
 	var out []int
 	for _, pid := range pids {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
@@ -441,11 +457,11 @@ func (g *Group) outside() ([]int, error) {
 			continue
 		}
 		own, err := ownCgroup(b)
-		if err != nil || !strings.HasPrefix(filepath.Join(g.t.mnt, own)+"/", g.t.base+"/") {
+		if err != nil || !strings.HasPrefix(filepath.Join(t.mnt, own)+"/", t.base+"/") {
 			out = append(out, pid)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (t *Tracker) kill(ctx context.Context, g *Group, why string) {
