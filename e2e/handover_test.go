@@ -107,6 +107,26 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 		t.Fatalf("after the refused restart the supervisor does not answer: %+v", res)
 	}
 
+	// A binary that passes its check and then cannot be executed: the
+	// supervisor serves its listeners and reads output again, and the
+	// command says why, in one line.
+	vanishing := filepath.Join(t.TempDir(), "tend-vanishing")
+	os.WriteFile(vanishing, []byte("#!/bin/sh\nchmod -x \"$0\"\nexit 0\n"), 0o755)
+	res = runTend(t, root, "sup", "restart", "--binary", vanishing, "--remote-sup", s.ctl)
+	if lines := strings.Split(strings.TrimSpace(res.stderr), "\n"); res.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], "permission denied") {
+		t.Fatalf("restart to a binary that cannot be executed: exit %d, stderr %q; want exit 1 and one line", res.code, res.stderr)
+	}
+	mark := readCounter(counters["count0"]) + 10
+	waitUntil(t, 15*time.Second, "output read again after the failed exec", func() (bool, string) {
+		got := numbered(readFile(filepath.Join(root, "svc", "count0", "logs", "run.stdout.log")))
+		return len(got) > 0 && got[len(got)-1] >= mark, fmt.Sprint(len(got), " lines")
+	})
+	if resp, err := http.Get("http://" + s.http + "/services"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("gateway after the failed exec: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	// A new binary (a copy: a file other than the one running).
 	fresh := filepath.Join(t.TempDir(), "tend-new")
 	b, err := os.ReadFile(tendBin())
