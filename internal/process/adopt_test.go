@@ -200,3 +200,26 @@ func TestAdoptChildKeepsItsExitStatus(t *testing.T) {
 		t.Fatalf("exit %+v (%s), want killed by SIGTERM", e, e)
 	}
 }
+
+// The spawner (which forks from a table of its own and passes the read
+// ends back over a socket) makes FIFOs as a direct fork does.
+func TestFIFOOutputsThroughTheSpawner(t *testing.T) {
+	r := startReaper(t)
+	r.spawnFrom = 0
+	dir := t.TempDir()
+	out := newLines()
+	s := sh("echo through the spawner")
+	s.Stdout = out.add
+	s.Outputs = [2]string{filepath.Join(dir, "out"), ""}
+	p := start(t, r, s)
+	waitDone(t, p)
+	if r.spawner == nil {
+		t.Fatalf("no spawner: %v", r.spawnErr)
+	}
+	if got := out.all(); len(got) != 1 || got[0] != "through the spawner" {
+		t.Fatalf("stdout %q", got)
+	}
+	if fi, err := os.Stat(s.Outputs[0]); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("%s: %v %v", s.Outputs[0], fi, err)
+	}
+}
