@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/events"
 )
 
 // hammer GETs url over a fresh connection each time until stop is
@@ -174,5 +178,68 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 	}
 	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", s.cmd.Process.Pid)); exe != fresh {
 		t.Fatalf("the supervisor runs %s, want %s", exe, fresh)
+	}
+}
+
+// ringEvents are the ring.member events b's supervisor has about member.
+func ringEvents(t *testing.T, s *sup, member string) []events.Event {
+	var out []events.Event
+	for line := range strings.Lines(s.mustTend("sup", "events", "--json")) {
+		var e events.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("sup events --json line %q: %v", line, err)
+		}
+		if e.Type == events.RingMember && e.Member == member {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Across `sup restart` the ring member carries on: the same member id and
+// incarnation, its gossip sockets handed over, so a peer that probes it
+// meanwhile gets its answer late rather than never, and never marks it
+// suspect; and the new member knows its peers at once.
+func TestSupRestartKeepsRingMembership(t *testing.T) {
+	t.Parallel()
+	a := startSup(t, t.TempDir())
+	b := startSup(t, t.TempDir(), "--peer", a.gossip)
+	var stats api.Stats
+	if err := json.Unmarshal([]byte(a.mustTend("sup", "stats", "--json")), &stats); err != nil {
+		t.Fatal(err)
+	}
+	id := stats.MemberID
+	waitFor(t, 20*time.Second, "b sees a alive", func() bool {
+		ev := ringEvents(t, b, id)
+		return len(ev) > 0 && ev[len(ev)-1].State == "alive"
+	})
+	before := len(ringEvents(t, b, id))
+	fresh := filepath.Join(t.TempDir(), "tend-new")
+	bin, err := os.ReadFile(tendBin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(fresh, bin, 0o755)
+	if res := runTend(t, a.root, "sup", "restart", "--binary", fresh, "--remote-sup", a.ctl); res.code != 0 {
+		t.Fatalf("sup restart: exit %d: %s", res.code, res.stderr)
+	}
+	// b probes a every second and would suspect it within a few: watch
+	// for five, while a, new, must come to know b.
+	deadline := time.Now().Add(5 * time.Second)
+	knowsB := false
+	for time.Now().Before(deadline) {
+		if ev := ringEvents(t, b, id); len(ev) != before {
+			t.Fatalf("b saw a change across the hand-over: %+v", ev[before:])
+		}
+		if !knowsB {
+			var st api.Stats
+			json.Unmarshal([]byte(b.mustTend("sup", "stats", "--json")), &st)
+			ev := ringEvents(t, a, st.MemberID)
+			knowsB = len(ev) > 0 && ev[len(ev)-1].State == "alive"
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval of an observation window
+	}
+	if !knowsB {
+		t.Fatal("a, after the hand-over, does not know b")
 	}
 }

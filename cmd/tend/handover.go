@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/process"
+	"github.com/tend-sh/tend/internal/ring"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,6 +45,14 @@ type handoff struct {
 	// Listeners are inherited descriptors by listener (ctl, http, monitor).
 	Listeners map[string]int `json:"listeners"`
 	Gossip    string         `json:"gossip"`
+	// GossipUDP and GossipTCP are the ring's sockets (0: not handed
+	// over, bound again at Gossip), Inc its incarnation.
+	GossipUDP int    `json:"gossip_udp,omitempty"`
+	GossipTCP int    `json:"gossip_tcp,omitempty"`
+	Inc       uint64 `json:"inc,omitempty"`
+	// Peers are the other members alive at the hand-over (host:port),
+	// joined at once so the new member's view is whole from the start.
+	Peers []string `json:"peers,omitempty"`
 	// Partials are the unfinished lines read from output FIFOs, by path.
 	Partials map[string][]byte `json:"partials,omitempty"`
 }
@@ -117,6 +126,33 @@ func (h *handoff) inherited() (*rawListeners, error) {
 	return raw, nil
 }
 
+// gossipSockets are the ring's sockets a predecessor handed over, or nil.
+func (h *handoff) gossipSockets() (*ring.Sockets, error) {
+	if h.GossipUDP == 0 || h.GossipTCP == 0 {
+		return nil, nil
+	}
+	uf, tf := os.NewFile(uintptr(h.GossipUDP), "gossip-udp"), os.NewFile(uintptr(h.GossipTCP), "gossip-tcp")
+	defer uf.Close() // FilePacketConn and FileListener keep duplicates
+	defer tf.Close()
+	pc, err := net.FilePacketConn(uf)
+	if err != nil {
+		return nil, fmt.Errorf("hand-over: gossip UDP socket: %w", err)
+	}
+	ln, err := net.FileListener(tf)
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("hand-over: gossip TCP socket: %w", err)
+	}
+	udp, ok1 := pc.(*net.UDPConn)
+	tcp, ok2 := ln.(*net.TCPListener)
+	if !ok1 || !ok2 {
+		pc.Close()
+		ln.Close()
+		return nil, errors.New("hand-over: gossip sockets of the wrong kind")
+	}
+	return &ring.Sockets{UDP: udp, TCP: tcp}, nil
+}
+
 // checkBinary runs `BINARY sup handover-check`: a binary that is missing,
 // broken or cannot read this supervisor's hand-over state fails here,
 // before anything is stopped. It runs through the reaper, which collects
@@ -174,7 +210,7 @@ type handover struct {
 	serving *servers
 	flush   func(context.Context) error
 	failed  func(error)
-	gossip  func() string
+	ring    *ring.Ring
 }
 
 // request checks binary and queues the hand-over; the control gateway
@@ -233,7 +269,13 @@ func (h *handover) begin(bin string) error {
 		}
 		return err
 	}
-	st := handoff{Version: handoverVersion, Listeners: map[string]int{}, Gossip: h.gossip()}
+	st := handoff{Version: handoverVersion, Listeners: map[string]int{}, Gossip: h.ring.Addr(), Inc: h.ring.Inc()}
+	self := h.ring.Addr()
+	for _, m := range h.ring.Members() {
+		if a := net.JoinHostPort(m.Address, strconv.Itoa(m.Port)); m.Health == "alive" && a != self {
+			st.Peers = append(st.Peers, a)
+		}
+	}
 	st.Partials = h.reaper.Pause()
 	fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err = h.flush(fctx)
@@ -248,6 +290,20 @@ func (h *handover) begin(bin string) error {
 			return restore(fmt.Errorf("hand over %s listener: %w", name, err))
 		}
 		st.Listeners[name] = fd
+	}
+	// The ring's sockets last: its member answers its peers until the
+	// exec, and what they send after waits in the sockets for the
+	// successor. Without them it binds the address again.
+	if udp, tcp, err := h.ring.SocketFiles(); err != nil {
+		h.log.Warn("gossip sockets not handed over; the ring rebinds its address", "err", err)
+	} else {
+		files["gossip-udp"], files["gossip-tcp"] = udp, tcp
+		if st.GossipUDP, err = setCloexec(udp, false); err == nil {
+			st.GossipTCP, err = setCloexec(tcp, false)
+		}
+		if err != nil {
+			return restore(fmt.Errorf("hand over the gossip sockets: %w", err))
+		}
 	}
 	path := filepath.Join(h.stateDir, "HANDOVER")
 	b, _ := json.Marshal(st)

@@ -179,6 +179,9 @@ func (s *servers) restart(files map[string]*os.File) error {
 	defer closeFiles(files)
 	raw := &rawListeners{}
 	for name, f := range files {
+		if name != "ctl" && name != "http" && name != "monitor" {
+			continue // the gossip sockets: the ring still serves its own
+		}
 		ln, err := net.FileListener(f)
 		if err != nil {
 			closeRaw(raw)

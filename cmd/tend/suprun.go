@@ -105,9 +105,15 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	if err != nil {
 		return err
 	}
+	var gossipSockets *ring.Sockets
+	var inc uint64
 	if ho != nil {
-		cfg.ListenGossip = ho.Gossip
+		cfg.ListenGossip, inc = ho.Gossip, ho.Inc
+		cfg.Peers = append(cfg.Peers, ho.Peers...)
 		reaper.SetHandedOver(ho.Partials)
+		if gossipSockets, err = ho.gossipSockets(); err != nil {
+			return err
+		}
 	}
 
 	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
@@ -129,6 +135,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	rg, err := ring.New(ring.Config{
 		MemberID: memberID, Bind: cfg.ListenGossip, Peers: cfg.Peers, Permanent: cfg.PermanentPeer,
 		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Log: log,
+		Sockets: gossipSockets, Inc: inc,
 		// Gossip every 500 ms, not memberlist's 200 ms: a ring of 50
 		// learns a change in about a second and a half (bench/ring), and
 		// an idle supervisor wakes up less (docs/BENCHMARKS.md). Probing
@@ -161,7 +168,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	srv := &servers{wg: &wg, log: log, term: term}
 	hov := &handover{log: log, reaper: reaper, stateDir: stateDir, exe: exe, req: make(chan string, 1), serving: srv,
 		flush:  func(ctx context.Context) error { return mgr.FlushOutput(ctx) },
-		failed: func(err error) { mgr.HandoverFailed(err) }, gossip: rg.Addr}
+		failed: func(err error) { mgr.HandoverFailed(err) }, ring: rg}
 	mgr = manager.New(manager.Config{
 		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
 		Sys:     sys,
