@@ -95,8 +95,16 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 		}
 		return up == 20
 	})
+	// One crash, so there is a restart count to carry over.
+	crashed := s.status()["idle0.default"].PID
+	killPID(crashed)
+	waitFor(t, 15*time.Second, "idle0 restarted", func() bool {
+		v := s.status()["idle0.default"]
+		return v.State == "up" && v.PID != crashed && v.Restarts == 1
+	})
 	pids := map[string]int{}
-	for name, v := range s.status() {
+	before := s.status()
+	for name, v := range before {
 		pids[name] = v.PID
 	}
 
@@ -166,6 +174,10 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 	for name, v := range s.status() {
 		if v.State != "up" || v.PID != pids[name] {
 			t.Errorf("%s after the hand-over: %s, pid %d; want up with pid %d", name, v.State, v.PID, pids[name])
+		}
+		// Its status carried over: up since before, restarts kept.
+		if v.Elapsed < before[name].Elapsed || v.Restarts != before[name].Restarts {
+			t.Errorf("%s after the hand-over: up %.1f s with %d restarts; before it, up %.1f s with %d", name, v.Elapsed, v.Restarts, before[name].Elapsed, before[name].Restarts)
 		}
 	}
 	for name := range counters {

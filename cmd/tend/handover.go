@@ -20,6 +20,7 @@ import (
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
+	"github.com/tend-sh/tend/internal/service"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,6 +54,8 @@ type handoff struct {
 	// Peers are the other members alive at the hand-over (host:port),
 	// joined at once so the new member's view is whole from the start.
 	Peers []string `json:"peers,omitempty"`
+	// Services are the running services' status to carry on, by name.
+	Services map[string]*service.Carried `json:"services,omitempty"`
 	// Partials are the unfinished lines read from output FIFOs, by path.
 	Partials map[string][]byte `json:"partials,omitempty"`
 }
@@ -209,6 +212,7 @@ type handover struct {
 	// serves them again (restart).
 	serving *servers
 	flush   func(context.Context) error
+	status  func() *api.Snapshot
 	failed  func(error)
 	ring    *ring.Ring
 }
@@ -303,6 +307,14 @@ func (h *handover) begin(bin string) error {
 		}
 		if err != nil {
 			return restore(fmt.Errorf("hand over the gossip sockets: %w", err))
+		}
+	}
+	st.Services = map[string]*service.Carried{}
+	snap := h.status()
+	for i := range snap.Services {
+		s := &snap.Services[i]
+		if c := service.CarriedOf(s); c != nil {
+			st.Services[s.Name] = c
 		}
 	}
 	path := filepath.Join(h.stateDir, "HANDOVER")

@@ -105,11 +105,13 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	if err != nil {
 		return err
 	}
+	var carried map[string]*service.Carried
 	var gossipSockets *ring.Sockets
 	var inc uint64
 	if ho != nil {
 		cfg.ListenGossip, inc = ho.Gossip, ho.Inc
 		cfg.Peers = append(cfg.Peers, ho.Peers...)
+		carried = ho.Services
 		reaper.SetHandedOver(ho.Partials)
 		if gossipSockets, err = ho.gossipSockets(); err != nil {
 			return err
@@ -168,7 +170,8 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	srv := &servers{wg: &wg, log: log, term: term}
 	hov := &handover{log: log, reaper: reaper, stateDir: stateDir, exe: exe, req: make(chan string, 1), serving: srv,
 		flush:  func(ctx context.Context) error { return mgr.FlushOutput(ctx) },
-		failed: func(err error) { mgr.HandoverFailed(err) }, ring: rg}
+		failed: func(err error) { mgr.HandoverFailed(err) }, ring: rg,
+		status: func() *api.Snapshot { return mgr.Snapshot() }}
 	mgr = manager.New(manager.Config{
 		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
 		Sys:     sys,
@@ -178,6 +181,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Log: log, Output: serviceOutput(cfg.JSONLogging, env), Reaper: hook.Reaper(reaper),
 		Term:     term,
 		Handover: hov.request,
+		Carried:  carried,
 		Ring:     rg,
 		Healthy:  func() (bool, []string) { return mon.Healthy() },
 		Settled:  func() { startup.settled(); close(ready) },

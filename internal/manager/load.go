@@ -405,7 +405,7 @@ func pkgBinds(p *pkg.Package) []api.PkgBind {
 
 func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) service.Options {
 	return service.Options{
-		Spec: sp, Pkg: p, SpecFile: specFile,
+		Spec: sp, Pkg: p, SpecFile: specFile, Carried: m.cfg.Carried[sp.Name()],
 		Deps: service.Deps{
 			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,

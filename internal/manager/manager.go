@@ -46,6 +46,9 @@ type Config struct {
 	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
+	// Carried is the services' status a predecessor handed over (`sup
+	// restart`), by service name.
+	Carried map[string]*service.Carried
 	// Handover checks binary and, if it passes, begins the supervisor's
 	// re-execution as it (`sup restart`); nil: not supported.
 	Handover func(ctx context.Context, binary string, progress func(string)) error

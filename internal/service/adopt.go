@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/cgroup"
@@ -94,7 +95,13 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 	if len(missing) > 0 {
 		r.record(st, false, "output of the adopted process not reattached (%s): it is lost", strings.Join(missing, ", "))
 	}
+	entered := st.carry(a.PID)
 	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
+	if !entered.IsZero() {
+		// Up since then, not since the hand-over.
+		st.startedAt, st.svc.StateEntered = entered, entered
+		r.publish(st)
+	}
 	r.attemptDone()
 }
 
@@ -121,4 +128,38 @@ func (r *Runner) FlushOutput(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Carried is what a service's status keeps across `sup restart`: the new
+// program's runner takes it when it adopts the same process (PID).
+type Carried struct {
+	PID           int
+	StateEntered  time.Time
+	LastExit      *api.Exit
+	RestartCount  int
+	HealthHistory []api.HealthResult
+	Records       []api.Record
+}
+
+// CarriedOf is what s, a published status, hands over; nil when its run
+// process is not running.
+func CarriedOf(s *api.Service) *Carried {
+	if !s.Running || s.PID == 0 {
+		return nil
+	}
+	return &Carried{PID: s.PID, StateEntered: s.StateEntered, LastExit: s.LastExit, RestartCount: s.RestartCount,
+		HealthHistory: s.HealthHistory, Records: s.Records}
+}
+
+// carry puts what the predecessor handed over for pid into the status,
+// before the adoption is recorded.
+func (st *state) carry(pid int) (entered time.Time) {
+	c := st.carried
+	st.carried = nil
+	if c == nil || c.PID != pid {
+		return time.Time{}
+	}
+	st.svc.LastExit, st.svc.RestartCount = c.LastExit, c.RestartCount
+	st.svc.HealthHistory, st.svc.Records = c.HealthHistory, c.Records
+	return c.StateEntered
 }

@@ -80,6 +80,9 @@ type Options struct {
 	// Ring is the ring's view at load, so a strict bind is checked before
 	// the first start.
 	Ring RingView
+	// Carried is the status a predecessor handed over (`sup restart`),
+	// taken if the runner adopts the same process; nil: none.
+	Carried *Carried
 }
 
 // ErrGone means the runner has stopped and takes no more commands.
@@ -155,6 +158,7 @@ func New(o Options) (*Runner, error) {
 		uid:       -1,
 		gid:       -1,
 		ring:      o.Ring,
+		carried:   o.Carried,
 	}
 	r.st.svc = r.baseStatus(o.SpecFile)
 	s := r.st.svc
@@ -218,9 +222,11 @@ type state struct {
 	// adopt is the run process a killed supervisor left running, found by
 	// track, for Run to take over instead of starting one.
 	adopt *process.Adoption
-	ring  RingView
-	files map[string]uint64 // gossiped files written, by name
-	svc   api.Service       // working copy of the published status
+	// carried is Options.Carried until the first adoption or start.
+	carried *Carried
+	ring    RingView
+	files   map[string]uint64 // gossiped files written, by name
+	svc     api.Service       // working copy of the published status
 }
 
 // procGroup is what the loop does with every process of the service
