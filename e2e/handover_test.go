@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,6 +147,7 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(fresh, b, 0o755)
+	evBefore := allEvents(t, s)
 	stop := make(chan struct{})
 	wait := hammer("http://"+s.http+"/services", stop)
 	res = runTend(t, root, "sup", "restart", "--binary", fresh, "--remote-sup", s.ctl)
@@ -188,9 +190,35 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 			}
 		}
 	}
+	// The event stream goes on: the same events with the same ids, then
+	// new ones numbered after them.
+	evAfter := allEvents(t, s)
+	last := evBefore[len(evBefore)-1]
+	i := slices.IndexFunc(evAfter, func(e events.Event) bool { return e.ID == last.ID })
+	if i < 0 || evAfter[i].Text != last.Text {
+		t.Fatalf("event %d (%q) not kept across the hand-over", last.ID, last.Text)
+	}
+	for j := 1; j < len(evAfter); j++ {
+		if evAfter[j].ID != evAfter[j-1].ID+1 {
+			t.Fatalf("event ids %d then %d", evAfter[j-1].ID, evAfter[j].ID)
+		}
+	}
 	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", s.cmd.Process.Pid)); exe != fresh {
 		t.Fatalf("the supervisor runs %s, want %s", exe, fresh)
 	}
+}
+
+// allEvents are the events the supervisor keeps, oldest first.
+func allEvents(t *testing.T, s *sup) []events.Event {
+	var out []events.Event
+	for line := range strings.Lines(s.mustTend("sup", "events", "--json")) {
+		var e events.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("sup events --json line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // ringEvents are the ring.member events b's supervisor has about member.

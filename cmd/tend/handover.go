@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/process"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/service"
@@ -54,6 +55,8 @@ type handoff struct {
 	// Peers are the other members alive at the hand-over (host:port),
 	// joined at once so the new member's view is whole from the start.
 	Peers []string `json:"peers,omitempty"`
+	// Events are the latest events, with their ids, oldest first.
+	Events []events.Event `json:"events,omitempty"`
 	// Services are the running services' status to carry on, by name.
 	Services map[string]*service.Carried `json:"services,omitempty"`
 	// Partials are the unfinished lines read from output FIFOs, by path.
@@ -213,6 +216,7 @@ type handover struct {
 	serving *servers
 	flush   func(context.Context) error
 	status  func() *api.Snapshot
+	events  *events.Stream
 	failed  func(error)
 	ring    *ring.Ring
 }
@@ -310,6 +314,7 @@ func (h *handover) begin(bin string) error {
 		}
 	}
 	st.Services = map[string]*service.Carried{}
+	st.Events, _, _ = h.events.Tail(events.Keep).Take(nil, 0)
 	snap := h.status()
 	for i := range snap.Services {
 		s := &snap.Services[i]

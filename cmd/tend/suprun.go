@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ctl"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/httpgw"
 	"github.com/tend-sh/tend/internal/httpx"
@@ -106,12 +107,13 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		return err
 	}
 	var carried map[string]*service.Carried
+	var carriedEvents []events.Event
 	var gossipSockets *ring.Sockets
 	var inc uint64
 	if ho != nil {
 		cfg.ListenGossip, inc = ho.Gossip, ho.Inc
 		cfg.Peers = append(cfg.Peers, ho.Peers...)
-		carried = ho.Services
+		carried, carriedEvents = ho.Services, ho.Events
 		reaper.SetHandedOver(ho.Partials)
 		if gossipSockets, err = ho.gossipSockets(); err != nil {
 			return err
@@ -182,6 +184,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Term:     term,
 		Handover: hov.request,
 		Carried:  carried,
+		Events:   carriedEvents,
 		Ring:     rg,
 		Healthy:  func() (bool, []string) { return mon.Healthy() },
 		Settled:  func() { startup.settled(); close(ready) },
@@ -207,6 +210,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		return err
 	}
 
+	hov.events = mgr.Events()
 	srv.make = func(raw *rawListeners) ([]listener, error) {
 		lns, err := serveListeners(cfg, raw, ctlTLS, secret, mgr, mon, log)
 		for i := range lns {

@@ -50,6 +50,7 @@ type Broadcaster[T any] struct {
 	sizes   []int // of buf's items, when size is set
 	first   uint64
 	next    uint64
+	base    uint64 // the id at buf[0] while buf grows: 1, or where Continue began
 	bytes   int
 	wake    chan struct{} // closed by the next Publish when waiting
 	waiting atomic.Bool   // a reader holds wake: Publish must close it (set under a read lock)
@@ -61,7 +62,7 @@ type Broadcaster[T any] struct {
 // item's id into it as it is published.
 func New[T any](lim Limits, size func(T) int, stamp func(*T, uint64)) *Broadcaster[T] {
 	lim.Keep = max(lim.Keep, 1)
-	return &Broadcaster[T]{lim: lim, size: size, stamp: stamp, first: 1, next: 1, wake: make(chan struct{})}
+	return &Broadcaster[T]{lim: lim, size: size, stamp: stamp, first: 1, next: 1, base: 1, wake: make(chan struct{})}
 }
 
 // Publish adds v, dropping the oldest items past the limits, wakes the
@@ -76,6 +77,10 @@ func (b *Broadcaster[T]) Publish(v T) uint64 {
 	if b.closed {
 		return 0
 	}
+	return b.publishLocked(v, sz)
+}
+
+func (b *Broadcaster[T]) publishLocked(v T, sz int) uint64 {
 	id := b.next
 	if b.stamp != nil {
 		b.stamp(&v, id)
@@ -104,7 +109,30 @@ func (b *Broadcaster[T]) Publish(v T) uint64 {
 
 // slot is where id lives in buf. buf grows by one with each of the first
 // Keep items (ids 1..Keep at 0..Keep-1), then wraps.
-func (b *Broadcaster[T]) slot(id uint64) int { return int((id - 1) % uint64(b.lim.Keep)) }
+func (b *Broadcaster[T]) slot(id uint64) int { return int((id - b.base) % uint64(b.lim.Keep)) }
+
+// Continue makes an empty broadcaster go on where another left off (a
+// supervisor that re-executed itself): items, that one's latest, oldest
+// first, are kept with the ids they had, the last being next-1, and the
+// next item published gets next. A follower that resumes from an id it
+// saw misses nothing and sees nothing twice. It does nothing once
+// anything was published, or for a next that does not fit items.
+func (b *Broadcaster[T]) Continue(items []T, next uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next != 1 || b.closed || next < uint64(len(items))+1 {
+		return
+	}
+	b.first = next - uint64(len(items))
+	b.next, b.base = b.first, b.first
+	for _, v := range items {
+		sz := 0
+		if b.size != nil {
+			sz = b.size(v)
+		}
+		b.publishLocked(v, sz)
+	}
+}
 
 func (b *Broadcaster[T]) dropOldest() {
 	i := b.slot(b.first)

@@ -46,6 +46,9 @@ type Config struct {
 	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
+	// Events are a predecessor's latest events (`sup restart`): the
+	// stream keeps them and numbers on after them.
+	Events []events.Event
 	// Carried is the services' status a predecessor handed over (`sup
 	// restart`), by service name.
 	Carried map[string]*service.Carried
@@ -176,6 +179,9 @@ func New(cfg Config) *Manager {
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 		paths:     service.NewPathCache(),
 		events:    events.NewStream(),
+	}
+	if len(cfg.Events) > 0 {
+		m.events.Continue(cfg.Events, cfg.Events[len(cfg.Events)-1].ID+1)
 	}
 	m.sys = m.sysData()
 	m.o.services = map[string]*entry{}
