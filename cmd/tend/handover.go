@@ -159,6 +159,25 @@ func (h *handoff) gossipSockets() (*ring.Sockets, error) {
 	return &ring.Sockets{UDP: udp, TCP: tcp}, nil
 }
 
+// checkOwner refuses a binary someone else could have written: the
+// supervisor would run it with its own rights (root, often).
+func checkOwner(binary string) error {
+	fi, err := os.Stat(binary)
+	if err != nil {
+		return fmt.Errorf("cannot run %s: %w", binary, errors.Unwrap(err))
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", binary)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s is writable by other users (mode %s)", binary, fi.Mode().Perm())
+	case ok && int(st.Uid) != os.Geteuid() && st.Uid != 0:
+		return fmt.Errorf("%s belongs to uid %d, neither root nor the supervisor's user", binary, st.Uid)
+	}
+	return nil
+}
+
 // checkBinary runs `BINARY sup handover-check`: a binary that is missing,
 // broken or cannot read this supervisor's hand-over state fails here,
 // before anything is stopped. It runs through the reaper, which collects
@@ -229,6 +248,9 @@ func (h *handover) request(ctx context.Context, binary string, progress func(str
 	}
 	if !filepath.IsAbs(binary) {
 		return api.Errorf(api.BadRequest, "binary %q: not an absolute path", binary)
+	}
+	if err := checkOwner(binary); err != nil {
+		return api.Errorf(api.BadRequest, "%v", err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, handoverCheckTimeout)
 	defer cancel()
