@@ -70,11 +70,15 @@ func (m *Manager) specUp(name string) bool {
 }
 
 // untrackProcesses removes the supervisor's cgroup subtree once every
-// service has stopped.
+// service has stopped. What a runner never started for is killed first:
+// a supervisor told to stop during its start-up, before its runners
+// adopted the services a predecessor left (after a SIGKILL or a
+// hand-over), stops them too, as `sup term` says.
 func (m *Manager) untrackProcesses() {
 	if m.tracker == nil {
 		return
 	}
+	m.tracker.Sweep(context.Background(), func(string) bool { return false })
 	if err := m.tracker.Close(); err != nil {
 		m.log.Warn("cgroup subtree not removed", "err", err)
 	}
