@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,8 +221,12 @@ func TestDescendantsEndWithTheirService(t *testing.T) {
 				before := c.byKind()
 				c.s.kill()
 				c.s.restart()
-				c.waitAll(1)
-				c.noSurvivors("after a SIGKILL of the supervisor and its restart", before)
+				// Adopted, not restarted: every process is the one that ran
+				// before, once.
+				waitFor(t, 20*time.Second, "service adopted", func() bool { return c.s.status()[c.name+".default"].State == "up" })
+				if after := c.waitAll(1); !reflect.DeepEqual(after, before) {
+					t.Fatalf("after a SIGKILL of the supervisor and its restart: %v, want the same processes as before, %v", after, before)
+				}
 				c.s.term()
 				c.noSurvivors("after sup term", nil)
 			})
@@ -259,7 +264,7 @@ func TestDescendantsEndWithTheirService(t *testing.T) {
 
 // A run hook that clears its environment (exec env -i) carries no marker,
 // yet the next supervisor after a SIGKILL still finds it (cgroup, or PID
-// file with its start time) and never runs it twice.
+// file with its start time), adopts it and never runs it twice.
 func TestClearedEnvironmentRunHookNeverRunsTwice(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"auto", "off"} {
@@ -283,12 +288,8 @@ func TestClearedEnvironmentRunHookNeverRunsTwice(t *testing.T) {
 			waitFor(t, 15*time.Second, "run hook running", func() bool { old = procsWith(argv); return len(old) == 1 })
 			s.kill()
 			s.restart()
-			waitUntil(t, 15*time.Second, "one fresh copy", func() (bool, string) {
-				pids := procsWith(argv)
-				return len(pids) == 1 && pids[0] != old[0], fmt.Sprint(pids, " old ", old)
-			})
-			if pid := s.status()["bare.default"].PID; pid == old[0] {
-				t.Fatalf("status names the old process %d", pid)
+			if pids, pid := procsWith(argv), s.status()["bare.default"].PID; len(pids) != 1 || pids[0] != old[0] || pid != old[0] {
+				t.Fatalf("after the restart: %v run, status names %d; want only the adopted %d", pids, pid, old[0])
 			}
 			if b, _ := os.ReadFile(filepath.Join(s.root, "svc", "bare", "PID")); !strings.HasPrefix(string(b), strconv.Itoa(procsWith(argv)[0])+"\n") {
 				t.Fatalf("PID file %q", b)

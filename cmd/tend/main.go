@@ -80,7 +80,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 
 	sup := &cobra.Command{Use: "sup", Short: "run and control the supervisor"}
 	secret := supSecretCmd(env)
-	sup.AddCommand(supRunCmd(env), supTermCmd(env), supStatsCmd(env), supDepartCmd(env), supEventsCmd(env), secret)
+	sup.AddCommand(supRunCmd(env), supTermCmd(env), supRestartCmd(env), handoverCheckCmd(), supStatsCmd(env), supDepartCmd(env), supEventsCmd(env), secret)
 	svc := &cobra.Command{Use: "svc", Short: "load, start, stop and inspect services"}
 	svc.AddCommand(svcLoadCmd(env), svcUnloadCmd(env), svcStartCmd(env), svcStopCmd(env), svcRestartCmd(env), svcUpdateCmd(env), svcSignalCmd(env), svcStatusCmd(env), svcLogsCmd(env))
 	pkgCmd := &cobra.Command{Use: "pkg", Short: "install and sign packages"}

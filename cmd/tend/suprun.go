@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tend-sh/tend/internal/api"
 	"github.com/tend-sh/tend/internal/ctl"
+	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/httpgw"
 	"github.com/tend-sh/tend/internal/httpx"
@@ -59,6 +60,8 @@ type listener struct {
 	name string
 	ln   net.Listener
 	srv  *http.Server
+	// conns counts its open connections, for a hand-over's drain.
+	conns *connCount
 }
 
 // supRun is the supervisor's life: take the state directory, open every
@@ -96,6 +99,26 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	}
 	log := newLogger(cfg.JSONLogging, env)
 	reaper := process.NewReaper(log)
+	// The binary `sup restart` re-executes as by default: the path this
+	// one was started from, which may hold a newer tend by then.
+	exe, _ := os.Executable()
+	ho, err := takeHandoff(env.getenv)
+	if err != nil {
+		return err
+	}
+	var carried map[string]*service.Carried
+	var carriedEvents []events.Event
+	var gossipSockets *ring.Sockets
+	var inc uint64
+	if ho != nil {
+		cfg.ListenGossip, inc = ho.Gossip, ho.Inc
+		cfg.Peers = append(cfg.Peers, ho.Peers...)
+		carried, carriedEvents = ho.Services, ho.Events
+		reaper.SetHandedOver(ho.Partials)
+		if gossipSockets, err = ho.gossipSockets(); err != nil {
+			return err
+		}
+	}
 
 	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stopSignals()
@@ -103,7 +126,12 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	defer term()
 
 	regDir := supreg.Dir(env.getenv, os.Geteuid())
-	raw, err := listen(cfg, regDir)
+	var raw *rawListeners
+	if ho != nil {
+		raw, err = ho.inherited()
+	} else {
+		raw, err = listen(cfg, regDir)
+	}
 	if err != nil {
 		return err
 	}
@@ -111,6 +139,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	rg, err := ring.New(ring.Config{
 		MemberID: memberID, Bind: cfg.ListenGossip, Peers: cfg.Peers, Permanent: cfg.PermanentPeer,
 		KeyFile: cfg.RingKey, DataDir: filepath.Join(stateDir, "data"), Log: log,
+		Sockets: gossipSockets, Inc: inc,
 		// Gossip every 500 ms, not memberlist's 200 ms: a ring of 50
 		// learns a change in about a second and a half (bench/ring), and
 		// an idle supervisor wakes up less (docs/BENCHMARKS.md). Probing
@@ -138,18 +167,28 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	heartbeat, stale := beatTiming(watchdog)
 	ready := make(chan struct{})
 	var mon *monitor.Monitor
-	mgr := manager.New(manager.Config{
+	var mgr *manager.Manager
+	var wg sync.WaitGroup
+	srv := &servers{wg: &wg, log: log, term: term}
+	hov := &handover{log: log, reaper: reaper, stateDir: stateDir, exe: exe, req: make(chan string, 1), serving: srv,
+		flush:  func(ctx context.Context) error { return mgr.FlushOutput(ctx) },
+		failed: func(err error) { mgr.HandoverFailed(err) }, ring: rg,
+		status: func() *api.Snapshot { return mgr.Snapshot() }}
+	mgr = manager.New(manager.Config{
 		Root: cfg.Root, StateDir: stateDir, Org: cfg.Org, MemberID: memberID, Version: version,
 		Sys:     sys,
 		Backoff: service.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Cooldown: cfg.Cooldown},
 		Logs:    logfile.Limits{MaxBytes: int64(cfg.LogMaxBytes), Backups: int(cfg.LogBackups)},
 		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
 		Log: log, Output: serviceOutput(cfg.JSONLogging, env), Reaper: hook.Reaper(reaper),
-		Term:    term,
-		Ring:    rg,
-		Healthy: func() (bool, []string) { return mon.Healthy() },
-		Settled: func() { startup.settled(); close(ready) },
-		Cgroups: cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
+		Term:     term,
+		Handover: hov.request,
+		Carried:  carried,
+		Events:   carriedEvents,
+		Ring:     rg,
+		Healthy:  func() (bool, []string) { return mon.Healthy() },
+		Settled:  func() { startup.settled(); close(ready) },
+		Cgroups:  cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
 		Heartbeat:    heartbeat,
 		UpdateSource: cfg.UpdateSource, UpdatePeriod: cfg.UpdatePeriod,
 	})
@@ -172,11 +211,21 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		return err
 	}
 
-	lns, err := serveListeners(cfg, raw, ctlTLS, secret, mgr, mon, log)
+	hov.events = mgr.Events()
+	srv.make = func(raw *rawListeners) ([]listener, error) {
+		lns, err := serveListeners(cfg, raw, ctlTLS, secret, mgr, mon, log)
+		for i := range lns {
+			lns[i].conns = newConnCount()
+			lns[i].srv.ConnState = lns[i].conns.track
+		}
+		return lns, err
+	}
+	lns, err := srv.make(raw)
 	if err != nil {
 		closeRaw(raw)
 		return err
 	}
+	srv.raw, srv.lns = raw, lns
 	attrs := []any{"member_id", memberID, "pid", os.Getpid(), "root", cfg.Root, "gossip", rg.Addr()}
 	for _, l := range lns {
 		attrs = append(attrs, l.name, l.ln.Addr().String())
@@ -187,6 +236,9 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	case ctlTLS != nil:
 		attrs = append(attrs, "ctl_tls", "on")
 	}
+	if ho != nil {
+		attrs = append(attrs, "handed_over", true)
+	}
 	log.Info("tend supervisor starting", attrs...)
 	if unregister, err := register(regDir, cfg, rg.Addr(), lns); err != nil {
 		// Only the CLI's root discovery and the port-in-use message
@@ -196,17 +248,14 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		defer unregister()
 	}
 
-	var wg sync.WaitGroup
 	reapCtx, stopReaper := context.WithCancel(context.Background())
 	wg.Go(func() { reaper.Run(reapCtx) })
-	for _, l := range lns {
-		wg.Go(func() {
-			if err := l.srv.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("listener failed; shutting down", "listener", l.name, "err", err)
-				term()
-			}
-		})
+	var hold <-chan struct{}
+	if ho != nil {
+		hold = ready
 	}
+	srv.serve(hold)
+	wg.Go(func() { hov.loop(mgrCtx) })
 	notifyCtx, stopNotify := context.WithCancel(context.Background())
 	if n, err := sdnotify.FromEnv(env.getenv); err == nil {
 		defer n.Close()
@@ -228,11 +277,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	if err := <-ringDone; err != nil {
 		log.Error("gossip ring", "err", err)
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, l := range lns {
-		l.srv.Shutdown(shutCtx)
-	}
+	srv.shutdown(5 * time.Second)
 	stopReaper()
 	stopNotify()
 	wg.Wait()

@@ -97,6 +97,9 @@ type Stats struct {
 	Services  int            `json:"services"`
 	ByState   map[string]int `json:"by_state"` // up, down, stopped(desired down)
 	StartedAt time.Time      `json:"started_at"`
+	// HandoverError is why the last `sup restart` failed after its check
+	// passed (the re-execution itself); "" when none did.
+	HandoverError string `json:"handover_error,omitempty"`
 }
 
 // ErrorKind is the type of a control-gateway error; each maps to an HTTP

@@ -143,6 +143,10 @@ func pidFile(path string) (pid int, start uint64, ok bool) {
 	return pid, start, true
 }
 
+// ReadPIDFile reads a PID file WritePIDFile wrote: ok is false for a file
+// without a start time, which names no process for sure.
+func ReadPIDFile(path string) (pid int, start uint64, ok bool) { return pidFile(path) }
+
 // WritePIDFile writes path as Habitat does, the pid on the first line, and
 // pid's start time on the second, so a later supervisor can tell the
 // process from another that reused its pid. A process that has already

@@ -245,11 +245,28 @@ func (t *Tracker) markerPrefix() string { return "TEND_SERVICE_ID=" + t.o.Member
 // its marker (TEND_SERVICE_ID=MEMBER/NAME.GROUP[@ORG]) or are the process
 // its PID file names, and their descendants.
 func (t *Tracker) fallbackMembers(all []proc, name string) []int {
-	roots := map[int]bool{}
+	return t.membersMarked(all, t.marks(all), name)
+}
+
+// marks reads the marker of every process in all once: the service
+// each belongs to, by pid (absent: none of this supervisor's).
+func (t *Tracker) marks(all []proc) map[int]string {
+	out := map[int]string{}
 	prefix := t.markerPrefix()
 	for _, p := range all {
-		if sg := markerOf(p.pid, prefix); sg != "" && serviceOf(sg) == name {
-			roots[p.pid] = true
+		if sg := markerOf(p.pid, prefix); sg != "" {
+			out[p.pid] = serviceOf(sg)
+		}
+	}
+	return out
+}
+
+// membersMarked is fallbackMembers with the markers already read.
+func (t *Tracker) membersMarked(all []proc, marks map[int]string, name string) []int {
+	roots := map[int]bool{}
+	for pid, n := range marks {
+		if n == name {
+			roots[pid] = true
 		}
 	}
 	if pid, start, ok := pidFile(filepath.Join(t.o.SvcDir, name, "PID")); ok {
@@ -295,6 +312,19 @@ const sweepWait = 10 * time.Second
 // before it starts it; everything else, the cgroup of a service unloaded
 // or stopped when the supervisor was killed, is killed and removed.
 func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
+	// keep reads a spec and a package: asked once per service, though a
+	// service may be found in its cgroup and again by its PID file.
+	kept := map[string]bool{}
+	keep = func(f func(string) bool) func(string) bool {
+		return func(name string) bool {
+			k, ok := kept[name]
+			if !ok {
+				k = f(name)
+				kept[name] = k
+			}
+			return k
+		}
+	}(keep)
 	var trees []string
 	trees = append(trees, t.prev...)
 	if t.base != "" {
@@ -380,11 +410,13 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
 		t.o.Log.Warn("cannot look for processes left by a killed supervisor", "err", err)
 		return
 	}
+	// One read of every process's environment, not one per service: this
+	// runs at every start after a SIGKILL and every hand-over.
+	marks := t.marks(all)
 	names := map[string]bool{}
-	prefix := t.markerPrefix()
-	for _, p := range all {
-		if sg := markerOf(p.pid, prefix); sg != "" && checkName(serviceOf(sg)) == nil {
-			names[serviceOf(sg)] = true
+	for _, n := range marks {
+		if checkName(n) == nil {
+			names[n] = true
 		}
 	}
 	if ents, err := os.ReadDir(t.o.SvcDir); err == nil {
@@ -396,7 +428,7 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
 	}
 	for name := range names {
 		fb := &Group{t: t, name: name}
-		pids := t.fallbackMembers(all, name)
+		pids := t.membersMarked(all, marks, name)
 		if len(pids) == 0 {
 			continue
 		}
@@ -404,11 +436,19 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
 			if t.base == "" {
 				continue // its runner stops them
 			}
+			// Most are in their cgroup already (a hand-over, or a
+			// predecessor with cgroups): only the others are moved, a
+			// write to cgroup.procs being a migration even when it moves
+			// nothing, and slow.
+			out := t.outside(pids)
+			if len(out) == 0 {
+				continue
+			}
 			g, err := t.Group(name)
 			if err != nil {
 				continue
 			}
-			for _, pid := range pids {
+			for _, pid := range out {
 				_ = os.WriteFile(filepath.Join(g.dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0)
 			}
 			if left, _ := fb.outside(); len(left) == 0 {
@@ -426,15 +466,28 @@ func (g *Group) outside() ([]int, error) {
 	if err != nil || g.t.base == "" {
 		return pids, err
 	}
+	return g.t.outside(pids), nil
+}
+
+// outside lists those of pids in no cgroup of this supervisor's subtree.
+func (t *Tracker) outside(pids []int) []int {
+	if t.base == "" {
+		return pids
+	}
 	var out []int
 	for _, pid := range pids {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+			// Gone since the scan (a short-lived child): not outside, and
+			// counting it so would kill a service that is to be adopted.
+			continue
+		}
 		own, err := ownCgroup(b)
-		if err != nil || !strings.HasPrefix(filepath.Join(g.t.mnt, own)+"/", g.t.base+"/") {
+		if err != nil || !strings.HasPrefix(filepath.Join(t.mnt, own)+"/", t.base+"/") {
 			out = append(out, pid)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (t *Tracker) kill(ctx context.Context, g *Group, why string) {

@@ -162,6 +162,13 @@ func (c *Client) Term(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, pathTerm, nil, nil, nil, nil)
 }
 
+// Handover asks the supervisor to re-execute itself as binary ("": the
+// tend binary it was started as). It returns once the hand-over has
+// begun; the supervisor answers again once the new binary serves.
+func (c *Client) Handover(ctx context.Context, binary string, progress io.Writer) error {
+	return c.do(ctx, http.MethodPost, pathHandover, nil, handoverRequest{Binary: binary}, progress, nil)
+}
+
 // do sends one request and reads its NDJSON answer: progress lines to
 // progress, the final line's result into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, in any, progress io.Writer, out any) error {

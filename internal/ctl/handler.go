@@ -46,6 +46,11 @@ type Controller interface {
 	Status(ctx context.Context, pkg string) ([]api.ServiceStatus, error)
 	SetHealth(ctx context.Context, unhealthy bool, reason string) error
 	Stats(ctx context.Context) (api.Stats, error)
+	// Handover re-executes the supervisor as binary ("": the tend binary
+	// it was started as), keeping its pid, services and listeners. It
+	// returns once the binary passed its check and the hand-over has
+	// begun (the gateway answers, then closes), or with why not.
+	Handover(ctx context.Context, binary string, progress func(string)) error
 	// Term begins the supervisor's shutdown and returns; it must not wait for
 	// the shutdown, which would close this gateway before it could answer.
 	Term(ctx context.Context) error

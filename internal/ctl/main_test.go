@@ -109,6 +109,10 @@ func (f *fake) Depart(ctx context.Context, memberID string, p func(string)) erro
 	_, err := f.do(ctx, "depart", memberID, p)
 	return err
 }
+func (f *fake) Handover(ctx context.Context, binary string, progress func(string)) error {
+	return nil
+}
+
 func (f *fake) Term(ctx context.Context) error {
 	_, err := f.do(ctx, "term", nil, func(string) {})
 	return err

@@ -100,6 +100,13 @@ func operations() map[string]op {
 			st, err := c.Stats(ctx)
 			return st, err
 		}},
+		pathHandover: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
+			req, err := decode[handoverRequest](in.body)
+			if err != nil {
+				return nil, err
+			}
+			return nil, c.Handover(ctx, req.Binary, progress)
+		}},
 		pathTerm: {method: http.MethodPost, run: func(ctx context.Context, c Controller, _ input, _ func(string)) (any, error) {
 			return nil, c.Term(ctx)
 		}},

@@ -11,17 +11,18 @@ import (
 // Routes. Paths carry a version so that an old CLI talking to a newer
 // supervisor (or the reverse) gets a clear 404 rather than a misread body.
 const (
-	pathLoad    = "/v1/svc/load"
-	pathUnload  = "/v1/svc/unload"
-	pathStart   = "/v1/svc/start"
-	pathStop    = "/v1/svc/stop"
-	pathRestart = "/v1/svc/restart"
-	pathUpdate  = "/v1/svc/update"
-	pathSignal  = "/v1/svc/signal"
-	pathStatus  = "/v1/svc/status"
-	pathHealth  = "/v1/sup/health"
-	pathStats   = "/v1/sup/stats"
-	pathTerm    = "/v1/sup/term"
+	pathLoad     = "/v1/svc/load"
+	pathUnload   = "/v1/svc/unload"
+	pathStart    = "/v1/svc/start"
+	pathStop     = "/v1/svc/stop"
+	pathRestart  = "/v1/svc/restart"
+	pathUpdate   = "/v1/svc/update"
+	pathSignal   = "/v1/svc/signal"
+	pathStatus   = "/v1/svc/status"
+	pathHealth   = "/v1/sup/health"
+	pathStats    = "/v1/sup/stats"
+	pathTerm     = "/v1/sup/term"
+	pathHandover = "/v1/sup/restart"
 )
 
 const contentTypeNDJSON = "application/x-ndjson"
@@ -29,6 +30,12 @@ const contentTypeNDJSON = "application/x-ndjson"
 // Request bodies other than api.LoadRequest.
 type pkgRequest struct {
 	Pkg string `json:"pkg"`
+}
+
+// handoverRequest is `sup restart`'s: Binary "" means the tend binary
+// the supervisor was started as.
+type handoverRequest struct {
+	Binary string `json:"binary,omitempty"`
 }
 
 type signalRequest struct {

@@ -56,6 +56,7 @@ type Broadcaster[T any] struct {
 	sizes  []int // of buf's items, when size is set
 	first  uint64
 	next   uint64
+	base   uint64 // the id at buf[0] while buf grows: 1, or where Continue began
 	bytes  int
 	closed bool
 
@@ -74,7 +75,7 @@ func New[T any](lim Limits, size func(T) int, stamp func(*T, uint64)) *Broadcast
 	if lim.Wake <= 0 {
 		lim.Wake = max(runtime.GOMAXPROCS(0)/2, 1)
 	}
-	return &Broadcaster[T]{lim: lim, size: size, stamp: stamp, first: 1, next: 1}
+	return &Broadcaster[T]{lim: lim, size: size, stamp: stamp, first: 1, next: 1, base: 1}
 }
 
 // Publish adds v, dropping the oldest items past the limits, wakes the
@@ -89,6 +90,12 @@ func (b *Broadcaster[T]) Publish(v T) uint64 {
 	if b.closed {
 		return 0
 	}
+	id := b.publishLocked(v, sz)
+	b.wakeSome()
+	return id
+}
+
+func (b *Broadcaster[T]) publishLocked(v T, sz int) uint64 {
 	id := b.next
 	if b.stamp != nil {
 		b.stamp(&v, id)
@@ -111,13 +118,35 @@ func (b *Broadcaster[T]) Publish(v T) uint64 {
 		b.bytes += sz
 	}
 	b.next++
-	b.wakeSome()
 	return id
 }
 
 // slot is where id lives in buf. buf grows by one with each of the first
-// Keep items (ids 1..Keep at 0..Keep-1), then wraps.
-func (b *Broadcaster[T]) slot(id uint64) int { return int((id - 1) % uint64(b.lim.Keep)) }
+// Keep items (ids base..base+Keep-1 at 0..Keep-1), then wraps.
+func (b *Broadcaster[T]) slot(id uint64) int { return int((id - b.base) % uint64(b.lim.Keep)) }
+
+// Continue makes an empty broadcaster go on where another left off (a
+// supervisor that re-executed itself): items, that one's latest, oldest
+// first, are kept with the ids they had, the last being next-1, and the
+// next item published gets next. A follower that resumes from an id it
+// saw misses nothing and sees nothing twice. It does nothing once
+// anything was published, or for a next that does not fit items.
+func (b *Broadcaster[T]) Continue(items []T, next uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next != 1 || b.closed || next < uint64(len(items))+1 {
+		return
+	}
+	b.first = next - uint64(len(items))
+	b.next, b.base = b.first, b.first
+	for _, v := range items {
+		sz := 0
+		if b.size != nil {
+			sz = b.size(v)
+		}
+		b.publishLocked(v, sz)
+	}
+}
 
 func (b *Broadcaster[T]) dropOldest() {
 	i := b.slot(b.first)

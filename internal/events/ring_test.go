@@ -335,3 +335,30 @@ func TestLeavePassesTheTurnOn(t *testing.T) {
 		t.Fatalf("the reader that left then takes %v", got)
 	}
 }
+
+// A broadcaster that continues another keeps its items with their ids
+// and numbers on from there, wrapping as any other.
+func TestContinueKeepsTheIDs(t *testing.T) {
+	a := NewStream()
+	for i := range 5 {
+		a.Publish(Event{Type: ServiceState, Text: fmt.Sprint(i)})
+	}
+	got, _, _ := a.Tail(3).Take(nil, 0)
+	b := NewStream()
+	b.Continue(got, got[len(got)-1].ID+1)
+	if id := b.Publish(Event{Type: ServiceState, Text: "new"}); id != 6 {
+		t.Fatalf("first id after Continue: %d, want 6", id)
+	}
+	r, missed := b.Follow(4)
+	items, _, _ := r.Take(nil, 0)
+	if missed != 0 || len(items) != 3 || items[0].ID != 4 || items[0].Text != "3" || items[2].Text != "new" {
+		t.Fatalf("from 4: %+v (missed %d)", items, missed)
+	}
+	for i := range Keep + 10 { // wraps past the continued ones
+		b.Publish(Event{Type: ServiceState, Text: fmt.Sprint("w", i)})
+	}
+	items, _, _ = b.Tail(2).Take(nil, 0)
+	if len(items) != 2 || items[1].ID != b.Next()-1 || items[1].Text != fmt.Sprint("w", Keep+9) {
+		t.Fatalf("after wrapping: %+v", items)
+	}
+}

@@ -28,6 +28,12 @@ type Starter interface {
 	Start(process.Spec) (Process, error)
 }
 
+// Adopter takes over a running process (process.Reaper.Adopt): what a
+// Starter that can adopt also is.
+type Adopter interface {
+	Adopt(process.Adoption) (p Process, missing []string, err error)
+}
+
 // Reaper is the Starter that starts real children through rp, whose Run
 // must be running.
 func Reaper(rp *process.Reaper) Starter { return reaperStarter{rp} }
@@ -40,4 +46,12 @@ func (s reaperStarter) Start(sp process.Spec) (Process, error) {
 		return nil, err // not a typed nil in an interface
 	}
 	return p, nil
+}
+
+func (s reaperStarter) Adopt(a process.Adoption) (Process, []string, error) {
+	p, missing, err := s.rp.Adopt(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, missing, nil
 }

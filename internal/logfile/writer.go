@@ -96,6 +96,17 @@ func (w *Writer) drain() {
 	w.mu.Unlock()
 }
 
+// Flush returns once every line queued so far is written (a supervisor
+// about to re-execute itself must not leave lines in memory). Lines
+// queued meanwhile may be written too.
+func (w *Writer) Flush() {
+	w.mu.Lock()
+	w.noteDropped()
+	w.kick()
+	w.mu.Unlock()
+	w.wg.Wait()
+}
+
 // Close writes what is queued (and the count of lines dropped last),
 // waits for the goroutine, and closes out. Later lines are ignored.
 func (w *Writer) Close() error {

@@ -2,6 +2,8 @@ package manager
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +17,9 @@ import (
 // cgroup each, or /proc: internal/cgroup) and, before any service starts,
 // deals with what a supervisor killed with SIGKILL left running: the
 // processes of a service whose spec says up are left for its runner,
-// which stops them with the service's shutdown signal and timeout before
-// its first start; everything else (a service unloaded or stopped while
+// which adopts its run process when it still runs (service.Runner's
+// adoptable) and else stops them with the service's shutdown signal and
+// timeout before its first start; everything else (a service unloaded or stopped while
 // that supervisor was killed: its spec was already removed or rewritten)
 // is killed now. Either way, no service ever runs twice.
 func (m *Manager) trackProcesses(ctx context.Context) error {
@@ -28,6 +31,16 @@ func (m *Manager) trackProcesses(ctx context.Context) error {
 		return err
 	}
 	m.tracker = t
+	// The run processes' output FIFOs: the supervisor's alone, as the
+	// state directory is; a mode left by an older tend is put right.
+	dir := filepath.Join(m.cfg.StateDir, "output")
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("output fifos: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("output fifos: %w", err)
+	}
+	m.outputDir = dir
 	mech := t.Mechanism()
 	m.tracking.Store(&mech)
 	m.log.Info("tracking service processes", "mechanism", t.Mechanism())
@@ -57,11 +70,15 @@ func (m *Manager) specUp(name string) bool {
 }
 
 // untrackProcesses removes the supervisor's cgroup subtree once every
-// service has stopped.
+// service has stopped. What a runner never started for is killed first:
+// a supervisor told to stop during its start-up, before its runners
+// adopted the services a predecessor left (after a SIGKILL or a
+// hand-over), stops them too, as `sup term` says.
 func (m *Manager) untrackProcesses() {
 	if m.tracker == nil {
 		return
 	}
+	m.tracker.Sweep(context.Background(), func(string) bool { return false })
 	if err := m.tracker.Close(); err != nil {
 		m.log.Warn("cgroup subtree not removed", "err", err)
 	}

@@ -405,13 +405,13 @@ func pkgBinds(p *pkg.Package) []api.PkgBind {
 
 func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) service.Options {
 	return service.Options{
-		Spec: sp, Pkg: p, SpecFile: specFile,
+		Spec: sp, Pkg: p, SpecFile: specFile, Carried: m.cfg.Carried[sp.Name()],
 		Deps: service.Deps{
 			Reaper: m.cfg.Reaper, Log: m.log, Output: m.cfg.Output,
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
 			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
 			Changed: m.changed, Gate: m.gate, Settled: m.settled, Tracker: m.tracker, Paths: m.paths,
-			Logs: m.cfg.Logs, Event: m.emit,
+			Logs: m.cfg.Logs, Event: m.emit, OutputDir: m.outputDir,
 		},
 	}
 }

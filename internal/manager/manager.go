@@ -46,6 +46,15 @@ type Config struct {
 	Reaper hook.Starter
 	// Term asks the whole supervisor to shut down.
 	Term func()
+	// Events are a predecessor's latest events (`sup restart`): the
+	// stream keeps them and numbers on after them.
+	Events []events.Event
+	// Carried is the services' status a predecessor handed over (`sup
+	// restart`), by service name.
+	Carried map[string]*service.Carried
+	// Handover checks binary and, if it passes, begins the supervisor's
+	// re-execution as it (`sup restart`); nil: not supported.
+	Handover func(ctx context.Context, binary string, progress func(string)) error
 	// Ring is the gossip ring (*ring.Ring): every supervisor has one.
 	Ring Ring
 	// Healthy reports the supervisor's health and reasons (the monitor's
@@ -81,8 +90,10 @@ type Manager struct {
 	cfg       Config
 	log       *slog.Logger
 	startedAt time.Time
-	specsDir  string
-	sys       map[string]any // template data "sys", one map every service reads
+	// handoverErr is why the last hand-over failed (HandoverFailed).
+	handoverErr atomic.Pointer[string]
+	specsDir    string
+	sys         map[string]any // template data "sys", one map every service reads
 
 	svcOps    svcLocks      // serialises the control operations on one service
 	installMu sync.Mutex    // one package install at a time
@@ -118,8 +129,10 @@ type Manager struct {
 	updates chan struct{}
 
 	// tracker finds every process of a service (cgroups.go).
-	tracker  *cgroup.Tracker
-	tracking atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
+	tracker *cgroup.Tracker
+	// outputDir holds the run processes' output FIFOs (service.Deps.OutputDir).
+	outputDir string
+	tracking  atomic.Pointer[string] // tracker.Mechanism(), for the snapshot
 }
 
 // owned is the state only the owner goroutine touches (and New, before it
@@ -176,6 +189,9 @@ func New(cfg Config) *Manager {
 		gate:      make(chan struct{}, 2*runtime.NumCPU()),
 		paths:     service.NewPathCache(),
 		events:    events.NewStream(),
+	}
+	if len(cfg.Events) > 0 {
+		m.events.Continue(cfg.Events, cfg.Events[len(cfg.Events)-1].ID+1)
 	}
 	m.sys = m.sysData()
 	m.o.services = map[string]*entry{}

@@ -337,7 +337,41 @@ func (m *Manager) Stats(ctx context.Context) (api.Stats, error) {
 		st.Reasons = []string{"set unhealthy by hand: " + snap.Sup.ManualReason}
 	}
 	slices.Sort(st.Reasons)
+	if e := m.handoverErr.Load(); e != nil {
+		st.HandoverError = *e
+	}
 	return st, nil
+}
+
+// Handover asks the supervisor to re-execute itself as binary ("" the
+// tend binary it was started as), keeping its pid, services and
+// listeners (Config.Handover). It returns once the binary passed its
+// check and the hand-over has begun, or why it will not happen.
+func (m *Manager) Handover(ctx context.Context, binary string, progress func(string)) error {
+	err := api.Errorf(api.Conflict, "this supervisor cannot hand over")
+	if m.cfg.Handover != nil {
+		err = m.cfg.Handover(ctx, binary, progress)
+	}
+	m.control("sup restart", binary, err)
+	return err
+}
+
+// HandoverFailed records why a hand-over failed after its check passed,
+// for Stats: the CLI waiting for the new binary learns it there.
+func (m *Manager) HandoverFailed(err error) {
+	s := err.Error()
+	m.handoverErr.Store(&s)
+}
+
+// FlushOutput returns once the output every run process delivered so far
+// is in its log files (Runner.FlushOutput), for a hand-over.
+func (m *Manager) FlushOutput(ctx context.Context) error {
+	for _, r := range m.loadedRunners() {
+		if err := r.FlushOutput(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Term asks the supervisor to stop.

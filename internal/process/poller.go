@@ -38,6 +38,7 @@ type poller struct {
 	expiring []*pump // pumps with a deadline, some maybe finished
 	lastID   uint32
 	stopping bool
+	paused   bool // Pause: nothing is read until Resume
 	buf      []byte
 }
 
@@ -47,12 +48,16 @@ const (
 	opAdd commandOp = iota
 	opExpire
 	opStop
+	opPause
+	opResume
 )
 
 type command struct {
 	op    commandOp
 	pumps []*pump
 	at    time.Time // opExpire: when to stop waiting for EOF
+	// opPause: where the partial lines go; closed once reading stopped.
+	paused chan map[string][]byte
 }
 
 // start brings up the epoll instance and its goroutine on first use, so that
@@ -110,6 +115,36 @@ func (pp *poller) expire(pumps []*pump, at time.Time) {
 	pp.send(command{op: opExpire, pumps: pumps, at: at})
 }
 
+// pause stops reading (see Reaper.Pause) and returns the partial lines
+// of the FIFOs; nil if the poller does not answer within wait.
+func (pp *poller) pause(wait time.Duration) map[string][]byte {
+	pp.mu.Lock()
+	started := pp.started
+	pp.mu.Unlock()
+	if !started {
+		return nil
+	}
+	ch := make(chan map[string][]byte, 1)
+	pp.send(command{op: opPause, paused: ch})
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case m := <-ch:
+		return m
+	case <-t.C:
+		return nil
+	}
+}
+
+func (pp *poller) resume() {
+	pp.mu.Lock()
+	started := pp.started
+	pp.mu.Unlock()
+	if started {
+		pp.send(command{op: opResume})
+	}
+}
+
 // stop makes the poller return once every pump has finished. Pumps must all
 // have a deadline by then, or stop waits for their EOF.
 func (pp *poller) stop() {
@@ -141,6 +176,15 @@ func (pp *poller) run() {
 			unix.Close(pp.wake)
 			unix.Close(pp.epfd)
 			return
+		}
+		if pp.paused {
+			// Level-triggered epoll would report the unread pipes at
+			// once, for ever: wait for the next command alone.
+			fds := []unix.PollFd{{Fd: int32(pp.wake), Events: unix.POLLIN}}
+			_, _ = unix.Poll(fds, -1)
+			var b [8]byte
+			_, _ = ignoringEINTR(func() (int, error) { return unix.Read(pp.wake, b[:]) })
+			continue
 		}
 		n, err := unix.EpollWait(pp.epfd, events, pp.timeout(time.Now()))
 		if err == unix.EINTR {
@@ -191,6 +235,17 @@ func (pp *poller) apply() {
 			}
 		case opStop:
 			pp.stopping = true
+		case opPause:
+			pp.paused = true
+			partials := map[string][]byte{}
+			for _, pm := range pp.pumps {
+				if pm.path != "" && len(pm.partial) > 0 {
+					partials[pm.path] = pm.partial
+				}
+			}
+			c.paused <- partials
+		case opResume:
+			pp.paused = false
 		}
 	}
 }
@@ -216,6 +271,10 @@ func (pp *poller) register(pm *pump) {
 
 // read reads once from a pipe epoll reported ready.
 func (pp *poller) read(pm *pump) {
+	if pm.exit != nil {
+		pp.finish(pm)
+		return
+	}
 	n, err := ignoringEINTR(func() (int, error) { return unix.Read(pm.fd, pp.buf) })
 	switch {
 	case n > 0:
@@ -254,7 +313,10 @@ func (pp *poller) finish(pm *pump) {
 	unix.Close(pm.fd)
 	delete(pp.pumps, pm.id)
 	pm.closed = true
-	if pm.proc != nil {
+	switch {
+	case pm.exit != nil:
+		pm.exit()
+	case pm.proc != nil:
 		pm.proc.finish()
 	}
 }

@@ -38,6 +38,11 @@ type Spec struct {
 	// while one runs, no other process's output is read. nil sends the
 	// stream to /dev/null.
 	Stdout, Stderr func(line []byte)
+	// Outputs, where set, name a FIFO made for Stdout and Stderr instead
+	// of an anonymous pipe (fifoPipe): the child holds it open for
+	// reading too, so its output outlives the supervisor and a successor
+	// can read on with Adopt.
+	Outputs [2]string
 	// Group is every process of the service the child belongs to; nil:
 	// none. The child is born in the group's cgroup (when it has one), so
 	// nothing it forks is ever unaccounted for.
@@ -92,6 +97,9 @@ type Proc struct {
 	exit    Exit    // written before the reap's finish, read after done
 	pumps   []*pump // owned by r.out once the process has started
 	group   Group   // set when the process leads its group (Spec.Leader)
+	// adopted: taken over by Adopt and not a child, so watched through a
+	// pidfd and its exit status unknown.
+	adopted bool
 }
 
 // Start starts s in a new process group with stdin on /dev/null. The
@@ -114,6 +122,7 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 			Sys: &syscall.SysProcAttr{Setpgid: true, Credential: s.Credential},
 		},
 		pipes: [2]bool{s.Stdout != nil, s.Stderr != nil},
+		fifos: s.Outputs,
 	}
 	if s.NotifyFD > 2 && s.Ready != nil {
 		req.notifyFD = s.NotifyFD
@@ -133,9 +142,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		pid, rds, err = r.forkLocked(req)
 		if err == nil {
 			p.pid = pid
-			for _, emit := range emits {
+			for i, emit := range emits {
 				if emit != nil {
-					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit})
+					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit, path: s.Outputs[i]})
 					rds = rds[1:]
 				}
 			}

@@ -27,6 +27,13 @@ type pump struct {
 	// wholeLines drops an unterminated last line instead of delivering it
 	// (a notification fd: only a newline means ready).
 	wholeLines bool
+	// exit, when set, makes this a pidfd, not a pipe: it is never read,
+	// and its readiness (the process exited) calls exit, on the poller's
+	// goroutine, once it is closed.
+	exit func()
+	// path is the FIFO read, "" for an anonymous pipe: what a hand-over
+	// keys the unterminated line by (Reaper.Pause).
+	path string
 
 	id       uint32    // the pipe's key in the poller and in its epoll events
 	deadline time.Time // once the process has exited: stop waiting for EOF

@@ -54,6 +54,12 @@ type Reaper struct {
 	mu    sync.Mutex
 	state reaperState
 	procs map[int]*Proc
+	// adopted are the processes Adopt took over that are not children,
+	// watched through a pidfd until they exit.
+	adopted map[int]*Proc
+	// handed are unterminated lines a predecessor had read from output
+	// FIFOs, by path, for Adopt (SetHandedOver).
+	handed map[string][]byte
 	// spawner forks the children once spawnFrom of them run (started on
 	// first use); spawnErr says why there is none, and Start forks
 	// directly.
@@ -68,7 +74,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), spawnFrom: spawnerMinChildren}
+	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), adopted: make(map[int]*Proc), spawnFrom: spawnerMinChildren}
 	r.out.log = log
 	return r
 }
@@ -174,6 +180,12 @@ func (r *Reaper) shutdown() {
 	r.state = stateStopped
 	for pid := range r.procs {
 		r.log.Warn("killing process left running at reaper shutdown", "pid", pid)
+		_ = unix.Kill(-pid, unix.SIGKILL)
+	}
+	// Their pidfds turn readable as they die, and the poller finishes
+	// them before it stops.
+	for pid := range r.adopted {
+		r.log.Warn("killing adopted process left running at reaper shutdown", "pid", pid)
 		_ = unix.Kill(-pid, unix.SIGKILL)
 	}
 	for pid := range r.procs {

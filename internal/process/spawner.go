@@ -42,6 +42,9 @@ type spawnReq struct {
 	argv  []string
 	attr  syscall.ProcAttr // Files is set by the spawner
 	pipes [2]bool          // stdout, stderr
+	// fifos name a FIFO to make for a stream asked for in pipes instead
+	// of an anonymous pipe (Spec.Outputs); "": a pipe.
+	fifos [2]string
 	// notifyFD > 0: a pipe's write end at that descriptor of the child,
 	// its read end returned after the output pipes (Spec.NotifyFD).
 	notifyFD int
@@ -162,6 +165,9 @@ func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 			continue
 		}
 		rd, wr, err := outputPipe()
+		if req.fifos[i] != "" {
+			rd, wr, err = fifoPipe(req.fifos[i])
+		}
 		if err != nil {
 			closeFDs(rds)
 			return 0, nil, err

@@ -199,7 +199,7 @@ func TestWireStats(t *testing.T) {
 
 func newTestTransport(t *testing.T, c *counters) *countingTransport {
 	t.Helper()
-	tr, err := newCountingTransport(context.Background(), "127.0.0.1", 0, log.New(io.Discard, "", 0), c)
+	tr, err := newCountingTransport(context.Background(), "127.0.0.1", 0, log.New(io.Discard, "", 0), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestCountingTransport(t *testing.T) {
 func TestDialEndsWithContext(t *testing.T) {
 	var c counters
 	ctx, cancel := context.WithCancel(context.Background())
-	tr, err := newCountingTransport(ctx, "127.0.0.1", 0, log.New(io.Discard, "", 0), &c)
+	tr, err := newCountingTransport(ctx, "127.0.0.1", 0, log.New(io.Discard, "", 0), &c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

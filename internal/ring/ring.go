@@ -44,6 +44,11 @@ type Config struct {
 	DataDir   string   // rumors persist to DataDir/rumors.json; "" = not persisted
 	Timing    Timing   // zero fields = memberlist.DefaultLANConfig values
 	Log       *slog.Logger
+	// Sockets, when set, are served instead of binding Bind: a hand-over's
+	// (SocketFiles). Inc, when set, is the incarnation to announce, the
+	// predecessor's, so peers see the same member carry on.
+	Sockets *Sockets
+	Inc     uint64
 }
 
 // Timing overrides memberlist's LAN timings; a zero field keeps the default.
@@ -273,7 +278,10 @@ func (r *Ring) Run(ctx context.Context) error {
 		return err
 	}
 	r.load()
-	r.inc = uint64(time.Now().UnixMilli())
+	r.inc = r.cfg.Inc
+	if r.inc == 0 {
+		r.inc = uint64(time.Now().UnixMilli())
+	}
 	meta, err := json.Marshal(nodeMeta{Permanent: r.cfg.Permanent, Inc: r.inc})
 	if err != nil {
 		return err
@@ -284,7 +292,7 @@ func (r *Ring) Run(ctx context.Context) error {
 
 	// Our own transport, to count the bytes on the wire. Its dials end
 	// with ctx, so a join to an unreachable address cannot delay the exit.
-	tr, err := newCountingTransport(ctx, r.host, r.port, mc.Logger, r.stats.get(statWire))
+	tr, err := newCountingTransport(ctx, r.host, r.port, mc.Logger, r.stats.get(statWire), r.cfg.Sockets)
 	if err != nil {
 		return fmt.Errorf("ring: start gossip on %s: %w", r.cfg.Bind, err)
 	}
@@ -448,6 +456,13 @@ func (r *Ring) Addr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.addr
+}
+
+// Inc is the incarnation this member announces (Config.Inc).
+func (r *Ring) Inc() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inc
 }
 
 // Changed receives a value (coalesced) whenever members or rumors change.

@@ -23,7 +23,7 @@ import (
 // Its dials end when the context given to newCountingTransport ends, so an
 // unreachable peer cannot hold a join past the ring's shutdown.
 type countingTransport struct {
-	nt    *memberlist.NetTransport
+	nt    baseTransport
 	c     *counters
 	dialC context.Context
 	stopD context.CancelFunc
@@ -38,24 +38,37 @@ type countingTransport struct {
 
 var _ memberlist.NodeAwareTransport = (*countingTransport)(nil)
 
+// baseTransport is what countingTransport counts: NetTransport, or
+// socketTransport on sockets handed over.
+type baseTransport interface {
+	memberlist.NodeAwareTransport
+	GetAutoBindPort() int
+}
+
 // newCountingTransport listens on host:port, UDP and TCP; port 0 picks a
 // free port (retried a few times, as memberlist does, since UDP and TCP
 // must get the same one). Port returns the port bound.
-func newCountingTransport(ctx context.Context, host string, port int, logger *log.Logger, c *counters) (*countingTransport, error) {
-	nc := &memberlist.NetTransportConfig{BindAddrs: []string{host}, BindPort: port, Logger: logger}
-	tries := 1
-	if port == 0 {
-		tries = 10
-	}
-	var nt *memberlist.NetTransport
-	var err error
-	for range tries {
-		if nt, err = memberlist.NewNetTransport(nc); err == nil || !strings.Contains(err.Error(), "address already in use") {
-			break
+func newCountingTransport(ctx context.Context, host string, port int, logger *log.Logger, c *counters, given *Sockets) (*countingTransport, error) {
+	var nt baseTransport
+	if given != nil {
+		nt = newSocketTransport(*given, logger)
+	} else {
+		nc := &memberlist.NetTransportConfig{BindAddrs: []string{host}, BindPort: port, Logger: logger}
+		tries := 1
+		if port == 0 {
+			tries = 10
 		}
-	}
-	if err != nil {
-		return nil, err
+		var err error
+		var n *memberlist.NetTransport
+		for range tries {
+			if n, err = memberlist.NewNetTransport(nc); err == nil || !strings.Contains(err.Error(), "address already in use") {
+				break
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		nt = n
 	}
 	t := &countingTransport{
 		nt:       nt,

@@ -128,18 +128,10 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 		Env:        st.env,
 		Dir:        st.paths.root,
 		Credential: st.cred,
-		Stdout: func(line []byte) {
-			r.d.Output(r.sg, 'O', line)
-			logs.out.write(line)
-			r.outputLine(api.StreamStdout, "", line)
-		},
-		Stderr: func(line []byte) {
-			r.d.Output(r.sg, 'E', line)
-			logs.err.write(line)
-			r.outputLine(api.StreamStderr, "", line)
-		},
-		Leader: true,
+		Outputs:    r.outputs(st),
+		Leader:     true,
 	}
+	ps.Stdout, ps.Stderr = r.outputFuncs(logs)
 	if st.group != nil {
 		ps.Group = st.group
 	}
@@ -163,13 +155,19 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 		r.startFailed(ctx, st, fmt.Errorf("run hook: %w", err), "run_hook_failed")
 		return
 	}
+	r.running(ctx, st, p, "started (pid %d)")
+}
+
+// running takes the run process p, just started or adopted, from there:
+// PID file, status, health checks, post-run. record says so, with the pid.
+func (r *Runner) running(ctx context.Context, st *state, p hook.Process, record string) {
 	now := time.Now()
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
 	r.enter(st, phaseUp) // after proc is set: the state event carries its pid
 	r.writePID(st, p.PID())
 	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
 	st.spawned()
-	r.record(st, true, "started (pid %d)", p.PID())
+	r.record(st, true, record, p.PID())
 	st.healthOKSeen = false
 	if _, ok := st.tpl.hooks["health-check"]; ok {
 		st.setHealth(api.HealthUnknown)
@@ -539,10 +537,11 @@ func (r *Runner) emitConfig(action, why string) {
 		Text: fmt.Sprintf("%s config %s: %s", r.sg, action, why)})
 }
 
-// track finds the service's group and stops what a supervisor killed
-// with SIGKILL left of the service, before anything of it starts, so a
-// service never runs twice: its shutdown signal to every process left,
-// the shutdown timeout, then SIGKILL.
+// track finds the service's group and deals with what a supervisor
+// killed with SIGKILL left of the service, before anything of it starts,
+// so a service never runs twice: its run process, still running and
+// desired up, is kept for Run to adopt (adoptable); anything else is
+// stopped (stopLeftovers).
 func (r *Runner) track(ctx context.Context, st *state) {
 	if r.d.Tracker == nil {
 		return
@@ -563,6 +562,17 @@ func (r *Runner) track(ctx context.Context, st *state) {
 	if err != nil || len(pids) == 0 {
 		return
 	}
+	if st.adopt = r.adoptable(st, pids); st.adopt != nil {
+		return
+	}
+	r.stopLeftovers(ctx, st, pids)
+}
+
+// stopLeftovers stops pids, what a previous supervisor left of the
+// service: its shutdown signal to every process left, the shutdown
+// timeout, then SIGKILL.
+func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
+	g := st.group
 	r.d.Log.Warn("stopping processes left by a previous supervisor", "service", r.sg, "pids", pids)
 	_ = g.Signal(st.shutdownSignal())
 	_ = g.Signal(unix.SIGCONT)
@@ -580,6 +590,11 @@ func (r *Runner) untrack(st *state) {
 		return
 	}
 	r.killGroup(st)
+	for _, f := range r.outputs(st) {
+		if f != "" {
+			os.Remove(f) // its process is gone: nothing will read it again
+		}
+	}
 	if err := st.group.Remove(); err != nil {
 		r.d.Log.Warn("cgroup not removed", "service", r.sg, "err", err)
 	}

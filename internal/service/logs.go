@@ -79,6 +79,12 @@ func (l *logPair) close() {
 	l.err.w.Close()
 }
 
+// flush writes what is queued, and keeps the files open.
+func (l *logPair) flush() {
+	l.out.w.Flush()
+	l.err.w.Flush()
+}
+
 // logPerm is the mode of the run hook's log files: the service's group
 // may read them, the service user may not change them.
 const logPerm = 0o640

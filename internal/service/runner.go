@@ -60,6 +60,12 @@ type Deps struct {
 	Tracker *cgroup.Tracker
 	// Paths shares PATH searches while the supervisor starts; nil: none.
 	Paths *PathCache
+	// OutputDir holds the FIFOs of every run process's output
+	// (NAME.stdout, NAME.stderr), the supervisor's alone (mode 0700): the
+	// run process holds them open, so its output survives a supervisor
+	// killed with SIGKILL and its successor reads on where it stopped.
+	// "": anonymous pipes, and a process left running is never adopted.
+	OutputDir string
 	// Logs bounds each log file under svc/NAME/logs/ where the service's
 	// spec does not; the zero value never rotates.
 	Logs logfile.Limits
@@ -74,6 +80,9 @@ type Options struct {
 	// Ring is the ring's view at load, so a strict bind is checked before
 	// the first start.
 	Ring RingView
+	// Carried is the status a predecessor handed over (`sup restart`),
+	// taken if the runner adopts the same process; nil: none.
+	Carried *Carried
 }
 
 // ErrGone means the runner has stopped and takes no more commands.
@@ -152,6 +161,7 @@ func New(o Options) (*Runner, error) {
 		uid:       -1,
 		gid:       -1,
 		ring:      o.Ring,
+		carried:   o.Carried,
 	}
 	r.st.svc = r.baseStatus(o.SpecFile)
 	id := o.Pkg.Ident.String()
@@ -217,9 +227,14 @@ type state struct {
 	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight
 
 	group procGroup // nil without a Tracker
-	ring  RingView
-	files map[string]uint64 // gossiped files written, by name
-	svc   api.Service       // working copy of the published status
+	// adopt is the run process a killed supervisor left running, found by
+	// track, for Run to take over instead of starting one.
+	adopt *process.Adoption
+	// carried is Options.Carried until the first adoption or start.
+	carried *Carried
+	ring    RingView
+	files   map[string]uint64 // gossiped files written, by name
+	svc     api.Service       // working copy of the published status
 }
 
 // procGroup is what the loop does with every process of the service
@@ -252,9 +267,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer st.bg.Wait()
 	r.track(ctx, st)
 	defer r.untrack(st)
-	if st.spec.Up() {
+	switch {
+	case st.adopt != nil:
+		r.adoptRun(ctx, st)
+	case st.spec.Up():
 		r.start(ctx, st)
-	} else {
+	default:
 		r.publish(st)
 		r.attemptDone()
 	}

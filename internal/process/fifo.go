@@ -1,0 +1,61 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// pipeSize is what a service's output FIFO holds: what the service writes
+// while no supervisor reads it (between a SIGKILL of the supervisor and
+// its successor's adoption) waits there; a service that fills it blocks
+// on its next write, and no line is lost. Pages are only taken as they
+// are written, so an idle service costs nothing for it. Best effort: an
+// unprivileged supervisor past fs.pipe-user-pages-soft keeps the default.
+const pipeSize = 1 << 20
+
+// fifoPipe makes a new FIFO at path (replacing what was there: a
+// predecessor's FIFO may still be held by its process's leftovers) and
+// returns its read end, non-blocking for the poller, and a read-write end
+// for the child. The child holding both ends of its own output means it
+// never gets SIGPIPE or EPIPE when the supervisor dies, and a successor
+// finds the same pipe, with what was written meanwhile, by opening path.
+func fifoPipe(path string) (rd, wr int, err error) {
+	if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
+		return 0, 0, fmt.Errorf("output fifo: %w", err)
+	}
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return 0, 0, fmt.Errorf("output fifo: %w", err)
+	}
+	// The reader first: a FIFO opened for reading only, non-blocking,
+	// needs no writer yet.
+	rd, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("output fifo: %w", err)
+	}
+	wr, err = unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(rd)
+		return 0, 0, fmt.Errorf("output fifo: %w", err)
+	}
+	_, _ = unix.FcntlInt(uintptr(wr), unix.F_SETPIPE_SZ, pipeSize)
+	return rd, wr, nil
+}
+
+// openFIFO opens an existing output FIFO for reading, non-blocking, as an
+// adopting supervisor does. It refuses anything but a FIFO: the path is
+// in the supervisor's own directory, but a regular file there would read
+// as endless EOF.
+func openFIFO(path string) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return -1, fmt.Errorf("output fifo: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		unix.Close(fd)
+		return -1, fmt.Errorf("output fifo: %s is not a fifo", path)
+	}
+	return fd, nil
+}

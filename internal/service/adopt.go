@@ -1,0 +1,165 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/cgroup"
+	"github.com/tend-sh/tend/internal/hook"
+	"github.com/tend-sh/tend/internal/process"
+)
+
+// outputs are the FIFOs of the run process's stdout and stderr, or none
+// (anonymous pipes) without Deps.OutputDir.
+func (r *Runner) outputs(st *state) [2]string {
+	if r.d.OutputDir == "" {
+		return [2]string{}
+	}
+	base := filepath.Join(r.d.OutputDir, st.spec.Name())
+	return [2]string{base + ".stdout", base + ".stderr"}
+}
+
+// outputFuncs deliver the run process's lines to the supervisor log, its
+// log files and its followers.
+func (r *Runner) outputFuncs(logs *logPair) (stdout, stderr func([]byte)) {
+	return func(line []byte) {
+			r.d.Output(r.sg, 'O', line)
+			logs.out.write(line)
+			r.outputLine(api.StreamStdout, "", line)
+		}, func(line []byte) {
+			r.d.Output(r.sg, 'E', line)
+			logs.err.write(line)
+			r.outputLine(api.StreamStderr, "", line)
+		}
+}
+
+// adoptable reports the run process a killed supervisor left running, for
+// track: the service must be desired up, its PID file must name a live
+// process with the start time recorded there (so never a recycled pid),
+// and that process must be one of the service's own (its cgroup, or its
+// marker and descent under /proc). pids are the group's members.
+func (r *Runner) adoptable(st *state, pids []int) *process.Adoption {
+	if !st.spec.Up() || r.d.OutputDir == "" {
+		return nil
+	}
+	if _, ok := r.d.Reaper.(hook.Adopter); !ok {
+		return nil
+	}
+	pid, start, ok := cgroup.ReadPIDFile(st.paths.pidFile)
+	if !ok || !slices.Contains(pids, pid) {
+		return nil
+	}
+	if cur, err := cgroup.StartTime(pid); err != nil || cur != start {
+		return nil
+	}
+	return &process.Adoption{PID: pid, Start: start, Outputs: r.outputs(st), Leader: true}
+}
+
+// adoptRun takes over the run process found by track, instead of a
+// start: the service keeps its pid and never notices the supervisor
+// changed. Its config is rendered as for a start (a change made while no
+// supervisor ran is applied as a reconfigure would, on the next change);
+// hooks are not run again (init ran for this process already). If it
+// cannot be adopted after all, what is left of it is stopped and the
+// service starts as usual.
+func (r *Runner) adoptRun(ctx context.Context, st *state) {
+	a := *st.adopt
+	st.adopt = nil
+	err := r.prepare(st)
+	var p hook.Process
+	var missing []string
+	if err == nil {
+		st.runLogs = newLogPair(st.paths.logs, "run", st.gid, r.logLimits(st))
+		a.Stdout, a.Stderr = r.outputFuncs(st.runLogs)
+		if st.group != nil {
+			a.Group = st.group
+		}
+		p, missing, err = r.d.Reaper.(hook.Adopter).Adopt(a)
+		if err != nil {
+			st.runLogs.close()
+			st.runLogs = nil
+		}
+	}
+	if err != nil {
+		r.d.Log.Warn("cannot adopt the run process left by a previous supervisor; stopping it", "service", r.sg, "pid", a.PID, "err", err)
+		r.stopLeftovers(ctx, st, []int{a.PID})
+		r.start(ctx, st)
+		return
+	}
+	st.svc.Initialized = true
+	if len(missing) > 0 {
+		r.record(st, false, "output of the adopted process not reattached (%s): it is lost", strings.Join(missing, ", "))
+	}
+	entered := st.carry(a.PID)
+	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
+	if !entered.IsZero() {
+		// Up since then, not since the hand-over.
+		st.startedAt, st.svc.StateEntered = entered, entered
+		r.publish(st)
+	}
+	r.attemptDone()
+}
+
+// FlushOutput returns once the run process's output delivered so far is
+// in its log files: a supervisor handing over to a new binary calls it
+// after it stopped reading output (process.Reaper.Pause), so no line is
+// left in its memory.
+func (r *Runner) FlushOutput(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := r.do(ctx, func(_ context.Context, st *state) {
+		if st.runLogs != nil {
+			st.runLogs.flush()
+		}
+		close(done)
+	}); err != nil {
+		if errors.Is(err, ErrGone) {
+			return nil
+		}
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Carried is what a service's status keeps across `sup restart`: the new
+// program's runner takes it when it adopts the same process (PID).
+type Carried struct {
+	PID           int
+	StateEntered  time.Time
+	LastExit      *api.Exit
+	RestartCount  int
+	HealthHistory []api.HealthResult
+	Records       []api.Record
+}
+
+// CarriedOf is what s, a published status, hands over; nil when its run
+// process is not running.
+func CarriedOf(s *api.Service) *Carried {
+	if !s.Running || s.PID == 0 {
+		return nil
+	}
+	return &Carried{PID: s.PID, StateEntered: s.StateEntered, LastExit: s.LastExit, RestartCount: s.RestartCount,
+		HealthHistory: s.HealthHistory, Records: s.Records}
+}
+
+// carry puts what the predecessor handed over for pid into the status,
+// before the adoption is recorded.
+func (st *state) carry(pid int) (entered time.Time) {
+	c := st.carried
+	st.carried = nil
+	if c == nil || c.PID != pid {
+		return time.Time{}
+	}
+	st.svc.LastExit, st.svc.RestartCount = c.LastExit, c.RestartCount
+	st.svc.HealthHistory, st.svc.Records = c.HealthHistory, c.Records
+	return c.StateEntered
+}
