@@ -148,6 +148,7 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 	}
 	os.WriteFile(fresh, b, 0o755)
 	evBefore := allEvents(t, s)
+	recBefore := statusRecords(t, s)
 	stop := make(chan struct{})
 	wait := hammer("http://"+s.http+"/services", stop)
 	res = runTend(t, root, "sup", "restart", "--binary", fresh, "--remote-sup", s.ctl)
@@ -203,9 +204,32 @@ func TestSupRestartKeepsServicesOutputAndConnections(t *testing.T) {
 			t.Fatalf("event ids %d then %d", evAfter[j-1].ID, evAfter[j].ID)
 		}
 	}
+	// /status keeps every record of the supervisor and its services.
+	recAfter := statusRecords(t, s)
+	for comp, recs := range recBefore {
+		for _, r := range recs {
+			if !slices.Contains(recAfter[comp], r) {
+				t.Errorf("/status %s record %q lost across the hand-over", comp, r)
+			}
+		}
+	}
 	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", s.cmd.Process.Pid)); exe != fresh {
 		t.Fatalf("the supervisor runs %s, want %s", exe, fresh)
 	}
+}
+
+// statusRecords are /status's records, by component.
+func statusRecords(t *testing.T, s *sup) map[string][]string {
+	t.Helper()
+	var d monStatusDoc
+	if !getJSON("http://"+s.http+"/status", &d) {
+		t.Fatal("no /status")
+	}
+	out := map[string][]string{}
+	for name, c := range d.Components {
+		out[name] = c.Records
+	}
+	return out
 }
 
 // allEvents are the events the supervisor keeps, oldest first.

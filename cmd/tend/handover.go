@@ -59,6 +59,10 @@ type handoff struct {
 	Events []events.Event `json:"events,omitempty"`
 	// Services are the running services' status to carry on, by name.
 	Services map[string]*service.Carried `json:"services,omitempty"`
+	// StoreRecords and RingRecords are the supervisor's own /status
+	// records (spec store, ring), oldest first.
+	StoreRecords []api.Record `json:"store_records,omitempty"`
+	RingRecords  []api.Record `json:"ring_records,omitempty"`
 	// Partials are the unfinished lines read from output FIFOs, by path.
 	Partials map[string][]byte `json:"partials,omitempty"`
 }
@@ -338,6 +342,10 @@ func (h *handover) begin(bin string) error {
 	st.Services = map[string]*service.Carried{}
 	st.Events, _, _ = h.events.Tail(events.Keep).Take(nil, 0)
 	snap := h.status()
+	st.StoreRecords = snap.StoreRecords
+	if snap.Ring != nil {
+		st.RingRecords = snap.Ring.Records
+	}
 	for i := range snap.Services {
 		s := &snap.Services[i]
 		if c := service.CarriedOf(s); c != nil {

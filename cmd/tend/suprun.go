@@ -108,12 +108,14 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	}
 	var carried map[string]*service.Carried
 	var carriedEvents []events.Event
+	var storeRecords, ringRecords []api.Record
 	var gossipSockets *ring.Sockets
 	var inc uint64
 	if ho != nil {
 		cfg.ListenGossip, inc = ho.Gossip, ho.Inc
 		cfg.Peers = append(cfg.Peers, ho.Peers...)
 		carried, carriedEvents = ho.Services, ho.Events
+		storeRecords, ringRecords = ho.StoreRecords, ho.RingRecords
 		reaper.SetHandedOver(ho.Partials)
 		if gossipSockets, err = ho.gossipSockets(); err != nil {
 			return err
@@ -181,14 +183,15 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Logs:    logfile.Limits{MaxBytes: int64(cfg.LogMaxBytes), Backups: int(cfg.LogBackups)},
 		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
 		Log: log, Output: serviceOutput(cfg.JSONLogging, env), Reaper: hook.Reaper(reaper),
-		Term:     term,
-		Handover: hov.request,
-		Carried:  carried,
-		Events:   carriedEvents,
-		Ring:     rg,
-		Healthy:  func() (bool, []string) { return mon.Healthy() },
-		Settled:  func() { startup.settled(); close(ready) },
-		Cgroups:  cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
+		Term:         term,
+		Handover:     hov.request,
+		Carried:      carried,
+		StoreRecords: storeRecords, RingRecords: ringRecords,
+		Events:  carriedEvents,
+		Ring:    rg,
+		Healthy: func() (bool, []string) { return mon.Healthy() },
+		Settled: func() { startup.settled(); close(ready) },
+		Cgroups: cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
 		Heartbeat:    heartbeat,
 		UpdateSource: cfg.UpdateSource, UpdatePeriod: cfg.UpdatePeriod,
 	})

@@ -285,8 +285,8 @@ func TestSweepPredecessorSubtree(t *testing.T) {
 func TestSweepScansProcOnlyWhenAPredecessorMayHaveLeftProcesses(t *testing.T) {
 	for _, c := range []struct {
 		name, file string // file: the CGROUP file's text; "-": none
-		svcDirs        bool
-		want           bool
+		svcDirs    bool
+		want       bool
 	}{
 		{"fresh root", "-", false, false},
 		{"older tend, service directories", "-", true, true},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,9 @@ type Config struct {
 	// Carried is the services' status a predecessor handed over (`sup
 	// restart`), by service name.
 	Carried map[string]*service.Carried
+	// StoreRecords and RingRecords are a predecessor's own /status
+	// records (`sup restart`), kept as this supervisor's first.
+	StoreRecords, RingRecords []api.Record
 	// Handover checks binary and, if it passes, begins the supervisor's
 	// re-execution as it (`sup restart`); nil: not supported.
 	Handover func(ctx context.Context, binary string, progress func(string)) error
@@ -196,6 +200,8 @@ func New(cfg Config) *Manager {
 	m.sys = m.sysData()
 	m.o.services = map[string]*entry{}
 	m.o.ring.views = map[string]string{}
+	m.o.storeRec = lastRecords(cfg.StoreRecords)
+	m.o.ring.records = lastRecords(cfg.RingRecords)
 	m.publish(&m.o)
 	return m
 }
@@ -410,6 +416,11 @@ func (m *Manager) stopRunner(e *entry) {
 	}
 	e.cancel()
 	<-e.runner.Done()
+}
+
+// lastRecords is a copy of the last 32 of recs.
+func lastRecords(recs []api.Record) []api.Record {
+	return slices.Clone(recs[max(0, len(recs)-32):])
 }
 
 // storeRecord keeps one of the last 32 records of the spec store.
