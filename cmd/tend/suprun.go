@@ -258,7 +258,10 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		hold = ready
 	}
 	srv.serve(hold)
-	wg.Go(func() { hov.loop(mgrCtx) })
+	// Ended once the manager returns, which it may do on its own (a set-up
+	// failure) with mgrCtx never cancelled.
+	hovCtx, stopHov := context.WithCancel(mgrCtx)
+	wg.Go(func() { hov.loop(hovCtx) })
 	notifyCtx, stopNotify := context.WithCancel(context.Background())
 	if n, err := sdnotify.FromEnv(env.getenv); err == nil {
 		defer n.Close()
@@ -275,6 +278,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	// The manager returns once every service has stopped; the listeners stay
 	// open meanwhile so /healthy can say "shutting down".
 	runErr := mgr.Run(mgrCtx)
+	stopHov()
 	log.Info("services stopped; leaving the ring and closing listeners")
 	stopRing()
 	if err := <-ringDone; err != nil {
