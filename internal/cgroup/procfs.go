@@ -137,7 +137,9 @@ func allProcs() ([]proc, error) {
 // starts with prefix, or "" (no such entry, or the environment is not
 // readable: another user's process, or one in the middle of execve).
 func markerOf(pid int, prefix string) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	// Read with readSmall: start-up reads every process of the host.
+	var buf [4096]byte
+	b, err := readSmall("/proc/"+strconv.Itoa(pid)+"/environ", buf[:])
 	if err != nil {
 		return ""
 	}
