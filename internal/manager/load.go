@@ -46,7 +46,7 @@ func (m *Manager) loadPersisted() error {
 		}
 		path := filepath.Join(m.specsDir, de.Name())
 		e := &entry{name: name, specFile: path}
-		data, err := os.ReadFile(path)
+		data, err := store.ReadFile(path)
 		if err == nil {
 			e.spec, err = spec.Parse(path, data)
 		}
