@@ -68,7 +68,8 @@ type listener struct {
 // listener, start the services, serve until SIGTERM/SIGINT or `sup term`,
 // stop the services, close the listeners.
 func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
-	if err := checkStartup(cfg); err != nil {
+	found, err := checkStartup(cfg)
+	if err != nil {
 		return err
 	}
 	// Read before anything is started or written: a wrong file is bad
@@ -181,7 +182,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Sys:     sys,
 		Backoff: service.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Cooldown: cfg.Cooldown},
 		Logs:    logfile.Limits{MaxBytes: int64(cfg.LogMaxBytes), Backups: int(cfg.LogBackups)},
-		Startup: cfg.Services, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
+		Startup: cfg.Services, StartupFound: found, Env: serviceEnv(os.Environ()), Getenv: env.getenv,
 		Log: log, Output: serviceOutput(cfg.JSONLogging, env), Reaper: hook.Reaper(reaper),
 		Term:         term,
 		Handover:     hov.request,

@@ -77,10 +77,53 @@ func TestPIDFile(t *testing.T) {
 	if !ok || pid != os.Getpid() || start != want {
 		t.Errorf("pidFile = %d %d %v; want %d %d", pid, start, ok, os.Getpid(), want)
 	}
+	// A link in the PID file's place is not followed: what it names is
+	// left as it was.
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep\n"), 0o644)
+	os.Remove(path)
+	os.Symlink(victim, path)
+	if err := WritePIDFile(path, os.Getpid()); err == nil {
+		t.Error("PID file written through a link")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Errorf("file behind the link now holds %q", b)
+	}
+	os.Remove(path)
 	// Habitat's format, a pid alone, names no process: it may be reused.
 	os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	if _, _, ok := pidFile(path); ok {
 		t.Error("pid without start time trusted")
+	}
+}
+
+// A cgroup made by Group is known empty (its runner skips reading it); one
+// that was there already, as a killed supervisor leaves it, is not.
+func TestGroupMade(t *testing.T) {
+	tr := newTracker(t, Auto)
+	g, err := tr.Group("made")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.Made() {
+		t.Error("new cgroup: Made false")
+	}
+	again, err := tr.Group("made")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Made() {
+		t.Error("existing cgroup: Made true")
+	}
+	off, err := newTracker(t, Off).Group("made")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Made() {
+		t.Error("/proc fallback: Made true")
+	}
+	if err := g.Remove(); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ type Group struct {
 	t    *Tracker
 	name string
 	dir  string // the service's cgroup; "" in the /proc fallback
+	made bool   // Tracker.Group created dir: no process is in it yet
 }
 
 // Name is the service's name.
@@ -28,6 +30,12 @@ func (g *Group) Name() string { return g.name }
 // Dir is the cgroup directory the service's processes are born in; "" when
 // processes are tracked through /proc.
 func (g *Group) Dir() string { return g.dir }
+
+// Made reports whether the cgroup was created when the group was got, so
+// that nothing can be in it yet: a process enters a cgroup only by being
+// moved or born there, and the supervisor has done neither. A caller
+// that looks for processes a killed supervisor left need not read it.
+func (g *Group) Made() bool { return g.made }
 
 // Members lists the pids of the service's live processes.
 func (g *Group) Members() ([]int, error) {
@@ -241,7 +249,8 @@ func statField(path, key string) (uint64, bool) {
 
 // readProcs reads a cgroup's cgroup.procs; a cgroup that is gone has none.
 func readProcs(dir string) ([]int, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	var buf [128]byte
+	b, err := readSmall(filepath.Join(dir, "cgroup.procs"), buf[:])
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -249,8 +258,8 @@ func readProcs(dir string) ([]int, error) {
 		return nil, fmt.Errorf("cgroup: members of %s: %w", dir, err)
 	}
 	var pids []int
-	for f := range strings.FieldsSeq(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil {
+	for f := range bytes.FieldsSeq(b) {
+		if pid, err := strconv.Atoi(string(f)); err == nil {
 			pids = append(pids, pid)
 		}
 	}

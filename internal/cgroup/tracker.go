@@ -225,9 +225,11 @@ func (t *Tracker) Group(name string) (*Group, error) {
 		return g, nil
 	}
 	g.dir = filepath.Join(t.base, name)
-	if err := os.Mkdir(g.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+	err := os.Mkdir(g.dir, 0o755)
+	if err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
+	g.made = err == nil
 	return g, nil
 }
 

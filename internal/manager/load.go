@@ -46,7 +46,7 @@ func (m *Manager) loadPersisted() error {
 		}
 		path := filepath.Join(m.specsDir, de.Name())
 		e := &entry{name: name, specFile: path}
-		data, err := os.ReadFile(path)
+		data, err := store.ReadFile(path)
 		if err == nil {
 			e.spec, err = spec.Parse(path, data)
 		}
@@ -145,7 +145,7 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 	for range min(len(reqs), cap(m.gate)) {
 		workers.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(reqs); i = int(next.Add(1) - 1) {
-				res[i].e, res[i].err = m.prepareLoad(reqs[i])
+				res[i].e, res[i].err = m.prepareLoadAt(reqs[i], m.cfg.StartupFound[reqs[i].Pkg])
 				close(res[i].done)
 				// Let the starter waiting for this entry run now: with a
 				// worker on every P it would wait for a preemption tick
@@ -228,6 +228,14 @@ func (m *Manager) saveStartup(started []*entry) {
 // prepareLoad turns a load request into a checked entry with a runner that
 // has not started. Nothing on disk changes except the package install.
 func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
+	return m.prepareLoadAt(req, ident.Ident{})
+}
+
+// prepareLoadAt is prepareLoad of a package already found at found (a
+// whole ident: the start-up file's entries, which sup run looked up to
+// check the file), so the installed versions are not listed twice; the
+// zero ident looks it up.
+func (m *Manager) prepareLoadAt(req api.LoadRequest, found ident.Ident) (*entry, error) {
 	if req.Pkg == "" {
 		return nil, api.Errorf(api.BadRequest, "no package given")
 	}
@@ -246,8 +254,12 @@ func (m *Manager) prepareLoad(req api.LoadRequest) (*entry, error) {
 				req.Pkg = q.String()
 			}
 		}
+		at := found
+		if at.Release == "" {
+			at = mustFuzzy(req.Pkg)
+		}
 		if err == nil {
-			p, err = pkg.Find(m.cfg.Root, mustFuzzy(req.Pkg))
+			p, err = pkg.Find(m.cfg.Root, at)
 		}
 	}
 	if err != nil {

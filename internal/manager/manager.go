@@ -19,6 +19,7 @@ import (
 	"github.com/tend-sh/tend/internal/cgroup"
 	"github.com/tend-sh/tend/internal/events"
 	"github.com/tend-sh/tend/internal/hook"
+	"github.com/tend-sh/tend/internal/ident"
 	"github.com/tend-sh/tend/internal/logfile"
 	"github.com/tend-sh/tend/internal/service"
 	"github.com/tend-sh/tend/internal/spec"
@@ -38,10 +39,14 @@ type Config struct {
 	// name exists yet (a persisted spec, with the operator's later changes,
 	// wins over the file).
 	Startup []api.LoadRequest
-	Env     []string // environment for hooks, secrets removed
-	Getenv  func(string) string
-	Log     *slog.Logger
-	Output  func(sg string, stream byte, line []byte)
+	// StartupFound is the installed package each of Startup's Pkg names
+	// resolved to when sup run checked the file (by Pkg), so that start-up
+	// does not list every package's versions a second time.
+	StartupFound map[string]ident.Ident
+	Env          []string // environment for hooks, secrets removed
+	Getenv       func(string) string
+	Log          *slog.Logger
+	Output       func(sg string, stream byte, line []byte)
 	// Reaper starts every service's processes and hooks:
 	// hook.Reaper(*process.Reaper), or a fake in tests.
 	Reaper hook.Starter

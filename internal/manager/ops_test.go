@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/ident"
+	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service/servicetest"
@@ -231,6 +233,32 @@ func TestStartupServices(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("records: %+v", fx.m.Snapshot().StoreRecords)
+		}
+	})
+}
+
+// A start-up entry runs the package sup run found when it checked the
+// file, even if a newer one was installed since: one look-up, not two.
+func TestStartupRunsPackageFound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		older := ident.Ident{Origin: "test", Name: "early", Version: "1.0.0", Release: "20260101000000"}
+		newer := older
+		newer.Release = "20260202000000"
+		fx := newFixture(t, func(c *Config) {
+			for _, id := range []ident.Ident{older, newer} {
+				dir := pkg.InstallDir(c.Root, id)
+				if err := os.MkdirAll(filepath.Join(dir, "hooks"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(filepath.Join(dir, "IDENT"), []byte(id.String()+"\n"), 0o644)
+				os.WriteFile(filepath.Join(dir, "hooks", "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755)
+			}
+			c.Startup = []api.LoadRequest{{Pkg: "test/early", Force: true}}
+			c.StartupFound = map[string]ident.Ident{"test/early": older}
+		})
+		s := fx.service("early")
+		if s == nil || !s.Running || s.Pkg.Ident != older.String() || s.SpecIdent != "test/early" {
+			t.Fatalf("early: %+v", s)
 		}
 	})
 }

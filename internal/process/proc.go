@@ -230,7 +230,9 @@ func outputPipe() (rd, wr int, err error) {
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 		return 0, 0, fmt.Errorf("pipe: %w", err)
 	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
+	// The read end's status flags are O_RDONLY alone: set, not read and
+	// changed (SetNonblock's two fcntls), as every start makes two pipes.
+	if _, err := unix.FcntlInt(uintptr(fds[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
 		unix.Close(fds[0])
 		unix.Close(fds[1])
 		return 0, 0, fmt.Errorf("pipe: %w", err)

@@ -142,9 +142,54 @@ func (d *Dir) makeDir(name string, perm os.FileMode, o Owner, fixMode bool) (*Di
 	return sub, nil
 }
 
+// EnsureDir is MakeDir (fixMode true) or GiveDir (false) for a caller
+// that needs no handle to the directory: one that is there already with
+// owner o (and perm, if fixMode) costs one fstatat, where opening it to
+// check costs three system calls.
+func (d *Dir) EnsureDir(name string, perm os.FileMode, o Owner, fixMode bool) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && ownedAs(&st, perm, o, fixMode) {
+		return nil
+	}
+	if errors.Is(err, unix.ENOENT) {
+		// Missing: made here, then opened and given its owner as
+		// makeDir does (someone may make it first: then it is opened).
+		if merr := unix.Mkdirat(d.fd, name, uint32(perm.Perm())); merr != nil && !errors.Is(merr, unix.EEXIST) {
+			return &os.PathError{Op: "mkdir", Path: d.join(name), Err: merr}
+		}
+	}
+	sub, err := d.makeDir(name, perm, o, fixMode)
+	if err != nil {
+		return err
+	}
+	return sub.Close()
+}
+
+// ownedAs reports whether st has owner o and, when fixMode, mode perm and
+// no set-id or sticky bit: what setOwner would leave unchanged.
+func ownedAs(st *unix.Stat_t, perm os.FileMode, o Owner, fixMode bool) bool {
+	if uid, gid := o.ids(); uid != st.Uid || gid != st.Gid {
+		return false
+	}
+	return !fixMode || (os.FileMode(st.Mode)&os.ModePerm == perm.Perm() && st.Mode&(unix.S_ISUID|unix.S_ISGID|unix.S_ISVTX) == 0)
+}
+
 // FixDir gives an existing subdirectory owner and perm, as MakeDir does,
-// and does nothing when there is none.
+// and does nothing when there is none. One that is right already costs
+// one fstatat.
 func (d *Dir) FixDir(name string, perm os.FileMode, o Owner) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) || (err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && ownedAs(&st, perm, o, true)) {
+		return nil
+	}
 	sub, err := d.OpenDir(name)
 	if errors.Is(err, unix.ENOENT) {
 		return nil

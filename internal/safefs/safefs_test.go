@@ -241,3 +241,59 @@ func TestOpenRefusesALink(t *testing.T) {
 		}
 	}
 }
+
+// EnsureDir does what MakeDir (fixMode) and GiveDir do, without a handle:
+// a missing directory is made, a wrong owner or mode taken back, a link
+// refused and what it names left alone; a directory that is right is
+// left as it is.
+func TestEnsureDirMakesTakesBackAndRefusesLinks(t *testing.T) {
+	user := someone(t)
+	dir := t.TempDir()
+	d := openDir(t, dir)
+	stat := func(name string) syscall.Stat_t {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(dir, name), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if err := d.EnsureDir("hooks", 0o755, Self, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := stat("hooks"); st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != 0 || st.Mode&0o7777 != 0o755 {
+		t.Errorf("new hooks: uid %d mode %o", st.Uid, st.Mode)
+	}
+	os.Mkdir(filepath.Join(dir, "config"), 0o777)
+	os.Chown(filepath.Join(dir, "config"), user.UID, user.GID)
+	if err := d.EnsureDir("config", 0o755, Self, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := stat("config"); st.Uid != 0 || st.Mode&0o7777 != 0o755 {
+		t.Errorf("config taken back: uid %d mode %o", st.Uid, st.Mode&0o7777)
+	}
+	os.Mkdir(filepath.Join(dir, "data"), 0o700)
+	if err := d.EnsureDir("data", 0o755, user, false); err != nil {
+		t.Fatal(err)
+	}
+	if st := stat("data"); st.Uid != uint32(user.UID) || st.Mode&0o7777 != 0o700 {
+		t.Errorf("data given: uid %d mode %o", st.Uid, st.Mode&0o7777)
+	}
+	elsewhere := t.TempDir()
+	os.Chmod(elsewhere, 0o700)
+	os.Symlink(elsewhere, filepath.Join(dir, "var"))
+	if err := d.EnsureDir("var", 0o755, user, false); err == nil {
+		t.Error("EnsureDir over a link succeeded")
+	}
+	var st syscall.Stat_t
+	syscall.Stat(elsewhere, &st)
+	if st.Uid != 0 || st.Mode&0o7777 != 0o700 {
+		t.Errorf("the link's target changed: uid %d mode %o", st.Uid, st.Mode&0o7777)
+	}
+	// FixDir over one that is missing does nothing, and makes nothing.
+	if err := d.FixDir("logs", 0o755, Self); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "logs")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("FixDir made logs: %v", err)
+	}
+}

@@ -558,6 +558,9 @@ func (r *Runner) track(ctx context.Context, st *state) {
 			return api.Usage{CPUSeconds: s.CPUSeconds, MemoryBytes: s.MemoryBytes}, ok
 		}
 	}
+	if g.Made() {
+		return // a cgroup made just now holds nothing left behind
+	}
 	pids, err := g.Members()
 	if err != nil || len(pids) == 0 {
 		return

@@ -374,17 +374,15 @@ func (p svcPaths) makeLate(uid, gid int) error {
 func (p svcPaths) makeLateIn(root *safefs.Dir, uid, gid int) error {
 	user := safefs.Owner{UID: uid, GID: gid}
 	for _, d := range []string{"data", "var", "config", "hooks"} {
-		var sub *safefs.Dir
 		var err error
 		if d == "data" || d == "var" {
-			sub, err = root.GiveDir(d, dirPerm, user)
+			err = root.EnsureDir(d, dirPerm, user, false)
 		} else {
-			sub, err = root.MakeDir(d, dirPerm, safefs.Self)
+			err = root.EnsureDir(d, dirPerm, safefs.Self, true)
 		}
 		if err != nil {
 			return fmt.Errorf("create %s: %w", filepath.Join(p.root, d), err)
 		}
-		sub.Close()
 	}
 	return nil
 }

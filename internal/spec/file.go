@@ -15,18 +15,18 @@ import (
 // Habitat ignores them, and written back by Encode. name is used in errors
 // ("specs/redis.spec:3: ...").
 func Parse(name string, data []byte) (Spec, error) {
-	s := New("")
-	if err := decode(name, data, &s); err != nil {
+	// One decode: the spec's keys and health_check_interval, which may be
+	// a table or a number and is read here.
+	f := struct {
+		Spec
+		HC any `toml:"health_check_interval"`
+	}{Spec: New("")}
+	if err := decode(name, data, &f); err != nil {
 		return Spec{}, err
 	}
-	var hc struct {
-		V any `toml:"health_check_interval"`
-	}
-	if err := decode(name, data, &hc); err != nil {
-		return Spec{}, err
-	}
-	if hc.V != nil {
-		d, err := intervalOf(hc.V)
+	s := f.Spec
+	if f.HC != nil {
+		d, err := intervalOf(f.HC)
 		if err != nil {
 			return Spec{}, fmt.Errorf("%s: %w", name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -29,8 +30,9 @@ func (s Spec) KeptKeys() []string {
 }
 
 // knownKeys are the top-level keys Spec reads: its toml tags and
-// health_check_interval, which Parse reads itself.
-func knownKeys() map[string]bool {
+// health_check_interval, which Parse reads itself. Worked out once: a
+// restart parses every spec file.
+var knownKeys = sync.OnceValue(func() map[string]bool {
 	known := map[string]bool{"health_check_interval": true}
 	t := reflect.TypeFor[Spec]()
 	for i := range t.NumField() {
@@ -39,7 +41,7 @@ func knownKeys() map[string]bool {
 		}
 	}
 	return known
-}
+})
 
 // keptOf finds, in a document that decoded, the top-level keys and the
 // tables that are not Spec's, each with its text as written.

@@ -119,3 +119,20 @@ func TestMemberIDIsKept(t *testing.T) {
 		t.Fatal("corrupt member id accepted")
 	}
 }
+
+func TestReadFileReadsWholeFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, want := range []string{"", "ident = \"a/b\"\n", string(make([]byte, 70000))} {
+		path := filepath.Join(dir, "x.spec")
+		os.WriteFile(path, []byte(want), 0o640)
+		if got, err := ReadFile(path); err != nil || string(got) != want {
+			t.Errorf("ReadFile: %d bytes, %v; want %d", len(got), err, len(want))
+		}
+	}
+	if got, err := ReadFile("/proc/self/stat"); err != nil || len(got) == 0 {
+		t.Errorf("a file of /proc (size 0): %q, %v", got, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
