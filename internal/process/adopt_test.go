@@ -124,6 +124,49 @@ func TestFIFOOutputs(t *testing.T) {
 	}
 }
 
+// A later start of the service reads through the FIFOs its first start
+// made (no new inode: creating is what costs on a restart), with nothing
+// of the earlier output in them; a file that is not such a FIFO is
+// replaced.
+func TestFIFOKeptAcrossStarts(t *testing.T) {
+	r := startReaper(t)
+	dir := t.TempDir()
+	outs := [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}
+	run := func(text string) []string {
+		out := newLines()
+		s := sh("echo " + text)
+		s.Stdout, s.Stderr = out.add, func([]byte) {}
+		s.Outputs = outs
+		if e := waitDone(t, start(t, r, s)); e.Code != 0 {
+			t.Fatalf("exit %s", e)
+		}
+		return out.all()
+	}
+	inode := func(p string) uint64 {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ino
+	}
+	run("first")
+	ino := inode(outs[0])
+	if got := run("second"); strings.Join(got, ",") != "second" {
+		t.Fatalf("second start's stdout %q", got)
+	}
+	if inode(outs[0]) != ino {
+		t.Fatalf("the FIFO was made anew for the second start")
+	}
+	os.Remove(outs[0])
+	os.WriteFile(outs[0], []byte("not a fifo\n"), 0o600)
+	if got := run("third"); strings.Join(got, ",") != "third" {
+		t.Fatalf("stdout through a replaced file %q", got)
+	}
+	if fi, err := os.Lstat(outs[0]); err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
+		t.Fatalf("%s after the start: %v, %v; want a FIFO", outs[0], fi.Mode(), err)
+	}
+}
+
 // Pause stops reading a FIFO between lines and returns the unfinished
 // one; lines written meanwhile wait in the pipe, and Resume delivers them.
 func TestPauseKeepsTheUnfinishedLine(t *testing.T) {
