@@ -118,14 +118,7 @@ func (h *handoff) inherited() (*rawListeners, error) {
 			closeRaw(raw)
 			return nil, fmt.Errorf("hand-over: %s listener (fd %d): %w", name, fd, err)
 		}
-		switch name {
-		case "ctl":
-			raw.ctl = ln
-		case "http":
-			raw.http = ln
-		case "monitor":
-			raw.monitor = ln
-		default:
+		if !raw.set(name, ln) {
 			ln.Close()
 		}
 	}

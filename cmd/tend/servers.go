@@ -178,23 +178,17 @@ func (s *servers) dupListeners() (map[string]*os.File, error) {
 func (s *servers) restart(files map[string]*os.File) error {
 	defer closeFiles(files)
 	raw := &rawListeners{}
-	for name, f := range files {
-		if name != "ctl" && name != "http" && name != "monitor" {
-			continue // the gossip sockets: the ring still serves its own
+	for _, name := range []string{"ctl", "http", "monitor"} { // not the gossip sockets: the ring still serves its own
+		f, ok := files[name]
+		if !ok {
+			continue
 		}
 		ln, err := net.FileListener(f)
 		if err != nil {
 			closeRaw(raw)
 			return fmt.Errorf("%s listener: %w", name, err)
 		}
-		switch name {
-		case "ctl":
-			raw.ctl = ln
-		case "http":
-			raw.http = ln
-		case "monitor":
-			raw.monitor = ln
-		}
+		raw.set(name, ln)
 	}
 	lns, err := s.make(raw)
 	if err != nil {

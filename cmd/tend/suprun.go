@@ -317,6 +317,22 @@ func monitorLoops(ls []manager.Loop) []monitor.Loop {
 // supervisor reports (and templates see) the ports really bound.
 type rawListeners struct{ ctl, http, monitor net.Listener }
 
+// set makes ln the listener named name (ctl, http or monitor) and reports
+// whether there is one of that name.
+func (raw *rawListeners) set(name string, ln net.Listener) bool {
+	switch name {
+	case "ctl":
+		raw.ctl = ln
+	case "http":
+		raw.http = ln
+	case "monitor":
+		raw.monitor = ln
+	default:
+		return false
+	}
+	return true
+}
+
 func listen(cfg supcfg.Config, regDir string) (*rawListeners, error) {
 	raw := &rawListeners{}
 	var err error
