@@ -56,25 +56,33 @@ func statusName(e *rumor.Election) string {
 // update_from_election_rumor): every member carries the group's status;
 // leader and follower are set once the election finished.
 func (g *Group) electionFlags(m *member, into map[string]any) {
-	e := g.election
+	memberFlags(g.election, m, "", into)
+}
+
+// memberFlags are a member's keys of election e, named with prefix ("" or
+// "update_"): the status, and once finished whether m won it.
+func memberFlags(e *rumor.Election, m *member, prefix string, into map[string]any) {
 	if e == nil {
 		return
 	}
-	into["election_is_running"] = e.Status == rumor.Running
-	into["election_is_no_quorum"] = e.Status == rumor.NoQuorum
-	into["election_is_finished"] = e.Finished()
+	statusFlags(e, prefix, into)
 	if e.Finished() {
-		into["leader"] = m.id == e.MemberID
-		into["follower"] = m.id != e.MemberID
+		into[prefix+"leader"] = m.id == e.MemberID
+		into[prefix+"follower"] = m.id != e.MemberID
 	}
+}
+
+// statusFlags are election e's status keys, named with prefix.
+func statusFlags(e *rumor.Election, prefix string, into map[string]any) {
+	into[prefix+"election_is_running"] = e.Status == rumor.Running
+	into[prefix+"election_is_no_quorum"] = e.Status == rumor.NoQuorum
+	into[prefix+"election_is_finished"] = e.Finished()
 }
 
 // svcElection is the svc template data's election flags.
 func (g *Group) svcElection(into map[string]any) {
 	if e := g.election; e != nil {
-		into["election_is_running"] = e.Status == rumor.Running
-		into["election_is_no_quorum"] = e.Status == rumor.NoQuorum
-		into["election_is_finished"] = e.Finished()
+		statusFlags(e, "", into)
 	}
 }
 

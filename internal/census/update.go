@@ -57,17 +57,7 @@ func (g *Group) updateFlags(m *member, into map[string]any) {
 	if t := g.target; t != nil && m.svc.Package == t.Package {
 		into["pkg_incarnation"] = int64(t.Incarnation)
 	}
-	e := g.updateElection
-	if e == nil {
-		return
-	}
-	into["update_election_is_running"] = e.Status == rumor.Running
-	into["update_election_is_no_quorum"] = e.Status == rumor.NoQuorum
-	into["update_election_is_finished"] = e.Finished()
-	if e.Finished() {
-		into["update_leader"] = m.id == e.MemberID
-		into["update_follower"] = m.id != e.MemberID
-	}
+	memberFlags(g.updateElection, m, "update_", into)
 }
 
 // svcUpdate is the svc template data's update-election flags and
@@ -77,9 +67,7 @@ func (g *Group) svcUpdate(into map[string]any) {
 	if e == nil {
 		return
 	}
-	into["update_election_is_running"] = e.Status == rumor.Running
-	into["update_election_is_no_quorum"] = e.Status == rumor.NoQuorum
-	into["update_election_is_finished"] = e.Finished()
+	statusFlags(e, "update_", into)
 	if id := g.UpdateLeaderID(); id != "" {
 		for _, m := range g.members {
 			if m.id == id {
