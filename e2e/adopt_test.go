@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -98,5 +99,45 @@ func TestSIGKILLedSupervisorAdoptsServicesAndTheirOutput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A service's output FIFOs outlive the supervisor that made them (the
+// next one over this root opens them again rather than making them anew)
+// and go with an unload.
+func TestOutputFIFOsKeptAcrossRestartsRemovedByUnload(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	tag := uniqueTag()
+	if r := runTend(t, root, "pkg", "install", sleeper(t, "fifo", tag)); r.code != 0 {
+		t.Fatalf("pkg install: %s", r.stderr)
+	}
+	s := startSup(t, root)
+	s.mustTend("svc", "load", "test/fifo")
+	fifo := filepath.Join(root, "sup", "default", "output", "fifo.stdout")
+	inode := func() uint64 {
+		fi, err := os.Lstat(fifo)
+		if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			return 0
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	waitFor(t, 10*time.Second, "the service up", func() bool { return len(procsWith("sleep 1000"+tag)) == 1 })
+	ino := inode()
+	if ino == 0 {
+		t.Fatalf("no output FIFO at %s", fifo)
+	}
+	s.term()
+	if inode() != ino {
+		t.Fatalf("the output FIFO did not outlive sup term")
+	}
+	s.restart()
+	waitFor(t, 10*time.Second, "the service up again", func() bool { return len(procsWith("sleep 1000"+tag)) == 1 })
+	if inode() != ino {
+		t.Fatalf("the restarted supervisor made the output FIFO anew")
+	}
+	s.mustTend("svc", "unload", "test/fifo")
+	if _, err := os.Lstat(fifo); !os.IsNotExist(err) {
+		t.Fatalf("output FIFO after unload: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +23,17 @@ func (r *Runner) outputs(st *state) [2]string {
 	}
 	base := filepath.Join(r.d.OutputDir, st.spec.Name())
 	return [2]string{base + ".stdout", base + ".stderr"}
+}
+
+// RemoveOutputs removes the service's output FIFOs once Run has returned,
+// for an unload: nothing will read them again.
+func (r *Runner) RemoveOutputs() {
+	<-r.done
+	for _, f := range r.outputs(r.st) {
+		if f != "" {
+			os.Remove(f)
+		}
+	}
 }
 
 // outputFuncs deliver the run process's lines to the supervisor log, its

@@ -588,16 +588,14 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 }
 
 // untrack removes the service's cgroup once Run has stopped the service.
+// Its output FIFOs stay for the next start over this root (a create costs
+// more than an open on a restart: fifoPipe); an unload removes them
+// (RemoveOutputs).
 func (r *Runner) untrack(st *state) {
 	if st.group == nil {
 		return
 	}
 	r.killGroup(st)
-	for _, f := range r.outputs(st) {
-		if f != "" {
-			os.Remove(f) // its process is gone: nothing will read it again
-		}
-	}
 	if err := st.group.Remove(); err != nil {
 		r.d.Log.Warn("cgroup not removed", "service", r.sg, "err", err)
 	}
