@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -150,6 +151,7 @@ func TestFIFOKeptAcrossStarts(t *testing.T) {
 		return st.Ino
 	}
 	run("first")
+	fdsBefore := openFDs(t) // the reaper's own, made at its first start, included
 	ino := inode(outs[0])
 	if got := run("second"); strings.Join(got, ",") != "second" {
 		t.Fatalf("second start's stdout %q", got)
@@ -164,6 +166,9 @@ func TestFIFOKeptAcrossStarts(t *testing.T) {
 	}
 	if fi, err := os.Lstat(outs[0]); err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
 		t.Fatalf("%s after the start: %v, %v; want a FIFO", outs[0], fi.Mode(), err)
+	}
+	if after := openFDs(t); !slices.Equal(after, fdsBefore) {
+		t.Errorf("open fds after two more starts %v, before %v", after, fdsBefore)
 	}
 }
 

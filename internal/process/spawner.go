@@ -164,9 +164,12 @@ func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 		if !want {
 			continue
 		}
-		rd, wr, err := outputPipe()
+		var rd, wr int
+		var err error
 		if req.fifos[i] != "" {
 			rd, wr, err = fifoPipe(req.fifos[i])
+		} else {
+			rd, wr, err = outputPipe()
 		}
 		if err != nil {
 			closeFDs(rds)
