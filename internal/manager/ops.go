@@ -93,6 +93,11 @@ func (m *Manager) swapIn(e *entry, why string, progress func(string)) error {
 // error when the service did not come up.
 func (m *Manager) reportStart(ctx context.Context, e *entry, n int64, progress func(string)) error {
 	s, err := e.runner.WaitAttempt(ctx, n)
+	// What the command reports, the gateways show once it returns: a
+	// script's `svc load X && curl .../X/config` must not read a snapshot
+	// taken before the start (the publish loop would catch up a moment
+	// later).
+	m.publishNow()
 	switch {
 	case err != nil:
 		return api.Errorf(api.Internal, "%s: not started yet: %v", s.ServiceGroup, err)
