@@ -25,6 +25,25 @@ type op struct {
 // /healthy and in /status, not a place for a file.
 const maxReason = 1 << 10
 
+// checkedOp is an operation on a package whose request checks itself
+// (svc load, svc update): pkg is required, and what Check refuses is a bad
+// request.
+func checkedOp[R interface{ Check() error }](pkgOf func(R) string, f func(Controller, context.Context, R, func(string)) error) op {
+	return op{method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
+		req, err := decode[R](in.body)
+		if err != nil {
+			return nil, err
+		}
+		if pkgOf(req) == "" {
+			return nil, api.Errorf(api.BadRequest, "pkg is required")
+		}
+		if err := req.Check(); err != nil {
+			return nil, api.Errorf(api.BadRequest, "%v", err)
+		}
+		return nil, f(c, ctx, req, progress)
+	}}
+}
+
 func operations() map[string]op {
 	pkgOp := func(f func(Controller, context.Context, string, func(string)) error) op {
 		return op{method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
@@ -39,32 +58,8 @@ func operations() map[string]op {
 		}}
 	}
 	ops := map[string]op{
-		pathLoad: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
-			req, err := decode[api.LoadRequest](in.body)
-			if err != nil {
-				return nil, err
-			}
-			if req.Pkg == "" {
-				return nil, api.Errorf(api.BadRequest, "pkg is required")
-			}
-			if err := req.Check(); err != nil {
-				return nil, api.Errorf(api.BadRequest, "%v", err)
-			}
-			return nil, c.Load(ctx, req, progress)
-		}},
-		pathUpdate: {method: http.MethodPost, run: func(ctx context.Context, c Controller, in input, progress func(string)) (any, error) {
-			req, err := decode[api.UpdateRequest](in.body)
-			if err != nil {
-				return nil, err
-			}
-			if req.Pkg == "" {
-				return nil, api.Errorf(api.BadRequest, "pkg is required")
-			}
-			if err := req.Check(); err != nil {
-				return nil, api.Errorf(api.BadRequest, "%v", err)
-			}
-			return nil, c.Update(ctx, req, progress)
-		}},
+		pathLoad:    checkedOp(func(r api.LoadRequest) string { return r.Pkg }, Controller.Load),
+		pathUpdate:  checkedOp(func(r api.UpdateRequest) string { return r.Pkg }, Controller.Update),
 		pathUnload:  pkgOp(Controller.Unload),
 		pathStart:   pkgOp(Controller.Start),
 		pathStop:    pkgOp(Controller.Stop),
