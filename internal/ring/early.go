@@ -122,14 +122,5 @@ func (r *Ring) suspectLoop(ctx context.Context, ml *memberlist.Memberlist, every
 	if r.suspectEvery > 0 {
 		every = r.suspectEvery
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			r.pingSuspects(ctx, ml)
-		}
-	}
+	everyTick(ctx, every, func() { r.pingSuspects(ctx, ml) })
 }

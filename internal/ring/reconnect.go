@@ -62,14 +62,20 @@ func (r *Ring) reconnectInterval() time.Duration {
 // round runs here, so rounds never overlap; ticks missed by a slow round
 // are dropped.
 func (r *Ring) reconnectLoop(ctx context.Context, ml *memberlist.Memberlist) {
-	t := time.NewTicker(r.reconnectInterval())
+	everyTick(ctx, r.reconnectInterval(), func() { r.reconnect(ctx, ml) })
+}
+
+// everyTick runs f every d until ctx ends, on the caller's goroutine, so
+// runs never overlap; ticks missed by a slow run are dropped.
+func everyTick(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			r.reconnect(ctx, ml)
+			f()
 		}
 	}
 }
