@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -239,10 +240,12 @@ type sample struct {
 	v      svcView
 }
 
-// sampler polls every member's /services every 100 ms until stop is
-// closed (and once more then), each member on its own goroutine, and
-// returns what it read.
-func sampler(sups []*sup, name string, stop <-chan struct{}) func() []sample {
+// sampler polls every member's /services every 100 ms, each member on its
+// own goroutine, until collect is called (and once more then); collect
+// returns what was read. A test that ends early stops the polling in its
+// cleanup.
+func sampler(t *testing.T, sups []*sup, name string) (collect func() []sample) {
+	stop := make(chan struct{})
 	out := make(chan []sample, len(sups))
 	for _, s := range sups {
 		id := s.memberID()
@@ -262,14 +265,17 @@ func sampler(sups []*sup, name string, stop <-chan struct{}) func() []sample {
 			}
 		}()
 	}
-	return func() []sample {
+	collect = sync.OnceValue(func() []sample {
+		close(stop)
 		var all []sample
 		for range sups {
 			all = append(all, <-out...)
 		}
 		slices.SortFunc(all, func(a, b sample) int { return a.at.Compare(b.at) })
 		return all
-	}
+	})
+	t.Cleanup(func() { collect() })
+	return collect
 }
 
 // TestUpdateRolling: five members roll to v2 one at a time. Sampling every
@@ -302,15 +308,7 @@ func TestUpdateRolling(t *testing.T) {
 	k := slices.Index(ids, leader)
 	wantOrder := append(slices.Clone(ids[k:]), ids[:k]...)
 
-	stop := make(chan struct{})
-	collect := sampler(sups, name, stop)
-	stopped := false
-	defer func() {
-		if !stopped {
-			close(stop)
-			collect()
-		}
-	}()
+	collect := sampler(t, sups, name)
 	dropped := time.Now()
 	dropDir(t, slowPkg(t, name, "2.0.0", tag2), source, name+"-2.0.0")
 
@@ -332,8 +330,6 @@ func TestUpdateRolling(t *testing.T) {
 		})
 	}
 	took := time.Since(dropped)
-	close(stop)
-	stopped = true
 	samples := collect()
 	t.Logf("5 members rolled to v2 in %s (update leader %s killed after %s)", took.Round(time.Millisecond), leader, killedAt.Sub(dropped).Round(time.Millisecond))
 
@@ -562,15 +558,7 @@ func TestUpdateRollingLeaderTopology(t *testing.T) {
 	k %= len(followers)
 	wantOrder := append(append(slices.Clone(followers[k:]), followers[:k]...), topo)
 
-	stop := make(chan struct{})
-	collect := sampler(sups, name, stop)
-	stopped := false
-	defer func() {
-		if !stopped {
-			close(stop)
-			collect()
-		}
-	}()
+	collect := sampler(t, sups, name)
 	dropped := time.Now()
 	dropDir(t, slowPkg(t, name, "2.0.0", tag2), source, name+"-2.0.0")
 	for _, s := range sups {
@@ -580,8 +568,6 @@ func TestUpdateRollingLeaderTopology(t *testing.T) {
 		})
 	}
 	took := time.Since(dropped)
-	close(stop)
-	stopped = true
 	checkRoll(t, collect(), v2, wantOrder, "", time.Time{})
 	t.Logf("5 members (leader topology) rolled to v2 in %s; update leader %s, topology leader %s last", took.Round(time.Millisecond), leader, topo)
 	if l, _ := agreeOnLeader(t, sups, sg, 30*time.Second, "", -1); l != topo {
