@@ -24,9 +24,11 @@ const pipeSize = 1 << 20
 //
 // Kept rather than made anew at each start: a start follows the kill of
 // everything the service left (nothing else holds the FIFO, so the kernel
-// dropped what it held), and a create is what costs on a restart: on
-// ext4 each new inode pays for the ones freed in the last 30 s, so 1,000
-// FIFOs made anew after a stop made a restart of 500 services 40 % dearer.
+// dropped what it held), and a create is what costs on a restart: on a
+// journal-less ext4 each new inode pays for the ones freed in the last
+// 30 s (docs/BENCHMARKS.md, session 7: a restart of 500 services took
+// 1.09 s of CPU with FIFOs made anew, and a pipe leak since fixed, against
+// 0.63 s with them kept).
 // Anything at path that is not such a FIFO is replaced.
 func fifoPipe(path string) (rd, wr int, err error) {
 	if rd, err = openFIFO(path); err != nil {
