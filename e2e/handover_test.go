@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -260,6 +261,39 @@ func ringEvents(t *testing.T, s *sup, member string) []events.Event {
 	return out
 }
 
+// probeConnects opens and closes a TCP connection to addr every 2 ms until
+// stop is closed, and counts the attempts and the failures.
+func probeConnects(addr string, stop <-chan struct{}) (wait func() (n, failed int, first string)) {
+	done := make(chan struct{})
+	var n, failed int
+	first := ""
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			n++
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				if failed++; first == "" {
+					first = err.Error()
+				}
+				continue
+			}
+			c.Close()
+		}
+	}()
+	return func() (int, int, string) {
+		<-done
+		return n, failed, first
+	}
+}
+
 // Across `sup restart` the ring member carries on: the same member id and
 // incarnation, its gossip sockets handed over, so a peer that probes it
 // meanwhile gets its answer late rather than never, and never marks it
@@ -284,8 +318,19 @@ func TestSupRestartKeepsRingMembership(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(fresh, bin, 0o755)
+	// A member connecting to a's gossip port while a re-executes (a push/pull,
+	// a fallback probe, a 64 KiB config) must be queued by the kept listener,
+	// never refused: a new binary binding the port anew leaves a gap of tens
+	// of ms. Connect every 2 ms, from before the restart until after it.
+	stop := make(chan struct{})
+	probed := probeConnects(a.gossip, stop)
 	if res := runTend(t, a.root, "sup", "restart", "--binary", fresh, "--remote-sup", a.ctl); res.code != 0 {
 		t.Fatalf("sup restart: exit %d: %s", res.code, res.stderr)
+	}
+	a.mustTend("sup", "stats") // answered by the new binary
+	close(stop)
+	if n, refused, first := probed(); n < 20 || refused > 0 {
+		t.Fatalf("gossip port during the restart: %d of %d connections failed (first: %s); want none, of at least 20", refused, n, first)
 	}
 	// b probes a every second and would suspect it within a few: watch
 	// for five, while a, new, must come to know b.
