@@ -270,6 +270,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	switch {
 	case st.adopt != nil:
 		r.adoptRun(ctx, st)
+	case st.spec.Up() && r.resumeBackoff(st):
 	case st.spec.Up():
 		r.start(ctx, st)
 	default:
@@ -439,6 +440,7 @@ func (r *Runner) wake() {
 func (r *Runner) publish(st *state) {
 	s := st.svc
 	s.Cfg, s.Exported = st.cfg, st.exported
+	s.RestartStreak, s.LastBackoff = st.restarts.streak, st.restarts.prev
 	r.status.Store(&s)
 	r.wake()
 	if r.d.Changed != nil {
