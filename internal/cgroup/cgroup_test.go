@@ -77,12 +77,19 @@ func TestPIDFile(t *testing.T) {
 	if !ok || pid != os.Getpid() || start != want {
 		t.Errorf("pidFile = %d %d %v; want %d %d", pid, start, ok, os.Getpid(), want)
 	}
-	// A link in the PID file's place is not followed: what it names is
-	// left as it was.
+	// A link in the PID file's place, or in its temporary file's, is not
+	// followed: what it names is left as it was.
 	victim := filepath.Join(t.TempDir(), "victim")
 	os.WriteFile(victim, []byte("keep\n"), 0o644)
 	os.Remove(path)
 	os.Symlink(victim, path)
+	if err := WritePIDFile(path, os.Getpid()); err != nil {
+		t.Errorf("PID file not written over a link: %v", err)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("PID file is not a regular file: %v %v", fi, err)
+	}
+	os.Symlink(victim, path+".new")
 	if err := WritePIDFile(path, os.Getpid()); err == nil {
 		t.Error("PID file written through a link")
 	}
@@ -395,4 +402,59 @@ func TestFallbackKnowsClearedEnvironmentByPIDFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-waited
+}
+
+// pidWriterEnv makes TestPIDFileWriter a process that writes its own PID
+// file in a loop until it is killed.
+const pidWriterEnv = "TEND_TEST_PID_WRITER"
+
+func TestPIDFileWriter(t *testing.T) {
+	path := os.Getenv(pidWriterEnv)
+	if path == "" {
+		t.Skip("a helper process of TestPIDFileNeverTornBySIGKILL")
+	}
+	for {
+		if err := WritePIDFile(path, os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A supervisor SIGKILLed while it writes a PID file leaves one its
+// successor can read, never a torn one: a torn file makes the successor
+// restart a run process it could have adopted. A writer rewriting its PID
+// file in a loop is killed at a random point, 40 times; a file written in
+// place is empty about a quarter of the time.
+func TestPIDFileNeverTornBySIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 40 processes")
+	}
+	for i := range 40 {
+		path := filepath.Join(t.TempDir(), "PID")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPIDFileWriter$")
+		cmd.Env = append(os.Environ(), pidWriterEnv+"="+path)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Killed at once after its first write: the loop is somewhere
+		// in its next write by then, at no chosen point.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatal("the writer wrote no PID file in 30s")
+			}
+			time.Sleep(time.Millisecond) // polling interval
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if pid, _, ok := ReadPIDFile(path); !ok || pid != cmd.Process.Pid {
+			b, _ := os.ReadFile(path)
+			t.Fatalf("kill %d: PID file torn: %q (pid %d)", i+1, b, cmd.Process.Pid)
+		}
+	}
 }
