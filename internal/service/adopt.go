@@ -108,6 +108,7 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 		r.record(st, false, "output of the adopted process not reattached (%s): it is lost", strings.Join(missing, ", "))
 	}
 	entered := st.carry(a.PID)
+	st.pidFiled = a.PID
 	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
 	if !entered.IsZero() {
 		// Up since then, not since the hand-over.

@@ -230,6 +230,9 @@ type state struct {
 	// adopt is the run process a killed supervisor left running, found by
 	// track, for Run to take over instead of starting one.
 	adopt *process.Adoption
+	// pidFiled is the pid of the adopted run process, which its PID file
+	// names already (adoptable read it), so running writes it not again.
+	pidFiled int
 	// carried is Options.Carried until the first adoption or start.
 	carried *Carried
 	ring    RingView
