@@ -2,11 +2,13 @@ package cgroup
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -277,6 +279,57 @@ func TestSweep(t *testing.T) {
 			kept.Kill(context.Background())
 			<-waited
 			kept.Remove()
+		})
+	}
+}
+
+// The kill of a sweep says in its log line why the processes go: at the
+// start, what a predecessor left of a service not loaded or desired down;
+// at the stop, what a predecessor left that no runner took over (the
+// supervisor told to stop during its start-up), not "killed supervisor"
+// for both.
+func TestSweepSaysWhyItKills(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		sweep     func(*Tracker)
+		want, not string
+	}{
+		{"start", func(tr *Tracker) { tr.Sweep(context.Background(), func(string) bool { return false }) },
+			"not loaded or desired down", "stopped"},
+		{"stop", func(tr *Tracker) { tr.SweepAtStop(context.Background()) },
+			"not taken over before this one stopped", "desired down"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs strings.Builder
+			old := newTracker(t, Auto)
+			o := old.o
+			o.Log = slog.New(slog.NewTextHandler(&logs, nil))
+			tr, err := Open(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.name == "stop" {
+				// The start-up sweep kept it for a runner that never came.
+				tr.Sweep(context.Background(), func(string) bool { return true })
+			}
+			g, _ := tr.Group("left")
+			shell := escapee(t, g, tr.markerPrefix()+"left.default")
+			waited := make(chan struct{})
+			go func() { shell.Wait(); close(waited) }()
+			c.sweep(tr)
+			<-waited
+			if pids, _ := g.Members(); len(pids) != 0 {
+				t.Fatalf("left still runs %v", pids)
+			}
+			var kills []string
+			for l := range strings.SplitSeq(logs.String(), "\n") {
+				if strings.Contains(l, "killing processes of a service") {
+					kills = append(kills, l)
+				}
+			}
+			if len(kills) != 1 || !strings.Contains(kills[0], c.want) || strings.Contains(kills[0], c.not) || strings.Contains(kills[0], "killed supervisor") {
+				t.Fatalf("kill lines %q; want one saying %q", kills, c.want)
+			}
 		})
 	}
 }
