@@ -353,3 +353,23 @@ func TestSupRestartKeepsCrashLoopBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TEND_HANDOVER naming a file outside the supervisor's state directory is
+// not taken for a hand-over: the supervisor says so in one line and
+// starts afresh, and the file is neither read nor removed.
+func TestPlantedHandoverFileIsIgnored(t *testing.T) {
+	t.Parallel()
+	planted := filepath.Join(t.TempDir(), "HANDOVER")
+	body := []byte(`{"version":1,"listeners":{"ctl":3}}`)
+	if err := os.WriteFile(planted, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startSupEnv(t, t.TempDir(), []string{"TEND_HANDOVER=" + planted})
+	s.mustTend("sup", "stats")
+	if n := strings.Count(s.errOut.String(), "hand-over state ignored"); n != 1 {
+		t.Fatalf("%d lines saying the hand-over state was ignored, want 1:\n%s", n, s.errOut.String())
+	}
+	if b, err := os.ReadFile(planted); err != nil || string(b) != string(body) {
+		t.Fatalf("planted file removed or changed: %q %v", b, err)
+	}
+}
