@@ -65,6 +65,11 @@ func TestSIGKILLedSupervisorAdoptsServicesAndTheirOutput(t *testing.T) {
 			s.mustTend("svc", "load", counterPkg(t, "counter", counter))
 			waitFor(t, 15*time.Second, "output flowing", func() bool { return readCounter(counter) >= 10 })
 			pid := s.status()["counter.default"].PID
+			pidFile := filepath.Join(root, "svc", "counter", "PID")
+			before, err := os.Stat(pidFile)
+			if err != nil {
+				t.Fatal(err)
+			}
 
 			s.kill()
 			// Lines up to killedAt+1 may have been read by the killed
@@ -75,6 +80,11 @@ func TestSIGKILLedSupervisorAdoptsServicesAndTheirOutput(t *testing.T) {
 			st := s.status()["counter.default"]
 			if st.State != "up" || st.PID != pid {
 				t.Fatalf("after the restart: %s, pid %d; want up with the adopted pid %d", st.State, st.PID, pid)
+			}
+			// The PID file it was adopted by names it already: not
+			// written again (a new file per service per restart).
+			if after, err := os.Stat(pidFile); err != nil || !os.SameFile(before, after) {
+				t.Errorf("PID file of the adopted process written again: %v", err)
 			}
 			target := readCounter(counter) + 20
 			log := filepath.Join(root, "svc", "counter", "logs", "run.stdout.log")

@@ -352,3 +352,69 @@ func TestSupRestartKeepsRingMembership(t *testing.T) {
 		t.Fatal("a, after the hand-over, does not know b")
 	}
 }
+
+// A crash-looping service keeps its backoff across `sup restart`: the
+// start due when the supervisor handed over comes when it was due, not at
+// once, and the crash after it backs off again (the streak goes on), so a
+// loop of `sup restart` never restarts it hot.
+func TestSupRestartKeepsCrashLoopBackoff(t *testing.T) {
+	t.Parallel()
+	const backoff = 4.0 // seconds: min = max, so every wait after the first crash is exactly this
+	starts := filepath.Join(t.TempDir(), "starts")
+	dir := pkgDir(t, map[string]string{
+		"IDENT":     "test/crashloop/1.0.0/20260101000000",
+		"hooks/run": "#!/bin/sh\ndate +%s.%N >> " + starts + "\nexit 1\n",
+	})
+	s := startSup(t, t.TempDir(), "--service-min-backoff-period", "4", "--service-max-backoff-period", "4")
+	s.mustTend("svc", "load", dir)
+	startTimes := func() []float64 {
+		var out []float64
+		for _, l := range strings.Fields(readFile(starts)) {
+			var f float64
+			if _, err := fmt.Sscanf(l, "%f", &f); err == nil {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	// The first crash restarts at once; the second waits the backoff.
+	waitFor(t, 15*time.Second, "backing off after the second crash", func() bool {
+		v := s.status()["crashloop.default"]
+		return v.State == "down" && v.Restarts == 2
+	})
+	if res := runTend(t, s.root, "sup", "restart", "--remote-sup", s.ctl); res.code != 0 {
+		t.Fatalf("sup restart: exit %d: %s", res.code, res.stderr)
+	}
+	waitFor(t, 30*time.Second, "two more starts", func() bool { return len(startTimes()) >= 4 })
+	ts := startTimes()
+	if n := len(s.status()); n != 1 {
+		t.Fatalf("%d services after the hand-over", n)
+	}
+	// A little slack for the crash itself (the wait starts at the exit,
+	// a moment after the start was written).
+	for i := 2; i < 4; i++ {
+		if gap := ts[i] - ts[i-1]; gap < backoff-0.2 {
+			t.Errorf("start %d came %.2fs after the one before, want the %.0fs backoff: starts %v", i+1, gap, backoff, ts)
+		}
+	}
+}
+
+// TEND_HANDOVER naming a file outside the supervisor's state directory is
+// not taken for a hand-over: the supervisor says so in one line and
+// starts afresh, and the file is neither read nor removed.
+func TestPlantedHandoverFileIsIgnored(t *testing.T) {
+	t.Parallel()
+	planted := filepath.Join(t.TempDir(), "HANDOVER")
+	body := []byte(`{"version":1,"listeners":{"ctl":3}}`)
+	if err := os.WriteFile(planted, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startSupEnv(t, t.TempDir(), []string{"TEND_HANDOVER=" + planted})
+	s.mustTend("sup", "stats")
+	if n := strings.Count(s.errOut.String(), "hand-over state ignored"); n != 1 {
+		t.Fatalf("%d lines saying the hand-over state was ignored, want 1:\n%s", n, s.errOut.String())
+	}
+	if b, err := os.ReadFile(planted); err != nil || string(b) != string(body) {
+		t.Fatalf("planted file removed or changed: %q %v", b, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -83,19 +84,35 @@ func handoverCheckCmd() *cobra.Command {
 	return c
 }
 
+// handoverFile is the hand-over state's name in the state directory: the
+// only file a successor reads as one.
+const handoverFile = "HANDOVER"
+
 // takeHandoff reads and removes the hand-over state a predecessor left
-// in this process (nil: a plain start). An unreadable one is an error:
-// the sockets it names would be left unused.
-func takeHandoff(getenv func(string) string) (*handoff, error) {
+// in this process (nil: a plain start). Only the file its predecessor
+// writes is read: HANDOVER in this supervisor's own state directory, a
+// regular file of mode 0600 owned by this user, opened without following
+// a symbolic link. The variable could otherwise name any file for a root
+// supervisor to read (and remove), or one someone else wrote to hand it
+// descriptors and peers. Anything else is logged in one line and the
+// supervisor starts afresh. An accepted file that cannot be read is an
+// error: the sockets it names would be left unused.
+func takeHandoff(getenv func(string) string, stateDir string, log *slog.Logger) (*handoff, error) {
 	path := getenv(handoverEnv)
 	if path == "" {
 		return nil, nil
 	}
 	os.Unsetenv(handoverEnv) // not for the services' hooks
-	b, err := os.ReadFile(path)
-	os.Remove(path)
+	want := filepath.Join(stateDir, handoverFile)
+	if filepath.Clean(path) != want {
+		log.Warn("hand-over state ignored; starting afresh", "err", fmt.Sprintf("%s=%s is not %s", handoverEnv, path, want))
+		return nil, nil
+	}
+	b, err := readOwnFile(want)
+	os.Remove(want) // a link or a stale file in our own directory: never its target
 	if err != nil {
-		return nil, fmt.Errorf("hand-over state: %w", err)
+		log.Warn("hand-over state ignored; starting afresh", "err", err)
+		return nil, nil
 	}
 	var h handoff
 	if err := json.Unmarshal(b, &h); err != nil {
@@ -105,6 +122,61 @@ func takeHandoff(getenv func(string) string) (*handoff, error) {
 		return nil, fmt.Errorf("hand-over state %s: version %d, want %d", path, h.Version, handoverVersion)
 	}
 	return &h, nil
+}
+
+// readOwnFile reads path if it is a regular file (not a symbolic link),
+// of mode 0600, owned by this process's user. O_NONBLOCK: a FIFO planted
+// there must not hang the start.
+func readOwnFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	case st.Mode&0o7777 != 0o600:
+		return nil, fmt.Errorf("%s has mode %#o, not 0600", path, st.Mode&0o7777)
+	case int(st.Uid) != os.Geteuid():
+		return nil, fmt.Errorf("%s belongs to uid %d, not the supervisor's (%d)", path, st.Uid, os.Geteuid())
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// writeOwnFile writes b to a new path of mode 0600 (a file left there is
+// removed first, so neither its mode nor a link is kept).
+func writeOwnFile(path string, b []byte) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600) // whatever the umask
+	if err == nil {
+		_, err = f.Write(b)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 // inherited makes the listeners of a hand-over from their descriptors.
@@ -345,9 +417,9 @@ func (h *handover) begin(bin string) error {
 			st.Services[s.Name] = c
 		}
 	}
-	path := filepath.Join(h.stateDir, "HANDOVER")
+	path := filepath.Join(h.stateDir, handoverFile)
 	b, _ := json.Marshal(st)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := writeOwnFile(path, b); err != nil {
 		return restore(fmt.Errorf("write hand-over state: %w", err))
 	}
 	env := []string{handoverEnv + "=" + path}

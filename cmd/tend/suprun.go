@@ -103,7 +103,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 	// The binary `sup restart` re-executes as by default: the path this
 	// one was started from, which may hold a newer tend by then.
 	exe, _ := os.Executable()
-	ho, err := takeHandoff(env.getenv)
+	ho, err := takeHandoff(env.getenv, stateDir, log)
 	if err != nil {
 		return err
 	}

@@ -150,6 +150,12 @@ type Service struct {
 	Ready bool
 	// StartError is why the last start failed (init failed, template error, ...).
 	StartError string
+	// RestartStreak and LastBackoff are the restart backoff's state: the
+	// restarts in a row since the service last stayed up for the cooldown,
+	// and the last delay, from which the next is drawn. `sup restart`
+	// hands them over.
+	RestartStreak int
+	LastBackoff   time.Duration
 
 	Health        Health
 	HealthHistory []HealthResult // oldest first, at most a few dozen

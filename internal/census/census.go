@@ -454,11 +454,11 @@ func parseGroup(sg string) (groupID, bool) {
 }
 
 // Digest names everything a group's views are made of: members with their
-// health, rumor incarnations and gossip addresses, the config version and
-// the files' versions. A rumor's content changes only with its
-// incarnation, so two folds giving a group the same digest give it the
-// same template data, config and files, and a caller holding a view built
-// from one need not build it again.
+// health, rumor incarnations and gossip addresses, the config version, the
+// files' versions, both elections and the rolling target. A rumor's
+// content changes only with its incarnation, so two folds giving a group
+// the same digest give it the same template data, config and files, and a
+// caller holding a view built from one need not build it again.
 func (g *Group) Digest() string { return g.digest }
 
 func (g *Group) makeDigest() string {
@@ -484,6 +484,16 @@ func (g *Group) makeDigest() string {
 		// Votes are left out: they change the view of no template.
 		b = strconv.AppendUint(append(b, " election "...), e.Term, 10)
 		b = append(append(append(append(b, ' '), e.Status...), ' '), e.MemberID...)
+	}
+	// The update election and the rolling target are template data too
+	// (svc.update_election_*, svc.update_leader, pkg_incarnation).
+	if e := g.updateElection; e != nil {
+		b = strconv.AppendUint(append(b, " update "...), e.Term, 10)
+		b = append(append(append(append(b, ' '), e.Status...), ' '), e.MemberID...)
+	}
+	if t := g.target; t != nil {
+		b = strconv.AppendUint(append(b, " target "...), t.Incarnation, 10)
+		b = append(append(b, ' '), t.Package...)
 	}
 	return string(b)
 }

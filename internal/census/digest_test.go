@@ -3,6 +3,8 @@ package census
 import (
 	"reflect"
 	"testing"
+
+	"github.com/tend-sh/tend/internal/rumor"
 )
 
 // TestDigest: a group's digest changes exactly when its views would.
@@ -43,4 +45,62 @@ func TestDigest(t *testing.T) {
 			t.Fatal("a change in another group changed the digest")
 		}
 	})
+}
+
+// TestDigestFollowsUpdateElection: a change of only the update election or
+// the rolling target changes the template data (svc.update_election_*,
+// svc.update_leader, pkg_incarnation), so it must change the digest, or
+// the templates that use them are never rendered again.
+func TestDigestFollowsUpdateElection(t *testing.T) {
+	const sg = "redis.default"
+	upR := func(member string, term uint64, status string) rumor.Rumor {
+		r := elR(sg, member, term, status)
+		r.Kind = rumor.KindElectionUpdate
+		return r
+	}
+	targetR := func(inc uint64) rumor.Rumor {
+		return rumor.Rumor{Kind: rumor.KindUpdate, Update: &rumor.Update{ServiceGroup: sg, Package: "core/redis/1.0.0/20240101000000", Incarnation: inc, FromID: "m1"}}
+	}
+	base := func() Input {
+		in := ring()
+		in.Rumors = append(in.Rumors, upR("m1", 1, rumor.Running))
+		return in
+	}
+	before := Build(base()).Group(sg)
+	changes := map[string]func(in *Input){
+		"update election finished": func(in *Input) { in.Rumors = append(in.Rumors, upR("m1", 1, rumor.Finished)) },
+		"update leader elected":    func(in *Input) { in.Rumors = append(in.Rumors, upR("m2", 2, rumor.Finished)) },
+		"target published":         func(in *Input) { in.Rumors = append(in.Rumors, targetR(1)) },
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			in := base()
+			change(&in)
+			after := Build(in).Group(sg)
+			if reflect.DeepEqual(before.SvcData("m1"), after.SvcData("m1")) && reflect.DeepEqual(before.memberMapsOf(), after.memberMapsOf()) {
+				t.Fatal("the change shows in no template data: the test no longer tests anything")
+			}
+			if after.Digest() == before.Digest() {
+				t.Fatal("digest did not change: templates using the update election are not rendered again")
+			}
+		})
+	}
+	t.Run("target incarnation", func(t *testing.T) {
+		in := base()
+		in.Rumors = append(in.Rumors, targetR(1))
+		one := Build(in).Group(sg)
+		in.Rumors = append(in.Rumors, targetR(2))
+		if Build(in).Group(sg).Digest() == one.Digest() {
+			t.Fatal("digest did not change with pkg_incarnation")
+		}
+	})
+}
+
+// memberMapsOf is every member's template map, for comparing two folds.
+func (g *Group) memberMapsOf() []map[string]any {
+	var out []map[string]any
+	for _, m := range g.members {
+		out = append(out, g.memberMap(m))
+	}
+	return out
 }

@@ -206,6 +206,14 @@ func ReadPIDFile(path string) (pid int, start uint64, ok bool) { return pidFile(
 // pid's start time on the second, so a later supervisor can tell the
 // process from another that reused its pid. A process that has already
 // exited gets no file (ErrExited): there is nothing left to find.
+//
+// The file is written beside path and renamed over it, so a reader never
+// sees it torn: written in place, a supervisor SIGKILLed between the
+// truncating open and the write left an empty file, and its successor
+// restarted a run process it could have adopted. The rename is the one
+// system call this adds to the open, write and close (os.WriteFile adds
+// five); it allocates no inode, the dear part of a create on ext4. A link
+// in path's place is replaced, never followed.
 func WritePIDFile(path string, pid int) error {
 	start, err := StartTime(pid)
 	if err != nil {
@@ -216,21 +224,22 @@ func WritePIDFile(path string, pid int) error {
 	data = append(data, '\n')
 	data = strconv.AppendUint(data, start, 10)
 	data = append(data, '\n')
-	// One open, one write, one close (os.WriteFile adds five system calls
-	// to these, and every start writes one). A link in its place is not
-	// followed.
+	tmp := path + ".new"
 	fd, err := ignoringEINTR(func() (int, error) {
-		return unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		return unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	})
 	if err != nil {
-		return fmt.Errorf("write PID file: %w", &os.PathError{Op: "open", Path: path, Err: err})
+		return fmt.Errorf("write PID file: %w", &os.PathError{Op: "open", Path: tmp, Err: err})
 	}
 	_, err = ignoringEINTR(func() (int, error) { return unix.Write(fd, data) })
 	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write PID file: %w", &os.PathError{Op: "write", Path: path, Err: err})
+		return fmt.Errorf("write PID file: %w", &os.PathError{Op: "write", Path: tmp, Err: err})
+	}
+	if err := unix.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write PID file: %w", &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err})
 	}
 	return nil
 }

@@ -314,6 +314,19 @@ const sweepWait = 10 * time.Second
 // before it starts it; everything else, the cgroup of a service unloaded
 // or stopped when the supervisor was killed, is killed and removed.
 func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
+	t.sweep(ctx, keep, "left by a previous supervisor, not loaded or desired down")
+}
+
+// SweepAtStop kills what is still tracked once every runner has stopped
+// its service: what a predecessor left that no runner took over, the
+// supervisor having been told to stop during its start-up.
+func (t *Tracker) SweepAtStop(ctx context.Context) {
+	t.sweep(ctx, func(string) bool { return false }, "left by a previous supervisor, not taken over before this one stopped")
+}
+
+// sweep is Sweep and SweepAtStop; why says, in the kill's log line, whose
+// processes they are and why they go.
+func (t *Tracker) sweep(ctx context.Context, keep func(name string) bool, why string) {
 	// keep reads a spec and a package: asked once per service, though a
 	// service may be found in its cgroup and again by its PID file.
 	kept := map[string]bool{}
@@ -333,10 +346,10 @@ func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
 		trees = append(trees, t.base)
 	}
 	for _, tree := range trees {
-		t.sweepTree(ctx, tree, keep, tree == t.base)
+		t.sweepTree(ctx, tree, keep, tree == t.base, why)
 	}
 	if t.scanProcs {
-		t.sweepProcs(ctx, keep)
+		t.sweepProcs(ctx, keep, why)
 	}
 	if len(t.prev) > 0 || t.scanProcs {
 		t.prev, t.scanProcs = nil, false
@@ -349,7 +362,7 @@ func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
 // sweepTree sweeps the service cgroups of one subtree. In another
 // supervisor's subtree (own false), kept services are moved into this
 // one's, and the subtree is removed.
-func (t *Tracker) sweepTree(ctx context.Context, tree string, keep func(string) bool, own bool) {
+func (t *Tracker) sweepTree(ctx context.Context, tree string, keep func(string) bool, own bool, why string) {
 	ents, err := os.ReadDir(tree)
 	if errors.Is(err, os.ErrNotExist) {
 		return
@@ -375,7 +388,7 @@ func (t *Tracker) sweepTree(ctx context.Context, tree string, keep func(string) 
 				t.move(old, g)
 			}
 		}
-		t.kill(ctx, old, "left by a killed supervisor, not loaded or desired down")
+		t.kill(ctx, old, why)
 		if err := old.Remove(); err != nil {
 			t.o.Log.Warn("cgroup not removed", "err", err)
 		}
@@ -406,10 +419,10 @@ func (t *Tracker) move(from, to *Group) {
 // this supervisor's marker or that a PID file names: those of a
 // predecessor that tracked them through /proc. With cgroups, kept ones
 // are moved into their service's cgroup.
-func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
+func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool, why string) {
 	all, err := allProcs()
 	if err != nil {
-		t.o.Log.Warn("cannot look for processes left by a killed supervisor", "err", err)
+		t.o.Log.Warn("cannot look for processes left by a previous supervisor", "err", err)
 		return
 	}
 	// One read of every process's environment, not one per service: this
@@ -457,7 +470,7 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool) {
 				continue
 			}
 		}
-		t.kill(ctx, fb, "left by a killed supervisor, not loaded or desired down")
+		t.kill(ctx, fb, why)
 	}
 }
 

@@ -78,7 +78,7 @@ func (m *Manager) untrackProcesses() {
 	if m.tracker == nil {
 		return
 	}
-	m.tracker.Sweep(context.Background(), func(string) bool { return false })
+	m.tracker.SweepAtStop(context.Background())
 	if err := m.tracker.Close(); err != nil {
 		m.log.Warn("cgroup subtree not removed", "err", err)
 	}

@@ -108,6 +108,7 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 		r.record(st, false, "output of the adopted process not reattached (%s): it is lost", strings.Join(missing, ", "))
 	}
 	entered := st.carry(a.PID)
+	st.pidFiled = a.PID
 	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
 	if !entered.IsZero() {
 		// Up since then, not since the hand-over.
@@ -143,7 +144,8 @@ func (r *Runner) FlushOutput(ctx context.Context) error {
 }
 
 // Carried is what a service's status keeps across `sup restart`: the new
-// program's runner takes it when it adopts the same process (PID).
+// program's runner takes it when it adopts the same process (PID), or,
+// for a service that was waiting to restart (PID 0), when it starts.
 type Carried struct {
 	PID           int
 	StateEntered  time.Time
@@ -151,16 +153,30 @@ type Carried struct {
 	RestartCount  int
 	HealthHistory []api.HealthResult
 	Records       []api.Record
+	// Streak and LastBackoff are the restart backoff (restarts), so a
+	// crash-looping service is not restarted hot by a `sup restart`.
+	Streak      int           `json:",omitempty"`
+	LastBackoff time.Duration `json:",omitempty"`
+	// NextStart is when a service backing off was due to start again, and
+	// StartError why its last start failed; zero with a run process.
+	NextStart  time.Time `json:",omitzero"`
+	StartError string    `json:",omitempty"`
 }
 
 // CarriedOf is what s, a published status, hands over; nil when its run
-// process is not running.
+// process is not running and no restart is pending.
 func CarriedOf(s *api.Service) *Carried {
-	if !s.Running || s.PID == 0 {
+	c := &Carried{StateEntered: s.StateEntered, LastExit: s.LastExit, RestartCount: s.RestartCount,
+		HealthHistory: s.HealthHistory, Records: s.Records, Streak: s.RestartStreak, LastBackoff: s.LastBackoff}
+	switch {
+	case s.Running && s.PID != 0:
+		c.PID = s.PID
+	case !s.Running && !s.NextRestart.IsZero():
+		c.NextStart, c.StartError = s.NextRestart, s.StartError
+	default:
 		return nil
 	}
-	return &Carried{PID: s.PID, StateEntered: s.StateEntered, LastExit: s.LastExit, RestartCount: s.RestartCount,
-		HealthHistory: s.HealthHistory, Records: s.Records}
+	return c
 }
 
 // carry puts what the predecessor handed over for pid into the status,
@@ -171,7 +187,37 @@ func (st *state) carry(pid int) (entered time.Time) {
 	if c == nil || c.PID != pid {
 		return time.Time{}
 	}
+	st.carryStatus(c)
+	return c.StateEntered
+}
+
+// carryStatus takes c's status and backoff.
+func (st *state) carryStatus(c *Carried) {
 	st.svc.LastExit, st.svc.RestartCount = c.LastExit, c.RestartCount
 	st.svc.HealthHistory, st.svc.Records = c.HealthHistory, c.Records
-	return c.StateEntered
+	st.restarts.streak, st.restarts.prev = c.Streak, c.LastBackoff
+}
+
+// resumeBackoff goes on with the wait of a service that was backing off
+// at the hand-over: it starts when its predecessor would have started it,
+// not at once, so a `sup restart` (or a loop of them) does not restart a
+// crash-looping service hot. It reports whether there was such a wait.
+func (r *Runner) resumeBackoff(st *state) bool {
+	c := st.carried
+	if c == nil || c.PID != 0 || c.NextStart.IsZero() {
+		return false
+	}
+	st.carried = nil
+	st.carryStatus(c)
+	st.svc.StartError, st.svc.StateEntered = c.StartError, c.StateEntered
+	st.setHealth(api.HealthCritical) // SPEC §5: CRITICAL when the process is not up
+	// Never longer than this supervisor's own longest backoff.
+	d := min(max(time.Until(c.NextStart), 0), r.d.Backoff.Max)
+	r.enter(st, phaseBackingOff)
+	st.svc.NextRestart = time.Now().Add(d)
+	st.restartT = time.NewTimer(d)
+	st.restartC = st.restartT.C
+	r.publish(st)
+	r.attemptDone()
+	return true
 }

@@ -625,6 +625,13 @@ func (r *Runner) kill(g procGroup) {
 // start time: a supervisor killed a moment later leaves it to its
 // successor, which can tell this process from one that reused its pid.
 func (r *Runner) writePID(st *state, pid int) {
+	if st.pidFiled == pid {
+		// Adopted from this very file, which names it with its start
+		// time already: rewritten, it would cost a create and free an
+		// inode per service on every hand-over.
+		st.pidFiled = 0
+		return
+	}
 	if err := cgroup.WritePIDFile(st.paths.pidFile, pid); err != nil && !errors.Is(err, cgroup.ErrExited) {
 		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
 	}

@@ -230,6 +230,9 @@ type state struct {
 	// adopt is the run process a killed supervisor left running, found by
 	// track, for Run to take over instead of starting one.
 	adopt *process.Adoption
+	// pidFiled is the pid of the adopted run process, which its PID file
+	// names already (adoptable read it), so running writes it not again.
+	pidFiled int
 	// carried is Options.Carried until the first adoption or start.
 	carried *Carried
 	ring    RingView
@@ -270,6 +273,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	switch {
 	case st.adopt != nil:
 		r.adoptRun(ctx, st)
+	case st.spec.Up() && r.resumeBackoff(st):
 	case st.spec.Up():
 		r.start(ctx, st)
 	default:
@@ -439,6 +443,7 @@ func (r *Runner) wake() {
 func (r *Runner) publish(st *state) {
 	s := st.svc
 	s.Cfg, s.Exported = st.cfg, st.exported
+	s.RestartStreak, s.LastBackoff = st.restarts.streak, st.restarts.prev
 	r.status.Store(&s)
 	r.wake()
 	if r.d.Changed != nil {
