@@ -77,9 +77,30 @@ func (f *fanOut) write(j *fanJob) {
 }
 
 func (f *fanOut) run() {
-	// Never unlocked: when run returns, the thread ends with it, and
-	// no goroutine ever runs on a thread at this priority by chance.
 	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// The main thread, which any goroutine may run on: its
+		// priority is the one ps and top show for the process, and it
+		// cannot end (a goroutine that exits locked to it wedges it).
+		// Go on from another thread: while this goroutine holds the
+		// main thread, the new one cannot run there.
+		moved := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(moved)
+			f.loop()
+		}()
+		<-moved
+		runtime.UnlockOSThread()
+		return
+	}
+	f.loop()
+}
+
+// loop is the writer, on a thread of its own that is not the main one.
+func (f *fanOut) loop() {
+	// Never unlocked: when loop returns, the thread ends with it, and
+	// no goroutine ever runs on a thread at this priority by chance.
 	tid := unix.Gettid()
 	// Setpriority with PRIO_PROCESS and a thread id sets that thread
 	// only, on Linux. Failing to lower it is not worth failing a

@@ -3,8 +3,10 @@ package httpx
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,24 +14,32 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // niceOf is the nice value of thread tid of this process, from
-// /proc/self/task/TID/stat (its 19th field).
+// /proc/self/task/TID/stat (its 19th field); -100 when the thread has
+// ended. It may run in a handler: it reports an error, never stops the
+// test.
 func niceOf(t *testing.T, tid int) int {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return -100
+	}
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return -1
 	}
 	// The command name, in parentheses, may hold spaces: count the
 	// fields after it (the 3rd field, the state, comes first).
 	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	n, err := strconv.Atoi(f[19-3])
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return -1
 	}
 	return n
 }
@@ -48,11 +58,7 @@ func TestStreamFramesAreWrittenAtTheLowestPriority(t *testing.T) {
 			}
 		}
 		// The writer lingers after its last frame: it runs still.
-		if tid := r.Context().Value(connKey{}).(*connInfo).fan.writerTID(); tid != 0 {
-			nices <- niceOf(t, tid)
-		} else {
-			nices <- -100
-		}
+		nices <- niceOf(t, r.Context().Value(connKey{}).(*connInfo).fan.writerTID())
 	})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config = NewServer(h, slog.New(slog.DiscardHandler))
@@ -74,8 +80,19 @@ func TestStreamFramesAreWrittenAtTheLowestPriority(t *testing.T) {
 	default:
 		t.Errorf("the frames' writer thread runs at nice %d, want %d", n, fanOutNice)
 	}
-	if n := niceOf(t, os.Getpid()); n != 0 {
-		t.Errorf("the main thread's nice is %d: lowering the writer's changed the process's", n)
+	// The writer's thread only: not the main thread (whose nice is the
+	// one ps shows), nor any thread started since.
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range tasks {
+		tid, _ := strconv.Atoi(e.Name())
+		if n := niceOf(t, tid); n != 0 && n != fanOutNice && n != -100 {
+			t.Errorf("thread %d runs at nice %d", tid, n)
+		} else if n == fanOutNice && tid == os.Getpid() {
+			t.Errorf("the main thread runs at nice %d: the process shows as niced", n)
+		}
 	}
 }
 
@@ -185,5 +202,45 @@ func TestStuckClientHoldsUpNoOtherStream(t *testing.T) {
 	case <-stuckEnded:
 		t.Error("the stuck client's stream ended: its socket never filled, the test proves nothing")
 	default:
+	}
+}
+
+// Whichever thread the writer's goroutine starts on, the main thread
+// among them, the priority lowered is that of a thread of its own: the
+// process (its main thread, which ps shows) stays at nice 0. Started ten
+// times, the writer starts at least once on the main thread.
+func TestFanOutNeverLowersTheMainThread(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		f := newFanOut()
+		j := &fanJob{conn: c, rc: raw, timeout: 10 * time.Second, p: []byte("x"), done: make(chan struct{}, 1)}
+		f.write(j)
+		if j.n != 1 || j.err != nil {
+			t.Fatalf("start %d: wrote %d bytes (%v)", i, j.n, j.err)
+		}
+		if n := niceOf(t, f.writerTID()); n != fanOutNice {
+			t.Errorf("start %d: the writer runs at nice %d", i, n)
+		}
+		if n := niceOf(t, os.Getpid()); n != 0 {
+			t.Fatalf("start %d: the main thread runs at nice %d", i, n)
+		}
 	}
 }
