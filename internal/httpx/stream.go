@@ -32,9 +32,9 @@ const Heartbeat = 15 * time.Second
 // low-priority writer (fanOut) sends each frame, so that fanning an
 // event out to a thousand followers takes the CPU only when the
 // gateway's requests do not want it. The connection stays net/http's
-// (not hijacked): it still ends the response with the last chunk, is
-// closed by Shutdown and Close, and cancels the request's context when
-// the client hangs up. TLS connections, HTTP/1.0 and HTTP/2 keep the
+// (not hijacked): it still ends the response with the last chunk, the
+// server's Shutdown and Close still count it, and the request's context
+// still ends when the client hangs up. TLS connections, HTTP/1.0 and HTTP/2 keep the
 // ordinary path through the ResponseWriter.
 type Stream struct {
 	w       http.ResponseWriter
