@@ -123,9 +123,13 @@ type clientProc struct {
 }
 
 // startClient starts the test binary as a client playing role against
-// url (with n followers for "followers").
-func startClient(tb testing.TB, role, url string, n int) *clientProc {
+// url (with n followers for "followers"), at nice 19 (through nice(1),
+// so that every thread of it is) when niced.
+func startClient(tb testing.TB, role, url string, n int, niced bool) *clientProc {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if niced {
+		cmd = exec.Command("nice", "-n", "19", os.Args[0], "-test.run=^$")
+	}
 	cmd.Env = append(os.Environ(), benchClientEnv+"="+role, benchURLEnv+"="+url, benchNEnv+"="+strconv.Itoa(n))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()

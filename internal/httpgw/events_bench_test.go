@@ -80,28 +80,34 @@ func sseClients(tb testing.TB, srv *httptest.Server, n int) (seen []*atomic.Int6
 // deliveries a second on the same two cores as the server, the /services
 // client and the followers themselves. The clients (followers, and the
 // one timing /services) are processes of their own, as a host's are. In
-// every case the publisher runs: only the followers differ. Reported per
+// every case the publisher runs: only the followers differ. The last case
+// runs the followers' process at nice 19: it stands for clients on other
+// machines, whose reading costs this host nothing; the case before it
+// keeps their CPU on the same two cores, at the same priority as the
+// server and the /services client. Reported per
 // case: /services p50, p99 and p99.9, and the server's scheduling latency,
 // CPU, heap and garbage collections.
 func BenchmarkServicesBesideEventClients(b *testing.B) {
 	for _, c := range []struct {
-		name      string
-		followers int
-		every     time.Duration
+		name           string
+		followers      int
+		every          time.Duration
+		nicedFollowers bool
 	}{
-		{"followers=0", 0, 100 * time.Millisecond},
-		{"followers=1000/idle", 1000, time.Hour},
-		{"followers=1000/event-every-100ms", 1000, 100 * time.Millisecond},
+		{"followers=0", 0, 100 * time.Millisecond, false},
+		{"followers=1000/idle", 1000, time.Hour, false},
+		{"followers=1000/event-every-100ms", 1000, 100 * time.Millisecond, false},
+		{"followers=1000/event-every-100ms/followers-at-nice-19", 1000, 100 * time.Millisecond, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			srv, stream := eventServer(b)
 			if c.followers > 0 {
-				f := startClient(b, "followers", srv.URL, c.followers)
+				f := startClient(b, "followers", srv.URL, c.followers, c.nicedFollowers)
 				if got := f.line(b); got != "ready" {
 					b.Fatalf("followers said %q", got)
 				}
 			}
-			svc := startClient(b, "services", srv.URL, 0)
+			svc := startClient(b, "services", srv.URL, 0, false)
 			svc.request(b) // its connection is open
 			pubCtx, endPub := context.WithCancel(context.Background())
 			var pub sync.WaitGroup
@@ -220,7 +226,7 @@ func BenchmarkEventsDelivered(b *testing.B) {
 // event to a thousand followers costs the host.
 func BenchmarkEventToFollowers(b *testing.B) {
 	srv, stream := eventServer(b)
-	f := startClient(b, "followers", srv.URL, 1000)
+	f := startClient(b, "followers", srv.URL, 1000, false)
 	if got := f.line(b); got != "ready" {
 		b.Fatalf("followers said %q", got)
 	}

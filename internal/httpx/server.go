@@ -1,7 +1,9 @@
 package httpx
 
 import (
+	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
@@ -52,11 +54,18 @@ func headerSize(r *http.Request) int {
 // NewServer returns an http.Server for h with tend's timeouts and header
 // limit, whose internal errors (TLS handshakes, panics in handlers, accept
 // errors) go to log at warning level. A nil log means slog.Default().
+// Its long-lived responses (Stream) share one low-priority writer.
 func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 	if log == nil {
 		log = slog.Default()
 	}
+	fan := newFanOut()
 	return &http.Server{
+		// A Stream over plain TCP writes to the connection itself (see
+		// Stream): it finds it, and the server's writer, here.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connInfo{conn: c, fan: fan})
+		},
 		Handler:           LimitHeaders(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -65,4 +74,15 @@ func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    HeaderLimit,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// connKey is the key of a connection's connInfo in its requests'
+// contexts.
+type connKey struct{}
+
+// connInfo is the connection a request came on, and its server's writer
+// of streams.
+type connInfo struct {
+	conn net.Conn
+	fan  *fanOut
 }
