@@ -25,15 +25,19 @@ func (r *Runner) outputs(st *state) [2]string {
 	return [2]string{base + ".stdout", base + ".stderr"}
 }
 
-// RemoveOutputs removes the service's output FIFOs once Run has returned,
-// for an unload: nothing will read them again.
-func (r *Runner) RemoveOutputs() {
+// RemoveLeftovers removes, once Run has returned, for an unload, what
+// outlives the service's runs: its output FIFOs, which nothing will read
+// again, and the PID file's temporary a supervisor SIGKILLed while
+// writing it left (no later write reuses it now). Never on a start: that
+// would cost a system call per service for a file almost never there.
+func (r *Runner) RemoveLeftovers() {
 	<-r.done
 	for _, f := range r.outputs(r.st) {
 		if f != "" {
 			os.Remove(f)
 		}
 	}
+	cgroup.RemovePIDTemp(r.st.paths.pidFile)
 }
 
 // outputFuncs deliver the run process's lines to the supervisor log, its
