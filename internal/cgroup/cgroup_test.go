@@ -334,6 +334,38 @@ func TestSweepSaysWhyItKills(t *testing.T) {
 	}
 }
 
+// What the start-up sweep kept for a runner that never took it over (the
+// supervisor stopped during its start-up) is killed by SweepAtStop: in
+// the service's cgroup, and through /proc alike, where nothing but a new
+// scan finds it once the start-up sweep is over.
+func TestSweepAtStopKillsWhatTheStartKept(t *testing.T) {
+	for _, mode := range []string{Auto, Off} {
+		t.Run(mode, func(t *testing.T) {
+			old := newTracker(t, mode)
+			g, _ := old.Group("left")
+			shell := escapee(t, g, old.markerPrefix()+"left.default")
+			waited := make(chan struct{})
+			go func() { shell.Wait(); close(waited) }()
+			t.Cleanup(func() { g.Kill(context.Background()); <-waited })
+			// The predecessor was SIGKILLed: its successor opens the
+			// same state directory and keeps the service for its runner.
+			tr, err := Open(old.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.Sweep(context.Background(), func(string) bool { return true })
+			if pids, _ := g.Members(); len(pids) != 2 {
+				t.Fatalf("after the start-up sweep, members %v; want the 2 kept", pids)
+			}
+			// SweepAtStop returns once what it kills is gone.
+			tr.SweepAtStop(context.Background())
+			if pids, _ := g.Members(); len(pids) != 0 {
+				t.Fatalf("after SweepAtStop, %v still run", pids)
+			}
+		})
+	}
+}
+
 // A supervisor started from another cgroup (here: under another member
 // id, so another subtree) finds its predecessor's subtree through the
 // CGROUP file: kept services move into its own, the rest is killed, and

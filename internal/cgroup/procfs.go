@@ -224,7 +224,7 @@ func WritePIDFile(path string, pid int) error {
 	data = append(data, '\n')
 	data = strconv.AppendUint(data, start, 10)
 	data = append(data, '\n')
-	tmp := path + ".new"
+	tmp := pidTemp(path)
 	fd, err := ignoringEINTR(func() (int, error) {
 		return unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	})
@@ -243,6 +243,14 @@ func WritePIDFile(path string, pid int) error {
 	}
 	return nil
 }
+
+// pidTemp is where WritePIDFile writes path before the rename.
+func pidTemp(path string) string { return path + ".new" }
+
+// RemovePIDTemp removes what a supervisor SIGKILLed between WritePIDFile's
+// create and rename left beside path. The next write reuses it, so only a
+// service that will not be written again (unloaded) needs this.
+func RemovePIDTemp(path string) { os.Remove(pidTemp(path)) }
 
 // rssAnon returns the anonymous resident memory of pid in bytes.
 func rssAnon(pid int) (uint64, bool) {

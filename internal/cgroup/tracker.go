@@ -56,6 +56,12 @@ type Tracker struct {
 	// so a restart does not read the environment of every process on the
 	// host (~45 µs each) to find what the cgroups already name.
 	scanProcs bool
+	// keptProcs: the start-up sweep, through /proc with no cgroup to
+	// hold them, left a predecessor's processes for runners to adopt.
+	// Only another scan finds them again, so SweepAtStop scans when a
+	// runner may not have taken them over (the supervisor stopped
+	// during its start-up).
+	keptProcs bool
 	closed    bool   // Close ran: every service stopped
 	why       string // why /proc is used
 }
@@ -321,6 +327,8 @@ func (t *Tracker) Sweep(ctx context.Context, keep func(name string) bool) {
 // its service: what a predecessor left that no runner took over, the
 // supervisor having been told to stop during its start-up.
 func (t *Tracker) SweepAtStop(ctx context.Context) {
+	t.scanProcs = t.scanProcs || t.keptProcs
+	t.keptProcs = false
 	t.sweep(ctx, func(string) bool { return false }, "left by a previous supervisor, not taken over before this one stopped")
 }
 
@@ -449,7 +457,8 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool, why st
 		}
 		if keep(name) {
 			if t.base == "" {
-				continue // its runner stops them
+				t.keptProcs = true
+				continue // its runner stops them, or SweepAtStop
 			}
 			// Most are in their cgroup already (a hand-over, or a
 			// predecessor with cgroups): only the others are moved, a

@@ -143,7 +143,7 @@ func (m *Manager) Unload(ctx context.Context, pkgArg string, progress func(strin
 	progress(fmt.Sprintf("Unloading %s", e.name))
 	m.stopRunner(e) // outside the owner: this waits for the stop
 	if e.runner != nil {
-		e.runner.RemoveOutputs()
+		e.runner.RemoveLeftovers()
 	}
 	m.call(func(o *owned) {
 		if o.services[e.name] == e {

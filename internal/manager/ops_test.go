@@ -75,11 +75,20 @@ func TestLoadStopStartUnload(t *testing.T) {
 			t.Fatalf("status of another origin: %v", err)
 		}
 
+		// What a supervisor SIGKILLed while writing the PID file left
+		// beside it: no later write reuses it once the service is gone.
+		pidNew := filepath.Join(fx.m.cfg.Root, "svc", "alpha", "PID.new")
+		if err := os.WriteFile(pidNew, []byte("4242\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if err := fx.m.Unload(bg, "alpha", p.add); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(spec); !os.IsNotExist(err) {
 			t.Fatalf("spec after unload: %v", err)
+		}
+		if _, err := os.Lstat(pidNew); !os.IsNotExist(err) {
+			t.Fatalf("PID.new after unload: %v", err)
 		}
 		if s := fx.service("alpha"); s != nil || fx.f.Alive() != 0 {
 			t.Fatalf("after unload: %+v, %d alive", s, fx.f.Alive())

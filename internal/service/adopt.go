@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,15 +26,19 @@ func (r *Runner) outputs(st *state) [2]string {
 	return [2]string{base + ".stdout", base + ".stderr"}
 }
 
-// RemoveOutputs removes the service's output FIFOs once Run has returned,
-// for an unload: nothing will read them again.
-func (r *Runner) RemoveOutputs() {
+// RemoveLeftovers removes, once Run has returned, for an unload, what
+// outlives the service's runs: its output FIFOs, which nothing will read
+// again, and the PID file's temporary a supervisor SIGKILLed while
+// writing it left (no later write reuses it now). Never on a start: that
+// would cost a system call per service for a file almost never there.
+func (r *Runner) RemoveLeftovers() {
 	<-r.done
 	for _, f := range r.outputs(r.st) {
 		if f != "" {
 			os.Remove(f)
 		}
 	}
+	cgroup.RemovePIDTemp(r.st.paths.pidFile)
 }
 
 // outputFuncs deliver the run process's lines to the supervisor log, its
@@ -100,7 +105,11 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 	if err != nil {
 		r.d.Log.Warn("cannot adopt the run process left by a previous supervisor; stopping it", "service", r.sg, "pid", a.PID, "err", err)
 		r.stopLeftovers(ctx, st, []int{a.PID})
-		r.start(ctx, st)
+		// Gone since track found it: a hand-over's run process exited
+		// during the hand-over.
+		if !errors.Is(err, process.ErrNotAdoptable) || !r.lostInHandover(ctx, st) {
+			r.start(ctx, st)
+		}
 		return
 	}
 	st.svc.Initialized = true
@@ -219,5 +228,35 @@ func (r *Runner) resumeBackoff(st *state) bool {
 	st.restartC = st.restartT.C
 	r.publish(st)
 	r.attemptDone()
+	return true
+}
+
+// lostInHandover deals with a service whose run process was handed over
+// (`sup restart`) but is not adopted: it exited during the hand-over, or
+// is no longer the process handed over. Its exit counts as a crash, with
+// the status and backoff handed over: the restart streak goes on, the
+// backoff applies and the termination is recorded, where a fresh start
+// would forget them and restart a crash-looping service hot. How it
+// ended is unknown: the predecessor never collected it, and this program
+// reaps it, if it is its child, as an orphan. It reports whether there
+// was such a process.
+func (r *Runner) lostInHandover(ctx context.Context, st *state) bool {
+	c := st.carried
+	if c == nil || c.PID == 0 {
+		return false
+	}
+	st.carried = nil
+	st.carryStatus(c)
+	now := time.Now()
+	st.svc.LastExit = &api.Exit{PID: c.PID, Code: -1, At: now, Reason: "run_hook_failed"}
+	st.setHealth(api.HealthCritical) // SPEC §5: CRITICAL when the process is not up
+	cr := &crash{exit: process.Exit{Code: -1, At: now, Unknown: true}, pid: c.PID, upFor: now.Sub(c.StateEntered),
+		text: fmt.Sprintf("pid %d exited during the hand-over (status unknown)", c.PID)}
+	r.crashed(ctx, st, cr)
+	if !st.triedSent {
+		// Backing off (a start ends the attempt itself): the start-up
+		// need not wait for it.
+		r.attemptDone()
+	}
 	return true
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -101,4 +102,55 @@ func TestBackoffCarriedWithARunningService(t *testing.T) {
 	if d := r.st.restarts.next(time.Second); d < time.Second {
 		t.Fatalf("the first crash after the adoption restarts in %s: the streak was reset", d)
 	}
+}
+
+// A service whose run process was handed over running but exited before
+// the new program could adopt it counts the exit as a crash: the status
+// and the restart streak handed over go on (restart count and streak +1,
+// so it backs off), and the exit is recorded, instead of a fresh start
+// at once that forgets them.
+func TestRunProcessLostInHandOverCountsAsACrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := testPkg(t, map[string]string{})
+		f := servicetest.NewStarter()
+		fx := newFixture(t, f, p)
+		synctest.Wait()
+		f.Last("run").Crash() // restarted at once: streak 1
+		synctest.Wait()
+		old := fx.r.Status()
+		if !old.Running || old.RestartCount != 1 {
+			t.Fatalf("not running again after a crash: %+v", old)
+		}
+		c := handedOver(t, CarriedOf(old))
+		fx.close() // and the run process is gone before the adoption
+
+		f2 := servicetest.NewStarter()
+		fx2 := newFixture(t, f2, p, withCarried(c))
+		defer fx2.close()
+		synctest.Wait()
+		s := fx2.r.Status()
+		if n := f2.Count("run"); n != 0 {
+			t.Fatalf("started %d times at once; want the backoff of a second crash in a row", n)
+		}
+		if s.RestartCount != 2 || time.Until(s.NextRestart) < time.Second || s.Health != api.HealthCritical {
+			t.Fatalf("restart count %d, next start in %s, health %s; want 2, a backoff of at least 1s, critical",
+				s.RestartCount, time.Until(s.NextRestart), s.Health)
+		}
+		if s.LastExit == nil || s.LastExit.PID != old.PID || s.LastExit.Reason != "run_hook_failed" {
+			t.Fatalf("last exit %+v; want pid %d, run_hook_failed", s.LastExit, old.PID)
+		}
+		if n := len(s.Records); n == 0 || !strings.Contains(s.Records[n-1].Text, "exited during the hand-over") || len(s.Records) <= len(old.Records) {
+			t.Fatalf("records %+v; want the earlier ones and the exit during the hand-over", s.Records)
+		}
+		select {
+		case <-fx2.r.Tried():
+		default:
+			t.Fatal("a service backing off holds up the start-up")
+		}
+		time.Sleep(time.Until(s.NextRestart) + time.Millisecond)
+		synctest.Wait()
+		if n := f2.Count("run"); n != 1 || !fx2.r.Status().Running {
+			t.Fatalf("after the backoff: %d starts", n)
+		}
+	})
 }

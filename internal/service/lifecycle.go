@@ -252,6 +252,16 @@ type crash struct {
 	exit  process.Exit
 	pid   int
 	upFor time.Duration
+	// text, when set, says how it ended instead of exit.
+	text string
+}
+
+// String says how the run process ended.
+func (c *crash) String() string {
+	if c.text != "" {
+		return c.text
+	}
+	return c.exit.String()
 }
 
 // briefKill is how long a crash's leftovers are waited for on the loop.
@@ -269,16 +279,16 @@ func killBriefly(g procGroup) bool {
 // nothing of it is left: at once, or after the backoff.
 func (r *Runner) crashed(ctx context.Context, st *state, c *crash) {
 	d := st.restarts.next(c.upFor)
-	r.record(st, false, "%s; crashed%s", c.exit.String(), r.nextStart(st, ctx, d))
+	r.record(st, false, "%s; crashed%s", c, r.nextStart(st, ctx, d))
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
 		// The fast path: no timer, no extra trip through the loop.
 		r.enter(st, phaseBackingOff)
 		st.svc.RestartCount++
-		r.emitRestart(0, time.Now(), c.exit.String())
+		r.emitRestart(0, time.Now(), c.String())
 		r.start(ctx, st)
 		return
 	}
-	r.scheduleRestart(ctx, st, d, c.exit.String())
+	r.scheduleRestart(ctx, st, d, c.String())
 	r.publish(st)
 }
 
@@ -590,7 +600,7 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 // untrack removes the service's cgroup once Run has stopped the service.
 // Its output FIFOs stay for the next start over this root (a create costs
 // more than an open on a restart: fifoPipe); an unload removes them
-// (RemoveOutputs).
+// (RemoveLeftovers).
 func (r *Runner) untrack(st *state) {
 	if st.group == nil {
 		return

@@ -274,6 +274,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	case st.adopt != nil:
 		r.adoptRun(ctx, st)
 	case st.spec.Up() && r.resumeBackoff(st):
+	case st.spec.Up() && r.lostInHandover(ctx, st):
 	case st.spec.Up():
 		r.start(ctx, st)
 	default:
