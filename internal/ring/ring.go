@@ -11,6 +11,7 @@
 package ring
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"sync"
@@ -550,33 +550,23 @@ func encodeMsg(rm rumor.Rumor) ([]byte, error) {
 	return append([]byte{msgRumor}, b...), nil
 }
 
-// receive merges a rumor from the network and passes a new small one on.
-func (r *Ring) receive(rm rumor.Rumor, size int) {
-	if rm.IsElection() {
-		r.receiveElection(rm)
-		return
+// receive follows the merge of a rumor from the network (raw: its JSON as
+// received) and passes a new small one on.
+func (r *Ring) receive(m rumor.Merged, raw []byte, size int) {
+	if m.Changed {
+		r.onChange(m.Rumor)
 	}
-	if !r.store.Merge(rm) {
-		return
-	}
-	r.onChange(rm)
-	if size <= maxGossip {
-		r.regossip(rm)
-	}
-}
-
-// receiveElection merges an election and passes on what the store now
-// holds: the merge pools votes into a value neither side had. When the
-// sender's rumor lost to ours, ours goes back out so that the sender
-// learns it (Habitat keeps a losing merge hot the same way).
-func (r *Ring) receiveElection(rm rumor.Rumor) {
-	changed := r.store.Merge(rm)
-	held := r.held(rm)
-	if changed {
-		r.onChange(held)
-	}
-	if changed || !reflect.DeepEqual(held.Election, rm.Election) {
-		r.regossip(held)
+	switch {
+	case m.Rumor.IsElection():
+		// The merge pools votes into a value neither side had: what the
+		// store holds goes on. When the sender's rumor lost to ours, ours
+		// goes back out so that the sender learns it (Habitat keeps a
+		// losing merge hot the same way).
+		if m.Changed || !bytes.Equal(m.Enc, raw) {
+			r.regossip(m.Key, m.Enc)
+		}
+	case m.Changed && size <= maxGossip:
+		r.regossip(m.Key, m.Enc)
 	}
 }
 
@@ -593,12 +583,14 @@ func (r *Ring) held(rm rumor.Rumor) rumor.Rumor {
 }
 
 // regossip queues a rumor learned from another member for gossip, if it
-// fits a packet; big ones were sent to every member by their origin.
-func (r *Ring) regossip(rm rumor.Rumor) {
-	msg, err := encodeMsg(rm)
-	if err == nil && len(msg) <= maxGossip {
-		r.queue.put(rm.Key(), msg)
+// fits a packet; big ones were sent to every member by their origin. enc
+// is its canonical JSON as the store holds it, what encodeMsg would make.
+func (r *Ring) regossip(key string, enc []byte) {
+	if 1+len(enc) > maxGossip {
+		return
 	}
+	msg := make([]byte, 0, 1+len(enc))
+	r.queue.put(key, append(append(msg, msgRumor), enc...))
 }
 
 // load merges DataDir/rumors.json into the store.
@@ -753,8 +745,17 @@ func (r *Ring) setSuspect(name string, on bool) {
 	}
 }
 
-// kindOf names the rumor kind of a message for the stats.
+// kindOf names the rumor kind of a message for the stats. It runs for
+// every message sent: a rumor encoded by json.Marshal starts with its kind
+// (the first field of rumor.Rumor), read without decoding the rest.
 func kindOf(msg []byte) string {
+	const head = `{"kind":"`
+	if len(msg) > 1 && msg[0] == msgRumor && bytes.HasPrefix(msg[1:], []byte(head)) {
+		rest := msg[1+len(head):]
+		if i := bytes.IndexByte(rest, '"'); i > 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
+			return string(rest[:i])
+		}
+	}
 	var k struct {
 		Kind string `json:"kind"`
 	}
