@@ -562,11 +562,13 @@ func (s *Store) MergeState(b []byte) ([]Merged, error) {
 
 func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error {
 	var doc encoded
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("rumor: decode store: %w", err)
-	}
-	if doc.Version != encodingVersion {
-		return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
+	if doc.Rumors = s.splitState(b); doc.Rumors == nil {
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("rumor: decode store: %w", err)
+		}
+		if doc.Version != encodingVersion {
+			return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
+		}
 	}
 	var bad []error
 	for i, raw := range doc.Rumors {
@@ -582,4 +584,70 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 		return fmt.Errorf("rumor: %d of %d rumors skipped: %w", len(bad), len(doc.Rumors), bad[0])
 	}
 	return nil
+}
+
+// splitState returns the rumors of a document written as Encode writes it
+// (every member's push/pull state), without decoding it: json.Unmarshal
+// scanned a 50-member state twice and copied every rumor, most of the cost
+// of merging a state that is held already. It returns nil when b is not of
+// that shape or not valid JSON; the caller then decodes it in full and
+// reports what is wrong. Each rumor is checked (a held one by comparison
+// with what is held), so a document that does not decode still changes
+// nothing.
+func (s *Store) splitState(b []byte) []json.RawMessage {
+	if !bytes.HasPrefix(b, []byte(encodedHead)) || !bytes.HasSuffix(b, []byte(encodedTail)) || len(b) < len(encodedHead)+len(encodedTail) {
+		return nil
+	}
+	body := b[len(encodedHead) : len(b)-len(encodedTail)]
+	out := []json.RawMessage{}
+	for len(body) > 0 {
+		end := objectEnd(body)
+		if end < 0 || (end < len(body) && body[end] != ',') || end == len(body)-1 {
+			return nil
+		}
+		out = append(out, body[:end:end])
+		body = body[min(end+1, len(body)):]
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range out {
+		if key, ok := s.held[maphash.Bytes(s.seed, r)]; ok && bytes.Equal(s.m[key].enc, r) {
+			continue
+		}
+		if !json.Valid(r) {
+			return nil
+		}
+	}
+	return out
+}
+
+// objectEnd returns the length of the JSON object b starts with, or -1:
+// brackets are counted outside strings, which end at an unescaped quote.
+// It does not validate; a wrong cut makes a piece that is not valid JSON.
+func objectEnd(b []byte) int {
+	if len(b) == 0 || b[0] != '{' {
+		return -1
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
