@@ -197,3 +197,25 @@ func TestMergeJSONBadInput(t *testing.T) {
 		t.Fatalf("unknown kind not reported")
 	}
 }
+
+// TestStateThatDoesNotDecodeChangesNothing: a state in Encode's frame with
+// a broken rumor inside is refused whole, as json.Unmarshal refused it,
+// though it is split without being decoded.
+func TestStateThatDoesNotDecodeChangesNothing(t *testing.T) {
+	good := `{"kind":"config","config":{"service_group":"g","incarnation":1,"from_id":"m1","config":null}}`
+	for _, doc := range []string{
+		`{"version":1,"rumors":[` + good + `,{"kind":]}`,
+		`{"version":1,"rumors":[` + good + `,]}`,
+		`{"version":1,"rumors":[` + good + `,{"kind":"x\"}]}`,
+		`{"version":1,"rumors":[` + good + `}]}`,
+	} {
+		s := NewStore()
+		if _, err := s.MergeEncoded([]byte(doc)); err == nil || !strings.Contains(err.Error(), "decode store") || s.Len() != 0 {
+			t.Fatalf("%s: err %v, store holds %d", doc, err, s.Len())
+		}
+	}
+	s := NewStore()
+	if changed, err := s.MergeEncoded([]byte(`{"version":1,"rumors":[` + good + `,` + good + `]}`)); !changed || err != nil || s.Len() != 1 {
+		t.Fatalf("good state: %v, %v, %d held", changed, err, s.Len())
+	}
+}
