@@ -3,6 +3,7 @@ package ring
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -111,6 +112,9 @@ func (d *delegate) record(n *memberlist.Node, gone bool) {
 	c.Addr = append([]byte(nil), n.Addr...)
 	c.Meta = append([]byte(nil), n.Meta...)
 	rec := &nodeRec{node: c, gone: gone}
+	// Decoded here, once per event, not by every Members call (each probe
+	// interval, and every fold).
+	_ = json.Unmarshal(c.Meta, &rec.meta)
 	if gone {
 		rec.goneAt = time.Now()
 	}

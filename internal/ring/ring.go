@@ -327,7 +327,7 @@ func (r *Ring) Run(ctx context.Context) error {
 	wg.Go(func() { r.earlyLoop(ctx, ml) })
 	wg.Go(func() { r.suspectLoop(ctx, ml, mc.ProbeInterval) })
 
-	r.loop(ctx, mc.ProbeInterval)
+	r.loop(ctx)
 
 	wg.Wait()
 	r.live.Store(false)
@@ -354,11 +354,8 @@ func (r *Ring) Run(ctx context.Context) error {
 	return nil
 }
 
-// loop debounces persistence and notices health changes memberlist does
-// not report (suspect), until ctx ends.
-func (r *Ring) loop(ctx context.Context, tick time.Duration) {
-	ticker := time.NewTicker(tick)
-	defer ticker.Stop()
+// loop debounces persistence until ctx ends.
+func (r *Ring) loop(ctx context.Context) {
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	defer func() {
@@ -380,8 +377,6 @@ func (r *Ring) loop(ctx context.Context, tick time.Duration) {
 			if err := r.persist(); err != nil {
 				r.log.Error("ring: persist rumors", "err", err)
 			}
-		case <-ticker.C:
-			r.noticeHealth()
 		}
 	}
 }
@@ -666,9 +661,7 @@ func (r *Ring) Members() []Member {
 	}
 	out := make([]Member, 0, len(known))
 	for name, rec := range known {
-		n := rec.node
-		var meta nodeMeta
-		_ = json.Unmarshal(n.Meta, &meta)
+		n, meta := rec.node, rec.meta
 		m := Member{
 			ID: name, Address: n.Addr.String(), Port: int(n.Port),
 			Permanent: meta.Permanent, Incarnation: meta.Inc,
@@ -727,6 +720,7 @@ type nodeMeta struct {
 // nodeRec is what the ring knows of a node from memberlist's events.
 type nodeRec struct {
 	node    memberlist.Node
+	meta    nodeMeta  // node.Meta decoded
 	gone    bool      // dead or left
 	goneAt  time.Time // when memberlist said so
 	suspect bool      // our probe failed and no ack came since
