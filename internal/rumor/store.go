@@ -373,6 +373,9 @@ func (s *Store) mergeJSON(b []byte) (held entry, key string, kind Kind, changed 
 		}
 	}
 	s.mu.RUnlock()
+	if h, ok := s.staleHead(b); ok {
+		return h, h.r.Key(), h.r.Kind, false, nil
+	}
 	var r Rumor
 	if err := json.Unmarshal(b, &r); err != nil {
 		return entry{}, "", "", false, err
@@ -650,4 +653,63 @@ func objectEnd(b []byte) int {
 		}
 	}
 	return -1
+}
+
+// head is what names a rumor and its version, decoded without the rest
+// (a service's Cfg above all, the costly part of decoding one).
+type head struct {
+	Kind    Kind `json:"kind"`
+	Service *struct {
+		MemberID     string `json:"member_id"`
+		ServiceGroup string `json:"service_group"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"service"`
+	Config *struct {
+		ServiceGroup string `json:"service_group"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"config"`
+	File *struct {
+		ServiceGroup string `json:"service_group"`
+		Filename     string `json:"filename"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"file"`
+	Departure *Departure `json:"departure"`
+	Update    *struct {
+		ServiceGroup string `json:"service_group"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"update"`
+}
+
+// staleHead returns what is held when rumor b is stale (a departure held
+// already, or a lower incarnation than the one held) as its head tells,
+// without decoding the rest: a lagging member's push/pull state is mostly
+// such rumors. A stale rumor is dropped unvalidated; it could not change
+// anything.
+func (s *Store) staleHead(b []byte) (entry, bool) {
+	var h head
+	if json.Unmarshal(b, &h) != nil {
+		return entry{}, false
+	}
+	r := Rumor{Kind: h.Kind, Departure: h.Departure}
+	switch {
+	case h.Service != nil:
+		r.Service = &Service{MemberID: h.Service.MemberID, ServiceGroup: h.Service.ServiceGroup, Incarnation: h.Service.Incarnation}
+	case h.Config != nil:
+		r.Config = &Config{ServiceGroup: h.Config.ServiceGroup, Incarnation: h.Config.Incarnation}
+	case h.File != nil:
+		r.File = &File{ServiceGroup: h.File.ServiceGroup, Filename: h.File.Filename, Incarnation: h.File.Incarnation}
+	case h.Update != nil:
+		r.Update = &Update{ServiceGroup: h.Update.ServiceGroup, Incarnation: h.Update.Incarnation}
+	}
+	key := r.Key()
+	if key == "" || r.IsElection() {
+		return entry{}, false
+	}
+	s.mu.RLock()
+	old, ok := s.m[key]
+	s.mu.RUnlock()
+	if !ok || old.r.Kind != r.Kind || !stale(r, old) {
+		return entry{}, false
+	}
+	return old, true
 }
