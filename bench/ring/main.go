@@ -64,6 +64,7 @@ type options struct {
 	killPoll      time.Duration
 	settle        time.Duration
 	steady        time.Duration
+	scrape        bool
 	gap           time.Duration
 	startParallel int
 	startGap      time.Duration
@@ -90,6 +91,7 @@ func main() {
 	flag.DurationVar(&o.killPoll, "kill-poll", 100*time.Millisecond, "interval of each member's /census poll after a kill")
 	flag.DurationVar(&o.settle, "settle", 20*time.Second, "wait after the ring converged before the steady-state window")
 	flag.DurationVar(&o.steady, "steady", 60*time.Second, "steady-state window (0 skips it)")
+	flag.BoolVar(&o.scrape, "steady-scrape", true, "read every member's /metrics once a second in the steady-state window (false: CPU and memory only, nothing but the ring runs)")
 	flag.DurationVar(&o.gap, "gap", time.Second, "pause between repetitions")
 	flag.IntVar(&o.startParallel, "start-parallel", 8, "supervisors started at once")
 	flag.DurationVar(&o.convergeMax, "converge-timeout", 7*time.Minute, "longest wait for every service in every census after the last supervisor's start")
@@ -764,6 +766,9 @@ func (b *bench) measureSteady(ctx context.Context) error {
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i, m := range ms {
+		if !o.scrape {
+			break
+		}
 		wg.Go(func() {
 			next := time.Now().Add(time.Duration(i) * time.Second / time.Duration(len(ms)))
 			for {
@@ -780,6 +785,9 @@ func (b *bench) measureSteady(ctx context.Context) error {
 				}
 			}
 		})
+	}
+	if !o.scrape {
+		_ = sleepCtx(ctx, o.steady)
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -841,22 +849,28 @@ func (b *bench) measureSteady(ctx context.Context) error {
 			}
 		}
 	}
-	b.row("(d) gossip bytes/s per member, sent+received", fmt.Sprintf("%.0f", median(total)), fmt.Sprintf("%.0f", slices.Max(total)), "median <= 1500", b.verdict(median(total) <= 1500))
-	b.row("    sent / received", fmt.Sprintf("%.0f / %.0f", median(sent), median(recv)), fmt.Sprintf("%.0f / %.0f", slices.Max(sent), slices.Max(recv)), "", "")
+	if o.scrape {
+		b.row("(d) gossip bytes/s per member, sent+received", fmt.Sprintf("%.0f", median(total)), fmt.Sprintf("%.0f", slices.Max(total)), "median <= 1500", b.verdict(median(total) <= 1500))
+		b.row("    sent / received", fmt.Sprintf("%.0f / %.0f", median(sent), median(recv)), fmt.Sprintf("%.0f / %.0f", slices.Max(sent), slices.Max(recv)), "", "")
+	}
 	b.row("(e) RssAnon per member, MiB", fmt.Sprintf("%.1f", median(anonMiB)), fmt.Sprintf("%.1f", slices.Max(anonMiB)), "median <= 10", b.verdict(median(anonMiB) <= 10))
 	b.row("    RSS (with the binary's pages) per member, MiB", fmt.Sprintf("%.1f", median(rssMiB)), fmt.Sprintf("%.1f", slices.Max(rssMiB)), "", "")
 	b.row("    CPU per member, % of one core", fmt.Sprintf("%.2f", median(cpu)), fmt.Sprintf("%.2f", slices.Max(cpu)), "", "")
-	b.note(fmt.Sprintf("(d) series: tend_ring_bytes_total %s; %.0f s window, every /metrics read once a second, rate between the first and last change of the counter", series, wall))
-	var ks []string
-	for k, v := range kinds {
-		if med := median(v); med > 0 {
-			ks = append(ks, fmt.Sprintf("%s %.0f", k, med))
+	if o.scrape {
+		b.note(fmt.Sprintf("(d) series: tend_ring_bytes_total %s; %.0f s window, every /metrics read once a second, rate between the first and last change of the counter", series, wall))
+		var ks []string
+		for k, v := range kinds {
+			if med := median(v); med > 0 {
+				ks = append(ks, fmt.Sprintf("%s %.0f", k, med))
+			}
 		}
+		slices.Sort(ks)
+		b.note("(d) median bytes/s by direction/kind: " + strings.Join(ks, ", "))
+		b.metric("wire_Bps", median(total))
+	} else {
+		b.note(fmt.Sprintf("(e) %.0f s window with no request to the members (-steady-scrape=false): what the ring costs by itself", wall))
 	}
-	slices.Sort(ks)
-	b.note("(d) median bytes/s by direction/kind: " + strings.Join(ks, ", "))
 	b.note(fmt.Sprintf("(d,e) all %d supervisors together: %.2f cores, %.0f MiB RssAnon", len(ms), sumF(cpu)/100, sumF(anonMiB)))
-	b.metric("wire_Bps", median(total))
 	b.metric("rss_anon_mib", median(anonMiB))
 	b.metric("cpu_pct", median(cpu))
 	b.logf("steady: %.0f B/s per member (median), RssAnon %.1f MiB, CPU %.2f %% (medians)", median(total), median(anonMiB), median(cpu))

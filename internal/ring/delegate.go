@@ -40,14 +40,17 @@ func (d *delegate) NotifyMsg(b []byte) {
 		d.r.stats.recv("unknown", len(b))
 		return
 	}
-	var rm rumor.Rumor
-	if err := json.Unmarshal(b[1:], &rm); err != nil {
-		d.r.stats.recv("unknown", len(b))
-		d.r.log.Warn("ring: undecodable rumor", "err", err)
+	m, err := d.r.store.MergeJSON(b[1:])
+	kind := string(m.Kind)
+	if kind == "" {
+		kind = "unknown"
+	}
+	d.r.stats.recv(kind, len(b))
+	if err != nil {
+		d.r.log.Warn("ring: bad rumor", "err", err)
 		return
 	}
-	d.r.stats.recv(string(rm.Kind), len(b))
-	d.r.receive(rm, len(b))
+	d.r.receive(m, b[1:], len(b))
 }
 
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
@@ -73,37 +76,21 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 	if len(buf) == 0 {
 		return
 	}
-	before := d.r.store.All()
-	changed, err := d.r.store.MergeEncoded(buf)
+	changed, err := d.r.store.MergeState(buf)
 	if err != nil {
 		d.r.log.Warn("ring: push/pull state", "err", err)
 	}
-	if !changed {
-		return
-	}
 	// Run onChange for what is new: departures must be noticed.
-	old := make(map[string]uint64, len(before))
-	for _, rm := range before {
-		old[rm.Key()] = rm.Incarnation()
-	}
-	n := 0
-	for _, rm := range d.r.store.All() {
-		if inc, ok := old[rm.Key()]; !ok || inc != rm.Incarnation() {
-			d.r.onChange(rm)
-			// Passed on as if gossiped to us. The member a newcomer
-			// joins learns the newcomer's rumors from this exchange, and
-			// the newcomer's own few transmissions of them are spent
-			// while a forming ring's membership news fills every packet;
-			// unless they are gossiped on from here, the rest of the
-			// ring learns them from its own push/pulls, minutes later
-			// in a ring of 50 (bench/ring).
-			d.r.regossip(rm)
-			n++
-		}
-	}
-	if n == 0 { // an equal-incarnation tie-break replaced a rumor
-		d.r.gen.Add(1)
-		d.r.signal()
+	for _, m := range changed {
+		d.r.onChange(m.Rumor)
+		// Passed on as if gossiped to us. The member a newcomer joins
+		// learns the newcomer's rumors from this exchange, and the
+		// newcomer's own few transmissions of them are spent while a
+		// forming ring's membership news fills every packet; unless they
+		// are gossiped on from here, the rest of the ring learns them
+		// from its own push/pulls, minutes later in a ring of 50
+		// (bench/ring).
+		d.r.regossip(m.Key, m.Enc)
 	}
 }
 
@@ -125,6 +112,9 @@ func (d *delegate) record(n *memberlist.Node, gone bool) {
 	c.Addr = append([]byte(nil), n.Addr...)
 	c.Meta = append([]byte(nil), n.Meta...)
 	rec := &nodeRec{node: c, gone: gone}
+	// Decoded here, once per event, not by every Members call (each probe
+	// interval, and every fold).
+	_ = json.Unmarshal(c.Meta, &rec.meta)
 	if gone {
 		rec.goneAt = time.Now()
 	}

@@ -116,11 +116,15 @@ func (r *Ring) pingSuspects(ctx context.Context, ml *memberlist.Memberlist) {
 	}
 }
 
-// suspectLoop pings the members held suspect every interval (tests:
-// r.suspectEvery) until ctx ends.
+// suspectLoop notices health changes memberlist does not report and pings
+// the members held suspect, every interval (tests: r.suspectEvery), until
+// ctx ends: one timer for both, the fewer wake-ups of an idle member.
 func (r *Ring) suspectLoop(ctx context.Context, ml *memberlist.Memberlist, every time.Duration) {
 	if r.suspectEvery > 0 {
 		every = r.suspectEvery
 	}
-	everyTick(ctx, every, func() { r.pingSuspects(ctx, ml) })
+	everyTick(ctx, every, func() {
+		r.noticeHealth()
+		r.pingSuspects(ctx, ml)
+	})
 }

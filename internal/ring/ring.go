@@ -11,6 +11,7 @@
 package ring
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"sync"
@@ -327,7 +327,7 @@ func (r *Ring) Run(ctx context.Context) error {
 	wg.Go(func() { r.earlyLoop(ctx, ml) })
 	wg.Go(func() { r.suspectLoop(ctx, ml, mc.ProbeInterval) })
 
-	r.loop(ctx, mc.ProbeInterval)
+	r.loop(ctx)
 
 	wg.Wait()
 	r.live.Store(false)
@@ -354,11 +354,8 @@ func (r *Ring) Run(ctx context.Context) error {
 	return nil
 }
 
-// loop debounces persistence and notices health changes memberlist does
-// not report (suspect), until ctx ends.
-func (r *Ring) loop(ctx context.Context, tick time.Duration) {
-	ticker := time.NewTicker(tick)
-	defer ticker.Stop()
+// loop debounces persistence until ctx ends.
+func (r *Ring) loop(ctx context.Context) {
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	defer func() {
@@ -380,8 +377,6 @@ func (r *Ring) loop(ctx context.Context, tick time.Duration) {
 			if err := r.persist(); err != nil {
 				r.log.Error("ring: persist rumors", "err", err)
 			}
-		case <-ticker.C:
-			r.noticeHealth()
 		}
 	}
 }
@@ -550,33 +545,23 @@ func encodeMsg(rm rumor.Rumor) ([]byte, error) {
 	return append([]byte{msgRumor}, b...), nil
 }
 
-// receive merges a rumor from the network and passes a new small one on.
-func (r *Ring) receive(rm rumor.Rumor, size int) {
-	if rm.IsElection() {
-		r.receiveElection(rm)
-		return
+// receive follows the merge of a rumor from the network (raw: its JSON as
+// received) and passes a new small one on.
+func (r *Ring) receive(m rumor.Merged, raw []byte, size int) {
+	if m.Changed {
+		r.onChange(m.Rumor)
 	}
-	if !r.store.Merge(rm) {
-		return
-	}
-	r.onChange(rm)
-	if size <= maxGossip {
-		r.regossip(rm)
-	}
-}
-
-// receiveElection merges an election and passes on what the store now
-// holds: the merge pools votes into a value neither side had. When the
-// sender's rumor lost to ours, ours goes back out so that the sender
-// learns it (Habitat keeps a losing merge hot the same way).
-func (r *Ring) receiveElection(rm rumor.Rumor) {
-	changed := r.store.Merge(rm)
-	held := r.held(rm)
-	if changed {
-		r.onChange(held)
-	}
-	if changed || !reflect.DeepEqual(held.Election, rm.Election) {
-		r.regossip(held)
+	switch {
+	case m.Rumor.IsElection():
+		// The merge pools votes into a value neither side had: what the
+		// store holds goes on. When the sender's rumor lost to ours, ours
+		// goes back out so that the sender learns it (Habitat keeps a
+		// losing merge hot the same way).
+		if m.Changed || !bytes.Equal(m.Enc, raw) {
+			r.regossip(m.Key, m.Enc)
+		}
+	case m.Changed && size <= maxGossip:
+		r.regossip(m.Key, m.Enc)
 	}
 }
 
@@ -593,12 +578,14 @@ func (r *Ring) held(rm rumor.Rumor) rumor.Rumor {
 }
 
 // regossip queues a rumor learned from another member for gossip, if it
-// fits a packet; big ones were sent to every member by their origin.
-func (r *Ring) regossip(rm rumor.Rumor) {
-	msg, err := encodeMsg(rm)
-	if err == nil && len(msg) <= maxGossip {
-		r.queue.put(rm.Key(), msg)
+// fits a packet; big ones were sent to every member by their origin. enc
+// is its canonical JSON as the store holds it, what encodeMsg would make.
+func (r *Ring) regossip(key string, enc []byte) {
+	if 1+len(enc) > maxGossip {
+		return
 	}
+	msg := make([]byte, 0, 1+len(enc))
+	r.queue.put(key, append(append(msg, msgRumor), enc...))
 }
 
 // load merges DataDir/rumors.json into the store.
@@ -674,9 +661,7 @@ func (r *Ring) Members() []Member {
 	}
 	out := make([]Member, 0, len(known))
 	for name, rec := range known {
-		n := rec.node
-		var meta nodeMeta
-		_ = json.Unmarshal(n.Meta, &meta)
+		n, meta := rec.node, rec.meta
 		m := Member{
 			ID: name, Address: n.Addr.String(), Port: int(n.Port),
 			Permanent: meta.Permanent, Incarnation: meta.Inc,
@@ -735,6 +720,7 @@ type nodeMeta struct {
 // nodeRec is what the ring knows of a node from memberlist's events.
 type nodeRec struct {
 	node    memberlist.Node
+	meta    nodeMeta  // node.Meta decoded
 	gone    bool      // dead or left
 	goneAt  time.Time // when memberlist said so
 	suspect bool      // our probe failed and no ack came since
@@ -753,8 +739,17 @@ func (r *Ring) setSuspect(name string, on bool) {
 	}
 }
 
-// kindOf names the rumor kind of a message for the stats.
+// kindOf names the rumor kind of a message for the stats. It runs for
+// every message sent: a rumor encoded by json.Marshal starts with its kind
+// (the first field of rumor.Rumor), read without decoding the rest.
 func kindOf(msg []byte) string {
+	const head = `{"kind":"`
+	if len(msg) > 1 && msg[0] == msgRumor && bytes.HasPrefix(msg[1:], []byte(head)) {
+		rest := msg[1+len(head):]
+		if i := bytes.IndexByte(rest, '"'); i > 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
+			return string(rest[:i])
+		}
+	}
 	var k struct {
 		Kind string `json:"kind"`
 	}

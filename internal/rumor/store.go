@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"strings"
@@ -189,10 +190,12 @@ func id(what, s string) error {
 	return nil
 }
 
-// entry is a stored rumor: a private decoded copy and its canonical JSON.
+// entry is a stored rumor: a private decoded copy, its canonical JSON and
+// that JSON's hash (Store.held).
 type entry struct {
 	r   Rumor
 	enc []byte
+	sum uint64
 }
 
 // Store holds the newest rumor of each key. It is safe for concurrent use.
@@ -203,33 +206,64 @@ type entry struct {
 // version) are resolved by the larger canonical JSON encoding so every
 // member converges on the same one; Habitat would keep whichever arrived
 // first.
+//
+// Every member stores the same canonical bytes for a rumor, whatever form
+// it arrived in: the encoding of its decoded value (canonical).
 type Store struct {
+	seed maphash.Seed
 	mu   sync.RWMutex
 	m    map[string]entry
 	dept map[string]bool
+	// held maps the hash of each stored encoding to its key. Most rumors
+	// a member receives (push/pull states above all: every member's whole
+	// store, every 30-120 s) are byte for byte what it holds already; they
+	// are recognised by hash and compared, without being decoded.
+	held map[uint64]string
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{m: map[string]entry{}, dept: map[string]bool{}}
+	return &Store{seed: maphash.MakeSeed(), m: map[string]entry{}, dept: map[string]bool{}, held: map[uint64]string{}}
 }
 
-// canonical returns a private copy of r and its canonical encoding.
+// canonical returns a private copy of r and its canonical encoding: the
+// encoding of r decoded, decoded. The decode matters: integers in Cfg come
+// back as int64 and whole floats too (numbers.go), a huge uint64 as a
+// float64, and the canonical form must be what every member decodes and
+// encodes again: stored bytes are a fixed point of decode then encode.
 func canonical(r Rumor) (entry, error) {
+	key := r.Key()
 	b, err := json.Marshal(r)
 	if err != nil {
-		return entry{}, fmt.Errorf("rumor: encode %s: %w", r.Key(), err)
+		return entry{}, fmt.Errorf("rumor: encode %s: %w", key, err)
 	}
 	var c Rumor
 	if err := json.Unmarshal(b, &c); err != nil {
-		return entry{}, fmt.Errorf("rumor: decode %s: %w", r.Key(), err)
+		return entry{}, fmt.Errorf("rumor: decode %s: %w", key, err)
 	}
-	// Re-encode the copy: values like integers in Cfg come back as
-	// float64, and the canonical form must be what every member sees.
-	if b, err = json.Marshal(c); err != nil {
-		return entry{}, fmt.Errorf("rumor: encode %s: %w", r.Key(), err)
+	return canonicalOf(c, b, key)
+}
+
+// canonicalOf is canonical for c, freshly decoded from b (so private).
+// When b is canonical already (every rumor a member sends is: the bytes it
+// stores), encoding c gives b back, and that is all: one encode. Other
+// forms (another spelling of a number, spaces, escapes, a whole float in
+// Cfg) are decoded once more from their re-encoding.
+func canonicalOf(c Rumor, b []byte, key string) (entry, error) {
+	enc, err := json.Marshal(c)
+	if err != nil {
+		return entry{}, fmt.Errorf("rumor: encode %s: %w", key, err)
 	}
-	return entry{r: c, enc: b}, nil
+	if !bytes.Equal(enc, b) {
+		c = Rumor{}
+		if err := json.Unmarshal(enc, &c); err != nil {
+			return entry{}, fmt.Errorf("rumor: decode %s: %w", key, err)
+		}
+		if enc, err = json.Marshal(c); err != nil {
+			return entry{}, fmt.Errorf("rumor: encode %s: %w", key, err)
+		}
+	}
+	return entry{r: c, enc: enc}, nil
 }
 
 // newer reports whether e should replace old.
@@ -244,14 +278,21 @@ func newer(e, old entry) bool {
 	return bytes.Compare(e.enc, old.enc) > 0
 }
 
+// stale reports, before any encoding, whether r cannot replace old: a
+// second departure, or a lower incarnation. Elections merge instead.
+func stale(r Rumor, old entry) bool {
+	if r.IsElection() {
+		return false
+	}
+	return r.Kind == KindDeparture || r.Incarnation() < old.r.Incarnation()
+}
+
 // Merge adds r if it is valid and newer than what the store holds for its
 // key, and reports whether the store changed.
 func (s *Store) Merge(r Rumor) (changed bool) {
-	changed, _ = s.merge(r)
+	changed, _ = s.mergeIf(r, false)
 	return changed
 }
-
-func (s *Store) merge(r Rumor) (bool, error) { return s.mergeIf(r, false) }
 
 func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
 	if err := r.Validate(); err != nil {
@@ -269,10 +310,17 @@ func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
 			return false, err
 		}
 	}
-	if old, ok := s.m[key]; ok && r.IsElection() {
+	return s.putLocked(key, e)
+}
+
+// putLocked stores e under key if it wins over what is held.
+func (s *Store) putLocked(key string, e entry) (bool, error) {
+	old, ok := s.m[key]
+	if ok && e.r.IsElection() {
 		// Elections merge into a new value (votes are pooled), not
 		// replace by version.
-		if e, err = canonical(Rumor{Kind: r.Kind, Election: MergeElection(old.r.Election, e.r.Election)}); err != nil {
+		var err error
+		if e, err = canonical(Rumor{Kind: e.r.Kind, Election: MergeElection(old.r.Election, e.r.Election)}); err != nil {
 			return false, err
 		}
 		if bytes.Equal(e.enc, old.enc) {
@@ -281,11 +329,77 @@ func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
 	} else if ok && !newer(e, old) {
 		return false, nil
 	}
+	if ok && s.held[old.sum] == key {
+		delete(s.held, old.sum)
+	}
+	e.sum = maphash.Bytes(s.seed, e.enc)
+	s.held[e.sum] = key
 	s.m[key] = e
-	if r.Kind == KindDeparture {
-		s.dept[r.Departure.MemberID] = true
+	if e.r.Kind == KindDeparture {
+		s.dept[e.r.Departure.MemberID] = true
 	}
 	return true, nil
+}
+
+// Merged is what the store holds under a rumor's key after merging it.
+type Merged struct {
+	Key     string
+	Kind    Kind   // "" when b did not decode
+	Rumor   Rumor  // a copy, as Get returns it
+	Enc     []byte // its canonical JSON; shared, must not be modified
+	Changed bool
+}
+
+// MergeJSON merges one rumor in JSON form (a gossip message, an element
+// of a push/pull state). A rumor held byte for byte is recognised without
+// being decoded; a stale one is dropped once decoded, before any encoding.
+func (s *Store) MergeJSON(b []byte) (Merged, error) {
+	h, key, kind, changed, err := s.mergeJSON(b)
+	if err != nil || h.enc == nil {
+		return Merged{Key: key, Kind: kind}, err
+	}
+	return Merged{Key: key, Kind: kind, Rumor: out(h.r), Enc: h.enc, Changed: changed}, nil
+}
+
+// mergeJSON returns what is held under the rumor's key after the merge
+// (zero when nothing is), the key and kind ("" when b did not decode).
+func (s *Store) mergeJSON(b []byte) (held entry, key string, kind Kind, changed bool, err error) {
+	sum := maphash.Bytes(s.seed, b)
+	s.mu.RLock()
+	if key, ok := s.held[sum]; ok {
+		if e := s.m[key]; bytes.Equal(e.enc, b) {
+			s.mu.RUnlock()
+			return e, key, e.r.Kind, false, nil
+		}
+	}
+	s.mu.RUnlock()
+	if h, ok := s.staleHead(b); ok {
+		return h, h.r.Key(), h.r.Kind, false, nil
+	}
+	var r Rumor
+	if err := json.Unmarshal(b, &r); err != nil {
+		return entry{}, "", "", false, err
+	}
+	if err := r.Validate(); err != nil {
+		return entry{}, "", r.Kind, false, err
+	}
+	key = r.Key()
+	s.mu.RLock()
+	old, ok := s.m[key]
+	s.mu.RUnlock()
+	if ok && stale(r, old) {
+		return old, key, r.Kind, false, nil
+	}
+	e, err := canonicalOf(r, b, key)
+	if err != nil {
+		return entry{}, key, r.Kind, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if changed, err = s.putLocked(key, e); err != nil {
+		return entry{}, key, r.Kind, false, err
+	}
+	return s.m[key], key, r.Kind, changed, nil
 }
 
 // Check is for local origination: it refuses an invalid rumor, and a config
@@ -400,49 +514,202 @@ type encoded struct {
 
 const encodingVersion = 1
 
-// Encode returns every rumor, sorted by key, as one JSON document.
+// Encode returns every rumor, sorted by key, as one JSON document: the
+// bytes json.Marshal makes of an encoded value, written out directly (the
+// stored encodings are compact JSON already; Marshal would scan and copy
+// each again).
 func (s *Store) Encode() ([]byte, error) {
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	keys := make([]string, 0, len(s.m))
-	for k := range s.m {
+	size := len(encodedHead) + len(encodedTail)
+	for k, e := range s.m {
 		keys = append(keys, k)
+		size += len(e.enc) + 1
 	}
 	sort.Strings(keys)
-	doc := encoded{Version: encodingVersion, Rumors: make([]json.RawMessage, len(keys))}
+	b := make([]byte, 0, size)
+	b = append(b, encodedHead...)
 	for i, k := range keys {
-		doc.Rumors[i] = s.m[k].enc
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s.m[k].enc...)
 	}
-	s.mu.RUnlock()
-	return json.Marshal(doc)
+	return append(b, encodedTail...), nil
 }
+
+const (
+	encodedHead = `{"version":1,"rumors":[`
+	encodedTail = `]}`
+)
 
 // MergeEncoded merges every valid rumor of a document made by Encode. A
 // document that does not decode changes nothing; invalid rumors inside a
 // good document are skipped and reported in the error after the valid
 // ones are merged.
 func (s *Store) MergeEncoded(b []byte) (changed bool, err error) {
+	err = s.mergeState(b, func(entry, string) { changed = true })
+	return changed, err
+}
+
+// MergeState is MergeEncoded returning what changed: for each rumor that
+// replaced or joined what the store held, what it holds now.
+func (s *Store) MergeState(b []byte) ([]Merged, error) {
+	var ms []Merged
+	err := s.mergeState(b, func(h entry, key string) {
+		ms = append(ms, Merged{Key: key, Kind: h.r.Kind, Rumor: out(h.r), Enc: h.enc, Changed: true})
+	})
+	return ms, err
+}
+
+func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error {
 	var doc encoded
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return false, fmt.Errorf("rumor: decode store: %w", err)
-	}
-	if doc.Version != encodingVersion {
-		return false, fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
+	if doc.Rumors = s.splitState(b); doc.Rumors == nil {
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("rumor: decode store: %w", err)
+		}
+		if doc.Version != encodingVersion {
+			return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
+		}
 	}
 	var bad []error
 	for i, raw := range doc.Rumors {
-		var r Rumor
-		if err := json.Unmarshal(raw, &r); err != nil {
-			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
-			continue
-		}
-		c, err := s.merge(r)
+		h, key, _, c, err := s.mergeJSON(raw)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
 		}
-		changed = changed || c
+		if c {
+			changed(h, key)
+		}
 	}
 	if len(bad) > 0 {
-		return changed, fmt.Errorf("rumor: %d of %d rumors skipped: %w", len(bad), len(doc.Rumors), bad[0])
+		return fmt.Errorf("rumor: %d of %d rumors skipped: %w", len(bad), len(doc.Rumors), bad[0])
 	}
-	return changed, nil
+	return nil
+}
+
+// splitState returns the rumors of a document written as Encode writes it
+// (every member's push/pull state), without decoding it: json.Unmarshal
+// scanned a 50-member state twice and copied every rumor, most of the cost
+// of merging a state that is held already. It returns nil when b is not of
+// that shape or not valid JSON; the caller then decodes it in full and
+// reports what is wrong. Each rumor is checked (a held one by comparison
+// with what is held), so a document that does not decode still changes
+// nothing.
+func (s *Store) splitState(b []byte) []json.RawMessage {
+	if !bytes.HasPrefix(b, []byte(encodedHead)) || !bytes.HasSuffix(b, []byte(encodedTail)) || len(b) < len(encodedHead)+len(encodedTail) {
+		return nil
+	}
+	body := b[len(encodedHead) : len(b)-len(encodedTail)]
+	out := []json.RawMessage{}
+	for len(body) > 0 {
+		end := objectEnd(body)
+		if end < 0 || (end < len(body) && body[end] != ',') || end == len(body)-1 {
+			return nil
+		}
+		out = append(out, body[:end:end])
+		body = body[min(end+1, len(body)):]
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range out {
+		if key, ok := s.held[maphash.Bytes(s.seed, r)]; ok && bytes.Equal(s.m[key].enc, r) {
+			continue
+		}
+		if !json.Valid(r) {
+			return nil
+		}
+	}
+	return out
+}
+
+// objectEnd returns the length of the JSON object b starts with, or -1:
+// brackets are counted outside strings, which end at an unescaped quote.
+// It does not validate; a wrong cut makes a piece that is not valid JSON.
+func objectEnd(b []byte) int {
+	if len(b) == 0 || b[0] != '{' {
+		return -1
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// head is what names a rumor and its version, decoded without the rest
+// (a service's Cfg above all, the costly part of decoding one).
+type head struct {
+	Kind    Kind `json:"kind"`
+	Service *struct {
+		MemberID     string `json:"member_id"`
+		ServiceGroup string `json:"service_group"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"service"`
+	Config *struct {
+		ServiceGroup string `json:"service_group"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"config"`
+	File *struct {
+		ServiceGroup string `json:"service_group"`
+		Filename     string `json:"filename"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"file"`
+	Departure *Departure `json:"departure"`
+	Update    *struct {
+		ServiceGroup string `json:"service_group"`
+		Incarnation  uint64 `json:"incarnation"`
+	} `json:"update"`
+}
+
+// staleHead returns what is held when rumor b is stale (a departure held
+// already, or a lower incarnation than the one held) as its head tells,
+// without decoding the rest: a lagging member's push/pull state is mostly
+// such rumors. A stale rumor is dropped unvalidated; it could not change
+// anything.
+func (s *Store) staleHead(b []byte) (entry, bool) {
+	var h head
+	if json.Unmarshal(b, &h) != nil {
+		return entry{}, false
+	}
+	r := Rumor{Kind: h.Kind, Departure: h.Departure}
+	switch {
+	case h.Service != nil:
+		r.Service = &Service{MemberID: h.Service.MemberID, ServiceGroup: h.Service.ServiceGroup, Incarnation: h.Service.Incarnation}
+	case h.Config != nil:
+		r.Config = &Config{ServiceGroup: h.Config.ServiceGroup, Incarnation: h.Config.Incarnation}
+	case h.File != nil:
+		r.File = &File{ServiceGroup: h.File.ServiceGroup, Filename: h.File.Filename, Incarnation: h.File.Incarnation}
+	case h.Update != nil:
+		r.Update = &Update{ServiceGroup: h.Update.ServiceGroup, Incarnation: h.Update.Incarnation}
+	}
+	key := r.Key()
+	if key == "" || r.IsElection() {
+		return entry{}, false
+	}
+	s.mu.RLock()
+	old, ok := s.m[key]
+	s.mu.RUnlock()
+	if !ok || old.r.Kind != r.Kind || !stale(r, old) {
+		return entry{}, false
+	}
+	return old, true
 }

@@ -1,0 +1,75 @@
+package rumor
+
+import (
+	"fmt"
+	"testing"
+)
+
+// ringState is the push/pull state of a ring of n members, one service
+// each in 10 groups, with the exported config and sys info a real
+// service rumor carries, and one config per group: what every member
+// sends and merges on each push/pull (issue 14).
+func ringState(b testing.TB, n int, inc uint64) []byte {
+	b.Helper()
+	s := NewStore()
+	for i := range n {
+		id := fmt.Sprintf("%032x", i+1)
+		s.Merge(Rumor{Kind: KindService, Service: &Service{
+			MemberID: id, ServiceGroup: fmt.Sprintf("ring.g%d", i%10), Package: "bench/ring/1.0.0/20260101000000",
+			Incarnation: inc, Health: "OK", Up: true, Initialized: true,
+			Cfg: map[string]any{"port": 6379 + i, "ratio": 0.5, "name": "svc", "tls": map[string]any{"enabled": true, "ciphers": []any{"a", "b"}}},
+			Sys: Sys{IP: "127.0.0.1", Hostname: "host", GossipIP: "127.0.0.1", GossipPort: 9638 + i, HTTPGatewayIP: "127.0.0.1", HTTPGatewayPort: 9631, CtlGatewayIP: "127.0.0.1", CtlGatewayPort: 9632},
+		}})
+	}
+	for g := range 10 {
+		s.Merge(cfg(fmt.Sprintf("ring.g%d", g), inc, "port = 1\n"))
+	}
+	enc, err := s.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return enc
+}
+
+// The three push/pulls a member merges: a state it already holds (a ring
+// at rest), a state that is all new (a member joining), and a state older
+// than the one it holds (a member that was away).
+func BenchmarkMergeEncoded(b *testing.B) {
+	state := ringState(b, 50, 2)
+	older := ringState(b, 50, 1)
+	b.Run("held-50", func(b *testing.B) {
+		s := NewStore()
+		if _, err := s.MergeEncoded(state); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(state)))
+		for b.Loop() {
+			if changed, err := s.MergeEncoded(state); changed || err != nil {
+				b.Fatal(changed, err)
+			}
+		}
+	})
+	b.Run("new-50", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(state)))
+		for b.Loop() {
+			if changed, err := NewStore().MergeEncoded(state); !changed || err != nil {
+				b.Fatal(changed, err)
+			}
+		}
+	})
+	b.Run("stale-50", func(b *testing.B) {
+		s := NewStore()
+		if _, err := s.MergeEncoded(state); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(older)))
+		for b.Loop() {
+			if changed, err := s.MergeEncoded(older); changed || err != nil {
+				b.Fatal(changed, err)
+			}
+		}
+	})
+}
