@@ -55,7 +55,7 @@ func keptOf(data []byte) ([]keptEntry, error) {
 	var kept []keptEntry
 	p := parsers.Get().(*unstable.Parser)
 	defer func() {
-		p.Reset(nil) // holds no file
+		p.Reset(nil) // the old nodes keep at most a spec's few hundred bytes
 		parsers.Put(p)
 	}()
 	p.Reset(data)
