@@ -57,7 +57,10 @@ func (e *Event) JSON() []byte {
 	if e.raw != nil {
 		return e.raw
 	}
-	b, _ := json.Marshal(e) // an Event always encodes
+	if b, ok := e.appendJSON(make([]byte, 0, 256)); ok {
+		return b
+	}
+	b, _ := json.Marshal(e)
 	return b
 }
 

@@ -230,12 +230,15 @@ func (m *Manager) call(f func(*owned)) error {
 // own is the owner loop: it runs what call sends and publishes a snapshot
 // when something changed, at most every 10 ms: 500 services starting at
 // once make one snapshot per tick, not 500. Until start-up is over (ready)
-// it waits 100 ms between snapshots: while hundreds of services start,
+// it waits 500 ms between snapshots: while hundreds of services start,
 // copying every status competes with starting them for the CPU, for a
-// snapshot nobody is waiting on (the supervisor is not ready).
+// snapshot nobody is waiting on (the supervisor is not ready; a control
+// operation publishes its own, publishNow). At 100 ms, 500 services
+// starting made 7-13 snapshots of 0.4 MB each, a fifth of what the
+// supervisor allocated until ready (docs/BENCHMARKS.md, session 8).
 func (m *Manager) own(ctx context.Context) {
 	defer close(m.ownerDone)
-	const coalesce, coalesceStarting = 10 * time.Millisecond, 100 * time.Millisecond
+	const coalesce, coalesceStarting = 10 * time.Millisecond, 500 * time.Millisecond
 	t := time.NewTimer(0)
 	<-t.C
 	defer t.Stop()

@@ -37,8 +37,16 @@ type ringState struct {
 	views   map[string]string // service name -> viewKey of the view it was handed
 }
 
-// startupGossipEvery spaces the gossip of service rumors during start-up.
-const startupGossipEvery = 500 * time.Millisecond
+// startupGossipEvery spaces the gossip of service rumors during start-up:
+// until the supervisor is ready (every service has tried to start), the
+// ring hears of its services at most this often. A start-up shorter than
+// this (500 services on 2 cores take under a second) gossips each service
+// once, as ready, with the state it reached, instead of also once or twice
+// mid-way: each rumor is encoded, merged and queued on the cores the
+// services are being started on (10 % of the supervisor's CPU until the
+// last start, restarting 500: docs/BENCHMARKS.md, session 8). A longer one
+// still tells the ring every 2 s.
+const startupGossipEvery = 2 * time.Second
 
 // gossipState is the ring loop's own: what it told the ring.
 type gossipState struct {

@@ -133,3 +133,49 @@ func TestStartupGossipIsHeld(t *testing.T) {
 		}
 	})
 }
+
+// A start-up that is over (ready) within startupGossipEvery, as 500
+// services on 2 cores are, gossips each service once, with the state it
+// reached, and nothing while the services start.
+func TestShortStartupGossipsEachServiceOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newFakeRing()
+		m := New(Config{MemberID: "m1", Ring: r, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		ctx, cancel := context.WithCancel(context.Background())
+		var loops sync.WaitGroup
+		loops.Go(func() { m.own(ctx) })
+		loops.Go(func() { m.ringLoop(ctx) })
+		defer loops.Wait()
+		defer cancel()
+		synctest.Wait() // the owner's first (empty) snapshot is gossiped
+		names := []string{"a.default", "b.default", "c.default"}
+		publish := func(ready bool, health api.Health) {
+			var sts []*api.Service
+			for _, sg := range names {
+				sts = append(sts, &api.Service{ServiceGroup: sg, Pkg: api.Pkg{Ident: "test/x/1/2"}, Health: health, Running: health != ""})
+			}
+			offer(m.gossip, gossipBatch{ready: ready, taken: time.Now(), statuses: sts})
+			synctest.Wait()
+		}
+		// Statuses change every 100 ms for 1.5 s as the services start.
+		for i := range 15 {
+			h := api.HealthUnknown
+			if i == 0 {
+				h = ""
+			}
+			publish(false, h)
+			time.Sleep(100 * time.Millisecond)
+		}
+		for _, sg := range names {
+			if got := r.serviceRumors(sg); len(got) != 0 {
+				t.Fatalf("%s: %d rumors while starting; want none before ready", sg, len(got))
+			}
+		}
+		publish(true, api.HealthOK)
+		for _, sg := range names {
+			if got := r.serviceRumors(sg); len(got) != 1 || got[0].Health != string(api.HealthOK) {
+				t.Fatalf("%s: rumors %+v; want one, OK, once ready", sg, got)
+			}
+		}
+	})
+}
