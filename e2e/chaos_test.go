@@ -80,6 +80,7 @@ func TestChaosSIGKILLRunsEachServiceOnce(t *testing.T) {
 		obs := c.observe()
 		c.checkAcked(r, prev, ops, killedAt, obs)
 		c.checkRuns(r, obs, ops, killedAt)
+		c.round = c.round[len(c.round)-1:] // the next round's operations go to this one
 		prev = obs
 		c.tally.ready += t1.Sub(t0)
 		c.tally.check += time.Since(t1)
@@ -116,6 +117,9 @@ type chaos struct {
 	s     *sup
 	tally chaosTally
 	grace time.Duration // left to wait for processes to settle in failed rounds
+	// round are the supervisors launched since the last check: their logs
+	// are shown when the check fails (the harness shows the last one's).
+	round []*sup
 }
 
 type chaosTally struct {
@@ -208,6 +212,7 @@ func newChaos(t *testing.T, rng *rand.Rand) *chaos {
 func (c *chaos) launch() {
 	c.t.Helper()
 	c.s = &sup{t: c.t, root: c.root, args: []string{"--config", c.cfg}}
+	c.round = append(c.round, c.s)
 	c.s.start()
 }
 
@@ -457,8 +462,15 @@ func (sv *chaosSvc) String() string { return sv.name + " (" + sv.kind + ")" }
 // proc is one live process seen in /proc.
 type proc struct {
 	pid, ppid int
+	state     string // field 3 of /proc/PID/stat
+	start     string // field 22: start time, clock ticks after boot
 	cgroup    string
 	argv      string
+}
+
+// String describes p for a failure message.
+func (p proc) String() string {
+	return fmt.Sprintf("%d (ppid %d, state %s, started %s, cgroup %s) %q", p.pid, p.ppid, p.state, p.start, p.cgroup, p.argv)
 }
 
 type procScan struct {
@@ -481,7 +493,7 @@ func (c *chaos) scan() procScan {
 			continue
 		}
 		f := strings.Fields(string(st[i+1:]))
-		if len(f) < 2 || f[0] == "Z" {
+		if len(f) < 20 || f[0] == "Z" {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
@@ -492,7 +504,7 @@ func (c *chaos) scan() procScan {
 			continue
 		}
 		cg, _ := os.ReadFile("/proc/" + e.Name() + "/cgroup")
-		ps.marked = append(ps.marked, proc{pid: pid, ppid: ppid, argv: argv, cgroup: unifiedCgroup(string(cg))})
+		ps.marked = append(ps.marked, proc{pid: pid, ppid: ppid, state: f[0], start: f[19], argv: argv, cgroup: unifiedCgroup(string(cg))})
 	}
 	return ps
 }
@@ -548,6 +560,10 @@ func (c *chaos) runProblems(obs observed, ops []chaosOp, killedAt time.Time) run
 	ps := c.scan()
 	supPID := c.s.cmd.Process.Pid
 	cgroupDir, _, _ := strings.Cut(readFile(filepath.Join(c.root, "sup", "default", "CGROUP")), "\n") // the subtree is its first line
+	argvOf := make(map[int]string, len(ps.marked))
+	for _, p := range ps.marked {
+		argvOf[p.pid] = p.argv
+	}
 	var pr runProblems
 	for _, sv := range c.pool {
 		up := obs[sv.name] == "up"
@@ -556,9 +572,15 @@ func (c *chaos) runProblems(obs observed, ops []chaosOp, killedAt time.Time) run
 				continue
 			}
 			var pids, outside []int
+			var seen []string
 			for _, p := range ps.marked {
-				if strings.Contains(p.argv, marker) {
+				// A shell running a command (the kind that ignores
+				// SIGTERM runs `sleep 1` in a loop) has, from its fork to
+				// its child's exec, a child with its very argv: the same
+				// process about to become another, not a second copy.
+				if strings.Contains(p.argv, marker) && argvOf[p.ppid] != p.argv {
 					pids = append(pids, p.pid)
+					seen = append(seen, p.String())
 					if !ps.inTree(p, supPID, cgroupDir) {
 						outside = append(outside, p.pid)
 					}
@@ -566,7 +588,7 @@ func (c *chaos) runProblems(obs observed, ops []chaosOp, killedAt time.Time) run
 			}
 			switch {
 			case up && len(pids) > 1:
-				pr.duplicates = append(pr.duplicates, fmt.Sprintf("%s %q: %d copies, pids %v", sv, marker, len(pids), pids))
+				pr.duplicates = append(pr.duplicates, fmt.Sprintf("%s %q: %d copies:\n      %s", sv, marker, len(pids), strings.Join(seen, "\n      ")))
 			case up && len(pids) == 0:
 				pr.notRunning = append(pr.notRunning, fmt.Sprintf("%s %q", sv, marker))
 			}
@@ -587,10 +609,15 @@ func (c *chaos) runProblems(obs observed, ops []chaosOp, killedAt time.Time) run
 // each round's count is its own.
 func (c *chaos) checkRuns(round int, obs observed, ops []chaosOp, killedAt time.Time) {
 	c.t.Helper()
-	var pr runProblems
+	var pr, first runProblems
 	start := time.Now()
+	looks := 0
+	var firstTook time.Duration
 	for {
 		pr = c.runProblems(obs, ops, killedAt)
+		if looks++; looks == 1 {
+			first, firstTook = pr, time.Since(start)
+		}
 		if pr.none() || time.Since(start) > 2*time.Second || c.grace <= 0 {
 			break
 		}
@@ -606,7 +633,9 @@ func (c *chaos) checkRuns(round int, obs observed, ops []chaosOp, killedAt time.
 	c.tally.orphans += len(pr.orphans)
 	c.tally.notRunning += len(pr.notRunning)
 	var msg strings.Builder
-	fmt.Fprintf(&msg, "round %d (supervisor pid %d):", round, c.s.cmd.Process.Pid)
+	fmt.Fprintf(&msg, "round %d (supervisor pid %d; %d looks over %s, the first took %s and found %d duplicates, %d orphans, %d not running):",
+		round, c.s.cmd.Process.Pid, looks, time.Since(start).Round(time.Millisecond), firstTook.Round(time.Millisecond),
+		len(first.duplicates), len(first.orphans), len(first.notRunning))
 	for _, d := range pr.duplicates {
 		msg.WriteString("\n  duplicate: " + d)
 	}
@@ -617,6 +646,9 @@ func (c *chaos) checkRuns(round int, obs observed, ops []chaosOp, killedAt time.
 		msg.WriteString("\n  not running though up: " + n)
 	}
 	c.t.Error(msg.String())
+	for _, s := range c.round {
+		c.t.Logf("round %d: log of supervisor %d:\n%s", round, s.cmd.Process.Pid, s.errOut.String())
+	}
 	killAll(pr.orphanPIDs)
 }
 

@@ -136,6 +136,66 @@ func TestGroupMade(t *testing.T) {
 	}
 }
 
+// A supervisor SIGKILLed inside Kill, between its freeze and its thaw,
+// leaves its service's cgroup frozen. Its successor thaws it when it
+// finds it: a process started there would otherwise stop before its exec,
+// its start (a vfork waiting for that exec) with it, and an adopted one
+// would never run again.
+func TestGroupLeftFrozenIsThawed(t *testing.T) {
+	o := Options{Mode: Auto, MemberID: "frozen" + strconv.Itoa(os.Getpid()), StateDir: t.TempDir(), SvcDir: t.TempDir()}
+	killed, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !killed.Cgroups() {
+		t.Skipf("no writable cgroup2 here: %s", killed.Mechanism())
+	}
+	g, err := killed.Group("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeze := filepath.Join(g.Dir(), "cgroup.freeze")
+	if err := os.WriteFile(freeze, []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	next, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err = next.Group("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(freeze, []byte("0"), 0)
+		if err := g.Remove(); err != nil {
+			t.Error(err)
+		}
+		if err := next.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	fd, err := syscall.Open(g.Dir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	cmd := exec.Command("/bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	ran := make(chan error, 1)
+	go func() { ran <- cmd.Run() }()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		os.WriteFile(freeze, []byte("0"), 0) // lets the start return
+		<-ran
+		t.Fatal("a process started in the cgroup left frozen did not run within 10s")
+	}
+}
+
 // newTracker opens a tracker on a fresh state directory and removes its
 // subtree at cleanup.
 func newTracker(t *testing.T, mode string) *Tracker {

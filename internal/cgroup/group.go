@@ -113,6 +113,17 @@ func (g *Group) Kill(ctx context.Context) error {
 	}
 }
 
+// thaw lets the members of a cgroup found already there run again. Kill
+// freezes a cgroup and thaws it once it is empty: a supervisor SIGKILLed
+// in between leaves it frozen, and then a run process adopted from it
+// never runs another instruction, and a process started in it stops
+// before its exec, with the fork that starts it (vfork: it waits for
+// that exec) and the reaper's lock held for good. One write, best effort:
+// a thawed cgroup is left as it is.
+func (g *Group) thaw() {
+	_ = writeSmall(filepath.Join(g.dir, "cgroup.freeze"), "0")
+}
+
 // pollInterval is how often the /proc fallback looks again while it waits
 // for processes to exit: it has nothing to wait on.
 const pollInterval = 10 * time.Millisecond

@@ -90,6 +90,23 @@ func readSmall(path string, buf []byte) ([]byte, error) {
 	}
 }
 
+// writeSmall writes data to a file of a cgroup with a bare open, write
+// and close, as readSmall reads.
+func writeSmall(path, data string) error {
+	fd, err := ignoringEINTR(func() (int, error) { return unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	_, err = ignoringEINTR(func() (int, error) { return unix.Write(fd, []byte(data)) })
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &os.PathError{Op: "write", Path: path, Err: err}
+	}
+	return nil
+}
+
 func ignoringEINTR(fn func() (int, error)) (int, error) {
 	for {
 		n, err := fn()

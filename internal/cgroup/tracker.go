@@ -236,6 +236,9 @@ func (t *Tracker) Group(name string) (*Group, error) {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
 	g.made = err == nil
+	if !g.made {
+		g.thaw()
+	}
 	return g, nil
 }
 
