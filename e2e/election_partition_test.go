@@ -32,6 +32,22 @@ func TestElectionPartitionMinorityHasNoLeader(t *testing.T) {
 		s.mustTend("svc", "load", dir, "--topology", "leader")
 	}
 	leader, term := agreeOnLeader(t, sups, sg, 60*time.Second, "", -1)
+	// The cut is 2 of 5 only if every member counts five in the group.
+	// The first member to load finishes term 0 alone, so the agreement
+	// can come before the last loads' service rumors reach everyone (half
+	// a second before the cut, under load), and a census without them
+	// counts quorum over fewer: a leader that knew 3 (itself, its partner
+	// and one of the other side) kept quorum, 2 of 3, through the cut.
+	waitUntil(t, 60*time.Second, "every member's census lists the five in "+sg, func() (bool, string) {
+		var seen []string
+		ok := true
+		for _, s := range sups {
+			n := len(s.census(t)[sg])
+			seen = append(seen, fmt.Sprintf("%s: %d", s.memberID(), n))
+			ok = ok && n == 5
+		}
+		return ok, strings.Join(seen, "; ")
+	})
 
 	// The minority is the leader and the next member; the majority the
 	// other three.
