@@ -307,6 +307,12 @@ func (m *Manager) Run(parent context.Context) error {
 	defer w.Close()
 	m.watch = w
 	bg.Go(func() { w.Run(m.userConfigChanged) })
+	// The loops count as having answered when they start: /livez fails a
+	// loop that is late (LoopStale), not one that has had no turn yet
+	// while the owner is busy with start-up (it spaces its work then).
+	now := time.Now().UnixNano()
+	m.ownerBeat.Store(now)
+	m.ringBeat.Store(now)
 	bg.Go(func() { m.ringLoop(ctx) })
 	bg.Go(func() { m.heartbeat(ctx) })
 	bg.Go(func() { m.updateLoop(ctx) })
