@@ -57,10 +57,7 @@ func (e *Event) JSON() []byte {
 	if e.raw != nil {
 		return e.raw
 	}
-	if b, ok := e.appendJSON(make([]byte, 0, 256)); ok {
-		return b
-	}
-	b, _ := json.Marshal(e)
+	b, _ := json.Marshal(e) // an Event always encodes
 	return b
 }
 

@@ -43,21 +43,12 @@ var knownKeys = sync.OnceValue(func() map[string]bool {
 	return known
 })
 
-// parsers keep the parsers keptOf used: a parser keeps the nodes it
-// built, which a fresh one grows anew for every file (4 KiB of a spec's
-// 6 KiB, read 500 times before a restart over 500 services starts any).
-var parsers = sync.Pool{New: func() any { return new(unstable.Parser) }}
-
 // keptOf finds, in a document that decoded, the top-level keys and the
 // tables that are not Spec's, each with its text as written.
 func keptOf(data []byte) ([]keptEntry, error) {
 	known := knownKeys()
 	var kept []keptEntry
-	p := parsers.Get().(*unstable.Parser)
-	defer func() {
-		p.Reset(nil) // the old nodes keep at most a spec's few hundred bytes
-		parsers.Put(p)
-	}()
+	p := unstable.Parser{}
 	p.Reset(data)
 	inRoot := true
 	blockStart, blockKey := -1, ""
