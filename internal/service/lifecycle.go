@@ -44,6 +44,13 @@ func (r *Runner) beginStart(ctx context.Context, st *state) bool {
 	if r.waitingForBinds(st) || r.waitingForElection(st) {
 		return false
 	}
+	if st.leftRunning {
+		if st.group != nil && !killBriefly(st.group) {
+			r.startFailed(ctx, st, errLeftRunning, "run_hook_failed")
+			return false
+		}
+		st.leftRunning = false
+	}
 	release, ok := r.acquireGate(ctx)
 	if !ok {
 		r.enter(st, phaseDown)
@@ -238,8 +245,8 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 		r.enter(st, phaseStopping)
 		out := st.stopRes
 		st.bg.Go(func() {
-			r.kill(g)
-			out <- &stopResult{crash: c}
+			left := r.kill(g) != nil
+			out <- &stopResult{crash: c, left: left}
 		})
 		r.publish(st)
 		return
@@ -320,6 +327,7 @@ type stopResult struct {
 	pid      int          // 0: no process was running, what it left was killed
 	postStop *hook.Result // nil: the service has no post-stop hook
 	crash    *crash       // set: the run process had exited; its leftovers were killed
+	left     bool         // processes of the service outlived the kill
 }
 
 // stop takes the service down without blocking the loop: the shutdown
@@ -357,9 +365,13 @@ func (r *Runner) stop(st *state, reason string) {
 		post = &s
 	}
 	out := st.stopRes
+	g := st.group
 	st.bg.Go(func() {
 		// Stopping must finish even when the supervisor is shutting down.
 		res := stopResult{exit: p.Stop(context.Background(), sig, timeout), pid: p.PID()}
+		// Stop gives up on members that outlive its SIGKILL (and says
+		// so); a restart must not run beside them.
+		res.left = g != nil && !killBriefly(g)
 		if post != nil {
 			h := r.runHookIn(context.Background(), *post)
 			res.postStop = &h
@@ -382,8 +394,8 @@ func (r *Runner) killLeftovers(st *state) {
 	r.enter(st, phaseStopping)
 	out := st.stopRes
 	st.bg.Go(func() {
-		r.kill(g)
-		out <- &stopResult{}
+		left := r.kill(g) != nil
+		out <- &stopResult{left: left}
 	})
 }
 
@@ -392,6 +404,7 @@ func (r *Runner) killLeftovers(st *state) {
 // After a crash whose leftovers took a while to die, it restarts the
 // service as a crash does (crashed).
 func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
+	st.leftRunning = st.leftRunning || res.left
 	if res.crash != nil {
 		r.enter(st, phaseDown)
 		r.crashed(ctx, st, res.crash)
@@ -592,7 +605,9 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 	tctx, cancel := context.WithTimeout(ctx, st.shutdownTimeout())
 	_ = g.WaitEmpty(tctx)
 	cancel()
-	r.killGroup(st)
+	if r.killGroup(st) != nil {
+		st.leftRunning = true
+	}
 	removePID(st.paths.pidFile)
 	r.record(st, true, "stopped %d processes left by a previous supervisor", len(pids))
 }
@@ -613,23 +628,30 @@ func (r *Runner) untrack(st *state) {
 
 // killGroup kills whatever is left of the service and waits until it is
 // gone (bounded: a process stuck in the kernel must not hold the runner).
-func (r *Runner) killGroup(st *state) {
-	if st.group != nil {
-		r.kill(st.group)
+func (r *Runner) killGroup(st *state) error {
+	if st.group == nil {
+		return nil
 	}
+	return r.kill(st.group)
 }
 
 // killWait bounds how long a kill waits for the service's processes to go.
 const killWait = 10 * time.Second
 
 // kill is killGroup on any goroutine: it reads nothing of the state.
-func (r *Runner) kill(g procGroup) {
+func (r *Runner) kill(g procGroup) error {
 	ctx, cancel := context.WithTimeout(context.Background(), killWait)
 	defer cancel()
-	if err := g.Kill(ctx); err != nil {
+	err := g.Kill(ctx)
+	if err != nil {
 		r.d.Log.Error("processes of the service left running", "service", r.sg, "err", err)
 	}
+	return err
 }
+
+// errLeftRunning is why a start waits: the last kill of the service's
+// processes gave up with some left, and a new copy would run beside them.
+var errLeftRunning = errors.New("processes of its last run outlived SIGKILL (stuck in the kernel?): no second copy starts until they are gone")
 
 // writePID writes the PID file right after the fork, with the process's
 // start time: a supervisor killed a moment later leaves it to its

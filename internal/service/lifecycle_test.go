@@ -537,3 +537,49 @@ func TestCrashLeftoversKilledBesideTheLoop(t *testing.T) {
 		}
 	})
 }
+
+// Processes of the service that outlive SIGKILL (stuck in the kernel)
+// never get a second copy beside them: after a crash, and after a stop
+// the service was asked to come back from, every start attempt kills
+// again and backs off while any is left, and the service starts once
+// they are gone.
+func TestNoSecondCopyBesideProcessesThatOutliveKill(t *testing.T) {
+	for _, how := range []string{"crash", "restart"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := servicetest.NewStarter()
+				g := &stuckGroup{release: make(chan struct{})}
+				fx := newGroupFixture(t, f, testPkg(t, map[string]string{}), g)
+				defer fx.close()
+				synctest.Wait()
+				if f.Count("run") != 1 {
+					t.Fatalf("%d starts, want 1", f.Count("run"))
+				}
+				switch how {
+				case "crash":
+					f.Last("run").Crash()
+				case "restart":
+					go fx.r.Restart(context.Background())
+				}
+				time.Sleep(time.Minute) // the kill gives up after killWait; attempts follow
+				synctest.Wait()
+				s := fx.r.Status()
+				if n := f.Count("run"); n != 1 || s.Running {
+					t.Fatalf("%d starts, running %v: a copy started beside processes that outlived SIGKILL", n, s.Running)
+				}
+				if !strings.Contains(s.StartError, "outlived SIGKILL") || s.RestartCount < 3 || !s.DesiredUp {
+					t.Fatalf("status while they are left: %+v; want the reason and attempts backing off", s)
+				}
+				if p := fx.phaseOf(); p != phaseBackingOff {
+					t.Fatalf("phase %s, want backing off", p)
+				}
+				close(g.release)
+				time.Sleep(fx.r.d.Backoff.Max + time.Millisecond)
+				synctest.Wait()
+				if s := fx.r.Status(); f.Count("run") != 2 || !s.Running || s.StartError != "" {
+					t.Fatalf("once they are gone: %d starts, %+v; want started again", f.Count("run"), s)
+				}
+			})
+		})
+	}
+}

@@ -227,6 +227,10 @@ type state struct {
 	bg sync.WaitGroup // hooks, health checks, stops and post-run loops in flight
 
 	group procGroup // nil without a Tracker
+	// leftRunning: a kill of the group gave up with members left (a
+	// process stuck in the kernel). No start forks a new copy beside
+	// them: each attempt kills again and backs off while any is left.
+	leftRunning bool
 	// adopt is the run process a killed supervisor left running, found by
 	// track, for Run to take over instead of starting one.
 	adopt *process.Adoption
