@@ -301,7 +301,7 @@ func (r *Runner) dropProcess(st *state) {
 		st.runLogs = nil
 	}
 	st.proc, st.procDone = nil, nil
-	removePID(st.paths.pidFile)
+	cgroup.RetirePIDFile(st.paths.pidFile)
 	st.svc.Running, st.svc.PID, st.svc.StateEntered = false, 0, time.Now()
 }
 
@@ -593,7 +593,7 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 	_ = g.WaitEmpty(tctx)
 	cancel()
 	r.killGroup(st)
-	removePID(st.paths.pidFile)
+	cgroup.RetirePIDFile(st.paths.pidFile)
 	r.record(st, true, "stopped %d processes left by a previous supervisor", len(pids))
 }
 
