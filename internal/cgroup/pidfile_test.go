@@ -90,15 +90,21 @@ func delalloc(t *testing.T, path string) bool {
 	defer f.Close()
 	const fsIocFiemap = 0xC020660B
 	const extentDelalloc = 0x4
-	// struct fiemap (32 bytes) and one struct fiemap_extent (56 bytes).
-	var buf [32 + 56]byte
-	*(*uint64)(unsafe.Pointer(&buf[8])) = ^uint64(0) // fm_length
-	*(*uint32)(unsafe.Pointer(&buf[24])) = 1         // fm_extent_count
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, f.Fd(), fsIocFiemap, uintptr(unsafe.Pointer(&buf[0]))); e != 0 {
+	// struct fiemap with room for one struct fiemap_extent.
+	var m struct {
+		start, length                   uint64
+		flags, mapped, count, reserved  uint32
+		logical, physical, extentLength uint64
+		_                               [2]uint64
+		extentFlags                     uint32
+		_                               [3]uint32
+	}
+	m.length, m.count = ^uint64(0), 1
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, f.Fd(), fsIocFiemap, uintptr(unsafe.Pointer(&m))); e != 0 {
 		t.Skipf("FIEMAP: %v", e)
 	}
-	if *(*uint32)(unsafe.Pointer(&buf[20])) == 0 { // fm_mapped_extents
+	if m.mapped == 0 {
 		t.Fatal("PID file has no extent")
 	}
-	return *(*uint32)(unsafe.Pointer(&buf[32+40]))&extentDelalloc != 0 // fe_flags
+	return m.extentFlags&extentDelalloc != 0
 }
