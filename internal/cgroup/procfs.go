@@ -227,10 +227,11 @@ func ReadPIDFile(path string) (pid int, start uint64, ok bool) { return pidFile(
 // The file is written beside path and renamed over it, so a reader never
 // sees it torn: written in place, a supervisor SIGKILLed between the
 // truncating open and the write left an empty file, and its successor
-// restarted a run process it could have adopted. The rename is the one
-// system call this adds to the open, write and close (os.WriteFile adds
-// five); it allocates no inode, the dear part of a create on ext4. A link
-// in path's place is replaced, never followed.
+// restarted a run process it could have adopted. The rename and the
+// ftruncate are the system calls this adds to the open, write and close
+// (os.WriteFile adds five); the temporary is the file RetirePIDFile left,
+// so the open allocates no inode, the dear part of a create on ext4. A
+// link in path's place is replaced, never followed.
 func WritePIDFile(path string, pid int) error {
 	start, err := StartTime(pid)
 	if err != nil {
@@ -243,12 +244,19 @@ func WritePIDFile(path string, pid int) error {
 	data = append(data, '\n')
 	tmp := pidTemp(path)
 	fd, err := ignoringEINTR(func() (int, error) {
-		return unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		return unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	})
 	if err != nil {
 		return fmt.Errorf("write PID file: %w", &os.PathError{Op: "open", Path: tmp, Err: err})
 	}
+	// Written over, then cut to length, not truncated to nothing first:
+	// ext4 (auto_da_alloc) flushes a file truncated to zero and rewritten
+	// when it is closed, a disk write per start for a file that a
+	// supervisor's crash leaves behind whole either way (the rename).
 	_, err = ignoringEINTR(func() (int, error) { return unix.Write(fd, data) })
+	if err == nil {
+		err = unix.Ftruncate(fd, int64(len(data)))
+	}
 	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
@@ -265,9 +273,26 @@ func WritePIDFile(path string, pid int) error {
 func pidTemp(path string) string { return path + ".new" }
 
 // RemovePIDTemp removes what a supervisor SIGKILLed between WritePIDFile's
-// create and rename left beside path. The next write reuses it, so only a
-// service that will not be written again (unloaded) needs this.
+// create and rename, or RetirePIDFile, left beside path. The next write
+// reuses it, so only a service that will not be written again (unloaded)
+// needs this.
 func RemovePIDTemp(path string) { os.Remove(pidTemp(path)) }
+
+// RetirePIDFile takes path away once its process is gone, as Habitat does
+// (a PID file exists while its process runs), by renaming it to where the
+// next WritePIDFile writes: that write's open then truncates this inode
+// instead of allocating one, and no inode is freed here. A service's stop
+// and start, and a supervisor's stop and its successor's start over the
+// same root (every restart and upgrade), create and free no inode for the
+// PID file; unlinked, each start allocated one, and on ext4 without a
+// journal every allocation skips the inodes freed in the last 30 s one by
+// one (docs/BENCHMARKS.md, session 9). Best effort: nobody reads the
+// temporary, and a stale PID file names a process only with its start time.
+func RetirePIDFile(path string) {
+	if err := unix.Rename(path, pidTemp(path)); err != nil && !errors.Is(err, unix.ENOENT) {
+		os.Remove(path)
+	}
+}
 
 // rssAnon returns the anonymous resident memory of pid in bytes.
 func rssAnon(pid int) (uint64, bool) {

@@ -308,7 +308,7 @@ func (r *Runner) dropProcess(st *state) {
 		st.runLogs = nil
 	}
 	st.proc, st.procDone = nil, nil
-	removePID(st.paths.pidFile)
+	cgroup.RetirePIDFile(st.paths.pidFile)
 	st.svc.Running, st.svc.PID, st.svc.StateEntered = false, 0, time.Now()
 }
 
@@ -608,7 +608,7 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 	if r.killGroup(st) != nil {
 		st.leftRunning = true
 	}
-	removePID(st.paths.pidFile)
+	cgroup.RetirePIDFile(st.paths.pidFile)
 	r.record(st, true, "stopped %d processes left by a previous supervisor", len(pids))
 }
 

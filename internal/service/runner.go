@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -490,10 +489,6 @@ func appendCapped[T any](s []T, v T, limit int) []T {
 	out = append(out, s[start:]...)
 	return append(out, v)
 }
-
-// removePID is best effort: a stale PID file names a process only with
-// its start time (cgroup.WritePIDFile).
-func removePID(path string) { os.Remove(path) }
 
 // setCfg keeps the merged config and what the package exports of it
 // together, so exports are worked out once per config change.
