@@ -40,6 +40,11 @@ type fanOut struct {
 	running bool
 	wake    chan struct{} // cap 1: there is work
 
+	// The feeds streams are parked on (see Feed), and whether one may
+	// have something new.
+	groups   map[Feed]*feedGroup
+	notified bool
+
 	// tid is the writer thread's id while it runs (tests read its
 	// priority).
 	tid int
@@ -57,7 +62,9 @@ type fanJob struct {
 	done    chan struct{}
 }
 
-func newFanOut() *fanOut { return &fanOut{wake: make(chan struct{}, 1)} }
+func newFanOut() *fanOut {
+	return &fanOut{wake: make(chan struct{}, 1), groups: map[Feed]*feedGroup{}}
+}
 
 // write has the writer write j.p and waits until it did what it could
 // without blocking; j.n tells how much went.
@@ -112,10 +119,17 @@ func (f *fanOut) loop() {
 	linger := time.NewTimer(fanOutLinger)
 	defer linger.Stop()
 	var batch []*fanJob
+	var groups []*feedGroup
 	for {
 		f.mu.Lock()
 		batch, f.queue = f.queue, batch[:0]
-		if len(batch) == 0 {
+		if f.notified {
+			f.notified = false
+			for _, g := range f.groups {
+				groups = append(groups, g)
+			}
+		}
+		if len(batch) == 0 && len(groups) == 0 {
 			f.mu.Unlock()
 			linger.Reset(fanOutLinger)
 			select {
@@ -124,14 +138,21 @@ func (f *fanOut) loop() {
 			case <-linger.C:
 			}
 			f.mu.Lock()
-			if len(f.queue) == 0 {
+			if len(f.queue) == 0 && !f.notified {
 				f.running = false
 				f.tid = 0
 				f.mu.Unlock()
 				return
 			}
+			f.mu.Unlock()
+			continue
 		}
 		f.mu.Unlock()
+		for i, g := range groups {
+			g.pump()
+			groups[i] = nil
+		}
+		groups = groups[:0]
 		for i, j := range batch {
 			// The deadline counts from now, not from when the frame was
 			// queued: a client is cut for not reading, not for the time

@@ -46,7 +46,8 @@ type Stream struct {
 	conn     net.Conn
 	job      fanJob
 	headSent bool
-	err      error // the first write that failed: the connection is closed
+	err      error  // the first write that failed: the connection is closed
+	park     parked // while parked on a feed (Park)
 }
 
 // NewStream prepares w, the response to r, for a long-lived response.
@@ -105,13 +106,9 @@ func (s *Stream) writeDirect(p []byte) (int, error) {
 		return 0, nil // an empty chunk would end the body
 	}
 	if !s.headSent {
-		// net/http holds the head, with Transfer-Encoding: chunked,
-		// in its buffer: it goes first.
-		_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
-		if err := s.rc.Flush(); err != nil {
-			return 0, s.fail(err)
+		if err := s.sendHead(); err != nil {
+			return 0, err
 		}
-		s.headSent = true
 	}
 	frame := strconv.AppendUint(s.job.p[:0], uint64(len(p)), 16)
 	frame = append(frame, "\r\n"...)
@@ -131,6 +128,17 @@ func (s *Stream) writeDirect(p []byte) (int, error) {
 		return 0, s.fail(err)
 	}
 	return len(p), nil
+}
+
+// sendHead sends the response's head: net/http holds it, with
+// Transfer-Encoding: chunked, in its buffer, and it goes first.
+func (s *Stream) sendHead() error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	if err := s.rc.Flush(); err != nil {
+		return s.fail(err)
+	}
+	s.headSent = true
+	return nil
 }
 
 // fail closes the connection after a direct write failed, perhaps in
