@@ -146,17 +146,26 @@ func appendEvent(buf []byte, e *events.Event) []byte {
 type eventFeed struct{ src EventSource }
 
 func (f eventFeed) Cursor(pos uint64, notify func()) httpx.FeedCursor {
-	rd, _ := f.src.Follow(pos) // a pos no longer kept: its followers are not where the cursor is, and find out themselves
-	return &eventCursor{rd: rd, stop: f.src.Watch(notify)}
+	rd, missed := f.src.Follow(pos)
+	c := &eventCursor{rd: rd, stop: f.src.Watch(notify)}
+	if missed != 0 {
+		// pos is no longer kept: the followers find out themselves.
+		c.err = events.ErrDropped
+	}
+	return c
 }
 
 type eventCursor struct {
 	rd   *events.Reader[events.Event]
 	stop func()
 	evs  []events.Event
+	err  error // the cursor cannot start
 }
 
 func (c *eventCursor) Next(p []byte) ([]byte, uint64, error) {
+	if c.err != nil {
+		return p, c.rd.Position(), c.err
+	}
 	evs, wait, err := c.rd.Take(c.evs[:0], eventBatch)
 	if wait != nil {
 		c.rd.Leave() // the cursor is told of what comes by Watch
