@@ -257,8 +257,13 @@ func TestParkedStreamThatStopsReadingIsCut(t *testing.T) {
 	for range frames {
 		feed.publish(frame)
 	}
-	if n := <-got; n != frames {
-		t.Errorf("the reading client got %d frames of %d", n, frames)
+	select {
+	case n := <-got:
+		if n != frames {
+			t.Errorf("the reading client got %d frames of %d", n, frames)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reading client did not get every frame in 10 s")
 	}
 	// The stuck client's stream ends once a write waited the timeout
 	// (1 s), though the writes before were the writer thread's.
