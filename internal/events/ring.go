@@ -13,6 +13,9 @@
 //
 // Readers waiting for the next item are woken a few at a time, in turn:
 // each one woken wakes the next as it takes what is new (see Limits.Wake).
+// A reader that does not wait on a channel of its own can Watch instead:
+// the gateway's writer thread does, for the followers it writes to
+// (httpx.Feed), which then do not wait on their readers at all.
 package events
 
 import (
@@ -40,7 +43,9 @@ type Limits struct {
 	// so that Wake readers at most are woken and yet to take. 0: half
 	// the CPUs Go uses, at least one. Waking every reader at once made
 	// a thousand /events followers a thousand runnable goroutines, and
-	// a /services request queued behind all of their writes.
+	// a /services request queued behind all of their writes. (Followers
+	// over plain HTTP/1.1 no longer wait on their readers; those over
+	// TLS or HTTP/2, and the control socket's, still do.)
 	Wake int
 }
 

@@ -36,6 +36,12 @@ const Heartbeat = 15 * time.Second
 // server's Shutdown and Close still count it, and the request's context
 // still ends when the client hangs up. TLS connections, HTTP/1.0 and HTTP/2 keep the
 // ordinary path through the ResponseWriter.
+//
+// A stream that is up to date with what it follows parks (Park) while
+// it waits: then the writer thread writes what comes next to it too,
+// encoded once for every stream parked on the same Feed, and its
+// goroutine sleeps until something only it can do (finish a write the
+// socket did not take, a heartbeat, the client leaving).
 type Stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
