@@ -89,7 +89,7 @@ func (c *testCursor) Close() {
 // feedServer serves feed to streams that park on it while up to date;
 // woken counts the times a parked stream's goroutine came back to work,
 // ended the streams that ended.
-func feedServer(t *testing.T, feed *testFeed, woken, ended *atomic.Int64, writeTimeout time.Duration) *httptest.Server {
+func feedServer(t *testing.T, feed *testFeed, woken, ended *atomic.Int64, writeTimeout time.Duration, tick <-chan time.Time) *httptest.Server {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer ended.Add(1)
 		w.WriteHeader(http.StatusOK)
@@ -111,7 +111,7 @@ func feedServer(t *testing.T, feed *testFeed, woken, ended *atomic.Int64, writeT
 				return
 			}
 			var ok bool
-			pos, ok = s.Park(r.Context(), feed, pos, nil, nil, nil, nil)
+			pos, ok = s.Park(r.Context(), feed, pos, nil, nil, tick, []byte("beat\n"))
 			woken.Add(1)
 			if !ok {
 				return
@@ -157,7 +157,7 @@ func TestParkedStreamsGetFramesWithoutWaking(t *testing.T) {
 	const clients = 50
 	feed := newTestFeed()
 	var woken, ended atomic.Int64
-	srv := feedServer(t, feed, &woken, &ended, writeTimeout)
+	srv := feedServer(t, feed, &woken, &ended, writeTimeout, nil)
 	lines := make(chan string, clients*4)
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait)
@@ -221,7 +221,7 @@ func TestParkedStreamThatStopsReadingIsCut(t *testing.T) {
 	frame[len(frame)-1] = '\n'
 	feed := newTestFeed()
 	var woken, ended atomic.Int64
-	srv := feedServer(t, feed, &woken, &ended, time.Second)
+	srv := feedServer(t, feed, &woken, &ended, time.Second, nil)
 
 	stuck, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -273,4 +273,42 @@ func TestParkedStreamThatStopsReadingIsCut(t *testing.T) {
 	}
 	feed.close()
 	waitUntil(t, "the other stream to end", func() bool { return ended.Load() == 2 })
+}
+
+// A parked stream writes its heartbeat on a tick and parks again, and
+// its handler ends as soon as its client hangs up.
+func TestParkedStreamBeatsAndEndsWithItsClient(t *testing.T) {
+	feed := newTestFeed()
+	var woken, ended atomic.Int64
+	tick := make(chan time.Time)
+	srv := feedServer(t, feed, &woken, &ended, writeTimeout, tick)
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bufio.NewReader(resp.Body)
+	waitUntil(t, "the stream to park", func() bool { return parkedOn(srv, feed) == 1 })
+	tick <- time.Now()
+	for _, want := range []string{"hello\n", "beat\n"} {
+		if l, err := body.ReadString('\n'); l != want {
+			t.Fatalf("read %q (%v), want %q", l, err, want)
+		}
+	}
+	waitUntil(t, "the stream to park again", func() bool { return woken.Load() == 1 && parkedOn(srv, feed) == 1 })
+	feed.publish([]byte("after the beat\n"))
+	if l, err := body.ReadString('\n'); l != "after the beat\n" {
+		t.Fatalf("read %q (%v) after the beat", l, err)
+	}
+	c.Close()
+	waitUntil(t, "the handler to end with its client", func() bool { return ended.Load() == 1 })
+	if n := parkedOn(srv, feed); n != 0 {
+		t.Errorf("%d streams parked after the only client left", n)
+	}
 }
