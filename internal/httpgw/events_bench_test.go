@@ -171,6 +171,15 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// contextSwitches is how many times this process's threads left the
+// CPU, waiting (a goroutine's thread parking for want of work) or
+// preempted.
+func contextSwitches() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Nvcsw + ru.Nivcsw
+}
+
 // nicedCPU is the CPU time used so far by each of this process's
 // threads that runs at nice 19 (the streams' writer), by thread id,
 // from /proc/self/task/TID/schedstat (nanoseconds on the CPU first). A
@@ -255,7 +264,8 @@ func BenchmarkEventsDelivered(b *testing.B) {
 // and reports the server's CPU time per event: what delivering one
 // event to a thousand followers costs the host; and the part of it that
 // ran at normal priority (not on the nice-19 writer thread): what it
-// takes from the gateway's requests.
+// takes from the gateway's requests; and the server's threads' context
+// switches per event.
 func BenchmarkEventToFollowers(b *testing.B) {
 	srv, stream := eventServer(b)
 	f := startClient(b, "followers", srv.URL, 1000, false)
@@ -263,7 +273,7 @@ func BenchmarkEventToFollowers(b *testing.B) {
 		b.Fatalf("followers said %q", got)
 	}
 	e := events.Event{Type: events.ServiceState, Service: "svc-1.default", State: "up", Text: "svc-1.default is up"}
-	cpu0, niced0 := cpuTime(), nicedCPU(b)
+	cpu0, niced0, sw0 := cpuTime(), nicedCPU(b), contextSwitches()
 	for b.Loop() {
 		stream.Publish(e)
 		time.Sleep(20 * time.Millisecond) // pacing: each event's deliveries end before the next
@@ -274,6 +284,7 @@ func BenchmarkEventToFollowers(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
 	b.ReportMetric(float64((cpu-niced).Microseconds())/float64(b.N), "normal-prio-cpu-µs/event")
+	b.ReportMetric(float64(contextSwitches()-sw0)/float64(b.N), "ctx-switches/event")
 	f.stop()
 	b.ReportMetric(float64((f.cmd.ProcessState.UserTime()+f.cmd.ProcessState.SystemTime()).Microseconds())/float64(b.N), "followers-cpu-µs/event")
 }
