@@ -12,7 +12,8 @@ import (
 )
 
 // EventSource is what /events needs of the supervisor: its event stream
-// (*events.Stream, owned by the manager).
+// (*events.Stream, owned by the manager). It must be comparable (a
+// pointer): the followers of one source share its frames (httpx.Feed).
 type EventSource interface {
 	Follow(from uint64) (*events.Reader[events.Event], int64)
 	Watch(func()) (stop func())

@@ -67,9 +67,9 @@ type parked struct {
 	woken chan struct{}
 }
 
-// join parks m on feed at position m.pos. It returns false when the
-// feed's cursor is past m.pos already: the stream is not up to date and
-// should take what is new itself. It returns the group m joined, else nil.
+// join parks m on feed at position m.pos and returns the group it
+// joined; nil when the feed's cursor is past m.pos already: the stream
+// is not up to date and should take what is new itself.
 func (f *fanOut) join(feed Feed, m *parked) *feedGroup {
 	for {
 		f.mu.Lock()
