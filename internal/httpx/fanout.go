@@ -31,9 +31,11 @@ const fanOutLinger = 100 * time.Millisecond
 // what the socket does not take at once goes back to the stream's own
 // goroutine, which finishes it with an ordinary write bounded by its
 // deadline. One client that stops reading therefore costs the writer one
-// failed write, not a wait. A server's streams share one (NewServer
-// makes it); it starts with the first frame and ends after fanOutLinger
-// without any.
+// failed write, not a wait. It writes two kinds of frames: a stream's
+// own (a fanJob: the stream waits for it), and, for the streams parked
+// on a feed, what the feed publishes, encoded once for all of them (see
+// Feed). A server's streams share one (NewServer makes it); it starts
+// with the first frame and ends after fanOutLinger without any.
 type fanOut struct {
 	mu      sync.Mutex
 	queue   []*fanJob
