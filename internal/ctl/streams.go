@@ -137,7 +137,7 @@ func (h *handler) serveLogs(w http.ResponseWriter, r *http.Request, st Streamer)
 			n.add(logLine{&lines[i]})
 		}
 		return n.flush()
-	}, func(ch <-chan struct{}, away func()) bool { return n.wait(r, beat, ch, away) })
+	}, func(ch <-chan struct{}, rd *events.Reader[api.LogLine]) bool { return n.wait(r, beat, ch, rd.Leave) })
 	if r.Context().Err() == nil {
 		n.finish(err) // err: a write failed, and this one will too
 	}

@@ -59,7 +59,8 @@ func ParseLogQuery(q map[string][]string) (LogQuery, error) {
 	return lq, nil
 }
 
-func (q LogQuery) wants(l *api.LogLine) bool { return q.Streams == nil || q.Streams[l.Stream] }
+// Wants reports whether q asks for l's stream.
+func (q LogQuery) Wants(l *api.LogLine) bool { return q.Streams == nil || q.Streams[l.Stream] }
 
 // Output is a service's output as svc logs and /logs read it: the lines
 // kept in memory, and the older ones in its log files.
@@ -76,10 +77,11 @@ type Output struct {
 // closed, out is closed (the service went) or emit fails. A caller that
 // falls more than the buffer behind gets the lines that are left after a
 // note line of stream "tend" saying some were skipped. wait is called
-// when there is nothing to send, with the channel to wait for and what
-// to call before it does anything else that may block (Reader.Leave): it
-// returns false to stop.
-func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(ch <-chan struct{}, away func()) bool) error {
+// when there is nothing to send, with the channel to wait for and the
+// reader it came from: wait calls the reader's Leave before it does
+// anything else that may block, and may move it on (SkipTo) past lines
+// it had written some other way; it returns false to stop.
+func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(ch <-chan struct{}, rd *Reader[api.LogLine]) bool) error {
 	out := o.Recent
 	var rd *Reader[api.LogLine]
 	defer func() { rd.Leave() }() // the last reader: it may wait still
@@ -100,7 +102,7 @@ func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(
 	}
 	var kept []api.LogLine
 	for i := range lines {
-		if q.wants(&lines[i]) {
+		if q.Wants(&lines[i]) {
 			kept = append(kept, lines[i])
 		}
 	}
@@ -131,7 +133,7 @@ func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(
 		}
 		kept := buf[:0]
 		for i := range buf {
-			if q.wants(&buf[i]) {
+			if q.Wants(&buf[i]) {
 				kept = append(kept, buf[i])
 			}
 		}
@@ -140,7 +142,7 @@ func FollowLogs(o Output, q LogQuery, emit func([]api.LogLine) error, wait func(
 				return err
 			}
 		}
-		if ch != nil && !wait(ch, rd.Leave) {
+		if ch != nil && !wait(ch, rd) {
 			return nil
 		}
 	}

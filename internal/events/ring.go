@@ -13,11 +13,15 @@
 //
 // Readers waiting for the next item are woken a few at a time, in turn:
 // each one woken wakes the next as it takes what is new (see Limits.Wake).
+// A reader that does not wait on a channel of its own can Watch instead:
+// the gateway's writer thread does, for the followers it writes to
+// (httpx.Feed), which then do not wait on their readers at all.
 package events
 
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -39,7 +43,9 @@ type Limits struct {
 	// so that Wake readers at most are woken and yet to take. 0: half
 	// the CPUs Go uses, at least one. Waking every reader at once made
 	// a thousand /events followers a thousand runnable goroutines, and
-	// a /services request queued behind all of their writes.
+	// a /services request queued behind all of their writes. (Followers
+	// over plain HTTP/1.1 no longer wait on their readers; those over
+	// TLS or HTTP/2, and the control socket's, still do.)
 	Wake int
 }
 
@@ -65,6 +71,9 @@ type Broadcaster[T any] struct {
 	// woken have not taken yet.
 	head, tail *Reader[T]
 	woken      int
+
+	// Told of every Publish and of Close (see Watch).
+	watchers []*func()
 }
 
 // New returns a broadcaster keeping what lim allows. size, when not nil,
@@ -92,7 +101,33 @@ func (b *Broadcaster[T]) Publish(v T) uint64 {
 	}
 	id := b.publishLocked(v, sz)
 	b.wakeSome()
+	b.tellWatchers()
 	return id
+}
+
+// Watch has f called, with the broadcaster's mutex held (so f must not
+// block nor call the broadcaster), after each Publish and on Close,
+// until stop is called. It is for a reader that does not wait on Take's
+// channel: the server's writer thread, which follows many feeds and
+// cannot wait on each one's channel.
+func (b *Broadcaster[T]) Watch(f func()) (stop func()) {
+	w := &f
+	b.mu.Lock()
+	b.watchers = append(b.watchers, w)
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if i := slices.Index(b.watchers, w); i >= 0 {
+			b.watchers = slices.Delete(b.watchers, i, i+1)
+		}
+	}
+}
+
+func (b *Broadcaster[T]) tellWatchers() {
+	for _, w := range b.watchers {
+		(*w)()
+	}
 }
 
 func (b *Broadcaster[T]) publishLocked(v T, sz int) uint64 {
@@ -194,6 +229,7 @@ func (b *Broadcaster[T]) Close() {
 	if !b.closed {
 		b.closed = true
 		b.wakeSome()
+		b.tellWatchers()
 	}
 }
 
@@ -334,3 +370,12 @@ func (r *Reader[T]) enqueue() {
 
 // Position is the id of the next item the reader will take.
 func (r *Reader[T]) Position() uint64 { return r.next }
+
+// SkipTo moves the reader on to id, when id is ahead of it: the items
+// before id reached its follower another way (the server's writer
+// thread wrote them). A reader that is not waiting calls it.
+func (r *Reader[T]) SkipTo(id uint64) {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	r.next = max(r.next, min(id, r.b.next))
+}

@@ -362,3 +362,54 @@ func TestContinueKeepsTheIDs(t *testing.T) {
 		t.Fatalf("after wrapping: %+v", items)
 	}
 }
+
+// A watcher is told of every publish and of Close, without a reader
+// waiting, until it stops watching.
+func TestWatchIsToldOfEachPublish(t *testing.T) {
+	b := ints(4)
+	told := 0
+	stop := b.Watch(func() { told++ })
+	b.Publish(1)
+	b.Publish(2)
+	if told != 2 {
+		t.Fatalf("told of %d publishes of 2", told)
+	}
+	stop()
+	b.Publish(3)
+	if told != 2 {
+		t.Fatalf("told after it stopped watching")
+	}
+	stop = b.Watch(func() { told++ })
+	defer stop()
+	b.Close()
+	if told != 3 {
+		t.Fatalf("not told of Close")
+	}
+}
+
+// A reader moved on past what was delivered another way takes what
+// follows, and is dropped as any reader is when that is no longer kept.
+func TestSkipToMovesTheReaderOn(t *testing.T) {
+	b := ints(4)
+	r, _ := b.Follow(0)
+	for i := range 3 {
+		b.Publish(i)
+	}
+	r.SkipTo(3) // ids 1 and 2 went another way
+	if got := takeAll(t, r); !slices.Equal(got, []int{2}) {
+		t.Fatalf("after SkipTo(3): %v", got)
+	}
+	r.SkipTo(99) // past the newest: to the newest
+	b.Publish(3)
+	if got := takeAll(t, r); !slices.Equal(got, []int{3}) {
+		t.Fatalf("after SkipTo past the newest: %v", got)
+	}
+	old, _ := b.Follow(1)
+	for i := range 8 {
+		b.Publish(10 + i)
+	}
+	old.SkipTo(2)
+	if _, _, err := old.Take(nil, 0); !errors.Is(err, ErrDropped) {
+		t.Fatalf("skipped to an id no longer kept: %v; want ErrDropped", err)
+	}
+}

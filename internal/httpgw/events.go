@@ -1,7 +1,6 @@
 package httpgw
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,9 +12,11 @@ import (
 )
 
 // EventSource is what /events needs of the supervisor: its event stream
-// (*events.Stream, owned by the manager).
+// (*events.Stream, owned by the manager). It must be comparable (a
+// pointer): the followers of one source share its frames (httpx.Feed).
 type EventSource interface {
 	Follow(from uint64) (*events.Reader[events.Event], int64)
+	Watch(func()) (stop func())
 }
 
 // eventBatch bounds the events one write takes from the stream. Each
@@ -60,22 +61,22 @@ func Events(src EventSource) http.Handler {
 			return
 		}
 		s := httpx.NewStream(w, r)
-		var buf bytes.Buffer
-		buf.WriteString("retry: 1000\n\n")
+		buf := []byte("retry: 1000\n\n")
 		if missed != 0 {
 			// Not an event of the supervisor's (it has no id): the client
 			// should read the state afresh (/services).
-			buf.WriteString("event: lost\ndata: {\"missed\":" + strconv.FormatInt(missed, 10) + "}\n\n")
+			buf = append(buf, "event: lost\ndata: {\"missed\":"+strconv.FormatInt(missed, 10)+"}\n\n"...)
 		}
-		streamEvents(r, s, rd, &buf)
+		streamEvents(r, s, src, rd, buf)
 	})
 }
 
-func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Event], buf *bytes.Buffer) {
+func streamEvents(r *http.Request, s *httpx.Stream, src EventSource, rd *events.Reader[events.Event], buf []byte) {
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
-	defer rd.Leave()
+	defer func() { rd.Leave() }()
 	keepAlive := []byte(": keep-alive\n\n") // the SSE comment sent while nothing happens
+	feed := eventFeed{src}
 	evs := make([]events.Event, 0, eventBatch)
 	for {
 		var wait <-chan struct{}
@@ -83,55 +84,102 @@ func streamEvents(r *http.Request, s *httpx.Stream, rd *events.Reader[events.Eve
 		evs, wait, err = rd.Take(evs[:0], eventBatch)
 		switch {
 		case errors.Is(err, events.ErrDropped):
-			buf.WriteString("event: dropped\ndata: {\"reason\":\"the client read too slowly\"}\n\n")
-			_, _ = s.Write(buf.Bytes())
+			buf = append(buf, "event: dropped\ndata: {\"reason\":\"the client read too slowly\"}\n\n"...)
+			_, _ = s.Write(buf)
 			_ = s.Flush()
 			return
 		case err != nil: // closed: the supervisor has stopped
-			_, _ = s.Write(buf.Bytes())
+			_, _ = s.Write(buf)
 			_ = s.Flush()
 			return
 		}
 		for i := range evs {
-			writeEvent(buf, &evs[i])
+			buf = appendEvent(buf, &evs[i])
 		}
-		if wait != nil && buf.Len() > 0 {
+		if wait != nil && len(buf) > 0 {
 			// The first lines, and nothing to replay: the write may
 			// block, so not while waiting; take again after it.
 			rd.Leave()
 			wait = nil
 		}
-		if buf.Len() > 0 {
-			if _, err := s.Write(buf.Bytes()); err != nil {
+		if len(buf) > 0 {
+			if _, err := s.Write(buf); err != nil {
 				return
 			}
 			if err := s.Flush(); err != nil {
 				return
 			}
-			buf.Reset()
+			buf = buf[:0]
 		}
 		if wait == nil {
 			continue
 		}
 		clear(evs) // keep no old events while waiting
-		if buf.Cap() > idleBuf {
-			*buf = bytes.Buffer{}
+		if cap(buf) > idleBuf {
+			buf = nil
 		}
-		if !s.Wait(r.Context(), wait, rd.Leave, beat.C, keepAlive) {
+		// Up to date: the server's writer thread writes what comes next
+		// while this goroutine sleeps (see httpx.Feed).
+		pos, ok := s.Park(r.Context(), feed, rd.Position(), wait, rd.Leave, beat.C, keepAlive)
+		if !ok {
 			return
 		}
+		rd.SkipTo(pos)
 	}
 }
 
-// writeEvent appends e as one SSE event: its id, its type as the event
+// appendEvent appends e as one SSE event: its id, its type as the event
 // name, and the event as JSON data (one line: JSON escapes newlines).
-func writeEvent(buf *bytes.Buffer, e *events.Event) {
-	b := e.JSON()
-	buf.WriteString("id: ")
-	buf.WriteString(strconv.FormatUint(e.ID, 10))
-	buf.WriteString("\nevent: ")
-	buf.WriteString(e.Type)
-	buf.WriteString("\ndata: ")
-	buf.Write(b)
-	buf.WriteString("\n\n")
+// Nothing in it is the follower's own: every follower gets the same
+// bytes, which the server's writer thread encodes once for all of them.
+func appendEvent(buf []byte, e *events.Event) []byte {
+	buf = append(buf, "id: "...)
+	buf = strconv.AppendUint(buf, e.ID, 10)
+	buf = append(buf, "\nevent: "...)
+	buf = append(buf, e.Type...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, e.JSON()...)
+	return append(buf, "\n\n"...)
+}
+
+// eventFeed is /events as an httpx.Feed: its followers share one
+// cursor on the event stream.
+type eventFeed struct{ src EventSource }
+
+func (f eventFeed) Cursor(pos uint64, notify func()) httpx.FeedCursor {
+	rd, missed := f.src.Follow(pos)
+	c := &eventCursor{rd: rd, stop: f.src.Watch(notify)}
+	if missed != 0 {
+		// pos is no longer kept: the followers find out themselves.
+		c.err = events.ErrDropped
+	}
+	return c
+}
+
+type eventCursor struct {
+	rd   *events.Reader[events.Event]
+	stop func()
+	evs  []events.Event
+	err  error // the cursor cannot start
+}
+
+func (c *eventCursor) Next(p []byte) ([]byte, uint64, error) {
+	if c.err != nil {
+		return p, c.rd.Position(), c.err
+	}
+	evs, wait, err := c.rd.Take(c.evs[:0], eventBatch)
+	if wait != nil {
+		c.rd.Leave() // the cursor is told of what comes by Watch
+	}
+	for i := range evs {
+		p = appendEvent(p, &evs[i])
+	}
+	clear(evs)
+	c.evs = evs[:0]
+	return p, c.rd.Position(), err
+}
+
+func (c *eventCursor) Close() {
+	c.stop()
+	c.rd.Leave()
 }

@@ -1,10 +1,11 @@
 package httpgw
 
 import (
-	"bytes"
 	"encoding/json"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,29 +70,18 @@ func (g *gateway) serveLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := httpx.NewStream(w, r)
-	var buf bytes.Buffer
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
+	var buf []byte
 	emit := func(lines []api.LogLine) error {
 		for i := range lines {
-			b, err := json.Marshal(&lines[i])
-			if err != nil {
-				continue
-			}
-			if sse {
-				buf.WriteString("event: log\ndata: ")
-				buf.Write(b)
-				buf.WriteString("\n\n")
-			} else {
-				buf.Write(b)
-				buf.WriteByte('\n')
-			}
+			buf = appendLogLine(buf, &lines[i], sse)
 		}
-		if buf.Len() == 0 {
+		if len(buf) == 0 {
 			return nil
 		}
-		defer buf.Reset()
-		if _, err := s.Write(buf.Bytes()); err != nil {
+		defer func() { buf = buf[:0] }()
+		if _, err := s.Write(buf); err != nil {
 			return err
 		}
 		return s.Flush()
@@ -102,7 +92,94 @@ func (g *gateway) serveLogs(w http.ResponseWriter, r *http.Request) {
 	if sse {
 		beatLine = []byte(": keep-alive\n\n")
 	}
-	_ = events.FollowLogs(out, q, emit, func(ch <-chan struct{}, away func()) bool {
-		return s.Wait(r.Context(), ch, away, beat.C, beatLine)
+	feed := newLogFeed(out.Recent, q, sse)
+	_ = events.FollowLogs(out, q, emit, func(ch <-chan struct{}, rd *events.Reader[api.LogLine]) bool {
+		// Up to date: the server's writer thread writes what comes next
+		// while this goroutine sleeps (see httpx.Feed).
+		pos, ok := s.Park(r.Context(), feed, rd.Position(), ch, rd.Leave, beat.C, beatLine)
+		rd.SkipTo(pos)
+		return ok
 	})
 }
+
+// appendLogLine appends l as the logs endpoint sends it: an SSE "log"
+// event, or an NDJSON line.
+func appendLogLine(buf []byte, l *api.LogLine, sse bool) []byte {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return buf
+	}
+	if sse {
+		buf = append(buf, "event: log\ndata: "...)
+		buf = append(buf, b...)
+		return append(buf, "\n\n"...)
+	}
+	buf = append(buf, b...)
+	return append(buf, '\n')
+}
+
+// logFeed is one service's output, in one format, as an httpx.Feed:
+// its followers that want the same streams share one cursor.
+type logFeed struct {
+	out     *events.Broadcaster[api.LogLine]
+	sse     bool
+	streams string // the streams wanted, sorted and joined; "": all
+}
+
+func newLogFeed(out *events.Broadcaster[api.LogLine], q events.LogQuery, sse bool) logFeed {
+	return logFeed{out: out, sse: sse, streams: strings.Join(slices.Sorted(maps.Keys(q.Streams)), ",")}
+}
+
+func (f logFeed) Cursor(pos uint64, notify func()) httpx.FeedCursor {
+	rd, missed := f.out.Follow(pos)
+	q := events.LogQuery{}
+	for s := range strings.SplitSeq(f.streams, ",") {
+		if s != "" {
+			if q.Streams == nil {
+				q.Streams = map[string]bool{}
+			}
+			q.Streams[s] = true
+		}
+	}
+	c := &logCursor{rd: rd, q: q, sse: f.sse, stop: f.out.Watch(notify)}
+	if missed != 0 {
+		// pos is no longer kept: the followers find out themselves.
+		c.err = events.ErrDropped
+	}
+	return c
+}
+
+type logCursor struct {
+	rd    *events.Reader[api.LogLine]
+	q     events.LogQuery
+	sse   bool
+	stop  func()
+	lines []api.LogLine
+	err   error // the cursor cannot start
+}
+
+func (c *logCursor) Next(p []byte) ([]byte, uint64, error) {
+	if c.err != nil {
+		return p, c.rd.Position(), c.err
+	}
+	lines, wait, err := c.rd.Take(c.lines[:0], logBatch)
+	if wait != nil {
+		c.rd.Leave() // the cursor is told of what comes by Watch
+	}
+	for i := range lines {
+		if c.q.Wants(&lines[i]) {
+			p = appendLogLine(p, &lines[i], c.sse)
+		}
+	}
+	clear(lines)
+	c.lines = lines[:0]
+	return p, c.rd.Position(), err
+}
+
+func (c *logCursor) Close() {
+	c.stop()
+	c.rd.Leave()
+}
+
+// logBatch bounds the lines one frame of a log feed holds.
+const logBatch = 256

@@ -31,14 +31,21 @@ const fanOutLinger = 100 * time.Millisecond
 // what the socket does not take at once goes back to the stream's own
 // goroutine, which finishes it with an ordinary write bounded by its
 // deadline. One client that stops reading therefore costs the writer one
-// failed write, not a wait. A server's streams share one (NewServer
-// makes it); it starts with the first frame and ends after fanOutLinger
-// without any.
+// failed write, not a wait. It writes two kinds of frames: a stream's
+// own (a fanJob: the stream waits for it), and, for the streams parked
+// on a feed, what the feed publishes, encoded once for all of them (see
+// Feed). A server's streams share one (NewServer makes it); it starts
+// with the first frame and ends after fanOutLinger without any.
 type fanOut struct {
 	mu      sync.Mutex
 	queue   []*fanJob
 	running bool
 	wake    chan struct{} // cap 1: there is work
+
+	// The feeds streams are parked on (see Feed), and whether one may
+	// have something new.
+	groups   map[Feed]*feedGroup
+	notified bool
 
 	// tid is the writer thread's id while it runs (tests read its
 	// priority).
@@ -57,7 +64,9 @@ type fanJob struct {
 	done    chan struct{}
 }
 
-func newFanOut() *fanOut { return &fanOut{wake: make(chan struct{}, 1)} }
+func newFanOut() *fanOut {
+	return &fanOut{wake: make(chan struct{}, 1), groups: map[Feed]*feedGroup{}}
+}
 
 // write has the writer write j.p and waits until it did what it could
 // without blocking; j.n tells how much went.
@@ -112,10 +121,17 @@ func (f *fanOut) loop() {
 	linger := time.NewTimer(fanOutLinger)
 	defer linger.Stop()
 	var batch []*fanJob
+	var groups []*feedGroup
 	for {
 		f.mu.Lock()
 		batch, f.queue = f.queue, batch[:0]
-		if len(batch) == 0 {
+		if f.notified {
+			f.notified = false
+			for _, g := range f.groups {
+				groups = append(groups, g)
+			}
+		}
+		if len(batch) == 0 && len(groups) == 0 {
 			f.mu.Unlock()
 			linger.Reset(fanOutLinger)
 			select {
@@ -124,14 +140,21 @@ func (f *fanOut) loop() {
 			case <-linger.C:
 			}
 			f.mu.Lock()
-			if len(f.queue) == 0 {
+			if len(f.queue) == 0 && !f.notified {
 				f.running = false
 				f.tid = 0
 				f.mu.Unlock()
 				return
 			}
+			f.mu.Unlock()
+			continue
 		}
 		f.mu.Unlock()
+		for i, g := range groups {
+			g.pump()
+			groups[i] = nil
+		}
+		groups = groups[:0]
 		for i, j := range batch {
 			// The deadline counts from now, not from when the frame was
 			// queued: a client is cut for not reading, not for the time

@@ -36,6 +36,12 @@ const Heartbeat = 15 * time.Second
 // server's Shutdown and Close still count it, and the request's context
 // still ends when the client hangs up. TLS connections, HTTP/1.0 and HTTP/2 keep the
 // ordinary path through the ResponseWriter.
+//
+// A stream that is up to date with what it follows parks (Park) while
+// it waits: then the writer thread writes what comes next to it too,
+// encoded once for every stream parked on the same Feed, and its
+// goroutine sleeps until something only it can do (finish a write the
+// socket did not take, a heartbeat, the client leaving).
 type Stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
@@ -46,7 +52,8 @@ type Stream struct {
 	conn     net.Conn
 	job      fanJob
 	headSent bool
-	err      error // the first write that failed: the connection is closed
+	err      error  // the first write that failed: the connection is closed
+	park     parked // while parked on a feed (Park)
 }
 
 // NewStream prepares w, the response to r, for a long-lived response.
@@ -105,13 +112,9 @@ func (s *Stream) writeDirect(p []byte) (int, error) {
 		return 0, nil // an empty chunk would end the body
 	}
 	if !s.headSent {
-		// net/http holds the head, with Transfer-Encoding: chunked,
-		// in its buffer: it goes first.
-		_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
-		if err := s.rc.Flush(); err != nil {
-			return 0, s.fail(err)
+		if err := s.sendHead(); err != nil {
+			return 0, err
 		}
-		s.headSent = true
 	}
 	frame := strconv.AppendUint(s.job.p[:0], uint64(len(p)), 16)
 	frame = append(frame, "\r\n"...)
@@ -131,6 +134,17 @@ func (s *Stream) writeDirect(p []byte) (int, error) {
 		return 0, s.fail(err)
 	}
 	return len(p), nil
+}
+
+// sendHead sends the response's head: net/http holds it, with
+// Transfer-Encoding: chunked, in its buffer, and it goes first.
+func (s *Stream) sendHead() error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	if err := s.rc.Flush(); err != nil {
+		return s.fail(err)
+	}
+	s.headSent = true
+	return nil
 }
 
 // fail closes the connection after a direct write failed, perhaps in
