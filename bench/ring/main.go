@@ -68,6 +68,8 @@ type options struct {
 	gap           time.Duration
 	startParallel int
 	startGap      time.Duration
+	startPaced    bool
+	gomaxprocs    int
 	convergeMax   time.Duration
 	keep          bool
 	strict        bool
@@ -87,8 +89,8 @@ func main() {
 	flag.IntVar(&o.kills, "kills", 3, "repetitions of the kill measurement (each kill leaves one member less)")
 	flag.IntVar(&o.configBytes, "config-bytes", 64<<10, "size of the applied TOML config")
 	flag.DurationVar(&o.poll, "poll", 0, "interval of each member's /census poll for loads and configs (0: 2 ms per member, at least 50 ms)")
-	flag.DurationVar(&o.convergePoll, "converge-poll", time.Second, "interval of each member's /census poll while the ring forms")
-	flag.DurationVar(&o.killPoll, "kill-poll", 100*time.Millisecond, "interval of each member's /census poll after a kill")
+	flag.DurationVar(&o.convergePoll, "converge-poll", 0, "interval of each member's /census poll while the ring forms (0: 10 ms per member, at least 1 s)")
+	flag.DurationVar(&o.killPoll, "kill-poll", 0, "interval of each member's /census poll after a kill (0: 1 ms per member, at least 100 ms)")
 	flag.DurationVar(&o.settle, "settle", 20*time.Second, "wait after the ring converged before the steady-state window")
 	flag.DurationVar(&o.steady, "steady", 60*time.Second, "steady-state window (0 skips it)")
 	flag.BoolVar(&o.scrape, "steady-scrape", true, "read every member's /metrics once a second in the steady-state window (false: CPU and memory only, nothing but the ring runs)")
@@ -96,6 +98,8 @@ func main() {
 	flag.IntVar(&o.startParallel, "start-parallel", 8, "supervisors started at once")
 	flag.DurationVar(&o.convergeMax, "converge-timeout", 7*time.Minute, "longest wait for every service in every census after the last supervisor's start")
 	flag.DurationVar(&o.startGap, "start-gap", 0, "pause between supervisor starts (then one at a time)")
+	flag.BoolVar(&o.startPaced, "start-paced", false, "start the supervisors START-PARALLEL at a time, each batch once the previous one answers /ready (formation still counts from the last start)")
+	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of every supervisor (0: Go's default, the machine's CPUs)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (roots and logs)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when a goal is missed")
 	flag.StringVar(&o.label, "label", "", "a line for the summary (e.g. the commit measured)")
@@ -112,6 +116,17 @@ func main() {
 		// The census grows with the ring (and holds the 64 KiB config):
 		// polling 200 members every 50 ms would cost more CPU than the ring.
 		o.poll = max(50*time.Millisecond, time.Duration(o.n)*2*time.Millisecond)
+	}
+	if o.convergePoll == 0 {
+		// While the ring forms every census differs from the last poll's
+		// and is encoded again: ~4 ms at 200 members, so polling all 200
+		// every second would take 0.8 of the machine's 2 cores. Each
+		// member's formation time is late by up to this interval.
+		o.convergePoll = max(time.Second, time.Duration(o.n)*10*time.Millisecond)
+	}
+	if o.killPoll == 0 {
+		// 200 members every 100 ms would be 2,000 requests a second.
+		o.killPoll = max(100*time.Millisecond, time.Duration(o.n)*time.Millisecond)
 	}
 	if o.tend == "" || o.out == "" || o.n < 2 || o.groups < 1 || o.svcs < 1 || o.seeds < 1 || o.seeds >= o.n || o.kills >= o.n-o.seeds {
 		flag.Usage()
@@ -148,19 +163,20 @@ type member struct {
 }
 
 type bench struct {
-	o       options
-	client  *http.Client
-	work    string
-	tag     string // prefix of every sleep argument of this run
-	members []*member
-	missed  bool
-	sum     [][]string // summary table rows
-	notes   []string
-	load0   string      // /proc/loadavg once the ring converged
-	t0      time.Time   // the first supervisor's start
-	tLast   time.Time   // the last supervisor's start
-	metrics [][2]string // name, value: metrics.tsv, for -aggregate
-	mu      sync.Mutex
+	o        options
+	client   *http.Client
+	cpuReady []int64 // each member's utime+stime, clock ticks, once all were ready
+	work     string
+	tag      string // prefix of every sleep argument of this run
+	members  []*member
+	missed   bool
+	sum      [][]string // summary table rows
+	notes    []string
+	load0    string      // /proc/loadavg once the ring converged
+	t0       time.Time   // the first supervisor's start
+	tLast    time.Time   // the last supervisor's start
+	metrics  [][2]string // name, value: metrics.tsv, for -aggregate
+	mu       sync.Mutex
 }
 
 func (b *bench) logf(format string, a ...any) {
@@ -288,6 +304,27 @@ func (b *bench) start(ctx context.Context) error {
 	for _, m := range b.members[:o.seeds] {
 		seeds = append(seeds, m.gossip)
 	}
+	if o.startPaced && o.startGap == 0 {
+		// Batches of START-PARALLEL, each once the one before answers
+		// /ready: hosts do not start 200 supervisors on 2 cores at
+		// once, and a batch started while the previous is still
+		// starting only starves both.
+		rest := b.members[o.seeds:]
+		for len(rest) > 0 {
+			batch := rest[:min(o.startParallel, len(rest))]
+			rest = rest[len(batch):]
+			for _, m := range batch {
+				if err := b.startMember(ctx, m, seeds); err != nil {
+					return err
+				}
+			}
+			for _, m := range batch {
+				if err := b.waitReady(ctx, m); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if o.startGap > 0 {
 		for _, m := range b.members[o.seeds:] {
 			if err := sleepCtx(ctx, o.startGap); err != nil {
@@ -302,7 +339,7 @@ func (b *bench) start(ctx context.Context) error {
 	errs := make(chan error, o.n)
 	var wg sync.WaitGroup
 	for _, m := range b.members[o.seeds:] {
-		if o.startGap > 0 {
+		if o.startGap > 0 || o.startPaced {
 			break
 		}
 		wg.Go(func() {
@@ -324,6 +361,7 @@ func (b *bench) start(ctx context.Context) error {
 		}
 	}
 	b.logf("all %d ready in %.1f s", o.n, time.Since(t0).Seconds())
+	b.cpuReady = b.cpuTicks()
 	return nil
 }
 
@@ -339,6 +377,9 @@ func (b *bench) startMember(ctx context.Context, m *member, peers []string) erro
 		return err
 	}
 	cmd := exec.Command(b.o.tend, args...)
+	if b.o.gomaxprocs > 0 {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(b.o.gomaxprocs))
+	}
 	cmd.Stdout = logf
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -485,17 +526,37 @@ func killSleeps(prefix string, tags []string) int {
 // --- HTTP and polling ----------------------------------------------------
 
 func (b *bench) get(ctx context.Context, m *member, path string) (int, []byte, error) {
+	code, body, _, err := b.getTagged(ctx, m, path, "")
+	return code, body, err
+}
+
+// getTagged is get with If-None-Match: etag (when not ""); it returns the
+// response's ETag too.
+func (b *bench) getTagged(ctx context.Context, m *member, path, etag string) (int, []byte, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.http+path, nil)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
+	return resp.StatusCode, body, resp.Header.Get("ETag"), err
+}
+
+// cpuTicks is every member's utime+stime so far, in clock ticks (0 for
+// one that exited).
+func (b *bench) cpuTicks() []int64 {
+	t := make([]int64, len(b.members))
+	for i, m := range b.members {
+		_, _, t[i] = procStat(m.pid)
+	}
+	return t
 }
 
 // watch polls every member's /census every interval (staggered) until check
@@ -511,13 +572,24 @@ func (b *bench) watch(ctx context.Context, ms []*member, t0 time.Time, every, ti
 		wg.Go(func() {
 			// Stagger the members over one interval.
 			next := time.Now().Add(time.Duration(i) * every / time.Duration(len(ms)))
+			// The census is sent again only when it changed (ETag):
+			// unchanged, the last body is checked again for the time.
+			var tag string
+			var last []byte
 			for {
 				if sleepCtx(ctx, time.Until(next)) != nil {
 					return
 				}
 				next = next.Add(every)
-				code, body, err := b.get(ctx, m, "/census")
-				if err != nil || code != 200 {
+				code, body, etag, err := b.getTagged(ctx, m, "/census", tag)
+				switch {
+				case err != nil:
+					continue
+				case code == http.StatusNotModified && last != nil:
+					body = last
+				case code == 200:
+					tag, last = etag, body
+				default:
 					continue
 				}
 				if check(i, body, time.Since(t0)) {
@@ -598,6 +670,7 @@ func (b *bench) converge(ctx context.Context) error {
 		b.logf("the ring did not converge in %s; measuring the rest anyway", o.convergeMax)
 		return nil
 	}
+	cpuFormed := b.cpuTicks()
 	if _, body, err := b.get(ctx, b.members[0], "/census"); err == nil {
 		var doc censusDoc
 		n := 0
@@ -639,6 +712,18 @@ func (b *bench) converge(ctx context.Context) error {
 	b.metric("formation_p50_s", median(fromLast)/1000)
 	b.metric("formation_max_s", mx/1000)
 	b.metric("start_spread_s", lastStart.Seconds())
+	// What starting and forming cost: the CPU each member used from its
+	// start until all were ready, and until the last census was complete.
+	// On 2 cores the ring's total is what decides whether it forms.
+	var ready, formed []float64
+	for i := range b.members {
+		ready = append(ready, float64(b.cpuReady[i])/clockTicks)
+		formed = append(formed, float64(cpuFormed[i])/clockTicks)
+	}
+	b.row("    CPU per member until all were ready / until formed, s", fmt.Sprintf("%.2f / %.2f", median(ready), median(formed)), fmt.Sprintf("%.2f / %.2f", slices.Max(ready), slices.Max(formed)), "", "")
+	b.note(fmt.Sprintf("formation: all %d supervisors together used %.1f CPU s until all were ready, %.1f until formed", o.n, sumF(ready), sumF(formed)))
+	b.metric("cpu_ready_s", median(ready))
+	b.metric("cpu_formed_s", median(formed))
 	b.logf("converged: every census complete %.1f s after the last start (median member %.1f s)", mx/1000, median(fromLast)/1000)
 	return nil
 }
@@ -1226,7 +1311,15 @@ func (b *bench) report() error {
 		o.n, o.groups, o.svcs, o.seeds, b.load0, loadavg())
 	fmt.Fprintf(&buf, "memberlist DefaultLANConfig (probe %s, probe timeout %s, suspicion mult %d, max timeout mult %d) with gossip interval %s\n",
 		probeInterval, probeTimeout, suspicionMult, suspicionMaxMult, gossipInterval)
-	fmt.Fprintf(&buf, "census polled every %s (loads, configs) and %s (kills); times are when the first response showing the change arrived\n\n", o.poll, o.killPoll)
+	fmt.Fprintf(&buf, "census polled every %s while forming, %s (loads, configs) and %s (kills), with If-None-Match; times are when the first response showing the change arrived\n", o.convergePoll, o.poll, o.killPoll)
+	start := fmt.Sprintf("%d at a time", o.startParallel)
+	if o.startPaced {
+		start += ", each batch once the previous one answered /ready"
+	}
+	if o.gomaxprocs > 0 {
+		start += fmt.Sprintf("; GOMAXPROCS=%d", o.gomaxprocs)
+	}
+	fmt.Fprintf(&buf, "supervisors started %s\n\n", start)
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "metric\tmedian\tp99/max\tgoal\t")
 	for _, r := range b.sum {
@@ -1261,7 +1354,7 @@ func aggregateRuns(w io.Writer, dir string) error {
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no */metrics.tsv under %s", dir)
 	}
-	cols := []string{"formation_p50_s", "formation_max_s", "formation_timeout", "config_p50_s", "config_p99_s", "kill_confirmed_s", "wire_Bps", "rss_anon_mib", "cpu_pct", "start_spread_s", "suspicions", "declared_failed"}
+	cols := []string{"formation_p50_s", "formation_max_s", "formation_timeout", "config_p50_s", "config_p99_s", "kill_confirmed_s", "wire_Bps", "rss_anon_mib", "cpu_pct", "start_spread_s", "cpu_ready_s", "cpu_formed_s", "suspicions", "declared_failed"}
 	bySize := map[int]map[string][]float64{}
 	loads := map[int][]string{}
 	for _, f := range files {

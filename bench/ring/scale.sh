@@ -8,6 +8,11 @@
 # stopped by its driver. Usage: [SIZES="25 50"] [RUNS=3] bench/ring/scale.sh
 # [driver flags]. Results: bench/results/ring-scale-DATE/ (one directory
 # per run, and summary.md). About 10 minutes a round on 2 cores.
+# Supervisors start 8 at a time, each batch once the one before answers
+# /ready (-start-paced), with GOMAXPROCS=1 (-gomaxprocs 1): N members here
+# share 2 cores, so each stands for a host with a sliver of one; formation
+# still counts from the last start. -start-paced=false -gomaxprocs 0 (after
+# the script's flags) gives the session 8 harness.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -23,7 +28,7 @@ for r in $(seq "$runs"); do
 	for n in $sizes; do
 		echo "$(date +%T) round $r, $n members, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 		"$work/ring" -tend "$work/tend" -out "$out/n$n-r$r" -label "$label" -n "$n" \
-			-loads 0 -applies 10 -kills 1 -settle 20s -steady 40s -converge-timeout 2m "$@" >/dev/null ||
+			-loads 0 -applies 10 -kills 1 -settle 20s -steady 40s -converge-timeout 2m -start-paced -gomaxprocs 1 "$@" >/dev/null ||
 			echo "round $r, $n members: failed (see $out/n$n-r$r)" >&2
 	done
 done

@@ -140,3 +140,36 @@ func ExampleNew() {
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output: 500 {"status":"UNKNOWN","stdout":"","stderr":""}
 }
+
+// A poller that sends back the ETag it got is answered 304 without a body
+// while the document is the same bytes, even from a new snapshot (a
+// supervisor republishes its snapshot on every health check), and gets the
+// new document once it changed.
+func TestNotModifiedUntilTheDocumentChanges(t *testing.T) {
+	l := newLive(fixtureSnapshot(""), false)
+	for _, p := range []string{"/census", "/services", "/butterfly"} {
+		t.Run(p[1:], func(t *testing.T) {
+			l.cur.Store(fixtureSnapshot(""))
+			first := do(t, l.h, "GET", p)
+			tag := first.header.Get("ETag")
+			if first.code != 200 || len(first.body) == 0 || tag == "" {
+				t.Fatalf("first GET %s: %d, %d bytes, ETag %q", p, first.code, len(first.body), tag)
+			}
+			l.cur.Store(fixtureSnapshot("")) // the same document from a new snapshot
+			same := do(t, l.h, "GET", p, "If-None-Match", tag)
+			if same.code != http.StatusNotModified || len(same.body) != 0 || same.header.Get("ETag") != tag {
+				t.Errorf("unchanged %s with If-None-Match: %d, %d bytes, ETag %q; want 304, no body, %s", p, same.code, len(same.body), same.header.Get("ETag"), tag)
+			}
+			if r := do(t, l.h, "GET", p, "If-None-Match", `"other", W/`+tag); r.code != http.StatusNotModified {
+				t.Errorf("%s with the tag second in a list, weak: %d, want 304", p, r.code)
+			}
+			changed := fixtureSnapshot("")
+			changed.Services = changed.Services[:1]
+			l.cur.Store(changed)
+			r := do(t, l.h, "GET", p, "If-None-Match", tag)
+			if r.code != 200 || len(r.body) == 0 || r.header.Get("ETag") == tag || r.header.Get("ETag") == "" {
+				t.Errorf("changed %s with the old tag: %d, %d bytes, ETag %q (old %s); want 200, the new document, a new tag", p, r.code, len(r.body), r.header.Get("ETag"), tag)
+			}
+		})
+	}
+}
