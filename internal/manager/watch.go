@@ -56,11 +56,18 @@ type target struct {
 // InotifyWatcher is the Watcher of `sup run` (Config.NewWatcher). It
 // creates dir; when it cannot watch it, it says so and sees only the
 // services whose directories exist when they are loaded.
+// Without an inotify instance to be had, it polls (pollWatcher).
 func InotifyWatcher(log *slog.Logger, dir string, loaded func(string) bool) (Watcher, error) {
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-	if err != nil {
-		return nil, fmt.Errorf("inotify: %w", err)
-	}
+	return inotifyOrPoll(log, dir, loaded, func() (int, error) {
+		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+		if err != nil {
+			return -1, fmt.Errorf("inotify: %w", err)
+		}
+		return fd, nil
+	})
+}
+
+func newInotifyWatcher(log *slog.Logger, dir string, loaded func(string) bool, fd int) *watcher {
 	// A non-blocking fd in an *os.File waits in the runtime's poller, and
 	// Close wakes a pending Read: that is how Run is stopped.
 	w := &watcher{
@@ -71,7 +78,7 @@ func InotifyWatcher(log *slog.Logger, dir string, loaded func(string) bool) (Wat
 	if err := w.watchRoot(); err != nil {
 		log.Warn("new user.toml files will not be seen", "err", err)
 	}
-	return w, nil
+	return w
 }
 
 const watchMask = unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_CREATE

@@ -80,6 +80,7 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 	if err != nil {
 		d.r.log.Warn("ring: push/pull state", "err", err)
 	}
+	d.r.learned.Add(uint64(len(changed)))
 	// Run onChange for what is new: departures must be noticed.
 	for _, m := range changed {
 		d.r.onChange(m.Rumor)

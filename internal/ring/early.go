@@ -10,21 +10,38 @@ import (
 )
 
 // A member that has just started exchanges its whole state (a push/pull,
-// as a join does) with one random alive member a few times, at 1, 2, 4, 8
-// and 16 s after its start, instead of waiting for memberlist's periodic
-// push/pull: 30 s below 33 members, 60 s at 50, 180 s at 1,000.
+// as a join does) with random alive members, instead of waiting for
+// memberlist's periodic push/pull: 30 s below 33 members, 60 s at 50,
+// 180 s at 1,000.
 //
 // Gossip alone leaves stragglers while a ring forms. memberlist's own
 // broadcast queue (TransmitLimitedQueue) loses messages the way ours did
 // (queue.go): the alive messages of a forming ring all have the same
 // length, so one that collides with another's id is dropped, and the
 // members it did not reach do not list the newcomer (its services are
-// not alive in their census) until a push/pull. These exchanges repair
-// that, both ways, while the member is new; what they teach is gossiped
-// on (MergeRemoteState).
+// not alive in their census) until a push/pull. And a forming ring's
+// rumors outnumber what its packets carry: at 100 members each member
+// has ~100 service rumors to pass on a dozen times each, two or three to
+// a 1,400-byte packet. An exchange carries them all over TCP.
+//
+// The first exchange comes EarlyPushPull after the start. While push/
+// pulls (this member's or others' with it) keep teaching it rumors it did
+// not hold, the ring is still forming and the next exchange comes as
+// soon; once one taught nothing, the delay doubles, and after
+// earlyQuiet exchanges in a row that taught nothing the member stops.
+// A member joining a ring that has formed learns everything from its
+// join, so it makes earlyQuiet+1 exchanges over ~31 s, as a fixed 1, 2,
+// 4, 8, 16 s schedule did; one in a ring of 100 that forms around it
+// keeps exchanging each second until every rumor has reached it (with a
+// fixed schedule the last ones waited for memberlist's push/pull, 40 s
+// after the last start in bench/ring). earlyMax bounds the exchanges.
 
-// earlyPushPulls is how many exchanges a new member makes.
-const earlyPushPulls = 5
+// earlyQuiet is how many exchanges in a row that taught nothing end the
+// early exchanges.
+const earlyQuiet = 5
+
+// earlyMax bounds a member's early exchanges.
+const earlyMax = 120
 
 // DefaultEarlyPushPull is Timing.EarlyPushPull when zero.
 const DefaultEarlyPushPull = time.Second
@@ -36,27 +53,42 @@ func (r *Ring) earlyPushPull() time.Duration {
 	return DefaultEarlyPushPull
 }
 
+// earlySchedule is the delay before the next early exchange and how many
+// in a row taught nothing, after one that taught something or not; ok is
+// false when the exchanges end.
+func earlySchedule(first, wait time.Duration, quiet int, taught bool) (next time.Duration, q int, ok bool) {
+	if taught {
+		return first, 0, true
+	}
+	quiet++
+	return 2 * wait, quiet, quiet < earlyQuiet
+}
+
 // earlyLoop makes the new member's exchanges, until ctx ends.
 func (r *Ring) earlyLoop(ctx context.Context, ml *memberlist.Memberlist) {
-	start := time.Now()
-	at := r.earlyPushPull()
-	t := time.NewTimer(at)
+	first := r.earlyPushPull()
+	wait, quiet := first, 0
+	t := time.NewTimer(wait)
 	defer t.Stop()
-	for i := 0; i < earlyPushPulls; i++ {
+	seen := r.learned.Load()
+	for range earlyMax {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		at *= 2
-		t.Reset(time.Until(start.Add(at)))
-		peer := r.randomPeer(ml)
-		if peer == "" {
-			continue
+		if peer := r.randomPeer(ml); peer != "" {
+			if _, err := ml.Join([]string{peer}); err != nil {
+				r.log.Debug("ring: early push/pull", "with", peer, "err", err)
+			}
 		}
-		if _, err := ml.Join([]string{peer}); err != nil {
-			r.log.Debug("ring: early push/pull", "with", peer, "err", err)
+		now := r.learned.Load()
+		var ok bool
+		if wait, quiet, ok = earlySchedule(first, wait, quiet, now != seen); !ok {
+			return
 		}
+		seen = now
+		t.Reset(wait)
 	}
 }
 

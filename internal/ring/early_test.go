@@ -57,3 +57,28 @@ func TestSuspectClearedByOwnPing(t *testing.T) {
 	}
 	waitFor(t, "a shows b alive again", func() bool { return health(a.Ring, "b") == Alive })
 }
+
+// The early exchanges go on each second while push/pulls keep teaching
+// the member rumors (a ring forming around it), and end after earlyQuiet
+// exchanges in a row that taught nothing, the delay doubling: a member
+// that joins a formed ring makes earlyQuiet+1 over ~half a minute.
+func TestEarlyExchangesLastWhileTheyTeach(t *testing.T) {
+	first := time.Second
+	at, wait, quiet := time.Duration(0), first, 0
+	var times []time.Duration
+	for i := range earlyMax {
+		at += wait
+		times = append(times, at)
+		var ok bool
+		wait, quiet, ok = earlySchedule(first, wait, quiet, i < 20) // taught for 20 exchanges
+		if !ok {
+			break
+		}
+	}
+	if len(times) != 20+earlyQuiet || times[19] != 20*time.Second {
+		t.Fatalf("exchanges at %v; want one a second while taught, then %d more", times, earlyQuiet)
+	}
+	if last := times[len(times)-1]; last != 51*time.Second {
+		t.Fatalf("last exchange at %s, want the quiet ones 1, 2, 4, 8, 16 s apart (51 s)", last)
+	}
+}

@@ -56,8 +56,9 @@ type Config struct {
 // ReconnectInterval is the ring's own: how often confirmed members and
 // unanswered peers are tried again (default DefaultReconnectInterval).
 // EarlyPushPull is the ring's own too: when a new member makes the first of
-// its push/pulls with a random member, the next ones doubling the delay
-// (default DefaultEarlyPushPull; early.go).
+// its push/pulls with a random member, the next ones coming as often while
+// push/pulls still teach it something, else doubling the delay (default
+// DefaultEarlyPushPull; early.go).
 type Timing struct {
 	ProbeInterval, ProbeTimeout, GossipInterval, PushPullInterval time.Duration
 	SuspicionMult                                                 int
@@ -130,7 +131,11 @@ type Ring struct {
 
 	persistMu sync.Mutex
 	gen       atomic.Uint64 // bumped on every store change
-	saved     uint64        // gen last persisted, under persistMu
+	// learned counts the rumors push/pulls taught this member (its own
+	// and other members'): while it grows the ring is still forming, and
+	// the early exchanges go on (early.go).
+	learned atomic.Uint64
+	saved   uint64 // gen last persisted, under persistMu
 
 	stats stats
 
