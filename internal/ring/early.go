@@ -30,8 +30,8 @@ import (
 // soon; once one taught nothing, the delay doubles, and after
 // earlyQuiet exchanges in a row that taught nothing the member stops.
 // A member joining a ring that has formed learns everything from its
-// join, so it makes earlyQuiet+1 exchanges over ~31 s, as a fixed 1, 2,
-// 4, 8, 16 s schedule did; one in a ring of 100 that forms around it
+// join, so it makes earlyQuiet+1 exchanges, at 1, 2, 4, 8 and 16 s, as
+// the fixed schedule before this one did; one in a ring of 100 that forms around it
 // keeps exchanging each second until every rumor has reached it (with a
 // fixed schedule the last ones waited for memberlist's push/pull, 40 s
 // after the last start in bench/ring).
@@ -44,7 +44,7 @@ import (
 
 // earlyQuiet is how many exchanges in a row that taught nothing end the
 // early exchanges.
-const earlyQuiet = 5
+const earlyQuiet = 4
 
 // earlyMax bounds a member's early exchanges: 20 s of them while they
 // teach.
