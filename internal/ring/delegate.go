@@ -76,6 +76,7 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 	if len(buf) == 0 {
 		return
 	}
+	pulled := d.r.pulling.Load()
 	changed, err := d.r.store.MergeState(buf)
 	if err != nil {
 		d.r.log.Warn("ring: push/pull state", "err", err)
@@ -90,8 +91,16 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 		// forming ring's membership news fills every packet; unless they
 		// are gossiped on from here, the rest of the ring learns them
 		// from its own push/pulls, minutes later in a ring of 50
-		// (bench/ring).
-		d.r.regossip(m.Key, m.Enc)
+		// (bench/ring). What this member's own join or early exchange
+		// taught it is not: the member it asked, and the ring, hold
+		// that already (a newcomer learns every rumor by its join), and
+		// at 100 members gossiping it on filled every packet for a
+		// minute and a half after the ring had formed. A reconnect
+		// after a partition is gossiped on: it teaches news to this
+		// member's side.
+		if pulled == 0 {
+			d.r.regossip(m.Key, m.Enc)
+		}
 	}
 }
 

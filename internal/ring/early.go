@@ -85,7 +85,7 @@ func (r *Ring) earlyLoop(ctx context.Context, ml *memberlist.Memberlist) {
 		case <-t.C:
 		}
 		if peer := r.randomPeer(ml); peer != "" {
-			if _, err := ml.Join([]string{peer}); err != nil {
+			if _, err := r.pull(ml, []string{peer}); err != nil {
 				r.log.Debug("ring: early push/pull", "with", peer, "err", err)
 			}
 		}

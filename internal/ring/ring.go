@@ -135,6 +135,10 @@ type Ring struct {
 	// and other members'): while it grows the ring is still forming, and
 	// the early exchanges go on (early.go).
 	learned atomic.Uint64
+	// pulling counts this member's own joins and early exchanges in
+	// flight: what they teach it, the others mostly hold already, and is
+	// not gossiped on (delegate.go).
+	pulling atomic.Int32
 	saved   uint64 // gen last persisted, under persistMu
 
 	stats stats
@@ -386,11 +390,19 @@ func (r *Ring) loop(ctx context.Context) {
 	}
 }
 
+// pull is a join of this member's own (the first, or an early exchange):
+// a push/pull whose lessons are not gossiped on.
+func (r *Ring) pull(ml *memberlist.Memberlist, peers []string) (int, error) {
+	r.pulling.Add(1)
+	defer r.pulling.Add(-1)
+	return ml.Join(peers)
+}
+
 // joinLoop joins the peers, retrying with backoff until one answers.
 func (r *Ring) joinLoop(ctx context.Context, ml *memberlist.Memberlist) {
 	backoff := 100 * time.Millisecond
 	for {
-		n, err := ml.Join(r.cfg.Peers)
+		n, err := r.pull(ml, r.cfg.Peers)
 		if n > 0 {
 			r.log.Info("ring: joined", "peers", r.cfg.Peers, "contacted", n)
 			return
