@@ -93,3 +93,37 @@ func TestEarlyExchangesLastWhileTheyTeach(t *testing.T) {
 		t.Fatalf("always taught: exchanges at %v; want %d, a second apart", times, earlyMax)
 	}
 }
+
+// What a member's own join and early exchanges teach it is not gossiped
+// on: the ring holds it already (a newcomer learns every rumor by its
+// join). What the member it asked learns from it is news there, and is.
+func TestOwnPullsAreNotGossipedOn(t *testing.T) {
+	tm := fast()
+	tm.EarlyPushPull = 100 * time.Millisecond
+	a := startTweaked(t, Config{MemberID: "a", Timing: tm}, quiet)
+	ra := svcRumor("a", 1)
+	if err := a.Publish(ra); err != nil {
+		t.Fatal(err)
+	}
+	b := startTweaked(t, Config{MemberID: "b", Timing: tm, Peers: []string{a.Addr()}}, quiet)
+	waitFor(t, "b learned a's rumor by its join", knows(b.Ring, ra.Key()))
+	rb := svcRumor("b", 1)
+	if err := b.Publish(rb); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a learned b's rumor from b's early exchange", knows(a.Ring, rb.Key()))
+	if queuedFor(b.Ring, ra.Key()) {
+		t.Errorf("b queued a's rumor, learned by its own join, for gossip")
+	}
+	if !queuedFor(a.Ring, rb.Key()) {
+		t.Errorf("a did not queue b's rumor, learned from b's exchange, for gossip")
+	}
+}
+
+// queuedFor reports whether r's gossip queue holds a rumor under key.
+func queuedFor(r *Ring, key string) bool {
+	r.queue.mu.Lock()
+	defer r.queue.mu.Unlock()
+	_, ok := r.queue.items[key]
+	return ok
+}
