@@ -98,9 +98,10 @@ func TestEarlyExchangesLastWhileTheyTeach(t *testing.T) {
 // on: the ring holds it already (a newcomer learns every rumor by its
 // join). What the member it asked learns from it is news there, and is.
 func TestOwnPullsAreNotGossipedOn(t *testing.T) {
-	tm := fast()
+	tm, late := fast(), fast()
 	tm.EarlyPushPull = 100 * time.Millisecond
-	a := startTweaked(t, Config{MemberID: "a", Timing: tm}, quiet)
+	late.EarlyPushPull = time.Hour // a learns only from b's exchanges
+	a := startTweaked(t, Config{MemberID: "a", Timing: late}, quiet)
 	ra := svcRumor("a", 1)
 	if err := a.Publish(ra); err != nil {
 		t.Fatal(err)
