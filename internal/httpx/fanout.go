@@ -71,8 +71,15 @@ func newFanOut() *fanOut {
 // write has the writer write j.p and waits until it did what it could
 // without blocking; j.n tells how much went.
 func (f *fanOut) write(j *fanJob) {
+	f.kick(func() { f.queue = append(f.queue, j) })
+	<-j.done
+}
+
+// kick gives the writer work (add runs under its lock), starting it when
+// it is not running, and wakes it.
+func (f *fanOut) kick(add func()) {
 	f.mu.Lock()
-	f.queue = append(f.queue, j)
+	add()
 	if !f.running {
 		f.running = true
 		go f.run()
@@ -82,7 +89,6 @@ func (f *fanOut) write(j *fanJob) {
 	case f.wake <- struct{}{}:
 	default:
 	}
-	<-j.done
 }
 
 func (f *fanOut) run() {

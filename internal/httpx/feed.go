@@ -213,19 +213,7 @@ func (g *feedGroup) pump() {
 
 // notify is a feed cursor's: there may be something new. It does not
 // block (it runs inside the feed's publish).
-func (f *fanOut) notify() {
-	f.mu.Lock()
-	f.notified = true
-	if !f.running {
-		f.running = true
-		go f.run()
-	}
-	f.mu.Unlock()
-	select {
-	case f.wake <- struct{}{}:
-	default:
-	}
-}
+func (f *fanOut) notify() { f.kick(func() { f.notified = true }) }
 
 // Park waits for what follows position pos on feed, as Wait does for
 // ch, but over plain TCP and HTTP/1.1 (see Stream) it leaves the
