@@ -34,7 +34,11 @@ func TestOneTimedLogFormatSaysWhoAndWhy(t *testing.T) {
 	waitFor(t, 15*time.Second, "the crash's record", func() bool {
 		return strings.Contains(s.errOut.String(), `exited with code 3; crashed; next start now`)
 	})
-	ops := regexp.MustCompile(`msg="control operation done" op=svc/load remote=127\.0\.0\.1:\d+ pkg=/\S+ duration=`).FindAllString(s.errOut.String(), -1)
+	// The operation is logged once it has answered, which may be after
+	// the crash's record.
+	opLine := regexp.MustCompile(`msg="control operation done" op=svc/load remote=127\.0\.0\.1:\d+ pkg=/\S+ duration=`)
+	waitFor(t, 15*time.Second, "the load's record", func() bool { return opLine.MatchString(s.errOut.String()) })
+	ops := opLine.FindAllString(s.errOut.String(), -1)
 	if len(ops) != 1 {
 		t.Errorf("svc load logged %d times with who asked, want once:\n%s", len(ops), s.errOut.String())
 	}

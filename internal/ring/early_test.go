@@ -96,7 +96,9 @@ func TestEarlyExchangesLastWhileTheyTeach(t *testing.T) {
 
 // What a member's own join and early exchanges teach it is not gossiped
 // on: the ring holds it already (a newcomer learns every rumor by its
-// join). What the member it asked learns from it is news there, and is.
+// join). (What the member it asked learns from it is news there, and is
+// gossiped on: a learns b's rumor from b's exchanges, or from b's own
+// send, whichever comes first, so that is not asserted here.)
 func TestOwnPullsAreNotGossipedOn(t *testing.T) {
 	tm, late := fast(), fast()
 	tm.EarlyPushPull = 100 * time.Millisecond
@@ -115,9 +117,6 @@ func TestOwnPullsAreNotGossipedOn(t *testing.T) {
 	waitFor(t, "a learned b's rumor from b's early exchange", knows(a.Ring, rb.Key()))
 	if queuedFor(b.Ring, ra.Key()) {
 		t.Errorf("b queued a's rumor, learned by its own join, for gossip")
-	}
-	if !queuedFor(a.Ring, rb.Key()) {
-		t.Errorf("a did not queue b's rumor, learned from b's exchange, for gossip")
 	}
 }
 
