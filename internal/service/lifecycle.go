@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -245,7 +246,7 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 		r.enter(st, phaseStopping)
 		out := st.stopRes
 		st.bg.Go(func() {
-			left := r.kill(g) != nil
+			left := outlived(r.kill(g))
 			out <- &stopResult{crash: c, left: left}
 		})
 		r.publish(st)
@@ -279,8 +280,13 @@ const briefKill = 50 * time.Millisecond
 func killBriefly(g procGroup) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), briefKill)
 	defer cancel()
-	return g.Kill(ctx) == nil
+	return !outlived(g.Kill(ctx))
 }
+
+// outlived reports whether a kill that ended with err left processes
+// running. A cgroup removed under the supervisor holds none: the next
+// start makes it again (spawn), and must not wait for it.
+func outlived(err error) bool { return err != nil && !errors.Is(err, fs.ErrNotExist) }
 
 // crashed restarts a service whose run process exited on its own, once
 // nothing of it is left: at once, or after the backoff.
@@ -394,7 +400,7 @@ func (r *Runner) killLeftovers(st *state) {
 	r.enter(st, phaseStopping)
 	out := st.stopRes
 	st.bg.Go(func() {
-		left := r.kill(g) != nil
+		left := outlived(r.kill(g))
 		out <- &stopResult{left: left}
 	})
 }
@@ -605,7 +611,7 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 	tctx, cancel := context.WithTimeout(ctx, st.shutdownTimeout())
 	_ = g.WaitEmpty(tctx)
 	cancel()
-	if r.killGroup(st) != nil {
+	if outlived(r.killGroup(st)) {
 		st.leftRunning = true
 	}
 	cgroup.RetirePIDFile(st.paths.pidFile)

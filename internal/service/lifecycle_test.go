@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -582,4 +583,30 @@ func TestNoSecondCopyBesideProcessesThatOutliveKill(t *testing.T) {
 			})
 		})
 	}
+}
+
+// goneGroup is a service's cgroup removed under the supervisor: every
+// kill fails to read it.
+type goneGroup struct{ stuckGroup }
+
+func (g *goneGroup) Kill(context.Context) error {
+	return &fs.PathError{Op: "open", Path: "cgroup.procs", Err: fs.ErrNotExist}
+}
+
+// A cgroup removed under the supervisor holds no process: a crash
+// restarts the service (whose start makes the cgroup again), it is not
+// held back as if processes had outlived SIGKILL.
+func TestRemovedGroupDoesNotHoldStartsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := servicetest.NewStarter()
+		fx := newGroupFixture(t, f, testPkg(t, map[string]string{}), &goneGroup{})
+		defer fx.close()
+		synctest.Wait()
+		f.Last("run").Crash()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if s := fx.r.Status(); f.Count("run") != 2 || !s.Running || s.StartError != "" {
+			t.Fatalf("after a crash with the cgroup gone: %d starts, %+v; want restarted", f.Count("run"), s)
+		}
+	})
 }
