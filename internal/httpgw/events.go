@@ -74,7 +74,7 @@ func Events(src EventSource) http.Handler {
 func streamEvents(r *http.Request, s *httpx.Stream, src EventSource, rd *events.Reader[events.Event], buf []byte) {
 	beat := time.NewTicker(httpx.Heartbeat)
 	defer beat.Stop()
-	defer func() { rd.Leave() }()
+	defer rd.Leave()
 	keepAlive := []byte(": keep-alive\n\n") // the SSE comment sent while nothing happens
 	feed := eventFeed{src}
 	evs := make([]events.Event, 0, eventBatch)
@@ -147,39 +147,5 @@ func appendEvent(buf []byte, e *events.Event) []byte {
 type eventFeed struct{ src EventSource }
 
 func (f eventFeed) Cursor(pos uint64, notify func()) httpx.FeedCursor {
-	rd, missed := f.src.Follow(pos)
-	c := &eventCursor{rd: rd, stop: f.src.Watch(notify)}
-	if missed != 0 {
-		// pos is no longer kept: the followers find out themselves.
-		c.err = events.ErrDropped
-	}
-	return c
-}
-
-type eventCursor struct {
-	rd   *events.Reader[events.Event]
-	stop func()
-	evs  []events.Event
-	err  error // the cursor cannot start
-}
-
-func (c *eventCursor) Next(p []byte) ([]byte, uint64, error) {
-	if c.err != nil {
-		return p, c.rd.Position(), c.err
-	}
-	evs, wait, err := c.rd.Take(c.evs[:0], eventBatch)
-	if wait != nil {
-		c.rd.Leave() // the cursor is told of what comes by Watch
-	}
-	for i := range evs {
-		p = appendEvent(p, &evs[i])
-	}
-	clear(evs)
-	c.evs = evs[:0]
-	return p, c.rd.Position(), err
-}
-
-func (c *eventCursor) Close() {
-	c.stop()
-	c.rd.Leave()
+	return newReaderCursor[events.Event](f.src, pos, notify, eventBatch, appendEvent)
 }

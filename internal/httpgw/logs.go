@@ -131,8 +131,7 @@ func newLogFeed(out *events.Broadcaster[api.LogLine], q events.LogQuery, sse boo
 }
 
 func (f logFeed) Cursor(pos uint64, notify func()) httpx.FeedCursor {
-	rd, missed := f.out.Follow(pos)
-	q := events.LogQuery{}
+	var q events.LogQuery
 	for s := range strings.SplitSeq(f.streams, ",") {
 		if s != "" {
 			if q.Streams == nil {
@@ -141,44 +140,12 @@ func (f logFeed) Cursor(pos uint64, notify func()) httpx.FeedCursor {
 			q.Streams[s] = true
 		}
 	}
-	c := &logCursor{rd: rd, q: q, sse: f.sse, stop: f.out.Watch(notify)}
-	if missed != 0 {
-		// pos is no longer kept: the followers find out themselves.
-		c.err = events.ErrDropped
-	}
-	return c
-}
-
-type logCursor struct {
-	rd    *events.Reader[api.LogLine]
-	q     events.LogQuery
-	sse   bool
-	stop  func()
-	lines []api.LogLine
-	err   error // the cursor cannot start
-}
-
-func (c *logCursor) Next(p []byte) ([]byte, uint64, error) {
-	if c.err != nil {
-		return p, c.rd.Position(), c.err
-	}
-	lines, wait, err := c.rd.Take(c.lines[:0], logBatch)
-	if wait != nil {
-		c.rd.Leave() // the cursor is told of what comes by Watch
-	}
-	for i := range lines {
-		if c.q.Wants(&lines[i]) {
-			p = appendLogLine(p, &lines[i], c.sse)
+	return newReaderCursor(f.out, pos, notify, logBatch, func(p []byte, l *api.LogLine) []byte {
+		if !q.Wants(l) {
+			return p
 		}
-	}
-	clear(lines)
-	c.lines = lines[:0]
-	return p, c.rd.Position(), err
-}
-
-func (c *logCursor) Close() {
-	c.stop()
-	c.rd.Leave()
+		return appendLogLine(p, l, f.sse)
+	})
 }
 
 // logBatch bounds the lines one frame of a log feed holds.

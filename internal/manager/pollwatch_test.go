@@ -48,40 +48,36 @@ func TestNoInotifyInstanceFallsBackToPolling(t *testing.T) {
 func TestPolledUserTOMLChangesAreSeen(t *testing.T) {
 	root := t.TempDir()
 	w := newPollWatcher(root, 5*time.Millisecond)
-	var mu sync.Mutex
-	var got []string
+	changes := make(chan string, 64)
 	w.Add("svc")
 	w.Add("gone")
 	w.Remove("gone")
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		w.Run(func(name string) {
-			mu.Lock()
-			got = append(got, name)
-			mu.Unlock()
+			b, _ := os.ReadFile(filepath.Join(root, name, "config", "user.toml"))
+			changes <- name + ": " + string(b)
 		})
 	})
 	defer wg.Wait()
 	defer w.Close()
-	seen := func(n int) {
+	// seen waits for the change that shows body; one write may be seen
+	// more than once (truncated, then written).
+	seen := func(body string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.After(5 * time.Second)
 		for {
-			mu.Lock()
-			g := append([]string(nil), got...)
-			mu.Unlock()
-			if len(g) >= n {
-				for _, name := range g {
-					if name != "svc" {
-						t.Fatalf("changes %q: a service not watched", g)
-					}
+			select {
+			case c := <-changes:
+				if !strings.HasPrefix(c, "svc: ") {
+					t.Fatalf("change %q: a service not watched", c)
 				}
-				return
+				if c == "svc: "+body {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("user.toml %q not seen", body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("changes %q, want %d", g, n)
-			}
-			time.Sleep(time.Millisecond)
 		}
 	}
 	for _, name := range []string{"svc", "gone"} {
@@ -92,17 +88,17 @@ func TestPolledUserTOMLChangesAreSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seen(1)
+	seen("a = 1\n")
 	f := filepath.Join(root, "svc", "config", "user.toml")
 	if err := os.WriteFile(f, []byte("a = 22\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	seen(2)
+	seen("a = 22\n")
 	if err := os.WriteFile(f+".new", []byte("a = 33\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(f+".new", f); err != nil {
 		t.Fatal(err)
 	}
-	seen(3)
+	seen("a = 33\n")
 }

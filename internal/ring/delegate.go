@@ -94,8 +94,8 @@ func (d *delegate) MergeRemoteState(buf []byte, join bool) {
 		// (bench/ring). What this member's own join or early exchange
 		// taught it is not: the member it asked, and the ring, hold
 		// that already (a newcomer learns every rumor by its join), and
-		// at 100 members gossiping it on filled every packet for a
-		// minute and a half after the ring had formed. A reconnect
+		// at 100 members gossiping it on still cost 2.3 kB/s a member
+		// 45 s after the ring had formed (286 B/s without). A reconnect
 		// after a partition is gossiped on: it teaches news to this
 		// member's side.
 		if pulled == 0 {

@@ -36,11 +36,8 @@ import (
 // fixed schedule the last ones waited for memberlist's push/pull, 40 s
 // after the last start in bench/ring).
 //
-// earlyMax bounds the exchanges, and is what ends them in a large ring:
-// there some member changes a rumor every few seconds, so nearly every
-// exchange teaches something even once the ring has formed (at 100
-// members, exchanges each second for two minutes made 14 kB/s a member,
-// against 300 B/s without).
+// earlyMax bounds the exchanges: in a large ring rumors change often, and
+// exchanges that kept teaching something would otherwise never end.
 
 // earlyQuiet is how many exchanges in a row that taught nothing end the
 // early exchanges.
