@@ -146,22 +146,43 @@ func (g *Group) memberMap(m *member) map[string]any {
 // pkgMap splits origin/name/version/release; an unknown package (empty)
 // is named by the service alone, as the gateway's local census does.
 func pkgMap(ident, service string) map[string]any {
-	p := map[string]any{"origin": "", "name": service, "version": nil, "release": nil}
+	p := splitPkg(ident, service)
+	out := map[string]any{"origin": p.origin, "name": p.name, "version": nil, "release": nil}
+	if p.hasVersion {
+		out["version"] = p.version
+	}
+	if p.hasRelease {
+		out["release"] = p.release
+	}
+	return out
+}
+
+// pkgParts is a package identifier split; a version or release the
+// identifier does not have is null in the census ("" when it is empty).
+type pkgParts struct {
+	origin, name, version, release string
+	hasVersion, hasRelease         bool
+}
+
+func splitPkg(ident, service string) pkgParts {
+	p := pkgParts{name: service}
 	if ident == "" {
 		return p
 	}
-	parts := strings.SplitN(ident, "/", 4)
-	if len(parts) == 1 {
-		p["name"] = parts[0]
+	// strings.SplitN(ident, "/", 4) without the slice: the last part
+	// keeps any further slashes.
+	origin, rest, ok := strings.Cut(ident, "/")
+	if !ok {
+		p.name = ident
 		return p
 	}
-	p["origin"], p["name"] = parts[0], parts[1]
-	if len(parts) > 2 {
-		p["version"] = parts[2]
+	p.origin = origin
+	p.name, rest, ok = strings.Cut(rest, "/")
+	if !ok {
+		return p
 	}
-	if len(parts) > 3 {
-		p["release"] = parts[3]
-	}
+	p.hasVersion = true
+	p.version, p.release, p.hasRelease = strings.Cut(rest, "/")
 	return p
 }
 

@@ -181,7 +181,7 @@ func fixtureSnapshot(org string) *api.Snapshot {
 // (when first served) from s as it is then, as the manager's fold would.
 func withRing(s *api.Snapshot) *api.Snapshot {
 	s.Ring = &api.Ring{
-		Census:    api.NewDoc(func() any { return census.Build(localInput(s)).JSON() }),
+		Census:    api.NewEncodedDoc(func() ([]byte, error) { return census.Build(localInput(s)).EncodeJSON() }),
 		Butterfly: api.NewDoc(func() any { return census.Butterfly(localInput(s)) }),
 	}
 	return s

@@ -162,7 +162,7 @@ func (m *Manager) foldRing(g *gossipState) {
 			rs.record(rec)
 		}
 		rs.snap = &api.Ring{
-			Members: members, Census: lazyJSON(c.JSON), Butterfly: lazyJSON(func() any { return census.Butterfly(in) }), Records: rs.records,
+			Members: members, Census: api.NewEncodedDoc(c.EncodeJSON), Butterfly: lazyJSON(func() any { return census.Butterfly(in) }), Records: rs.records,
 		}
 		setRingStats(rs.snap, st)
 		for _, e := range o.services {
