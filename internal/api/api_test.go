@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,27 @@ func TestDocBuildsOnceWithoutEscaping(t *testing.T) {
 	}
 	if _, err := NewDoc(func() any { return func() {} }).JSON(); err == nil {
 		t.Error("an unencodable document encoded")
+	}
+}
+
+// TestEncodedDocEncodesOnce: a document its owner encodes is encoded
+// when first asked for, once, and its error is the document's.
+func TestEncodedDocEncodesOnce(t *testing.T) {
+	n := 0
+	d := NewEncodedDoc(func() ([]byte, error) { n++; return []byte(`{"a":"<b>&"}`), nil })
+	if n != 0 {
+		t.Fatal("encoded before it was asked for")
+	}
+	for range 3 {
+		if b, err := d.JSON(); err != nil || string(b) != `{"a":"<b>&"}` {
+			t.Fatalf("JSON = %s, %v", b, err)
+		}
+	}
+	if n != 1 {
+		t.Errorf("encoded %d times", n)
+	}
+	if _, err := NewEncodedDoc(func() ([]byte, error) { return nil, errors.New("no") }).JSON(); err == nil {
+		t.Error("a failed encode gave a document")
 	}
 }
 
