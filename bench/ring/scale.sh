@@ -7,7 +7,7 @@
 # wire bytes/s, RssAnon and CPU per member. Every process a run starts is
 # stopped by its driver. Usage: [SIZES="25 50"] [RUNS=3] bench/ring/scale.sh
 # [driver flags]. Results: bench/results/ring-scale-DATE/ (one directory
-# per run, and summary.md). About 12 minutes a round on 2 cores.
+# per run, and summary.md). About 16 minutes a round on 2 cores.
 # The steady window is at least one memberlist push/pull interval at N
 # plus 25 s (tend refreshes its counters every 10 s): 60 s at 25 members,
 # 85 s at 50, 115 s at 100, 145 s at 200; the headline figure,
