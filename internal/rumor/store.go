@@ -191,11 +191,13 @@ func id(what, s string) error {
 }
 
 // entry is a stored rumor: a private decoded copy, its canonical JSON and
-// that JSON's hash (Store.held).
+// that JSON's hash (Store.held), and the hashes of its key and JSON that
+// every member computes alike (the push/pull digest: digest.go).
 type entry struct {
 	r   Rumor
 	enc []byte
 	sum uint64
+	dig DigestItem
 }
 
 // Store holds the newest rumor of each key. It is safe for concurrent use.
@@ -219,6 +221,9 @@ type Store struct {
 	// store, every 30-120 s) are byte for byte what it holds already; they
 	// are recognised by hash and compared, without being decoded.
 	held map[uint64]string
+	// total is the whole-store digest hash: the sum of every entry's
+	// mixed digest item (digest.go), kept as entries come and go.
+	total uint64
 }
 
 // NewStore returns an empty store.
@@ -332,7 +337,12 @@ func (s *Store) putLocked(key string, e entry) (bool, error) {
 	if ok && s.held[old.sum] == key {
 		delete(s.held, old.sum)
 	}
+	if ok {
+		s.total -= old.dig.mix()
+	}
 	e.sum = maphash.Bytes(s.seed, e.enc)
+	e.dig = digestItem(key, e.enc)
+	s.total += e.dig.mix()
 	s.held[e.sum] = key
 	s.m[key] = e
 	if e.r.Kind == KindDeparture {
