@@ -226,7 +226,7 @@ func (r *Ring) deltaLoop(ctx context.Context, ml *memberlist.Memberlist) {
 
 // sendDelta sends req's peer the rumors its digest lacks.
 func (r *Ring) sendDelta(ml *memberlist.Memberlist, req deltaReq) {
-	doc, n := r.store.EncodeLacking(req.items)
+	msg, n := r.deltaMsg(req)
 	if n == 0 {
 		return
 	}
@@ -242,17 +242,26 @@ func (r *Ring) sendDelta(ml *memberlist.Memberlist, req deltaReq) {
 		r.log.Debug("ring: push/pull delta to an unknown member", "member", req.peer)
 		return
 	}
-	msg := make([]byte, 0, 2+len(doc))
-	msg = append(msg, msgDelta, 0)
-	if req.regossip {
-		msg[1] |= flagRegossip
-	}
-	msg = append(msg, doc...)
 	if err := ml.SendReliable(&node, msg); err != nil {
 		r.log.Debug("ring: send push/pull delta", "to", req.peer, "rumors", n, "err", err)
 		return
 	}
 	r.stats.sent(statDelta, len(msg))
+}
+
+// deltaMsg is the delta message for req and how many rumors it carries;
+// nil and 0 when the peer lacks nothing.
+func (r *Ring) deltaMsg(req deltaReq) ([]byte, int) {
+	doc, n := r.store.EncodeLacking(req.items)
+	if n == 0 {
+		return nil, 0
+	}
+	msg := make([]byte, 0, 2+len(doc))
+	msg = append(msg, msgDelta, 0)
+	if req.regossip {
+		msg[1] |= flagRegossip
+	}
+	return append(msg, doc...), n
 }
 
 // mergeDelta merges a delta message (msgDelta) received from a peer.

@@ -7,16 +7,22 @@ import (
 	"github.com/tend-sh/tend/internal/rumor"
 )
 
-// stateOf is the push/pull state of a ring of n members with one service
-// each, in 10 groups, at incarnation inc.
-func stateOf(b *testing.B, n int, inc uint64) []byte {
+// benchRumor is member i's service rumor in a ring of one service per
+// member, in 10 groups, at incarnation inc.
+func benchRumor(i int, inc uint64) rumor.Rumor {
+	return rumor.Rumor{Kind: rumor.KindService, Service: &rumor.Service{
+		MemberID: fmt.Sprintf("%032x", i+1), ServiceGroup: fmt.Sprintf("ring.g%d", i%10), Package: "bench/ring/1.0.0/20260101000000",
+		Incarnation: inc, Health: "OK", Up: true, Cfg: map[string]any{"port": 6379 + i},
+		Sys: rumor.Sys{IP: "127.0.0.1", GossipIP: "127.0.0.1", GossipPort: 9638 + i, HTTPGatewayIP: "127.0.0.1", HTTPGatewayPort: 9631},
+	}}
+}
+
+// stateOf is the whole store (the push/pull state of older tends) of a
+// ring of n members (benchRumor) at incarnation inc.
+func stateOf(b testing.TB, n int, inc uint64) []byte {
 	s := rumor.NewStore()
 	for i := range n {
-		s.Merge(rumor.Rumor{Kind: rumor.KindService, Service: &rumor.Service{
-			MemberID: fmt.Sprintf("%032x", i+1), ServiceGroup: fmt.Sprintf("ring.g%d", i%10), Package: "bench/ring/1.0.0/20260101000000",
-			Incarnation: inc, Health: "OK", Up: true, Cfg: map[string]any{"port": 6379 + i},
-			Sys: rumor.Sys{IP: "127.0.0.1", GossipIP: "127.0.0.1", GossipPort: 9638 + i, HTTPGatewayIP: "127.0.0.1", HTTPGatewayPort: 9631},
-		}})
+		s.Merge(benchRumor(i, inc))
 	}
 	enc, err := s.Encode()
 	if err != nil {
