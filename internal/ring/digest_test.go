@@ -2,8 +2,12 @@ package ring
 
 import (
 	"bytes"
+	"net"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 
 	"github.com/tend-sh/tend/internal/rumor"
 )
@@ -224,5 +228,63 @@ func TestEarlyExchangeCountsTheDeltaThatFollows(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no second early exchange")
+	}
+}
+
+// TestStreamToAStalledPeerEnds: a stream the transport dials (a delta, a
+// big rumor: memberlist sets no deadline on a user message) to a peer that
+// accepts and never reads fails after the dial's timeout, instead of
+// holding its sender, and the ring's shutdown, forever.
+func TestStreamToAStalledPeerEnds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held, never read
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-accepted
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	tr := newTestTransport(t, &counters{})
+	conn, err := tr.DialAddressTimeout(memberlist.Address{Addr: ln.Addr().String()}, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	done := make(chan error, 1)
+	go func() {
+		chunk := make([]byte, 1<<20)
+		for {
+			if _, err := conn.Write(chunk); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = conn.Close()
+		<-done
+		t.Fatal("the stream to a stalled peer did not end")
 	}
 }
