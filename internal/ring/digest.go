@@ -38,7 +38,10 @@ import (
 // rumor.Store.Encode writes a store. flags bit 0: regossip what changed.
 //
 // A state whose first byte is '{' is the whole store of an older tend
-// (rumor.Store.Encode, version 1) and is merged as before.
+// (rumor.Store.Encode, version 1) and is merged as before. An older tend
+// cannot read a digest (it logs a warning and learns nothing from the
+// exchange) and is sent no delta: in a mixed ring it learns what the new
+// members hold by gossip, and by push/pulls with other older members.
 
 // digestV1 starts a digest of this format; another format takes another
 // first byte.

@@ -9,8 +9,9 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// A member that has just started exchanges its whole state (a push/pull,
-// as a join does) with random alive members, instead of waiting for
+// A member that has just started makes push/pulls (as a join does: a
+// digest each way, then what each side lacks: digest.go) with random
+// alive members, instead of waiting for
 // memberlist's periodic push/pull: 30 s below 33 members, 60 s at 50,
 // 180 s at 1,000.
 //
@@ -22,7 +23,7 @@ import (
 // not alive in their census) until a push/pull. And a forming ring's
 // rumors outnumber what its packets carry: at 100 members each member
 // has ~100 service rumors to pass on a dozen times each, two or three to
-// a 1,400-byte packet. An exchange carries them all over TCP.
+// a 1,400-byte packet. An exchange carries what is missing over TCP.
 //
 // The first exchange comes EarlyPushPull after the start. While push/
 // pulls (this member's or others' with it) keep teaching it rumors it did
