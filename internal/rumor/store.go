@@ -217,10 +217,10 @@ type Store struct {
 	m    map[string]entry
 	dept map[string]bool
 	// held maps the hash of each stored encoding to its key. Most rumors
-	// a member receives (whole stores from older tends' push/pulls above
-	// all, and a delta's rumors that the other side holds in another
-	// version) are byte for byte what it holds already; they are
-	// recognised by hash and compared, without being decoded.
+	// a member receives (gossip that reached it by another path first,
+	// whole stores from older tends' push/pulls) are byte for byte what
+	// it holds already; they are recognised by hash and compared, without
+	// being decoded.
 	held map[uint64]string
 	// total is the whole-store digest hash: the sum of every entry's
 	// mixed digest item (digest.go), kept as entries come and go.
