@@ -11,9 +11,8 @@ import (
 
 // A member that has just started makes push/pulls (as a join does: a
 // digest each way, then what each side lacks: digest.go) with random
-// alive members, instead of waiting for
-// memberlist's periodic push/pull: 30 s below 33 members, 60 s at 50,
-// 180 s at 1,000.
+// alive members, instead of waiting for memberlist's periodic push/pull:
+// 30 s below 33 members, 60 s at 50, 180 s at 1,000.
 //
 // Gossip alone leaves stragglers while a ring forms. memberlist's own
 // broadcast queue (TransmitLimitedQueue) loses messages the way ours did

@@ -144,7 +144,7 @@ type Ring struct {
 	learned atomic.Uint64
 	// pulling counts this member's own joins and early exchanges in
 	// flight: what they teach it, the others mostly hold already, and is
-	// not gossiped on (delegate.go).
+	// not gossiped on (its digest says so: digest.go).
 	pulling atomic.Int32
 	saved   uint64 // gen last persisted, under persistMu
 
