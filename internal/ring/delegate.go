@@ -36,6 +36,10 @@ func (d *delegate) NodeMeta(limit int) []byte {
 }
 
 func (d *delegate) NotifyMsg(b []byte) {
+	if len(b) >= 1 && b[0] == msgDelta {
+		d.r.mergeDelta(b)
+		return
+	}
 	if len(b) < 2 || b[0] != msgRumor {
 		d.r.stats.recv("unknown", len(b))
 		return
@@ -61,46 +65,41 @@ func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	return msgs
 }
 
+// LocalState is this member's digest (digest.go), not its store.
 func (d *delegate) LocalState(join bool) []byte {
-	b, err := d.r.store.Encode()
-	if err != nil {
-		d.r.log.Error("ring: encode rumors for push/pull", "err", err)
-		return nil
-	}
-	d.r.stats.sent(statPushPull, len(b))
+	b := d.r.encodeDigest()
+	d.r.stats.sent(statDigest, len(b))
 	return b
 }
 
+// MergeRemoteState queues the peer's digest for the delta of what it
+// lacks, sent by deltaLoop (the delegate must not block). A whole store,
+// from an older tend, is merged as before.
 func (d *delegate) MergeRemoteState(buf []byte, join bool) {
-	d.r.stats.recv(statPushPull, len(buf))
 	if len(buf) == 0 {
 		return
 	}
-	pulled := d.r.pulling.Load()
-	changed, err := d.r.store.MergeState(buf)
-	if err != nil {
-		d.r.log.Warn("ring: push/pull state", "err", err)
-	}
-	d.r.learned.Add(uint64(len(changed)))
-	// Run onChange for what is new: departures must be noticed.
-	for _, m := range changed {
-		d.r.onChange(m.Rumor)
-		// Passed on as if gossiped to us. The member a newcomer joins
-		// learns the newcomer's rumors from this exchange, and the
-		// newcomer's own few transmissions of them are spent while a
-		// forming ring's membership news fills every packet; unless they
-		// are gossiped on from here, the rest of the ring learns them
-		// from its own push/pulls, minutes later in a ring of 50
-		// (bench/ring). What this member's own join or early exchange
-		// taught it is not: the member it asked, and the ring, hold
-		// that already (a newcomer learns every rumor by its join), and
-		// at 100 members gossiping it on still cost 2.3 kB/s a member
-		// 45 s after the ring had formed (286 B/s without). A reconnect
-		// after a partition is gossiped on: it teaches news to this
-		// member's side.
-		if pulled == 0 {
-			d.r.regossip(m.Key, m.Enc)
+	if buf[0] == '{' {
+		d.r.stats.recv(statPushPull, len(buf))
+		pulled := d.r.pulling.Load()
+		changed, err := d.r.store.MergeState(buf)
+		if err != nil {
+			d.r.log.Warn("ring: push/pull state", "err", err)
 		}
+		d.r.learnedFrom(changed, pulled == 0)
+		return
+	}
+	d.r.stats.recv(statDigest, len(buf))
+	dg, err := decodeDigest(buf)
+	if err != nil {
+		d.r.log.Warn("ring: push/pull state", "err", err, "first_byte", buf[0])
+		return
+	}
+	if dg.member == d.r.cfg.MemberID || dg.sum == d.r.store.Sum() {
+		return // nothing to send: the same rumors (or ourselves)
+	}
+	if d.r.deltas.put(deltaReq{peer: dg.member, ip: dg.ip, port: dg.port, regossip: !dg.ownPull, items: dg.items}) {
+		d.r.log.Debug("ring: push/pull delta queue full; dropped the oldest")
 	}
 }
 
@@ -179,7 +178,9 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // Stats counts the ring's traffic by kind: the rumor kinds (user messages
 // on gossip and TCP, one count per transmission, payload bytes only),
-// "pushpull" (anti-entropy states exchanged), "membership" (membership
+// "pushpull_digest" (the digests push/pulls exchange), "pushpull_delta"
+// (the rumors sent after one, that the peer lacked), "pushpull" (whole
+// stores received from older members), "membership" (membership
 // events received: joins, leaves, updates; bytes not counted) and "wire"
 // (everything on the gossip port as it crosses the network, compressed
 // and, when a key is set, encrypted: every UDP packet, SWIM's pings and
@@ -200,6 +201,8 @@ type Traffic struct {
 
 const (
 	statPushPull   = "pushpull"
+	statDigest     = "pushpull_digest"
+	statDelta      = "pushpull_delta"
 	statMembership = "membership"
 	statWire       = "wire"
 )
@@ -210,7 +213,7 @@ type stats map[string]*counters
 
 func newStats() stats {
 	s := stats{}
-	for _, k := range []string{string(rumor.KindService), string(rumor.KindConfig), string(rumor.KindFile), string(rumor.KindDeparture), string(rumor.KindElection), string(rumor.KindElectionUpdate), string(rumor.KindUpdate), statPushPull, statMembership, statWire, "unknown"} {
+	for _, k := range []string{string(rumor.KindService), string(rumor.KindConfig), string(rumor.KindFile), string(rumor.KindDeparture), string(rumor.KindElection), string(rumor.KindElectionUpdate), string(rumor.KindUpdate), statPushPull, statDigest, statDelta, statMembership, statWire, "unknown"} {
 		s[k] = &counters{}
 	}
 	return s

@@ -9,10 +9,10 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// A member that has just started exchanges its whole state (a push/pull,
-// as a join does) with random alive members, instead of waiting for
-// memberlist's periodic push/pull: 30 s below 33 members, 60 s at 50,
-// 180 s at 1,000.
+// A member that has just started makes push/pulls (as a join does: a
+// digest each way, then what each side lacks: digest.go) with random
+// alive members, instead of waiting for memberlist's periodic push/pull:
+// 30 s below 33 members, 60 s at 50, 180 s at 1,000.
 //
 // Gossip alone leaves stragglers while a ring forms. memberlist's own
 // broadcast queue (TransmitLimitedQueue) loses messages the way ours did
@@ -22,7 +22,7 @@ import (
 // not alive in their census) until a push/pull. And a forming ring's
 // rumors outnumber what its packets carry: at 100 members each member
 // has ~100 service rumors to pass on a dozen times each, two or three to
-// a 1,400-byte packet. An exchange carries them all over TCP.
+// a 1,400-byte packet. An exchange carries what is missing over TCP.
 //
 // The first exchange comes EarlyPushPull after the start. While push/
 // pulls (this member's or others' with it) keep teaching it rumors it did
@@ -69,30 +69,50 @@ func earlySchedule(first, wait time.Duration, quiet int, taught bool) (next time
 }
 
 // earlyLoop makes the new member's exchanges, until ctx ends.
+//
+// What an exchange teaches arrives a moment after it returns: the peer
+// sends the rumors this member lacks over TCP once it has read its digest
+// (digest.go). So whether it taught something is read `first` after it,
+// the soonest the next exchange comes; anything learned from other
+// members' exchanges with this one in the meantime counts too.
 func (r *Ring) earlyLoop(ctx context.Context, ml *memberlist.Memberlist) {
 	first := r.earlyPushPull()
 	wait, quiet := first, 0
 	t := time.NewTimer(wait)
 	defer t.Stop()
-	seen := r.learned.Load()
-	for range earlyMax {
+	sleep := func() bool {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-t.C:
+			return true
+		}
+	}
+	seen := r.learned.Load()
+	for range earlyMax {
+		if !sleep() {
+			return
 		}
 		if peer := r.randomPeer(ml); peer != "" {
 			if _, err := r.pull(ml, []string{peer}); err != nil {
 				r.log.Debug("ring: early push/pull", "with", peer, "err", err)
 			}
 		}
-		now := r.learned.Load()
-		var ok bool
-		if wait, quiet, ok = earlySchedule(first, wait, quiet, now != seen); !ok {
+		t.Reset(first)
+		if !sleep() {
 			return
 		}
+		now := r.learned.Load()
+		taught := now != seen
 		seen = now
-		t.Reset(wait)
+		if r.earlyTaught != nil {
+			r.earlyTaught(taught)
+		}
+		var ok bool
+		if wait, quiet, ok = earlySchedule(first, wait, quiet, taught); !ok {
+			return
+		}
+		t.Reset(wait - first)
 	}
 }
 

@@ -94,11 +94,12 @@ func TestEarlyExchangesLastWhileTheyTeach(t *testing.T) {
 	}
 }
 
-// What a member's own join and early exchanges teach it is not gossiped
-// on: the ring holds it already (a newcomer learns every rumor by its
-// join). (What the member it asked learns from it is news there, and is
-// gossiped on: a learns b's rumor from b's exchanges, or from b's own
-// send, whichever comes first, so that is not asserted here.)
+// What a member's own join and early exchanges teach it (the delta the
+// member it asked sends it) is not gossiped on: the ring holds it already
+// (a newcomer learns every rumor by its join). (What the member it asked
+// learns from it is news there, and is gossiped on: a learns b's rumor
+// from b's exchanges, or from b's own send, whichever comes first, so
+// that is asserted without a ring, in TestPushPullDeltaPolicy.)
 func TestOwnPullsAreNotGossipedOn(t *testing.T) {
 	tm, late := fast(), fast()
 	tm.EarlyPushPull = 100 * time.Millisecond

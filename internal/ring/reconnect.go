@@ -33,7 +33,8 @@ const reconnectParallel = 4
 
 // reconnectPerRound is how many targets one round tries, chosen at random
 // among all of them (Serf tries one failed member per interval). A join is
-// a push/pull of the whole state: with every target tried every round, a
+// a push/pull (of the whole state until session 10; of digests and what
+// differs now): with every target tried every round, a
 // ring of 100 on a loaded machine, where starved members were declared
 // dead, spent most of its CPU on reconnects (a profile: 14 % in
 // reconnect's joins, 17 % merging the states they brought), which starved

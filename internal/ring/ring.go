@@ -4,7 +4,8 @@
 // Small rumors ride memberlist's gossip (piggybacked on UDP packets, each
 // member re-broadcasting what is new to it); rumors too big for a packet
 // (configs and files up to 64 KiB) go to every alive member over TCP at
-// once. Push/pull anti-entropy exchanges whole rumor stores, so a member
+// once. Push/pull anti-entropy exchanges digests of the rumor stores, then
+// each side sends the rumors the other lacks (digest.go), so a member
 // that was away, partitioned or just joined catches up. Members held dead
 // and peers no alive member answers at are joined again every few seconds
 // (reconnect.go), so the halves of a healed partition merge.
@@ -90,6 +91,7 @@ const (
 
 const (
 	msgRumor byte = 1 // tag of a rumor user message: then its JSON
+	msgDelta byte = 2 // tag of a push/pull delta (digest.go)
 
 	// maxGossip is the largest rumor message put on the UDP gossip queue;
 	// memberlist offers about 1360 bytes per packet (1400 less headers and
@@ -117,17 +119,22 @@ type Ring struct {
 	deptOnce sync.Once
 	persistC chan struct{}
 	sendC    chan []byte
+	deltas   *deltaQueue
 	ran      atomic.Bool
 	live     atomic.Bool // Run has loaded the persisted rumors and not ended
 	abrupt   atomic.Bool // tests: shut down without leaving
 
-	mu     sync.Mutex
-	ml     *memberlist.Memberlist
-	addr   string
-	nodes  map[string]*nodeRec // every node seen
-	meta   []byte
-	inc    uint64
-	health string // digest of the last Members view, for Changed
+	mu   sync.Mutex
+	ml   *memberlist.Memberlist
+	addr string
+	// selfIP and selfPort are where memberlist advertises this member,
+	// for the push/pull digest.
+	selfIP   net.IP
+	selfPort uint16
+	nodes    map[string]*nodeRec // every node seen
+	meta     []byte
+	inc      uint64
+	health   string // digest of the last Members view, for Changed
 
 	persistMu sync.Mutex
 	gen       atomic.Uint64 // bumped on every store change
@@ -137,7 +144,7 @@ type Ring struct {
 	learned atomic.Uint64
 	// pulling counts this member's own joins and early exchanges in
 	// flight: what they teach it, the others mostly hold already, and is
-	// not gossiped on (delegate.go).
+	// not gossiped on (its digest says so: digest.go).
 	pulling atomic.Int32
 	saved   uint64 // gen last persisted, under persistMu
 
@@ -145,6 +152,7 @@ type Ring struct {
 
 	tweak        func(*memberlist.Config) // tests: adjust memberlist's config
 	suspectEvery time.Duration            // tests: how often suspects are pinged
+	earlyTaught  func(taught bool)        // tests: each early exchange's verdict
 }
 
 // New checks c; it does no I/O and starts nothing.
@@ -202,6 +210,7 @@ func New(c Config) (*Ring, error) {
 		departed: make(chan struct{}),
 		persistC: make(chan struct{}, 1),
 		sendC:    make(chan []byte, sendQueue),
+		deltas:   newDeltaQueue(),
 		nodes:    map[string]*nodeRec{},
 		stats:    newStats(),
 	}
@@ -318,6 +327,12 @@ func (r *Ring) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.ml = ml
 	r.addr = net.JoinHostPort(r.host, strconv.Itoa(mc.BindPort))
+	if self := ml.LocalNode(); self != nil {
+		r.selfIP, r.selfPort = append(net.IP(nil), self.Addr...), self.Port
+		if ip4 := r.selfIP.To4(); ip4 != nil {
+			r.selfIP = ip4
+		}
+	}
 	r.mu.Unlock()
 	r.live.Store(true)
 	if r.store.Departed(r.cfg.MemberID) {
@@ -332,6 +347,7 @@ func (r *Ring) Run(ctx context.Context) error {
 		wg.Go(func() { r.joinLoop(ctx, ml) })
 	}
 	wg.Go(func() { r.sendLoop(ctx, ml) })
+	wg.Go(func() { r.deltaLoop(ctx, ml) })
 	wg.Go(func() { r.reconnectLoop(ctx, ml) })
 	wg.Go(func() { r.earlyLoop(ctx, ml) })
 	wg.Go(func() { r.suspectLoop(ctx, ml, mc.ProbeInterval) })

@@ -144,12 +144,21 @@ func (t *countingTransport) DialTimeout(addr string, timeout time.Duration) (net
 }
 
 // DialAddressTimeout dials as NetTransport does, but gives up when the
-// transport's context ends.
+// transport's context ends, and the stream ends timeout after the dial
+// unless memberlist sets another deadline: memberlist sets none on a user
+// message (a delta, a big rumor), and a peer that stopped reading would
+// hold the sender, and the ring's shutdown that waits for it, forever.
 func (t *countingTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(t.dialC, "tcp", a.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if timeout > 0 {
+		if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
 	}
 	return &countingConn{Conn: conn, c: t.c}, nil
 }

@@ -191,11 +191,13 @@ func id(what, s string) error {
 }
 
 // entry is a stored rumor: a private decoded copy, its canonical JSON and
-// that JSON's hash (Store.held).
+// that JSON's hash (Store.held), and the hashes of its key and JSON that
+// every member computes alike (the push/pull digest: digest.go).
 type entry struct {
 	r   Rumor
 	enc []byte
 	sum uint64
+	dig DigestItem
 }
 
 // Store holds the newest rumor of each key. It is safe for concurrent use.
@@ -215,10 +217,14 @@ type Store struct {
 	m    map[string]entry
 	dept map[string]bool
 	// held maps the hash of each stored encoding to its key. Most rumors
-	// a member receives (push/pull states above all: every member's whole
-	// store, every 30-120 s) are byte for byte what it holds already; they
-	// are recognised by hash and compared, without being decoded.
+	// a member receives (gossip that reached it by another path first,
+	// whole stores from older tends' push/pulls) are byte for byte what
+	// it holds already; they are recognised by hash and compared, without
+	// being decoded.
 	held map[uint64]string
+	// total is the whole-store digest hash: the sum of every entry's
+	// mixed digest item (digest.go), kept as entries come and go.
+	total uint64
 }
 
 // NewStore returns an empty store.
@@ -332,7 +338,12 @@ func (s *Store) putLocked(key string, e entry) (bool, error) {
 	if ok && s.held[old.sum] == key {
 		delete(s.held, old.sum)
 	}
+	if ok {
+		s.total -= old.dig.mix()
+	}
 	e.sum = maphash.Bytes(s.seed, e.enc)
+	e.dig = digestItem(key, e.enc)
+	s.total += e.dig.mix()
 	s.held[e.sum] = key
 	s.m[key] = e
 	if e.r.Kind == KindDeparture {
