@@ -72,6 +72,8 @@ type fakeRing struct {
 	sent      uint64 // the service rumors Stats says were sent
 	changed   chan struct{}
 	departed  chan struct{}
+	readTook  time.Duration // how long Rumors takes (a fold of a big ring)
+	reads     []time.Time   // when Rumors was called: once a fold
 }
 
 func newFakeRing() *fakeRing {
@@ -80,8 +82,19 @@ func newFakeRing() *fakeRing {
 
 func (r *fakeRing) Rumors() []rumor.Rumor {
 	r.mu.Lock()
+	r.reads = append(r.reads, time.Now())
+	took := r.readTook
+	out := append([]rumor.Rumor(nil), r.rumors...)
+	r.mu.Unlock()
+	time.Sleep(took)
+	return out
+}
+
+// folds returns when the ring loop folded, from the start on.
+func (r *fakeRing) folds() []time.Time {
+	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]rumor.Rumor(nil), r.rumors...)
+	return append([]time.Time(nil), r.reads...)
 }
 
 func (r *fakeRing) Members() []ring.Member {

@@ -357,6 +357,52 @@ func TestRingGossipAndFold(t *testing.T) {
 	})
 }
 
+// A ring whose fold is slow (a big ring, a starved host) is folded less
+// often: at most a twentieth of the time goes to folding, and a change is
+// still folded within maxFoldGap.
+func TestSlowFoldsAreSpacedOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fx := newFixture(t, nil)
+		fx.ring.mu.Lock()
+		fx.ring.readTook = 50 * time.Millisecond
+		fx.ring.mu.Unlock()
+		member := []ring.Member{{ID: "m1", Health: "alive"}}
+		// The ring changes every 10 ms for 3 s.
+		start := time.Now()
+		for time.Since(start) < 3*time.Second {
+			fx.ring.set(member, nil)
+			time.Sleep(10 * time.Millisecond)
+		}
+		synctest.Wait()
+		var during []time.Time
+		for _, at := range fx.ring.folds() {
+			if at.After(start) { // not the first fold, of the empty ring
+				during = append(during, at)
+			}
+		}
+		// A fold of 50 ms is followed by the next 1 s later (not 100 ms).
+		if len(during) < 2 || len(during) > 4 {
+			t.Fatalf("%d folds in 3 s of changes with 50 ms folds, want 2-4: %v", len(during), during)
+		}
+		for i := 1; i < len(during); i++ {
+			if d := during[i].Sub(during[i-1]); d < time.Second {
+				t.Fatalf("folds %v apart, want >= 1 s (20 x 50 ms)", d)
+			}
+		}
+		// A last change is still folded, within maxFoldGap.
+		fx.ring.mu.Lock()
+		fx.ring.readTook = 0
+		fx.ring.mu.Unlock()
+		n := len(fx.ring.folds())
+		fx.ring.set(member, nil)
+		time.Sleep(maxFoldGap)
+		synctest.Wait()
+		if len(fx.ring.folds()) == n {
+			t.Fatal("a change was not folded within maxFoldGap")
+		}
+	})
+}
+
 // A strict bind to a group the ring does not have holds the start; the
 // group appearing in the census starts it.
 func TestBindFromTheRing(t *testing.T) {
