@@ -32,8 +32,11 @@ const pipeSize = 1 << 20
 // Anything at path that is not such a FIFO is replaced.
 func fifoPipe(path string) (rd, wr int, err error) {
 	if rd, err = openFIFO(path); err != nil {
-		if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
-			return 0, 0, fmt.Errorf("output fifo: %w", err)
+		// Nothing there (a service's first start): nothing to unlink.
+		if !errors.Is(err, unix.ENOENT) {
+			if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
+				return 0, 0, fmt.Errorf("output fifo: %w", err)
+			}
 		}
 		if err := unix.Mkfifo(path, 0o600); err != nil {
 			return 0, 0, fmt.Errorf("output fifo: %w", err)
