@@ -15,8 +15,9 @@ import (
 // unprivileged supervisor past fs.pipe-user-pages-soft keeps the default.
 const pipeSize = 1 << 20
 
-// fifoPipe opens the FIFO at path, made on the service's first start and
-// kept (in the supervisor's own 0700 directory) for every later one, and
+// fifoPipe opens the FIFO at path, made on the service's first start
+// (makeFIFO, before the reaper's lock) and kept (in the supervisor's own
+// 0700 directory) for every later one, and
 // returns its read end, non-blocking for the poller, and a read-write end
 // for the child. The child holding both ends of its own output means it
 // never gets SIGPIPE or EPIPE when the supervisor dies, and a successor
@@ -54,6 +55,20 @@ func fifoPipe(path string) (rd, wr int, err error) {
 	}
 	_, _ = unix.FcntlInt(uintptr(wr), unix.F_SETPIPE_SZ, pipeSize)
 	return rd, wr, nil
+}
+
+// makeFIFO makes the output FIFO at path if nothing is there, so that
+// fifoPipe, on the spawner's thread and under the reaper's lock, finds it
+// and only opens it. Start calls it before it takes the lock: a create is
+// the dear part of a service's first start (an inode, and on ext4 without
+// a journal a walk past every inode freed in the last 30 s), and under
+// the lock every other start waited for it; 500 first starts on a fresh
+// root spent 90–170 ms there, one after another (docs/BENCHMARKS.md,
+// session 10). Once made, this is a lookup that finds it (EEXIST). Best
+// effort: fifoPipe replaces what is not a FIFO of ours and reports what
+// fails.
+func makeFIFO(path string) {
+	_ = unix.Mkfifo(path, 0o600)
 }
 
 // openFIFO opens an existing output FIFO for reading, non-blocking, as an
