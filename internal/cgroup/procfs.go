@@ -227,11 +227,11 @@ func ReadPIDFile(path string) (pid int, start uint64, ok bool) { return pidFile(
 // The file is written beside path and renamed over it, so a reader never
 // sees it torn: written in place, a supervisor SIGKILLed between the
 // truncating open and the write left an empty file, and its successor
-// restarted a run process it could have adopted. The rename, an
-// fstat and at times an ftruncate are the system calls this adds to the open, write and close
-// (os.WriteFile adds five); the temporary is the file RetirePIDFile left,
-// so the open allocates no inode, the dear part of a create on ext4. A
-// link in path's place is replaced, never followed.
+// restarted a run process it could have adopted. The rename, an fstat
+// and at times an ftruncate are the system calls this adds to the open,
+// write and close (os.WriteFile adds five); the temporary is the file
+// RetirePIDFile left, so the open allocates no inode, the dear part of a
+// create on ext4. A link in path's place is replaced, never followed.
 func WritePIDFile(path string, pid int) error {
 	start, err := StartTime(pid)
 	if err != nil {
