@@ -13,7 +13,11 @@
 # `perf record -a -g` (system-wide: per-task recording would add perf's
 # own cost to every fork) into the run's directory, kept in KEEP (a
 # directory) with the supervisor's pid and the monotonic time of the last
-# start, for `perf report --pid PID --time ,CUT`. Needs root (cgroups), cc.
+# start (its stamp line's), for `perf report --pid PID --time ,CUT`.
+# up_cpu_s is read when the poll sees the last line, which is later (by
+# 10-20 ms, up to ~100 ms under perf), so it includes what the supervisor
+# does just after; first_ms and all_ms are from the launch to the first
+# and last stamp lines' own times. Needs root (cgroups), cc.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -28,7 +32,6 @@ mkdir -p "$work"
 [[ -n ${KEEP:-} ]] || trap 'rm -rf "$work"' EXIT
 cc -O2 -static -o "$work/stamp" "${BENCH_PEERS:-$repo/../shared/bench-peers}/stamp/stamp.c"
 tck=$(getconf CLK_TCK)
-mono() { python3 -c 'import time; print("%.6f" % time.clock_gettime(time.CLOCK_MONOTONIC))'; }
 for ((r = 1; r <= REPS; r++)); do
 	for ((b = 1; b <= $#; b++)); do
 		D=$work/r$r-b$b
@@ -55,6 +58,7 @@ for ((r = 1; r <= REPS; r++)); do
 				apid=$!
 				sleep 0.5
 			fi
+			t0=$(date +%s%N)
 			"$BIN" sup run --root "$D/root" --config "$D/tend.yaml" --listen-http 127.0.0.1:0 \
 				--listen-ctl 127.0.0.1:0 --listen-gossip 127.0.0.1:0 \
 				--service-min-backoff-period 0 --service-max-backoff-period 0 >"$D/$kase.log" 2>&1 &
@@ -68,9 +72,13 @@ for ((r = 1; r <= REPS; r++)); do
 			st=${st##*) }
 			read -r -a st <<<"$st"
 			echo "$pid" >"$D/$kase.pid"
-			mono >"$D/$kase.cut"
+			# The last start's own time (its line), on the monotonic clock:
+			# the poll sees it later, by up to ~100 ms under perf.
+			last=$(grep '^S' "$D/starts" | sort -k2 -n | tail -1 | cut -d' ' -f2)
+			python3 -c "import time; print('%.6f' % (time.clock_gettime(time.CLOCK_MONOTONIC) - (time.clock_gettime_ns(time.CLOCK_REALTIME) - $last) / 1e9))" >"$D/$kase.cut"
 			if [[ -n $PERFA ]]; then kill -INT "$apid"; wait "$apid" || true; fi
-			echo "bin=$b ($BIN) case=$kase rep=$r up_cpu_s=$(awk -v t=$((st[11] + st[12])) -v hz="$tck" 'BEGIN { printf "%.2f", t / hz }') load=$(cut -d' ' -f1 /proc/loadavg)"
+			ms=$(grep '^S' "$D/starts" | sort -k2 -n | awk -v t0="$t0" 'NR == 1 { f = $2 } { l = $2 } END { printf "first_ms=%.1f all_ms=%.1f", (f - t0) / 1e6, (l - t0) / 1e6 }')
+			echo "bin=$b ($BIN) case=$kase rep=$r up_cpu_s=$(awk -v t=$((st[11] + st[12])) -v hz="$tck" 'BEGIN { printf "%.2f", t / hz }') $ms load=$(cut -d' ' -f1 /proc/loadavg)"
 			sleep 1
 			"$BIN" sup term --root "$D/root" >/dev/null
 			wait "$pid" || true

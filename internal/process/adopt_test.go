@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -169,6 +170,56 @@ func TestFIFOKeptAcrossStarts(t *testing.T) {
 	}
 	if after := openFDs(t); !slices.Equal(after, fdsBefore) {
 		t.Errorf("open fds after two more starts %v, before %v", after, fdsBefore)
+	}
+}
+
+// A first start's FIFOs are made before the reaper's lock is taken, by
+// the starting goroutine: a create can be slow (a busy or journal-less
+// file system), and under the lock it held up every other start. Here
+// the lock is held by the test; the FIFOs appear all the same, and the
+// start goes on once the lock is free.
+func TestFIFOsMadeOutsideTheReapersLock(t *testing.T) {
+	r := startReaper(t)
+	dir := t.TempDir()
+	out := newLines()
+	s := sh("echo made")
+	s.Stdout, s.Stderr = out.add, func([]byte) {}
+	s.Outputs = [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}
+	r.mu.Lock()
+	started := make(chan *Proc, 1)
+	go func() {
+		p, err := r.Start(s)
+		if err != nil {
+			t.Errorf("Start: %v", err)
+		}
+		started <- p
+	}()
+	made := func() bool {
+		for _, f := range s.Outputs {
+			if fi, err := os.Lstat(f); err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(testTimeout)
+	for !made() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ok := made()
+	r.mu.Unlock() // before failing: the start waits for it
+	p := <-started
+	if !ok {
+		t.Fatal("the FIFOs were not made while another held the reaper's lock")
+	}
+	if p == nil {
+		t.FailNow()
+	}
+	if e := waitDone(t, p); e.Code != 0 {
+		t.Fatalf("exit %s", e)
+	}
+	if got := strings.Join(out.all(), ","); got != "made" {
+		t.Fatalf("stdout %q", got)
 	}
 }
 

@@ -15,10 +15,10 @@ import (
 // unprivileged supervisor past fs.pipe-user-pages-soft keeps the default.
 const pipeSize = 1 << 20
 
-// fifoPipe opens the FIFO at path, made on the service's first start and
-// kept (in the supervisor's own 0700 directory) for every later one, and
-// returns its read end, non-blocking for the poller, and a read-write end
-// for the child. The child holding both ends of its own output means it
+// fifoPipe opens the FIFO at path, made on the service's first start
+// (makeFIFO, before the reaper's lock) and kept (in the supervisor's own
+// 0700 directory) for every later one, and returns its read end,
+// non-blocking for the poller, and a read-write end for the child. The child holding both ends of its own output means it
 // never gets SIGPIPE or EPIPE when the supervisor dies, and a successor
 // finds the same pipe, with what was written meanwhile, by opening path.
 //
@@ -32,8 +32,11 @@ const pipeSize = 1 << 20
 // Anything at path that is not such a FIFO is replaced.
 func fifoPipe(path string) (rd, wr int, err error) {
 	if rd, err = openFIFO(path); err != nil {
-		if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
-			return 0, 0, fmt.Errorf("output fifo: %w", err)
+		// Nothing there (a service's first start): nothing to unlink.
+		if !errors.Is(err, unix.ENOENT) {
+			if err := unix.Unlink(path); err != nil && !errors.Is(err, unix.ENOENT) {
+				return 0, 0, fmt.Errorf("output fifo: %w", err)
+			}
 		}
 		if err := unix.Mkfifo(path, 0o600); err != nil {
 			return 0, 0, fmt.Errorf("output fifo: %w", err)
@@ -51,6 +54,20 @@ func fifoPipe(path string) (rd, wr int, err error) {
 	}
 	_, _ = unix.FcntlInt(uintptr(wr), unix.F_SETPIPE_SZ, pipeSize)
 	return rd, wr, nil
+}
+
+// makeFIFO makes the output FIFO at path if nothing is there, so that
+// fifoPipe, on the spawner's thread and under the reaper's lock, finds it
+// and only opens it. Start calls it before it takes the lock: a create is
+// the dear part of a service's first start (an inode, and on ext4 without
+// a journal a walk past every inode freed in the last 30 s), and under
+// the lock every other start waited for it: 500 first starts on a fresh
+// root spent 90–170 ms there, one after another, on a machine busy with
+// other work (docs/BENCHMARKS.md, session 10). Once made, this is a lookup that finds it (EEXIST). Best
+// effort: fifoPipe replaces what is not a FIFO of ours and reports what
+// fails.
+func makeFIFO(path string) {
+	_ = unix.Mkfifo(path, 0o600)
 }
 
 // openFIFO opens an existing output FIFO for reading, non-blocking, as an

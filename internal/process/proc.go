@@ -130,6 +130,11 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	if s.Group != nil {
 		req.cgroup = s.Group.Dir()
 	}
+	for i, path := range s.Outputs {
+		if path != "" && emits[i] != nil {
+			makeFIFO(path)
+		}
+	}
 	var err error
 	for attempt := 1; ; attempt++ {
 		r.mu.Lock()

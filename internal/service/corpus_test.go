@@ -194,7 +194,7 @@ func renderCorpusPlan(t *testing.T, name string, plan corpusPlan, n int) {
 			"ctl_gateway_ip": "127.0.0.1", "ctl_gateway_port": 9632, "permanent": false},
 	}}
 	st := &state{spec: spec.New("core/" + name), pkg: p, paths: newSvcPaths(root, name)}
-	cfg, err := r.config(st)
+	cfg, _, err := r.config(st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -509,7 +509,7 @@ func (r *Runner) nextStart(st *state, ctx context.Context, d time.Duration) stri
 // reconfigure re-renders after a config change (why says which) and
 // restarts or runs the reconfigure hook as SPEC §5 says.
 func (r *Runner) reconfigure(ctx context.Context, st *state, why string) {
-	cfg, err := r.config(st)
+	cfg, user, err := r.config(st)
 	if err == nil && st.prepared {
 		var cur *rendered
 		if cur, err = st.tpl.render(r.dataFor(st, cfg)); err == nil {
@@ -517,7 +517,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state, why string) {
 				ch := diff(st.last, cur)
 				st.last = cur
 				st.setCfg(cfg)
-				st.svc.UserConfigUpdated = r.userConfigChanged(st)
+				st.svc.UserConfigUpdated = userConfigChanged(st, user)
 				r.applyChanges(ctx, st, ch, why)
 				r.publish(st)
 				return

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ func (r *Runner) prepare(st *state) error {
 		}
 		st.env = r.environment(st)
 	}
-	cfg, err := r.config(st)
+	cfg, user, err := r.config(st)
 	if err != nil {
 		return err
 	}
@@ -37,18 +38,17 @@ func (r *Runner) prepare(st *state) error {
 	}
 	st.last = cur
 	st.setCfg(cfg)
-	r.userConfigChanged(st)
+	userConfigChanged(st, user)
 	return nil
 }
 
-// userConfigChanged reports whether user.toml differs from what it was
-// when the service was first rendered (a missing file reads as empty), and
-// takes the first reading as that baseline. user_config_updated is this,
-// so a service without a user.toml never says its user config changed, even
-// when gossip or the census re-renders it.
-func (r *Runner) userConfigChanged(st *state) bool {
-	b, _ := os.ReadFile(filepath.Join(r.d.Root, "user", st.spec.Name(), "config", "user.toml"))
-	cur := string(b)
+// userConfigChanged reports whether cur, user.toml as the config was just
+// loaded from it (a missing file reads as empty), differs from what it was
+// when the service was first rendered, and takes the first reading as that
+// baseline. user_config_updated is this, so a service without a user.toml
+// never says its user config changed, even when gossip or the census
+// re-renders it.
+func userConfigChanged(st *state, cur string) bool {
 	if st.userTOML == nil {
 		st.userTOML = &cur
 		return false
@@ -132,9 +132,17 @@ func (r *Runner) settle(st *state) {
 	}
 }
 
-func (r *Runner) config(st *state) (map[string]any, error) {
+// config loads the service's config layers, and returns user.toml as it
+// read it too: one read serves both the config and user_config_updated
+// (userConfigChanged).
+func (r *Runner) config(st *state) (map[string]any, string, error) {
 	userTOML := filepath.Join(r.d.Root, "user", st.spec.Name(), "config", "user.toml")
-	return loadConfig(st.pkg, userTOML, r.d.Getenv, st.ring.Gossip)
+	b, err := os.ReadFile(userTOML)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, "", fmt.Errorf("read %s: %w", userTOML, err)
+	}
+	cfg, err := loadConfig(st.pkg, userTOML, b, r.d.Getenv, st.ring.Gossip)
+	return cfg, string(b), err
 }
 
 // credentials picks the service user: the package's SVC_USER/SVC_GROUP when

@@ -219,8 +219,9 @@ func (s *svcDirs) write(rel, content string, perm os.FileMode, o safefs.Owner) e
 	return nil
 }
 
-// loadConfig merges the service's config layers (SPEC §6).
-func loadConfig(p *pkg.Package, userTOML string, getenv func(string) string, gossip map[string]any) (map[string]any, error) {
+// loadConfig merges the service's config layers (SPEC §6). user is
+// user.toml as read from userTOML (named in messages); nil: there is none.
+func loadConfig(p *pkg.Package, userTOML string, user []byte, getenv func(string) string, gossip map[string]any) (map[string]any, error) {
 	var l svccfg.Layers
 	var err error
 	if len(p.DefaultTOML) > 0 {
@@ -231,15 +232,13 @@ func loadConfig(p *pkg.Package, userTOML string, getenv func(string) string, gos
 	if l.Env, err = svccfg.EnvLayer(p.Ident.Name, getenv); err != nil {
 		return nil, err
 	}
-	if b, err := os.ReadFile(userTOML); err == nil {
-		if len(b) > svccfg.MaxSize {
-			return nil, fmt.Errorf("%s: %d bytes is over the %d byte limit", userTOML, len(b), svccfg.MaxSize)
+	if user != nil {
+		if len(user) > svccfg.MaxSize {
+			return nil, fmt.Errorf("%s: %d bytes is over the %d byte limit", userTOML, len(user), svccfg.MaxSize)
 		}
-		if l.User, err = svccfg.ParseTOML(userTOML, b); err != nil {
+		if l.User, err = svccfg.ParseTOML(userTOML, user); err != nil {
 			return nil, err
 		}
-	} else if !os.IsNotExist(err) {
-		return nil, fmt.Errorf("read %s: %w", userTOML, err)
 	}
 	l.Gossip = gossip
 	return l.Merged(), nil
