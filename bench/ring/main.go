@@ -126,7 +126,7 @@ func main() {
 	flag.IntVar(&o.kills, "kills", 3, "repetitions of the kill measurement (each kill leaves one member less)")
 	flag.IntVar(&o.configBytes, "config-bytes", 64<<10, "size of the applied TOML config")
 	flag.DurationVar(&o.poll, "poll", 0, "interval of each member's /census poll for loads and configs (0: 2 ms per member, at least 50 ms)")
-	flag.DurationVar(&o.convergePoll, "converge-poll", 0, "interval of each member's /census poll while the ring forms (0: 10 ms per member, at least 1 s)")
+	flag.DurationVar(&o.convergePoll, "converge-poll", 0, "interval of each member's /census poll while the ring forms (0: 1 s)")
 	flag.DurationVar(&o.killPoll, "kill-poll", 0, "interval of each member's /census poll after a kill (0: 1 ms per member, at least 100 ms)")
 	flag.DurationVar(&o.settle, "settle", 20*time.Second, "wait after the ring converged before the steady-state window (the window opens no earlier than the longest early push/pulls after the last start, 75 s)")
 	flag.DurationVar(&o.steady, "steady", 60*time.Second, "steady-state window, at least; lengthened to one memberlist push/pull interval at N plus 25 s (the interval: 30 s up to 32 members, 60 s at 50, 90 s at 100, 120 s at 200); 0 skips it")
@@ -159,9 +159,10 @@ func main() {
 		// and is encoded again: ~4 ms at 200 members through encoding/json
 		// (session 9), so polling all 200 every second took 0.8 of the
 		// machine's 2 cores; ~0.3 ms with the census's own encoder
-		// (session 10), plus Build's ~0.3 ms. Each member's formation time
-		// is late by up to this interval.
-		o.convergePoll = max(time.Second, time.Duration(o.n)*10*time.Millisecond)
+		// (session 10), plus Build's ~0.3 ms: every second is cheap
+		// enough now. Each member's formation time is late by up to this
+		// interval.
+		o.convergePoll = time.Second
 	}
 	if o.killPoll == 0 {
 		// 200 members every 100 ms would be 2,000 requests a second.

@@ -146,7 +146,7 @@ func (m *Manager) ringLoop(ctx context.Context) {
 const (
 	foldCoalesce = 100 * time.Millisecond
 	foldSpacing  = 20
-	maxFoldGap   = 2 * time.Second
+	maxFoldGap   = time.Second
 )
 
 // foldGap is the least time from the start of a fold that took took to
