@@ -18,9 +18,10 @@ const pipeSize = 1 << 20
 // fifoPipe opens the FIFO at path, made on the service's first start
 // (makeFIFO, before the reaper's lock) and kept (in the supervisor's own
 // 0700 directory) for every later one, and returns its read end,
-// non-blocking for the poller, and a read-write end for the child. The child holding both ends of its own output means it
-// never gets SIGPIPE or EPIPE when the supervisor dies, and a successor
-// finds the same pipe, with what was written meanwhile, by opening path.
+// non-blocking for the poller, and a read-write end for the child. The
+// child holding both ends of its own output means it never gets SIGPIPE
+// or EPIPE when the supervisor dies, and a successor finds the same pipe,
+// with what was written meanwhile, by opening path.
 //
 // Kept rather than made anew at each start: a start follows the kill of
 // everything the service left (nothing else holds the FIFO, so the kernel
@@ -63,9 +64,9 @@ func fifoPipe(path string) (rd, wr int, err error) {
 // a journal a walk past every inode freed in the last 30 s), and under
 // the lock every other start waited for it: 500 first starts on a fresh
 // root spent 90–170 ms there, one after another, on a machine busy with
-// other work (docs/BENCHMARKS.md, session 10). Once made, this is a lookup that finds it (EEXIST). Best
-// effort: fifoPipe replaces what is not a FIFO of ours and reports what
-// fails.
+// other work (docs/BENCHMARKS.md, session 10). Once made, this is a
+// lookup that finds it (EEXIST). Best effort: fifoPipe replaces what is
+// not a FIFO of ours and reports what fails.
 func makeFIFO(path string) {
 	_ = unix.Mkfifo(path, 0o600)
 }
