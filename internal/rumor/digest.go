@@ -1,9 +1,6 @@
 package rumor
 
-import (
-	"hash/fnv"
-	"sort"
-)
+import "hash/fnv"
 
 // A push/pull used to carry the whole store both ways: ~600 B a member,
 // 120 kB at 200 members, compressed, decompressed, split and compared by
@@ -84,14 +81,5 @@ func (s *Store) EncodeLacking(peer []DigestItem) ([]byte, int) {
 	if len(keys) == 0 {
 		return nil, 0
 	}
-	sort.Strings(keys)
-	b := make([]byte, 0, size)
-	b = append(b, encodedHead...)
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s.m[k].enc...)
-	}
-	return append(b, encodedTail...), len(keys)
+	return s.encodeLocked(keys, size), len(keys)
 }

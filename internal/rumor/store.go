@@ -538,6 +538,12 @@ func (s *Store) Encode() ([]byte, error) {
 		keys = append(keys, k)
 		size += len(e.enc) + 1
 	}
+	return s.encodeLocked(keys, size), nil
+}
+
+// encodeLocked writes the rumors of keys, sorted by key, as Encode writes
+// a store; size is the length it comes to. s.mu is held.
+func (s *Store) encodeLocked(keys []string, size int) []byte {
 	sort.Strings(keys)
 	b := make([]byte, 0, size)
 	b = append(b, encodedHead...)
@@ -547,7 +553,7 @@ func (s *Store) Encode() ([]byte, error) {
 		}
 		b = append(b, s.m[k].enc...)
 	}
-	return append(b, encodedTail...), nil
+	return append(b, encodedTail...)
 }
 
 const (
