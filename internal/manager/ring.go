@@ -71,15 +71,15 @@ func (m *Manager) ringLoop(ctx context.Context) {
 	defer tick.Stop()
 	// A burst of rumors (500 services loading) folds once per 100 ms, not
 	// once per rumor: each fold visits every local service. A fold also
-	// visits every rumor of the ring (~2.5 ms of CPU at 200 members), and
-	// a forming ring changes all the time; folds are spaced by
-	// foldSpacing times the last one's duration, so folding takes at most
-	// a twentieth of the time. On a host that gives tend a sliver of a
-	// core (wall time far above CPU time) the census then follows the
-	// ring less often, up to every maxFoldGap, instead of taking the CPU
-	// its services and its own probes need: at 200 members on 2 cores,
-	// folds ten times a second were 18 % of every member's CPU while the
-	// ring formed, members missed probes and flapped suspect (bench/ring).
+	// visits every rumor of the ring (census.Build alone is ~0.35 ms at
+	// 200 members), and a forming ring changes all the time; folds are
+	// spaced by foldSpacing times the last one's duration, so folding
+	// takes at most a twentieth of the time. On a host that gives tend a
+	// sliver of a core (wall time far above CPU time) the census then
+	// follows the ring less often, up to every maxFoldGap, instead of
+	// taking the CPU its services and its probes need: at 200 members on
+	// 2 cores, folds ten times a second were 18 % of three sampled
+	// members' CPU while the ring failed to form (bench/ring, issue 14).
 	last := time.Now()
 	m.foldRing(g)
 	gap := foldGap(time.Since(last))
