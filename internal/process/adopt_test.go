@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -186,6 +186,8 @@ func TestFIFOsMadeOutsideTheReapersLock(t *testing.T) {
 	s.Stdout, s.Stderr = out.add, func([]byte) {}
 	s.Outputs = [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}
 	r.mu.Lock()
+	var unlock sync.Once
+	defer unlock.Do(r.mu.Unlock) // also when waitFor fails: the start waits for it
 	started := make(chan *Proc, 1)
 	go func() {
 		p, err := r.Start(s)
@@ -194,24 +196,16 @@ func TestFIFOsMadeOutsideTheReapersLock(t *testing.T) {
 		}
 		started <- p
 	}()
-	made := func() bool {
+	waitFor(t, "the FIFOs made while another holds the reaper's lock", func() bool {
 		for _, f := range s.Outputs {
 			if fi, err := os.Lstat(f); err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
 				return false
 			}
 		}
 		return true
-	}
-	deadline := time.Now().Add(testTimeout)
-	for !made() && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	ok := made()
-	r.mu.Unlock() // before failing: the start waits for it
+	})
+	unlock.Do(r.mu.Unlock)
 	p := <-started
-	if !ok {
-		t.Fatal("the FIFOs were not made while another held the reaper's lock")
-	}
 	if p == nil {
 		t.FailNow()
 	}

@@ -9,8 +9,8 @@ import "hash/fnv"
 //
 // The digest names each rumor by hashes every member computes alike: the
 // FNV-64a hash of its key and of its canonical JSON (the bytes every
-// member stores for the same rumor). Store.sum cannot serve: its maphash
-// seed differs from store to store.
+// member stores for the same rumor); the second also keys Store.held,
+// which recognises a rumor held byte for byte.
 
 // DigestItem names one stored rumor: the hashes of its key and of its
 // canonical encoding.
@@ -19,10 +19,15 @@ type DigestItem struct{ Key, Enc uint64 }
 func digestItem(key string, enc []byte) DigestItem {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))
-	k := h.Sum64()
-	h.Reset()
+	return DigestItem{Key: h.Sum64(), Enc: encHash(enc)}
+}
+
+// encHash is the hash of a rumor's canonical encoding: its digest item's
+// Enc, and how Store.held recognises a rumor it holds byte for byte.
+func encHash(enc []byte) uint64 {
+	h := fnv.New64a()
 	_, _ = h.Write(enc)
-	return DigestItem{Key: k, Enc: h.Sum64()}
+	return h.Sum64()
 }
 
 // mix is the item's share of the whole-store hash, a sum over the items

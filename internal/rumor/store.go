@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sort"
 	"strings"
@@ -190,13 +189,12 @@ func id(what, s string) error {
 	return nil
 }
 
-// entry is a stored rumor: a private decoded copy, its canonical JSON and
-// that JSON's hash (Store.held), and the hashes of its key and JSON that
-// every member computes alike (the push/pull digest: digest.go).
+// entry is a stored rumor: a private decoded copy, its canonical JSON,
+// and the hashes of its key and JSON that every member computes alike
+// (the push/pull digest: digest.go; dig.Enc also keys Store.held).
 type entry struct {
 	r   Rumor
 	enc []byte
-	sum uint64
 	dig DigestItem
 }
 
@@ -212,7 +210,6 @@ type entry struct {
 // Every member stores the same canonical bytes for a rumor, whatever form
 // it arrived in: the encoding of its decoded value (canonical).
 type Store struct {
-	seed maphash.Seed
 	mu   sync.RWMutex
 	m    map[string]entry
 	dept map[string]bool
@@ -229,7 +226,7 @@ type Store struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{seed: maphash.MakeSeed(), m: map[string]entry{}, dept: map[string]bool{}, held: map[uint64]string{}}
+	return &Store{m: map[string]entry{}, dept: map[string]bool{}, held: map[uint64]string{}}
 }
 
 // canonical returns a private copy of r and its canonical encoding: the
@@ -335,16 +332,15 @@ func (s *Store) putLocked(key string, e entry) (bool, error) {
 	} else if ok && !newer(e, old) {
 		return false, nil
 	}
-	if ok && s.held[old.sum] == key {
-		delete(s.held, old.sum)
+	if ok && s.held[old.dig.Enc] == key {
+		delete(s.held, old.dig.Enc)
 	}
 	if ok {
 		s.total -= old.dig.mix()
 	}
-	e.sum = maphash.Bytes(s.seed, e.enc)
 	e.dig = digestItem(key, e.enc)
 	s.total += e.dig.mix()
-	s.held[e.sum] = key
+	s.held[e.dig.Enc] = key
 	s.m[key] = e
 	if e.r.Kind == KindDeparture {
 		s.dept[e.r.Departure.MemberID] = true
@@ -375,7 +371,7 @@ func (s *Store) MergeJSON(b []byte) (Merged, error) {
 // mergeJSON returns what is held under the rumor's key after the merge
 // (zero when nothing is), the key and kind ("" when b did not decode).
 func (s *Store) mergeJSON(b []byte) (held entry, key string, kind Kind, changed bool, err error) {
-	sum := maphash.Bytes(s.seed, b)
+	sum := encHash(b)
 	s.mu.RLock()
 	if key, ok := s.held[sum]; ok {
 		if e := s.m[key]; bytes.Equal(e.enc, b) {
@@ -631,7 +627,7 @@ func (s *Store) splitState(b []byte) []json.RawMessage {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range out {
-		if key, ok := s.held[maphash.Bytes(s.seed, r)]; ok && bytes.Equal(s.m[key].enc, r) {
+		if key, ok := s.held[encHash(r)]; ok && bytes.Equal(s.m[key].enc, r) {
 			continue
 		}
 		if !json.Valid(r) {
