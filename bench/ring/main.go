@@ -38,6 +38,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tend-sh/tend/internal/ring"
 )
 
 // The memberlist timing tend runs with (internal/ring memberlistConfig,
@@ -57,13 +59,6 @@ const (
 	// ring.go): the rate is taken between the first and the last change a
 	// member's counter shows, so the window is longer by two refreshes.
 	counterRefresh = 10 * time.Second
-	// A new member's early push/pulls (internal/ring/early.go): at most
-	// earlyMax, the delay 1 s after one that taught something and doubling
-	// after one that did not, ending after earlyQuiet quiet ones in a row.
-	// The longest they can last is earlyMax/earlyQuiet rounds of 1+2+4+8 s.
-	earlyFirst = time.Second
-	earlyQuiet = 4
-	earlyMax   = 20
 )
 
 // pushPullInterval is memberlist's push/pull period in a ring of n
@@ -78,14 +73,9 @@ func pushPullInterval(n int) time.Duration {
 }
 
 // earlyLongest is the longest a member's early push/pulls go on after its
-// start (75 s): the steady window opens after it for the last member.
-func earlyLongest() time.Duration {
-	var round time.Duration
-	for i, w := 0, earlyFirst; i < earlyQuiet; i, w = i+1, 2*w {
-		round += w
-	}
-	return time.Duration(earlyMax/earlyQuiet) * round
-}
+// start (internal/ring/early.go, at tend's default first delay): the
+// steady window opens after it for the last member.
+func earlyLongest() time.Duration { return ring.EarlyLongest(ring.DefaultEarlyPushPull) }
 
 type options struct {
 	tend          string

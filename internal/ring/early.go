@@ -68,6 +68,18 @@ func earlySchedule(first, wait time.Duration, quiet int, taught bool) (next time
 	return 2 * wait, quiet, quiet < earlyQuiet
 }
 
+// EarlyLongest is the longest a member's early exchanges can go on after
+// its start, first being Timing.EarlyPushPull: earlyMax exchanges in
+// rounds of earlyQuiet, the delay doubling from first within a round
+// (bench/ring opens its steady window after it; 75 s at 1 s).
+func EarlyLongest(first time.Duration) time.Duration {
+	var round time.Duration
+	for i, w := 0, first; i < earlyQuiet; i, w = i+1, 2*w {
+		round += w
+	}
+	return time.Duration(earlyMax/earlyQuiet) * round
+}
+
 // earlyLoop makes the new member's exchanges, until ctx ends.
 //
 // What an exchange teaches arrives a moment after it returns: the peer
