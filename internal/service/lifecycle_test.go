@@ -366,6 +366,22 @@ func (g *stuckGroup) Kill(ctx context.Context) error {
 	}
 }
 
+// startStuck starts a service whose processes include one stuck in the
+// kernel (its group's kills wait for g.release), and waits for its first
+// start.
+func startStuck(t *testing.T) (*servicetest.Starter, *stuckGroup, *fixture) {
+	t.Helper()
+	f := servicetest.NewStarter()
+	g := &stuckGroup{release: make(chan struct{})}
+	fx := newGroupFixture(t, f, testPkg(t, map[string]string{}), g)
+	synctest.Wait()
+	if f.Count("run") != 1 {
+		fx.close()
+		t.Fatalf("%d starts, want 1", f.Count("run"))
+	}
+	return f, g, fx
+}
+
 // Stopping a service that is not up kills what it left running beside
 // the loop: while the kill waits the runner answers status and commands,
 // and once the kill gives up the service is down (and starts again when
@@ -501,14 +517,8 @@ func TestWaitsForElection(t *testing.T) {
 // answers: the kill waits beside the loop, not on it.
 func TestCrashLeftoversKilledBesideTheLoop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := servicetest.NewStarter()
-		g := &stuckGroup{release: make(chan struct{})}
-		fx := newGroupFixture(t, f, testPkg(t, map[string]string{}), g)
+		f, g, fx := startStuck(t)
 		defer fx.close()
-		synctest.Wait()
-		if f.Count("run") != 1 {
-			t.Fatalf("%d starts, want 1", f.Count("run"))
-		}
 		kills := g.kills.Load()
 		f.Last("run").Crash()
 		synctest.Wait() // the loop waits briefKill for the leftovers
@@ -548,14 +558,8 @@ func TestNoSecondCopyBesideProcessesThatOutliveKill(t *testing.T) {
 	for _, how := range []string{"crash", "restart"} {
 		t.Run(how, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				f := servicetest.NewStarter()
-				g := &stuckGroup{release: make(chan struct{})}
-				fx := newGroupFixture(t, f, testPkg(t, map[string]string{}), g)
+				f, g, fx := startStuck(t)
 				defer fx.close()
-				synctest.Wait()
-				if f.Count("run") != 1 {
-					t.Fatalf("%d starts, want 1", f.Count("run"))
-				}
 				switch how {
 				case "crash":
 					f.Last("run").Crash()
