@@ -137,36 +137,7 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
-		r.mu.Lock()
-		if r.state == stateStopped {
-			r.mu.Unlock()
-			return nil, ErrReaperStopped
-		}
-		var pid int
-		var rds []int
-		pid, rds, err = r.forkLocked(req)
-		if err == nil {
-			p.pid = pid
-			for i, emit := range emits {
-				if emit != nil {
-					p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit, path: s.Outputs[i]})
-					rds = rds[1:]
-				}
-			}
-			if req.notifyFD > 0 {
-				p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: onceReady(s.Ready), wholeLines: true})
-			}
-			// Before the pid is registered: the reaper may finish p at once.
-			p.pending.Store(int32(1 + len(p.pumps)))
-			r.procs[pid] = p
-			// Before mu is released, so before the reaper can queue the
-			// exit's deadline for these pumps. The child may write already:
-			// the pipe holds it.
-			if len(p.pumps) > 0 {
-				r.out.add(p.pumps)
-			}
-		}
-		r.mu.Unlock()
+		err = r.fork(req, p, emits, s)
 		// A hook just rendered can still be open for writing in a child
 		// that another goroutine forked and that has not reached exec yet
 		// (golang/go#22315): the kernel then refuses to execute it for a
@@ -188,25 +159,73 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 // child (BenchmarkStartExitPiped, BenchmarkStartExitBusy).
 const spawnerMinChildren = 256
 
-// forkLocked forks req from this thread, or through the spawner (started
-// here on first use) once spawnerMinChildren children run. r.mu must be
-// held: shutdown, which stops the poller and the spawner, cannot come in
-// between.
-func (r *Reaper) forkLocked(req *spawnReq) (pid int, rds []int, err error) {
+// fork forks req, from this thread or through a spawner thread (started
+// here on first use) once spawnerMinChildren children run, and registers
+// the child as p. It holds r.forking for reading throughout, so the reap
+// loop cannot collect the child before it is registered, and several
+// forks can be under way at once: each one waits, holding a thread and
+// its P but no CPU, until its child has exec'd (~0.4 ms), and one after
+// another they were most of a burst of starts (docs/BENCHMARKS.md,
+// session 11). r.mu is taken only to look at and change the reaper's
+// state, never across a fork: a signal to another process waits for no
+// fork.
+func (r *Reaper) fork(req *spawnReq, p *Proc, emits []func([]byte), s Spec) error {
+	r.forking.RLock()
+	defer r.forking.RUnlock()
+	r.mu.Lock()
+	if r.state == stateStopped {
+		r.mu.Unlock()
+		return ErrReaperStopped
+	}
 	if req.pipes[0] || req.pipes[1] || req.notifyFD > 0 {
 		if err := r.out.start(); err != nil {
-			return 0, nil, err
+			r.mu.Unlock()
+			return err
 		}
 	}
+	var pool *spawnPool
 	if len(r.procs) >= r.spawnFrom {
 		if r.spawner == nil && r.spawnErr == nil {
-			if r.spawner, r.spawnErr = newSpawner(); r.spawnErr != nil {
+			if r.spawner, r.spawnErr = newSpawnPool(spawnerThreads); r.spawnErr != nil {
 				r.log.Warn("children are forked from the supervisor's own descriptor table", "err", r.spawnErr)
 			}
 		}
-		if r.spawner != nil {
-			return r.spawner.spawn(req)
+		pool = r.spawner
+	}
+	r.mu.Unlock()
+
+	pid, rds, err := r.forkExec(pool, req)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p.pid = pid
+	for i, emit := range emits {
+		if emit != nil {
+			p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit, path: s.Outputs[i]})
+			rds = rds[1:]
 		}
+	}
+	if req.notifyFD > 0 {
+		p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: onceReady(s.Ready), wholeLines: true})
+	}
+	// Before the pid is registered: the reaper may finish p at once.
+	p.pending.Store(int32(1 + len(p.pumps)))
+	r.procs[pid] = p
+	// Before r.forking is released, so before the reaper can queue the
+	// exit's deadline for these pumps. The child may write already: the
+	// pipe holds it.
+	if len(p.pumps) > 0 {
+		r.out.add(p.pumps)
+	}
+	return nil
+}
+
+// forkExec forks req through pool, or from this thread when pool is nil.
+func (r *Reaper) forkExec(pool *spawnPool, req *spawnReq) (pid int, rds []int, err error) {
+	if pool != nil {
+		return pool.spawn(req)
 	}
 	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -43,14 +43,18 @@ type Reaper struct {
 	// out reads every output pipe, from one goroutine for all of them.
 	out poller
 
-	// mu is held by Start across fork and registration, and by the reap loop
-	// around its waits. A child that exits before Start has registered it
-	// therefore stays a zombie until the reap loop can take mu, and by then
-	// its pid is in procs. This is simpler than parking unknown exits for a
-	// while and guessing how long to keep them. It also makes Signal safe
-	// against pid reuse: the reap loop marks a Proc reaped under mu before the
-	// wait4 that frees its pid. And syscall.ForkExec's own wait4 for a child
-	// that failed to exec cannot lose the status to the reap loop.
+	// forking is held for reading by Start across a fork and the child's
+	// registration, and for writing by the reap loop around its waits. A
+	// child that exits before Start has registered it therefore stays a
+	// zombie until the reap loop gets in, and by then its pid is in procs.
+	// This is simpler than parking unknown exits for a while and guessing
+	// how long to keep them. And syscall.ForkExec's own wait4 for a child
+	// that failed to exec cannot lose the status to the reap loop. Forks
+	// do not wait for each other (Start).
+	forking sync.RWMutex
+	// mu guards what follows; it is taken inside forking, never around a
+	// fork. The reap loop marks a Proc reaped under mu before the wait4
+	// that frees its pid, which makes Signal safe against pid reuse.
 	mu    sync.Mutex
 	state reaperState
 	procs map[int]*Proc
@@ -63,7 +67,7 @@ type Reaper struct {
 	// spawner forks the children once spawnFrom of them run (started on
 	// first use); spawnErr says why there is none, and Start forks
 	// directly.
-	spawner   *spawner
+	spawner   *spawnPool
 	spawnErr  error
 	spawnFrom int
 }
@@ -123,6 +127,8 @@ func (r *Reaper) Run(ctx context.Context) error {
 
 // reapExited collects every child that has exited, without blocking.
 func (r *Reaper) reapExited() {
+	r.forking.Lock()
+	defer r.forking.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reapExitedLocked()
@@ -176,6 +182,7 @@ func (r *Reaper) collect(pid int) {
 // It returns once the output poller has delivered what the killed processes
 // left in their pipes, within the drain grace, and closed them.
 func (r *Reaper) shutdown() {
+	r.forking.Lock()
 	r.mu.Lock()
 	r.state = stateStopped
 	for pid := range r.procs {
@@ -204,6 +211,7 @@ func (r *Reaper) shutdown() {
 		r.spawner.stop()
 	}
 	r.mu.Unlock()
+	r.forking.Unlock()
 	r.out.wait()
 }
 

@@ -238,8 +238,8 @@ func closeFDs(fds []int) {
 
 // spawn runs req on the spawner thread and returns the child's pid and the
 // read ends of its pipes on the supervisor's table. A child whose pipes
-// could not be passed is killed and waited for (the caller holds the
-// reaper's lock, so nothing else waits for it).
+// could not be passed is killed and waited for (the caller holds
+// the reaper's forking lock, so the reap loop does not wait for it).
 func (sp *spawner) spawn(req *spawnReq) (pid int, rds []int, err error) {
 	req.reply = make(chan spawnReply, 1)
 	sp.reqs <- req

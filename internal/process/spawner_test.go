@@ -2,10 +2,13 @@ package process
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,10 +24,10 @@ func TestSpawnerTableDoesNotGrow(t *testing.T) {
 	if r.spawner == nil {
 		t.Fatalf("no spawner: %v", r.spawnErr)
 	}
-	if r.spawner.tid == os.Getpid() {
+	if r.spawner.all[0].tid == os.Getpid() {
 		t.Fatal("spawner on the main thread: /proc/PID/fd would show its table")
 	}
-	ents, err := os.ReadDir("/proc/self/task/" + strconv.Itoa(r.spawner.tid) + "/fd")
+	ents, err := os.ReadDir("/proc/self/task/" + strconv.Itoa(r.spawner.all[0].tid) + "/fd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +90,87 @@ func startSleepers(tb testing.TB, r *Reaper, n int) {
 			tb.Fatal(err)
 		}
 		procs = append(procs, p)
+	}
+}
+
+// Forks through the spawner threads run side by side: with one thread
+// busy, a start goes through another instead of waiting for it.
+func TestStartWhileOneSpawnerIsBusy(t *testing.T) {
+	r := startReaper(t)
+	r.spawnFrom = 0
+	waitDone(t, start(t, r, Spec{Path: "/bin/true", Stdout: func([]byte) {}}))
+	if r.spawner == nil || len(r.spawner.all) < 2 {
+		t.Fatalf("want %d spawner threads (%v)", spawnerThreads, r.spawnErr)
+	}
+	busy := <-r.spawner.free
+	returned := false
+	giveBack := func() {
+		if !returned {
+			returned = true
+			r.spawner.free <- busy
+		}
+	}
+	defer giveBack()
+	started := make(chan error, 1)
+	go func() {
+		p, err := r.Start(Spec{Path: "/bin/true", Stdout: func([]byte) {}})
+		if err == nil {
+			<-p.Done()
+		}
+		started <- err
+	}()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(testTimeout):
+		giveBack()
+		<-started
+		t.Fatal("a start waited for a busy spawner thread while another was free")
+	}
+}
+
+// Starts under way at the same time each get their own output and exit
+// status: the descriptors a spawner thread passes reach the start they
+// belong to.
+func TestConcurrentStartsGetTheirOwnOutput(t *testing.T) {
+	r := startReaper(t)
+	r.spawnFrom = 0
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Go(func() {
+			out, errOut := newLines(), newLines()
+			s := sh(fmt.Sprintf("echo out%d; echo err%d >&2; exit %d", i, i, i%7))
+			s.Stdout, s.Stderr = out.add, errOut.add
+			p, err := r.Start(s)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			select {
+			case <-p.Done():
+			case <-time.After(testTimeout):
+				errs <- fmt.Sprintf("start %d: not done", i)
+				return
+			}
+			e := p.Exit()
+			if got := strings.Join(out.all(), ","); got != fmt.Sprintf("out%d", i) {
+				errs <- fmt.Sprintf("start %d: stdout %q", i, got)
+			}
+			if got := strings.Join(errOut.all(), ","); got != fmt.Sprintf("err%d", i) {
+				errs <- fmt.Sprintf("start %d: stderr %q", i, got)
+			}
+			if e.Code != i%7 {
+				errs <- fmt.Sprintf("start %d: exit %v", i, e)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
