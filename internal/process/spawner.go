@@ -64,7 +64,7 @@ type spawnReq struct {
 
 type spawnReply struct {
 	pid   int
-	pipes int // read ends passed over the socket, in stream order
+	pipes int // read ends of anonymous pipes passed over the socket, in stream order
 	err   error
 }
 
@@ -250,9 +250,9 @@ func closeFDs(fds []int) {
 }
 
 // spawn runs req on the spawner thread and returns the child's pid and the
-// read ends of its anonymous pipes on the supervisor's table. A child whose pipes
-// could not be passed is killed and waited for (the caller holds the
-// reaper's lock, so nothing else waits for it).
+// read ends of its anonymous pipes on the supervisor's table. A child
+// whose pipes could not be passed is killed and waited for (the caller
+// holds the reaper's lock, so nothing else waits for it).
 func (sp *spawner) spawn(req *spawnReq) (pid int, rds []int, err error) {
 	req.reply = make(chan spawnReply, 1)
 	sp.reqs <- req
