@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,11 +21,7 @@ import (
 // next one), and returns its pid and start time.
 func orphan(t *testing.T, fifo, script string) (int, uint64) {
 	t.Helper()
-	rd, wr, err := fifoPipe(fifo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.Close(rd)
+	wr := fifoWriteEnd(t, fifo)
 	out := os.NewFile(uintptr(wr), fifo)
 	defer out.Close()
 	// The background shell (a process group leader, as the reaper's
@@ -126,53 +121,6 @@ func TestFIFOOutputs(t *testing.T) {
 	}
 }
 
-// A later start of the service reads through the FIFOs its first start
-// made (no new inode: creating is what costs on a restart), with nothing
-// of the earlier output in them; a file that is not such a FIFO is
-// replaced.
-func TestFIFOKeptAcrossStarts(t *testing.T) {
-	r := startReaper(t)
-	dir := t.TempDir()
-	outs := [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}
-	run := func(text string) []string {
-		out := newLines()
-		s := sh("echo " + text)
-		s.Stdout, s.Stderr = out.add, func([]byte) {}
-		s.Outputs = outs
-		if e := waitDone(t, start(t, r, s)); e.Code != 0 {
-			t.Fatalf("exit %s", e)
-		}
-		return out.all()
-	}
-	inode := func(p string) uint64 {
-		var st syscall.Stat_t
-		if err := syscall.Lstat(p, &st); err != nil {
-			t.Fatal(err)
-		}
-		return st.Ino
-	}
-	run("first")
-	fdsBefore := openFDs(t) // the reaper's own, made at its first start, included
-	ino := inode(outs[0])
-	if got := run("second"); strings.Join(got, ",") != "second" {
-		t.Fatalf("second start's stdout %q", got)
-	}
-	if inode(outs[0]) != ino {
-		t.Fatalf("the FIFO was made anew for the second start")
-	}
-	os.Remove(outs[0])
-	os.WriteFile(outs[0], []byte("not a fifo\n"), 0o600)
-	if got := run("third"); strings.Join(got, ",") != "third" {
-		t.Fatalf("stdout through a replaced file %q", got)
-	}
-	if fi, err := os.Lstat(outs[0]); err != nil || fi.Mode() != os.ModeNamedPipe|0o600 {
-		t.Fatalf("%s after the start: %v, %v; want a FIFO", outs[0], fi.Mode(), err)
-	}
-	if after := openFDs(t); !slices.Equal(after, fdsBefore) {
-		t.Errorf("open fds after two more starts %v, before %v", after, fdsBefore)
-	}
-}
-
 // A first start's FIFOs are made before the reaper's lock is taken, by
 // the starting goroutine: a create can be slow (a busy or journal-less
 // file system), and under the lock it held up every other start. Here
@@ -262,11 +210,7 @@ func TestPauseKeepsTheUnfinishedLine(t *testing.T) {
 func TestAdoptChildKeepsItsExitStatus(t *testing.T) {
 	r := startReaper(t)
 	fifo := filepath.Join(t.TempDir(), "out")
-	rd, wr, err := fifoPipe(fifo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.Close(rd)
+	wr := fifoWriteEnd(t, fifo)
 	pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", "echo before; exec sleep 1000"}, &syscall.ProcAttr{
 		Files: []uintptr{0, uintptr(wr), 2}, Sys: &syscall.SysProcAttr{Setpgid: true}})
 	syscall.Close(wr)
@@ -315,4 +259,20 @@ func TestFIFOOutputsThroughTheSpawner(t *testing.T) {
 	if fi, err := os.Stat(s.Outputs[0]); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Fatalf("%s: %v %v", s.Outputs[0], fi, err)
 	}
+}
+
+// fifoWriteEnd makes an output FIFO at path as Start does and returns a
+// read-write end of it, as a child holds.
+func fifoWriteEnd(t *testing.T, path string) int {
+	t.Helper()
+	rd, err := fifoReader(path, unix.Mkfifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(rd)
+	wr, err := fifoWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wr
 }

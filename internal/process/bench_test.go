@@ -2,7 +2,11 @@ package process
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -63,4 +67,68 @@ func forkModes(b *testing.B, busy int) {
 			}
 		})
 	}
+}
+
+// BenchmarkStartExitFIFO is BenchmarkStartExitPiped with output FIFOs, as
+// the supervisor's services have, kept across starts (a restart). Through
+// the spawner it also reports the spawner thread's CPU time per start
+// (spawner-ns/op, from its schedstat): the part of the reaper's locked
+// section that another process's load does not stretch.
+func BenchmarkStartExitFIFO(b *testing.B) {
+	for _, direct := range []bool{false, true} {
+		name := "spawner"
+		if direct {
+			name = "direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := startReaper(b)
+			r.spawnFrom = 0
+			if direct {
+				r.spawnErr = errors.New("benchmark: fork directly")
+			}
+			dir := b.TempDir()
+			discard := func([]byte) {}
+			s := Spec{Path: "/bin/true", Stdout: discard, Stderr: discard, Outputs: [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}}
+			run := func() {
+				p, err := r.Start(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				<-p.Done()
+			}
+			run() // the FIFOs made, and the spawner started
+			var cpu0 int64
+			if !direct {
+				cpu0 = spawnersCPU(b, r.spawner)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				run()
+			}
+			if !direct {
+				b.ReportMetric(float64(spawnersCPU(b, r.spawner)-cpu0)/float64(b.N), "spawner-ns/op")
+			}
+		})
+	}
+}
+
+// threadCPU returns the time thread tid of this process has run, in ns.
+func threadCPU(tb testing.TB, tid int) int64 {
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/schedstat")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ns, err := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ns
+}
+
+// spawnersCPU is the CPU time of every spawner thread, ns.
+func spawnersCPU(b *testing.B, pool *spawnPool) (ns int64) {
+	for _, sp := range pool.all {
+		ns += threadCPU(b, sp.tid)
+	}
+	return ns
 }

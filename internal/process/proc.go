@@ -39,7 +39,7 @@ type Spec struct {
 	// stream to /dev/null.
 	Stdout, Stderr func(line []byte)
 	// Outputs, where set, name a FIFO made for Stdout and Stderr instead
-	// of an anonymous pipe (fifoPipe): the child holds it open for
+	// of an anonymous pipe (fifoReader): the child holds it open for
 	// reading too, so its output outlives the supervisor and a successor
 	// can read on with Adopt.
 	Outputs [2]string
@@ -112,7 +112,6 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	if s.Leader {
 		p.group = s.Group
 	}
-	emits := []func([]byte){s.Stdout, s.Stderr}
 	req := &spawnReq{
 		path: s.Path,
 		argv: append([]string{cmp.Or(s.Arg0, s.Path)}, s.Args...),
@@ -130,14 +129,18 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	if s.Group != nil {
 		req.cgroup = s.Group.Dir()
 	}
-	for i, path := range s.Outputs {
-		if path != "" && emits[i] != nil {
-			makeFIFO(path)
-		}
+	fifos, err := r.outputs(p, s, req.notifyFD > 0)
+	if err != nil {
+		return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
 	}
-	var err error
+	started := false
+	defer func() {
+		if !started {
+			closeFDs(fifos)
+		}
+	}()
 	for attempt := 1; ; attempt++ {
-		err = r.fork(req, p, emits, s)
+		err = r.fork(req, p)
 		// A hook just rendered can still be open for writing in a child
 		// that another goroutine forked and that has not reached exec yet
 		// (golang/go#22315): the kernel then refuses to execute it for a
@@ -150,7 +153,36 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("process: start %s: %w", s.Path, err)
 	}
+	started = true
 	return p, nil
+}
+
+// outputs makes p's pumps, in stream order, the notification pipe's
+// last. An output FIFO's read end is opened here, by the starting
+// goroutine on the supervisor's table before the reaper's lock
+// (fifoReader): under the lock only the write end is opened, and nothing
+// is passed back from the spawner's table. An anonymous pipe's read end
+// comes from the fork (fd -1 until then). It returns the read ends it
+// opened, for the caller to close if the start fails.
+func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) {
+	for i, emit := range []func([]byte){s.Stdout, s.Stderr} {
+		if emit == nil {
+			continue
+		}
+		pm := &pump{fd: -1, proc: p, emit: emit, path: s.Outputs[i]}
+		if pm.path != "" {
+			if pm.fd, err = fifoReader(pm.path, r.mkfifo); err != nil {
+				closeFDs(fifos)
+				return nil, err
+			}
+			fifos = append(fifos, pm.fd)
+		}
+		p.pumps = append(p.pumps, pm)
+	}
+	if notify {
+		p.pumps = append(p.pumps, &pump{fd: -1, proc: p, emit: onceReady(s.Ready), wholeLines: true})
+	}
+	return fifos, nil
 }
 
 // spawnerMinChildren is how many running children make the spawner pay:
@@ -169,7 +201,7 @@ const spawnerMinChildren = 256
 // session 11). r.mu is taken only to look at and change the reaper's
 // state, never across a fork: a signal to another process waits for no
 // fork.
-func (r *Reaper) fork(req *spawnReq, p *Proc, emits []func([]byte), s Spec) error {
+func (r *Reaper) fork(req *spawnReq, p *Proc) error {
 	r.forking.RLock()
 	defer r.forking.RUnlock()
 	r.mu.Lock()
@@ -201,14 +233,10 @@ func (r *Reaper) fork(req *spawnReq, p *Proc, emits []func([]byte), s Spec) erro
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p.pid = pid
-	for i, emit := range emits {
-		if emit != nil {
-			p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: emit, path: s.Outputs[i]})
-			rds = rds[1:]
+	for _, pm := range p.pumps {
+		if pm.fd < 0 {
+			pm.fd, rds = rds[0], rds[1:]
 		}
-	}
-	if req.notifyFD > 0 {
-		p.pumps = append(p.pumps, &pump{fd: rds[0], proc: p, emit: onceReady(s.Ready), wholeLines: true})
 	}
 	// Before the pid is registered: the reaper may finish p at once.
 	p.pending.Store(int32(1 + len(p.pumps)))

@@ -70,6 +70,8 @@ type Reaper struct {
 	spawner   *spawnPool
 	spawnErr  error
 	spawnFrom int
+	// mkfifo makes an output FIFO (unix.Mkfifo; tests count the calls).
+	mkfifo func(path string, mode uint32) error
 }
 
 // NewReaper returns a Reaper that logs to log (nil: discard). It does no I/O
@@ -78,7 +80,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), adopted: make(map[int]*Proc), spawnFrom: spawnerMinChildren}
+	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), adopted: make(map[int]*Proc), spawnFrom: spawnerMinChildren, mkfifo: unix.Mkfifo}
 	r.out.log = log
 	return r
 }

@@ -22,9 +22,11 @@ import (
 // ms through the spawner: BenchmarkStartExitBusy). Here a spawn costs
 // about the same whatever runs, plus ~70 µs for the hand-over to this
 // thread and back, which is why the reaper forks directly until
-// spawnerMinChildren children run. The read ends of the new child's pipes are made on the
-// spawner's table and passed to the supervisor's over a socket pair
-// (SCM_RIGHTS).
+// spawnerMinChildren children run. An output FIFO's read end is the
+// supervisor's already (Start opens it, fifoReader): this thread opens
+// only the write end, by path. The read ends of anonymous pipes (the
+// notification fd's, a hook's) are made on the spawner's table and passed
+// to the supervisor's over a socket pair (SCM_RIGHTS).
 //
 // The thread stays locked to its goroutine and does nothing but spawn: it
 // makes only raw system calls, so the runtime never reaches its own
@@ -35,6 +37,9 @@ type spawner struct {
 	done chan struct{} // closed when the goroutine has returned
 	recv int           // the supervisor's end of the socket pair
 	tid  int           // the spawner thread, for tests
+	// passes counts the messages that passed descriptors, for tests:
+	// written by the spawner thread before its reply.
+	passes int
 }
 
 type spawnReq struct {
@@ -42,8 +47,10 @@ type spawnReq struct {
 	argv  []string
 	attr  syscall.ProcAttr // Files is set by the spawner
 	pipes [2]bool          // stdout, stderr
-	// fifos name a FIFO to make for a stream asked for in pipes instead
-	// of an anonymous pipe (Spec.Outputs); "": a pipe.
+	// fifos name, for a stream asked for in pipes, the FIFO whose read
+	// end the caller holds (fifoReader): only its write end is opened
+	// for the child, and no read end is returned for it; "": an
+	// anonymous pipe.
 	fifos [2]string
 	// notifyFD > 0: a pipe's write end at that descriptor of the child,
 	// its read end returned after the output pipes (Spec.NotifyFD).
@@ -57,7 +64,7 @@ type spawnReq struct {
 
 type spawnReply struct {
 	pid   int
-	pipes int // read ends passed over the socket, in stream order
+	pipes int // read ends of anonymous pipes passed over the socket, in stream order
 	err   error
 }
 
@@ -149,13 +156,14 @@ func (sp *spawner) serve(send int, ready chan<- error, locked chan<- struct{}) {
 	}
 	ready <- nil
 	for req := range sp.reqs {
-		req.reply <- spawnOne(req, devnull, send)
+		req.reply <- sp.spawnOne(req, devnull, send)
 	}
 }
 
 // forkExec forks and execs req from the calling thread's table (stdin and
 // the streams not asked for on devnull) and returns the child's pid and
-// the read ends of the pipes asked for, in stream order.
+// the read ends of the anonymous pipes asked for, in stream order, the
+// notification pipe's last.
 func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 	files := []uintptr{uintptr(devnull), uintptr(devnull), uintptr(devnull)}
 	var wrs []int
@@ -164,13 +172,17 @@ func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 		if !want {
 			continue
 		}
-		var rd, wr int
-		var err error
 		if req.fifos[i] != "" {
-			rd, wr, err = fifoPipe(req.fifos[i])
-		} else {
-			rd, wr, err = outputPipe()
+			wr, err := fifoWriter(req.fifos[i])
+			if err != nil {
+				closeFDs(rds)
+				return 0, nil, err
+			}
+			wrs = append(wrs, wr)
+			files[1+i] = uintptr(wr)
+			continue
 		}
+		rd, wr, err := outputPipe()
 		if err != nil {
 			closeFDs(rds)
 			return 0, nil, err
@@ -214,9 +226,9 @@ func forkExec(req *spawnReq, devnull int) (pid int, rds []int, err error) {
 	return pid, rds, nil
 }
 
-// spawnOne runs req on the spawner thread and passes the read ends to the
-// supervisor's table.
-func spawnOne(req *spawnReq, devnull, send int) spawnReply {
+// spawnOne runs req on the spawner thread and passes the read ends of its
+// anonymous pipes, if any, to the supervisor's table.
+func (sp *spawner) spawnOne(req *spawnReq, devnull, send int) spawnReply {
 	pid, rds, err := forkExec(req, devnull)
 	if err != nil {
 		return spawnReply{err: err}
@@ -226,6 +238,7 @@ func spawnOne(req *spawnReq, devnull, send int) spawnReply {
 		if err := unix.Sendmsg(send, []byte{0}, unix.UnixRights(rds...), nil, 0); err != nil {
 			return spawnReply{pid: pid, err: fmt.Errorf("pass output pipes: %w", err)}
 		}
+		sp.passes++
 	}
 	return spawnReply{pid: pid, pipes: len(rds)}
 }
@@ -237,9 +250,9 @@ func closeFDs(fds []int) {
 }
 
 // spawn runs req on the spawner thread and returns the child's pid and the
-// read ends of its pipes on the supervisor's table. A child whose pipes
-// could not be passed is killed and waited for (the caller holds
-// the reaper's forking lock, so the reap loop does not wait for it).
+// read ends of its anonymous pipes on the supervisor's table. A child
+// whose pipes could not be passed is killed and waited for (the caller
+// holds the reaper's forking lock, so the reap loop does not wait for it).
 func (sp *spawner) spawn(req *spawnReq) (pid int, rds []int, err error) {
 	req.reply = make(chan spawnReply, 1)
 	sp.reqs <- req

@@ -620,7 +620,7 @@ func (r *Runner) stopLeftovers(ctx context.Context, st *state, pids []int) {
 
 // untrack removes the service's cgroup once Run has stopped the service.
 // Its output FIFOs stay for the next start over this root (a create costs
-// more than an open on a restart: fifoPipe); an unload removes them
+// more than an open on a restart: process.fifoReader); an unload removes them
 // (RemoveLeftovers).
 func (r *Runner) untrack(st *state) {
 	if st.group == nil {
