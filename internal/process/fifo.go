@@ -17,9 +17,8 @@ const pipeSize = 1 << 20
 
 // fifoReader opens the output FIFO at path for reading, non-blocking for
 // the poller, making it if nothing is there, and sizes its pipe. Start
-// calls it on the supervisor's own table before it takes the reaper's
-// lock; under the lock, the thread that forks only opens the write end
-// (fifoWriter) for the child, and no descriptor has to be passed from the
+// calls it on the supervisor's own table before the fork; the thread
+// that forks only opens the write end (fifoWriter) for the child, and no descriptor has to be passed from the
 // spawner's table. The child holding both ends of its own output means it
 // never gets SIGPIPE or EPIPE when the supervisor dies, and a successor
 // finds the same pipe, with what was written meanwhile, by opening path.

@@ -144,7 +144,7 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 		// A hook just rendered can still be open for writing in a child
 		// that another goroutine forked and that has not reached exec yet
 		// (golang/go#22315): the kernel then refuses to execute it for a
-		// moment. Retry briefly, outside the lock.
+		// moment. Retry briefly.
 		if !errors.Is(err, unix.ETXTBSY) || attempt == txtBusyAttempts {
 			break
 		}
@@ -159,9 +159,9 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 
 // outputs makes p's pumps, in stream order, the notification pipe's
 // last. An output FIFO's read end is opened here, by the starting
-// goroutine on the supervisor's table before the reaper's lock
-// (fifoReader): under the lock only the write end is opened, and nothing
-// is passed back from the spawner's table. An anonymous pipe's read end
+// goroutine on the supervisor's table before the fork (fifoReader): the
+// thread that forks only opens the write end, and nothing is passed back
+// from the spawner's table. An anonymous pipe's read end
 // comes from the fork (fd -1 until then). It returns the read ends it
 // opened, for the caller to close if the start fails.
 func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) {
