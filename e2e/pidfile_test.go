@@ -32,10 +32,16 @@ func TestPIDFileKeepsItsInodeAcrossStopsAndRestarts(t *testing.T) {
 		waitUntil(t, 10*time.Second, what, func() (bool, string) {
 			pids := procsWith("sleep 1000" + tag)
 			b, _ := os.ReadFile(pidPath)
-			first, _, _ := strings.Cut(string(b), "\n")
+			first, second, _ := strings.Cut(string(b), "\n")
 			var st syscall.Stat_t
 			if len(pids) != 1 || first != strconv.Itoa(pids[0]) || syscall.Stat(pidPath, &st) != nil {
 				return false, "run processes " + strconv.Itoa(len(pids)) + ", PID file " + strconv.Quote(string(b))
+			}
+			// The start time that names the process across a reuse of its
+			// pid is /proc/PID/stat's, whether the fork read it from the
+			// clock or the supervisor from /proc.
+			if want := procStart(t, pids[0]); strings.TrimSuffix(second, "\n") != want {
+				t.Fatalf("PID file %q: start time is not /proc/%d/stat's %s", b, pids[0], want)
 			}
 			ino = st.Ino
 			return true, ""
@@ -62,4 +68,15 @@ func TestPIDFileKeepsItsInodeAcrossStopsAndRestarts(t *testing.T) {
 	if ino := running("start over the root"); ino != first {
 		t.Errorf("supervisor restarted over the root wrote the PID file on inode %d, not %d", ino, first)
 	}
+}
+
+// procStart is field 22 of /proc/PID/stat, the process's start time.
+func procStart(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[22-3]
 }

@@ -237,6 +237,15 @@ func WritePIDFile(path string, pid int) error {
 	if err != nil {
 		return err
 	}
+	return WritePIDFileAt(path, pid, start)
+}
+
+// WritePIDFileAt is WritePIDFile of a process whose start time the caller
+// knows exactly (process.Proc.StartTime: the fork read it from the clock
+// the kernel stamps the child with), so /proc/PID/stat is not read. A
+// process that has exited meanwhile still gets its file, which names no
+// live process: a successor checks the start time before it adopts.
+func WritePIDFileAt(path string, pid int, start uint64) error {
 	var buf [48]byte
 	data := strconv.AppendInt(buf[:0], int64(pid), 10)
 	data = append(data, '\n')

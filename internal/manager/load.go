@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -39,6 +38,9 @@ func (m *Manager) loadPersisted() error {
 		return fmt.Errorf("read %s: %w", m.specsDir, err)
 	}
 	atStartup := m.startupNames()
+	// The start-up file's services are recorded in one call at the end, not
+	// one owner round trip each (500 on a restart over the root).
+	var pending []*entry
 	for _, de := range ents {
 		name, ok := strings.CutSuffix(de.Name(), ".spec")
 		if !ok || de.IsDir() || strings.HasPrefix(name, ".") {
@@ -58,10 +60,17 @@ func (m *Manager) loadPersisted() error {
 		}
 		if err == nil && atStartup[name] {
 			e.pending = true
-			m.call(func(o *owned) { o.services[name] = e })
+			pending = append(pending, e)
 			continue
 		}
 		m.preparePersisted(e, err)
+	}
+	if len(pending) > 0 {
+		m.call(func(o *owned) {
+			for _, e := range pending {
+				o.services[e.name] = e
+			}
+		})
 	}
 	return nil
 }
@@ -173,13 +182,15 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 			continue
 		}
 		seen[e.name] = true
-		var old *entry
-		m.call(func(o *owned) { old = o.services[e.name] })
-		unchanged := old != nil && old.specErr == "" && bytes.Equal(old.spec.Encode(), e.spec.Encode())
-		if unchanged && !old.pending {
-			continue // keep the runner made from the spec file
-		}
+		// One owner round trip a service. On a restart over the root the
+		// spec is its file's, field for field (spec.Same encodes neither).
+		var unchanged bool
 		m.call(func(o *owned) {
+			old := o.services[e.name]
+			unchanged = old != nil && old.specErr == "" && spec.Same(old.spec, e.spec)
+			if unchanged && !old.pending {
+				return // keep the runner made from the spec file
+			}
 			o.services[e.name] = e
 			start(e)
 		})

@@ -23,16 +23,28 @@ func Find(root string, fuzzy ident.Ident) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find %s: %w", fuzzy, err)
 	}
-	best, found, err := newestInstalled(root, fuzzy)
-	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", fuzzy, err)
-	}
-	if !found {
-		return nil, fmt.Errorf("%s: %w in %s", fuzzy, ErrNotFound, filepath.Join(root, "pkgs"))
+	whole := fuzzy.Release != ""
+	best := fuzzy
+	if !whole {
+		var found bool
+		if best, found, err = newestInstalled(root, fuzzy); err != nil {
+			return nil, fmt.Errorf("find %s: %w", fuzzy, err)
+		}
+		if !found {
+			return nil, fmt.Errorf("%s: %w in %s", fuzzy, ErrNotFound, filepath.Join(root, "pkgs"))
+		}
 	}
 	dir := InstallDir(root, best)
 	p, err := Read(dir)
 	if err != nil {
+		// A whole ident is read without first looking for its directory
+		// (one stat a package fewer: a restart finds each start-up
+		// package this way). Only a failed read asks whether it was there.
+		if whole {
+			if _, found, ferr := newestInstalled(root, fuzzy); ferr == nil && !found {
+				return nil, fmt.Errorf("%s: %w in %s", fuzzy, ErrNotFound, filepath.Join(root, "pkgs"))
+			}
+		}
 		return nil, err
 	}
 	if p.Ident != best {

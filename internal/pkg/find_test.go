@@ -102,6 +102,11 @@ func TestFindSkipsWhatIsNotAnInstalledPackage(t *testing.T) {
 	if _, err := Find(root, ident.MustParse("core/redis/9.0")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Find(core/redis/9.0), a file: %v", err)
 	}
+	// A whole ident is read straight away; a file in its place is still
+	// no package.
+	if _, err := Find(root, ident.MustParse("core/redis/1.0/99999999999999")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Find(core/redis/1.0/99999999999999), a file: %v", err)
+	}
 }
 
 func TestFindRefusesABrokenNewestPackage(t *testing.T) {

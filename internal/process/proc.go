@@ -100,6 +100,8 @@ type Proc struct {
 	// adopted: taken over by Adopt and not a child, so watched through a
 	// pidfd and its exit status unknown.
 	adopted bool
+	// start is the start time the fork read (StartTime), 0 if unknown.
+	start uint64
 }
 
 // Start starts s in a new process group with stdin on /dev/null. The
@@ -232,7 +234,7 @@ func (r *Reaper) fork(req *spawnReq, p *Proc) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p.pid = pid
+	p.pid, p.start = pid, req.start
 	for _, pm := range p.pumps {
 		if pm.fd < 0 {
 			pm.fd, rds = rds[0], rds[1:]
@@ -312,6 +314,13 @@ func (p *Proc) finish() {
 
 // PID returns the process id, which is also its process group id.
 func (p *Proc) PID() int { return p.pid }
+
+// StartTime returns the process's start time as field 22 of /proc/PID/stat
+// gives it (clock ticks since boot), which with the pid names it across a
+// reuse of the pid. ok is false when the fork could not tell it exactly
+// (a clock tick ended while it forked, a few in a hundred) and for an
+// adopted process: read /proc/PID/stat then.
+func (p *Proc) StartTime() (start uint64, ok bool) { return p.start, p.start != 0 }
 
 // Done is closed once the process has been reaped, what was left of its group
 // killed, and its output delivered.

@@ -361,7 +361,7 @@ type Merged struct {
 // of a push/pull state). A rumor held byte for byte is recognised without
 // being decoded; a stale one is dropped once decoded, before any encoding.
 func (s *Store) MergeJSON(b []byte) (Merged, error) {
-	h, key, kind, changed, err := s.mergeJSON(b)
+	h, key, kind, changed, err := s.mergeJSON(b, true)
 	if err != nil || h.enc == nil {
 		return Merged{Key: key, Kind: kind}, err
 	}
@@ -370,7 +370,10 @@ func (s *Store) MergeJSON(b []byte) (Merged, error) {
 
 // mergeJSON returns what is held under the rumor's key after the merge
 // (zero when nothing is), the key and kind ("" when b did not decode).
-func (s *Store) mergeJSON(b []byte) (held entry, key string, kind Kind, changed bool, err error) {
+// heads false skips the look at the rumor's head for a stale one, which
+// can only pay when the store may hold its key already; a stale rumor is
+// still dropped once decoded.
+func (s *Store) mergeJSON(b []byte, heads bool) (held entry, key string, kind Kind, changed bool, err error) {
 	sum := encHash(b)
 	s.mu.RLock()
 	if key, ok := s.held[sum]; ok {
@@ -380,8 +383,10 @@ func (s *Store) mergeJSON(b []byte) (held entry, key string, kind Kind, changed 
 		}
 	}
 	s.mu.RUnlock()
-	if h, ok := s.staleHead(b); ok {
-		return h, h.r.Key(), h.r.Kind, false, nil
+	if heads {
+		if h, ok := s.staleHead(b); ok {
+			return h, h.r.Key(), h.r.Kind, false, nil
+		}
 	}
 	var r Rumor
 	if err := json.Unmarshal(b, &r); err != nil {
@@ -586,9 +591,14 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 			return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
 		}
 	}
+	// Into an empty store (a supervisor reading its persisted rumors back
+	// before it starts anything) no rumor of the document can be stale
+	// but against another of it, which Encode never writes: each is
+	// decoded once, not its head first (docs/BENCHMARKS.md, session 11).
+	heads := s.Len() > 0
 	var bad []error
 	for i, raw := range doc.Rumors {
-		h, key, _, c, err := s.mergeJSON(raw)
+		h, key, _, c, err := s.mergeJSON(raw, heads)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
 		}

@@ -172,7 +172,7 @@ func (r *Runner) running(ctx context.Context, st *state, p hook.Process, record 
 	now := time.Now()
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
 	r.enter(st, phaseUp) // after proc is set: the state event carries its pid
-	r.writePID(st, p.PID())
+	r.writePID(st, p)
 	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
 	st.spawned()
 	r.record(st, true, record, p.PID())
@@ -662,7 +662,8 @@ var errLeftRunning = errors.New("processes of its last run outlived SIGKILL (stu
 // writePID writes the PID file right after the fork, with the process's
 // start time: a supervisor killed a moment later leaves it to its
 // successor, which can tell this process from one that reused its pid.
-func (r *Runner) writePID(st *state, pid int) {
+func (r *Runner) writePID(st *state, p hook.Process) {
+	pid := p.PID()
 	if st.pidFiled == pid {
 		// Adopted from this very file, which names it with its start
 		// time already: rewritten, it would cost a create and free an
@@ -670,10 +671,25 @@ func (r *Runner) writePID(st *state, pid int) {
 		st.pidFiled = 0
 		return
 	}
-	if err := cgroup.WritePIDFile(st.paths.pidFile, pid); err != nil && !errors.Is(err, cgroup.ErrExited) {
+	var start uint64
+	var known bool
+	if t, ok := p.(startTimer); ok {
+		start, known = t.StartTime()
+	}
+	var err error
+	if known {
+		err = cgroup.WritePIDFileAt(st.paths.pidFile, pid, start)
+	} else {
+		err = cgroup.WritePIDFile(st.paths.pidFile, pid)
+	}
+	if err != nil && !errors.Is(err, cgroup.ErrExited) {
 		r.d.Log.Warn("write PID file", "service", r.sg, "err", err)
 	}
 }
+
+// startTimer is a process that knows its start time as /proc/PID/stat
+// gives it (*process.Proc, when its fork could tell).
+type startTimer interface{ StartTime() (uint64, bool) }
 
 // marker is the environment entry that names a run process as ours.
 func (r *Runner) marker() string { return "TEND_SERVICE_ID=" + r.d.MemberID + "/" + r.sg }
