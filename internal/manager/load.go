@@ -181,6 +181,9 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 		}
 		m.call(func(o *owned) {
 			o.services[e.name] = e
+			// A restart over the root replaces every entry read from a
+			// spec file (pending): nothing reads it afterwards.
+			e.replaces = nil
 			start(e)
 		})
 		if !unchanged {

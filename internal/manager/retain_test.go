@@ -1,0 +1,44 @@
+package manager
+
+import (
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"weak"
+
+	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/service"
+)
+
+// runnerOf is the runner loaded as name, as the owner has it.
+func (fx *fixture) runnerOf(name string) *service.Runner {
+	var r *service.Runner
+	fx.m.call(func(o *owned) {
+		if e := o.services[name]; e != nil {
+			r = e.runner
+		}
+	})
+	return r
+}
+
+// A service loaded again with --force lets the runner it replaced go:
+// its state (a few kB a service) is held by nothing once it has stopped.
+func TestReplacedRunnerIsNotRetained(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fx := newFixture(t, nil)
+		dir := testPkg(t, "alpha", nil)
+		var p progress
+		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
+			t.Fatal(err)
+		}
+		old := weak.Make(fx.runnerOf("alpha"))
+		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Force: true, Wait: true}, p.add); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		runtime.GC()
+		if old.Value() != nil {
+			t.Fatal("the replaced runner is still reachable")
+		}
+	})
+}
