@@ -131,9 +131,10 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	st.svc.Initialized = true
 	st.runLogs = newLogPair(st.paths.logs, "run", st.gid, r.logLimits(st))
 	logs := st.runLogs
+	env := r.env(st)
 	ps := process.Spec{
 		Path:       st.paths.hook("run"),
-		Env:        st.env,
+		Env:        env,
 		Dir:        st.paths.root,
 		Credential: st.cred,
 		Outputs:    r.outputs(st),
@@ -143,7 +144,7 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	if st.group != nil {
 		ps.Group = st.group
 	}
-	if run := st.last.directRun(st.env, r.pathCache()); run.ok {
+	if run := st.last.directRun(env, r.pathCache()); run.ok {
 		ps.Path, ps.Arg0, ps.Args = run.path, run.argv[0], run.argv[1:]
 	}
 	if err := r.armReadiness(st, &ps); err != nil {
@@ -723,7 +724,7 @@ func (r *Runner) runHookIn(ctx context.Context, s hook.Spec) hook.Result {
 
 func (r *Runner) hookSpec(st *state, name string, timeout time.Duration) hook.Spec {
 	s := hook.Spec{
-		Name: name, Path: st.paths.hook(name), Env: st.env, Dir: st.paths.root,
+		Name: name, Path: st.paths.hook(name), Env: r.env(st), Dir: st.paths.root,
 		Credential: st.cred, Timeout: timeout, LogDir: st.paths.logs, LogLimits: r.logLimits(st),
 		Log: func(stream byte, line []byte) {
 			r.d.Output(r.sg+" hook["+name+"]", stream, line)

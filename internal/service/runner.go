@@ -188,7 +188,10 @@ type state struct {
 	owed     bool
 	uid, gid int
 	cred     *syscall.Credential
-	env      []string
+	// envTail is what the service adds to Deps.Env (env): kept apart,
+	// so that 500 services do not each hold a copy of the supervisor's
+	// environment between starts.
+	envTail []string
 
 	phase     phase
 	proc      hook.Process
