@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"testing/synctest"
@@ -39,6 +40,36 @@ func TestReplacedRunnerIsNotRetained(t *testing.T) {
 		runtime.GC()
 		if old.Value() != nil {
 			t.Fatal("the replaced runner is still reachable")
+		}
+	})
+}
+
+// A snapshot holds the services' statuses, not a copy of each: with
+// hundreds of services a copy per publish was as much garbage again as
+// every status together, and as much held.
+func TestPublishCopiesNoStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fx := newFixture(t, nil)
+		const n = 40
+		var p progress
+		for i := range n {
+			if err := fx.m.Load(bg, api.LoadRequest{Pkg: testPkg(t, fmt.Sprintf("svc%02d", i), nil), Wait: true}, p.add); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		fx.m.publishNow()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const rounds = 10
+		for range rounds {
+			fx.m.publishNow()
+		}
+		runtime.ReadMemStats(&after)
+		perService := (after.TotalAlloc - before.TotalAlloc) / rounds / n
+		// A status is ~850 bytes; a pointer to it, 8.
+		if perService > 200 {
+			t.Errorf("a publish allocates %d bytes per service, want a pointer's worth", perService)
 		}
 	})
 }
