@@ -46,7 +46,7 @@ func (r *Runner) checkHealth(ctx context.Context, st *state) {
 	st.healthGen++
 	gen := st.healthGen
 	spec := r.hookSpec(st, "health-check", st.spec.HealthCheckInterval.D())
-	out := st.healthRes
+	out := resultChan(&st.healthRes, 1)
 	st.bg.Go(func() {
 		res := hook.Run(hctx, r.d.Reaper, spec)
 		// Read here, with the result: the files are rewritten by the next

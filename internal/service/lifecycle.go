@@ -91,7 +91,7 @@ func (r *Runner) runInit(ctx context.Context, st *state) {
 	st.initCancel = cancel
 	st.makeLogs()
 	spec := r.hookSpec(st, "init", st.spec.HookTimeoutD())
-	out := st.initRes
+	out := resultChan(&st.initRes, 1)
 	st.bg.Go(func() {
 		res := r.runHookIn(ictx, spec)
 		out <- &res
@@ -245,7 +245,7 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	st.setHealth(api.HealthCritical)
 	if g := st.group; g != nil && !killBriefly(g) {
 		r.enter(st, phaseStopping)
-		out := st.stopRes
+		out := resultChan(&st.stopRes, 1)
 		st.bg.Go(func() {
 			left := outlived(r.kill(g))
 			out <- &stopResult{crash: c, left: left}
@@ -371,7 +371,7 @@ func (r *Runner) stop(st *state, reason string) {
 		s := r.hookSpec(st, "post-stop", st.spec.HookTimeoutD())
 		post = &s
 	}
-	out := st.stopRes
+	out := resultChan(&st.stopRes, 1)
 	g := st.group
 	st.bg.Go(func() {
 		// Stopping must finish even when the supervisor is shutting down.
@@ -399,7 +399,7 @@ func (r *Runner) killLeftovers(st *state) {
 		return
 	}
 	r.enter(st, phaseStopping)
-	out := st.stopRes
+	out := resultChan(&st.stopRes, 1)
 	st.bg.Go(func() {
 		left := outlived(r.kill(g))
 		out <- &stopResult{left: left}
@@ -691,7 +691,7 @@ type hookDone struct {
 func (r *Runner) runHook(ctx context.Context, st *state, name string) {
 	st.makeLogs()
 	spec := r.hookSpec(st, name, st.spec.HookTimeoutD())
-	out := st.hookRes
+	out := resultChan(&st.hookRes, 0)
 	st.bg.Go(func() {
 		d := &hookDone{name: name, res: r.runHookIn(ctx, spec)}
 		select {

@@ -148,19 +148,15 @@ func New(o Options) (*Runner, error) {
 	ch := make(chan struct{})
 	r.notify.Store(&ch)
 	r.st = &state{
-		spec:      o.Spec,
-		pkg:       o.Pkg,
-		tpl:       tpl,
-		paths:     newSvcPaths(o.Deps.Root, o.Spec.Name()),
-		restarts:  newRestarts(o.Deps.Backoff),
-		healthRes: make(chan *healthResult, 1),
-		initRes:   make(chan *hook.Result, 1),
-		stopRes:   make(chan *stopResult, 1),
-		hookRes:   make(chan *hookDone),
-		uid:       -1,
-		gid:       -1,
-		ring:      o.Ring,
-		carried:   o.Carried,
+		spec:     o.Spec,
+		pkg:      o.Pkg,
+		tpl:      tpl,
+		paths:    newSvcPaths(o.Deps.Root, o.Spec.Name()),
+		restarts: newRestarts(o.Deps.Backoff),
+		uid:      -1,
+		gid:      -1,
+		ring:     o.Ring,
+		carried:  o.Carried,
 	}
 	r.st.svc = r.baseStatus(o.SpecFile)
 	id := o.Pkg.Ident.String()
@@ -204,7 +200,7 @@ type state struct {
 
 	healthT      *time.Timer
 	healthC      <-chan time.Time
-	healthRes    chan *healthResult
+	healthRes    chan *healthResult // made by the first check (see resultChan)
 	healthGen    int
 	healthCancel context.CancelFunc
 	healthOKSeen bool
@@ -216,10 +212,12 @@ type state struct {
 	readyC <-chan struct{}
 	notify *sdnotify.Listener
 
-	initRes    chan *hook.Result // the init hook run in the background
+	// The results of what runs in the background, each channel made by
+	// the first run that needs it (resultChan).
+	initRes    chan *hook.Result // the init hook
 	initCancel context.CancelFunc
-	stopRes    chan *stopResult // the stop run in the background
-	hookRes    chan *hookDone   // reconfigure and file-updated hooks run in the background
+	stopRes    chan *stopResult // a stop
+	hookRes    chan *hookDone   // reconfigure and file-updated hooks
 	stopReason string
 	// pkgPending: pkg was updated while a process of the old one ran;
 	// the status shows it once that process is gone.
@@ -491,6 +489,18 @@ func appendCapped[T any](s []T, v T, limit int) []T {
 	out := make([]T, 0, len(s)-start+1)
 	out = append(out, s[start:]...)
 	return append(out, v)
+}
+
+// resultChan is *ch, made first if it is nil. A service that never runs
+// a hook, a health check or a stop in the background (most, between
+// starts) has none of these channels: each would cost it a channel and,
+// in Run's select while it waits, a waiting record, some 200 bytes a
+// service.
+func resultChan[T any](ch *chan T, size int) chan T {
+	if *ch == nil {
+		*ch = make(chan T, size)
+	}
+	return *ch
 }
 
 // setCfg keeps the merged config and what the package exports of it
