@@ -20,6 +20,7 @@ import (
 // Ring is what the manager needs of the gossip ring (*ring.Ring), so that
 // it can be tested with a fake.
 type Ring interface {
+	// Rumors lists every rumor; their payloads must not be changed.
 	Rumors() []rumor.Rumor
 	Members() []ring.Member
 	Stats() ring.Stats
