@@ -158,12 +158,23 @@ func New(o Options) (*Runner, error) {
 		ring:     o.Ring,
 		carried:  o.Carried,
 	}
-	r.st.svc = r.baseStatus(o.SpecFile)
+	base := r.baseStatus(o.SpecFile)
+	r.st.svc = &base
 	id := o.Pkg.Ident.String()
 	r.pkgIdent.Store(&id)
-	s := r.st.svc
-	r.status.Store(&s)
+	r.status.Store(r.st.svc)
+	r.st.svcShared = true
 	return r, nil
+}
+
+// w is the status to change: the published one is copied first, as
+// published statuses are never written.
+func (st *state) w() *api.Service {
+	if st.svcShared {
+		c := *st.svc
+		st.svc, st.svcShared = &c, false
+	}
+	return st.svc
 }
 
 // state is touched only by the Run goroutine.
@@ -241,7 +252,12 @@ type state struct {
 	carried *Carried
 	ring    RingView
 	files   map[string]uint64 // gossiped files written, by name
-	svc     api.Service       // working copy of the published status
+	// svc is the status, published (svcShared) or being changed: every
+	// change goes through w, which copies a published one first. Holding
+	// the published status itself until it changes, not a working copy
+	// beside it, saves a whole status (~850 bytes) a service.
+	svc       *api.Service
+	svcShared bool
 }
 
 // procGroup is what the loop does with every process of the service
@@ -351,7 +367,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 	return r.do(ctx, func(ctx context.Context, st *state) {
 		if up {
 			st.spec.DesiredState = spec.Up
-			st.svc.DesiredUp = true
+			st.w().DesiredUp = true
 			switch st.phase {
 			case phaseDown, phaseBackingOff, phaseWaitingBinds, phaseWaitingElection:
 				st.restarts.reset()
@@ -362,7 +378,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 			return
 		}
 		st.spec.DesiredState = spec.Down
-		st.svc.DesiredUp = false
+		st.w().DesiredUp = false
 		r.stop(st, api.ExitStopped)
 		r.publish(st)
 		if st.phase == phaseDown {
@@ -446,10 +462,11 @@ func (r *Runner) wake() {
 }
 
 func (r *Runner) publish(st *state) {
-	s := st.svc
+	s := st.w()
 	s.Cfg, s.Exported = st.cfg, st.exported
 	s.RestartStreak, s.LastBackoff = st.restarts.streak, st.restarts.prev
-	r.status.Store(&s)
+	r.status.Store(s)
+	st.svcShared = true
 	r.wake()
 	if r.d.Changed != nil {
 		r.d.Changed()
@@ -458,7 +475,7 @@ func (r *Runner) publish(st *state) {
 
 func (r *Runner) record(st *state, ok bool, format string, args ...any) {
 	rec := api.Record{At: time.Now(), OK: ok, Text: fmt.Sprintf(format, args...)}
-	st.svc.Records = appendCapped(st.svc.Records, rec, maxRecords)
+	st.w().Records = appendCapped(st.svc.Records, rec, maxRecords)
 	if ok {
 		r.d.Log.Info(rec.Text, "service", r.sg)
 	} else {
