@@ -73,3 +73,23 @@ func TestPublishCopiesNoStatus(t *testing.T) {
 		}
 	})
 }
+
+// The start-up file's entries are read while the supervisor starts, and
+// let go once it has: hundreds of them on a host, held for nobody.
+func TestStartupEntriesNotRetained(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var entries weak.Pointer[api.LoadRequest]
+		fx := newFixture(t, func(c *Config) {
+			c.Startup = []api.LoadRequest{{Pkg: testPkg(t, "early", nil), Force: true}}
+			entries = weak.Make(&c.Startup[0])
+		})
+		if s := fx.service("early"); s == nil || !s.Running {
+			t.Fatalf("early: %+v", s)
+		}
+		synctest.Wait()
+		runtime.GC()
+		if entries.Value() != nil {
+			t.Error("the start-up entries are still reachable once started")
+		}
+	})
+}
