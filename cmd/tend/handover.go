@@ -412,7 +412,7 @@ func (h *handover) begin(bin string) error {
 		st.RingRecords = snap.Ring.Records
 	}
 	for i := range snap.Services {
-		s := &snap.Services[i]
+		s := snap.Services[i]
 		if c := service.CarriedOf(s); c != nil {
 			st.Services[s.Name] = c
 		}

@@ -196,6 +196,9 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Heartbeat:    heartbeat,
 		UpdateSource: cfg.UpdateSource, UpdatePeriod: cfg.UpdatePeriod,
 	})
+	// The manager has the start-up file's entries; this frame lives as
+	// long as the supervisor and reads them no more.
+	cfg.Services, found = nil, nil
 	reg := prometheus.NewRegistry()
 	mon, err = monitor.New(monitor.Options{
 		Snapshot:       mgr.Snapshot,

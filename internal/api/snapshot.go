@@ -23,8 +23,11 @@ type Snapshot struct {
 	Ready        bool
 	ShuttingDown bool
 
-	Sup      Supervisor
-	Services []Service // sorted by ServiceGroup
+	Sup Supervisor
+	// Services is sorted by ServiceGroup. Each is the runner's published
+	// status itself, shared by every snapshot until it changes: never
+	// written.
+	Services []*Service
 
 	// Ring is what the gossip layer knows. `sup run` always has a ring, but
 	// its first census is folded a moment after the first snapshot: until

@@ -131,7 +131,7 @@ func (c *snapCache) buildIndex() {
 	c.services = make([]*svcCache, len(c.snap.Services))
 	c.bySG = make(map[string]*svcCache, len(c.snap.Services))
 	for i := range c.snap.Services {
-		sc := &svcCache{parent: c, svc: &c.snap.Services[i]}
+		sc := &svcCache{parent: c, svc: c.snap.Services[i]}
 		c.services[i] = sc
 		c.bySG[sc.svc.ServiceGroup] = sc
 	}

@@ -133,7 +133,7 @@ func TestUnencodableConfig(t *testing.T) {
 }
 
 func ExampleNew() {
-	snap := &api.Snapshot{Ready: true, Services: []api.Service{{Name: "redis", Group: "default", ServiceGroup: "redis.default"}}}
+	snap := &api.Snapshot{Ready: true, Services: []*api.Service{{Name: "redis", Group: "default", ServiceGroup: "redis.default"}}}
 	mux := New(Options{Snapshot: func() *api.Snapshot { return snap }})
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/services/redis/default/health", nil))

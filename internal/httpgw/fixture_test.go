@@ -173,7 +173,7 @@ func fixtureSnapshot(org string) *api.Snapshot {
 		Taken:      t0,
 		Ready:      true,
 		Sup:        fixtureSup(org),
-		Services:   fixtureServices(org),
+		Services:   ptrs(fixtureServices(org)),
 	})
 }
 
@@ -196,7 +196,7 @@ func localInput(s *api.Snapshot) census.Input {
 		Members: []census.Member{{ID: s.Sup.MemberID, Health: "alive", Address: sys.IP, Port: sys.GossipPort, Permanent: sys.Permanent}},
 	}
 	for i := range s.Services {
-		svc := &s.Services[i]
+		svc := s.Services[i]
 		in.Rumors = append(in.Rumors, rumor.Rumor{Kind: rumor.KindService, Service: &rumor.Service{
 			MemberID: s.Sup.MemberID, ServiceGroup: svc.ServiceGroup, Package: svc.Pkg.Ident,
 			Cfg: svc.Exported, Sys: sys.Rumor(), Initialized: svc.Initialized,
@@ -204,6 +204,15 @@ func localInput(s *api.Snapshot) census.Input {
 		}})
 	}
 	return in
+}
+
+// ptrs points at each of svcs, as a snapshot holds them.
+func ptrs(svcs []api.Service) []*api.Service {
+	out := make([]*api.Service, len(svcs))
+	for i := range svcs {
+		out[i] = &svcs[i]
+	}
+	return out
 }
 
 // manyServices is a snapshot of n running services, for benchmarks.
@@ -215,7 +224,7 @@ func manyServices(n int) *api.Snapshot {
 		svc.Name = fmt.Sprintf("svc%03d", i)
 		svc.ServiceGroup = svc.Name + ".default"
 		svc.Pkg = pkgFor(svc.Name, "1.0.0", "20240301120000")
-		s.Services = append(s.Services, svc)
+		s.Services = append(s.Services, &svc)
 	}
 	return s
 }

@@ -31,7 +31,7 @@ func TestOutputValidatesAgainstHabitatSchemas(t *testing.T) {
 		"org":     fixtureSnapshot("acme"),
 		"empty":   empty,
 		"100":     manyServices(100),
-		"minimal": withRing(&api.Snapshot{Ready: true, Services: []api.Service{{Name: "x", Group: "y", ServiceGroup: "x.y"}}}),
+		"minimal": withRing(&api.Snapshot{Ready: true, Services: []*api.Service{{Name: "x", Group: "y", ServiceGroup: "x.y"}}}),
 	}
 	for name, s := range snaps {
 		for _, redact := range []bool{false, true} {
@@ -63,7 +63,7 @@ func TestOutputValidatesAgainstHabitatSchemas(t *testing.T) {
 	}
 }
 
-func servicePath(svc api.Service) string {
+func servicePath(svc *api.Service) string {
 	p := "/services/" + svc.Name + "/" + svc.Group
 	if svc.Org != "" {
 		p += "/" + svc.Org

@@ -29,7 +29,7 @@ func TestParseIdent(t *testing.T) {
 
 func TestFieldMapping(t *testing.T) {
 	s := fixtureSnapshot("")
-	obj := func(i int) serviceJSON { return serviceObject(s, &s.Services[i], []byte("{}"), false) }
+	obj := func(i int) serviceJSON { return serviceObject(s, s.Services[i], []byte("{}"), false) }
 	redis, web, worker := obj(1), obj(2), obj(3)
 
 	if redis.Process.PID == nil || *redis.Process.PID != 4242 || redis.Process.State != "up" ||

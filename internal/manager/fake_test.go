@@ -259,7 +259,7 @@ func (fx *fixture) stop() {
 func (fx *fixture) service(name string) *api.Service {
 	for _, s := range fx.m.publishNow().Services {
 		if s.Name == name {
-			return &s
+			return s
 		}
 	}
 	return nil

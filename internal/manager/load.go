@@ -192,6 +192,9 @@ func (m *Manager) loadStartup(start func(*entry)) []*entry {
 				return // keep the runner made from the spec file
 			}
 			o.services[e.name] = e
+			// A restart over the root replaces every entry read from a
+			// spec file (pending): nothing reads it afterwards.
+			e.replaces = nil
 			start(e)
 		})
 		if !unchanged {

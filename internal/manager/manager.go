@@ -343,6 +343,9 @@ func (m *Manager) Run(parent context.Context) error {
 	close(m.running)
 	m.waitFirstAttempts(ctx)
 	m.saveStartup(fromStartup)
+	// The start-up file's entries are read while starting only: a host's
+	// hundreds of them are not kept for the supervisor's lifetime.
+	m.cfg.Startup, m.cfg.StartupFound = nil, nil
 	m.settle(ctx)
 	var n int
 	m.call(func(o *owned) {

@@ -78,6 +78,9 @@ func (m *Manager) swapIn(e *entry, why string, progress func(string)) error {
 	started := false
 	if err := m.call(func(o *owned) {
 		o.services[e.name] = e
+		// Nothing reads what e replaced once it is in: kept, it would hold
+		// the old runner (its whole state) for as long as e runs.
+		e.replaces = nil
 		delete(o.ring.views, e.name)
 		m.watchUser(e.name)
 		m.startRunner(e)

@@ -72,12 +72,11 @@ func (m *Manager) publish(o *owned) {
 		b := brokenService(e, m.cfg.Org)
 		all = append(all, &b)
 	}
-	// Sorted as pointers: swapping whole services is most of a sort's cost.
+	// The statuses themselves, not copies: a status is immutable, and a
+	// copy of each per snapshot was 0.4 MB held and as much again made
+	// at every publish with 500 services.
 	slices.SortFunc(all, func(a, b *api.Service) int { return strings.Compare(a.ServiceGroup, b.ServiceGroup) })
-	s.Services = make([]api.Service, len(all))
-	for i, st := range all {
-		s.Services[i] = *st
-	}
+	s.Services = all
 	m.snap.Store(s)
 	offer(m.gossip, gossipBatch{ready: s.Ready, taken: s.Taken, statuses: statuses})
 }

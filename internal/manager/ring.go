@@ -20,6 +20,7 @@ import (
 // Ring is what the manager needs of the gossip ring (*ring.Ring), so that
 // it can be tested with a fake.
 type Ring interface {
+	// Rumors lists every rumor; their payloads must not be changed.
 	Rumors() []rumor.Rumor
 	Members() []ring.Member
 	Stats() ring.Stats
@@ -50,8 +51,10 @@ const startupGossipEvery = 2 * time.Second
 
 // gossipState is the ring loop's own: what it told the ring.
 type gossipState struct {
-	lastSent   map[string]rumor.Service // service group -> last service rumor published
-	lastStatus map[string]*api.Service  // service group -> status gossiped last
+	// lastSent: service group -> last service rumor published; by
+	// pointer, the one handed to the ring, not a second copy of each.
+	lastSent   map[string]*rumor.Service
+	lastStatus map[string]*api.Service // service group -> status gossiped last
 	lastGossip time.Time
 	members    map[string]string // member id -> health, to record changes
 	elections  *electionState
@@ -63,7 +66,7 @@ type gossipState struct {
 // this member is departed.
 func (m *Manager) ringLoop(ctx context.Context) {
 	r := m.cfg.Ring
-	g := &gossipState{lastSent: map[string]rumor.Service{}, elections: newElectionState()}
+	g := &gossipState{lastSent: map[string]*rumor.Service{}, elections: newElectionState()}
 	departed := r.Departed()
 	// Traffic counters move without the ring changing; refresh them now and
 	// then for /metrics and /status (one timer, whatever the service count).
@@ -344,19 +347,21 @@ func (m *Manager) gossipServices(g *gossipState, services []*api.Service) {
 		if g.lastStatus[s.ServiceGroup] == s || s.SpecError != "" {
 			continue
 		}
-		r := rumor.Service{
+		r := &rumor.Service{
 			MemberID: m.cfg.MemberID, ServiceGroup: s.ServiceGroup, Package: s.Pkg.Ident,
 			Cfg: s.Exported, Sys: m.cfg.Sys.Rumor(), Initialized: s.Initialized,
 			Health: string(s.Health), Up: s.Running,
 			NotReady: s.Readiness != "" && !s.Ready,
 		}
 		last, ok := g.lastSent[s.ServiceGroup]
-		r.Incarnation = last.Incarnation
-		if ok && reflect.DeepEqual(last, r) {
-			continue
+		if ok {
+			r.Incarnation = last.Incarnation
+			if reflect.DeepEqual(last, r) {
+				continue
+			}
 		}
-		r.Incarnation = nextIncarnation(last.Incarnation)
-		if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
+		r.Incarnation = nextIncarnation(r.Incarnation)
+		if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: r}); err != nil {
 			m.log.Warn("service rumor not published", "service", s.ServiceGroup, "err", err)
 			delete(seen, s.ServiceGroup) // try again at the next publish
 			continue
@@ -372,7 +377,7 @@ func (m *Manager) gossipServices(g *gossipState, services []*api.Service) {
 }
 
 // gossipGone tells the ring a service was unloaded.
-func (m *Manager) gossipGone(g *gossipState, sg string, last rumor.Service) {
+func (m *Manager) gossipGone(g *gossipState, sg string, last *rumor.Service) {
 	r := rumor.Service{MemberID: m.cfg.MemberID, ServiceGroup: sg, Package: last.Package, Sys: m.cfg.Sys.Rumor(), Gone: true, Incarnation: nextIncarnation(last.Incarnation)}
 	if err := m.cfg.Ring.Publish(rumor.Rumor{Kind: rumor.KindService, Service: &r}); err != nil {
 		m.log.Warn("unload not gossiped", "service", sg, "err", err)

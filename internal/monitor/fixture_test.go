@@ -125,7 +125,16 @@ func running(name string) api.Service {
 
 // readySnap is a ready snapshot holding svcs.
 func readySnap(svcs ...api.Service) *api.Snapshot {
-	return &api.Snapshot{Ready: true, Taken: t0, Sup: api.Supervisor{PID: 4242, StartedAt: t0.Add(-2 * time.Hour)}, Services: svcs}
+	return &api.Snapshot{Ready: true, Taken: t0, Sup: api.Supervisor{PID: 4242, StartedAt: t0.Add(-2 * time.Hour)}, Services: ptrs(svcs)}
+}
+
+// ptrs points at each of svcs, as a snapshot holds them.
+func ptrs(svcs []api.Service) []*api.Service {
+	out := make([]*api.Service, len(svcs))
+	for i := range svcs {
+		out[i] = &svcs[i]
+	}
+	return out
 }
 
 // manyServices makes n running services with health histories.

@@ -45,7 +45,7 @@ func serviceDown(svc *api.Service) bool {
 func countDown(s *api.Snapshot) *downCount {
 	c := &downCount{snap: s}
 	for i := range s.Services {
-		if svc := &s.Services[i]; serviceDown(svc) {
+		if svc := s.Services[i]; serviceDown(svc) {
 			c.n++
 			if len(c.names) < maxDownNames {
 				c.names = append(c.names, svc.ServiceGroup)

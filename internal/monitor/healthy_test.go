@@ -37,7 +37,7 @@ func TestHealthyEveryReason(t *testing.T) {
 	s := &api.Snapshot{
 		ShuttingDown: true,
 		Sup:          api.Supervisor{ManualUnhealthy: true, ManualReason: "draining for\nmaintenance token=s3cr3tvalue123456"},
-		Services:     []api.Service{crit, running("web")},
+		Services:     ptrs([]api.Service{crit, running("web")}),
 	}
 	f.set(s)
 	m := mustNew(t, o)

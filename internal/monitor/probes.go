@@ -64,7 +64,7 @@ func (m *Monitor) readyChecks(s *api.Snapshot) []probeCheck {
 	}
 	checks = append(checks, c)
 	for i := range s.Services {
-		svc := &s.Services[i]
+		svc := s.Services[i]
 		checks = append(checks, probeCheck{name: svc.ServiceGroup, reason: mask(oneLine(serviceNotReady(svc)), m.o.Secrets)})
 	}
 	return checks
@@ -226,7 +226,7 @@ func (m *Monitor) Summary() string {
 	}
 	var up, notReady, down, stopped int
 	for i := range s.Services {
-		svc := &s.Services[i]
+		svc := s.Services[i]
 		switch {
 		case !svc.DesiredUp && !svc.Running:
 			stopped++

@@ -239,7 +239,7 @@ func (m *Monitor) fillFrame(f *frame, s *api.Snapshot) {
 
 	k := 0 // services emitted; duplicates of a service group are skipped
 	for i := range s.Services {
-		svc := &s.Services[i]
+		svc := s.Services[i]
 		if k > 0 && f.strs[3*(k-1)+2] == labelValue(svc.ServiceGroup) {
 			continue
 		}

@@ -185,7 +185,7 @@ func (m *Monitor) buildStatus(s *api.Snapshot) statusDoc {
 	doc := statusDoc{Components: make(map[string]component, len(s.Services)+2)}
 	allHealthy, down := true, 0
 	for i := range s.Services {
-		c := serviceComponent(&s.Services[i], n, secrets)
+		c := serviceComponent(s.Services[i], n, secrets)
 		doc.Components[s.Services[i].ServiceGroup] = c
 		allHealthy = allHealthy && c.Status == statusHealthy
 		if c.Status == statusDown {

@@ -499,8 +499,9 @@ func (r *Ring) Changed() <-chan struct{} { return r.changed }
 // Departed is closed when a departure rumor names this member.
 func (r *Ring) Departed() <-chan struct{} { return r.departed }
 
-// Rumors returns every rumor known, sorted by key.
-func (r *Ring) Rumors() []rumor.Rumor { return r.store.All() }
+// Rumors returns every rumor known, sorted by key. Their payloads are
+// the store's own (rumor.Store.Shared): read them, never change them.
+func (r *Ring) Rumors() []rumor.Rumor { return r.store.Shared() }
 
 func (r *Ring) signal() {
 	select {

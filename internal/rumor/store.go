@@ -467,7 +467,16 @@ func out(r Rumor) Rumor {
 }
 
 // All returns every rumor, sorted by key.
-func (s *Store) All() []Rumor {
+func (s *Store) All() []Rumor { return s.all(out) }
+
+// Shared is All without the copies: each payload is the store's own,
+// which it never changes (a newer rumor replaces it whole), and which the
+// caller must not change either. The census fold reads every rumor and
+// keeps what it reads until the next fold: copies were a second set of
+// every service's rumor, held.
+func (s *Store) Shared() []Rumor { return s.all(func(r Rumor) Rumor { return r }) }
+
+func (s *Store) all(each func(Rumor) Rumor) []Rumor {
 	s.mu.RLock()
 	keys := make([]string, 0, len(s.m))
 	for k := range s.m {
@@ -476,7 +485,7 @@ func (s *Store) All() []Rumor {
 	sort.Strings(keys)
 	rs := make([]Rumor, len(keys))
 	for i, k := range keys {
-		rs[i] = out(s.m[k].r)
+		rs[i] = each(s.m[k].r)
 	}
 	s.mu.RUnlock()
 	return rs

@@ -112,7 +112,7 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 		}
 		return
 	}
-	st.svc.Initialized = true
+	st.w().Initialized = true
 	if len(missing) > 0 {
 		r.record(st, false, "output of the adopted process not reattached (%s): it is lost", strings.Join(missing, ", "))
 	}
@@ -121,7 +121,7 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
 	if !entered.IsZero() {
 		// Up since then, not since the hand-over.
-		st.startedAt, st.svc.StateEntered = entered, entered
+		st.startedAt, st.w().StateEntered = entered, entered
 		r.publish(st)
 	}
 	r.attemptDone()
@@ -202,8 +202,8 @@ func (st *state) carry(pid int) (entered time.Time) {
 
 // carryStatus takes c's status and backoff.
 func (st *state) carryStatus(c *Carried) {
-	st.svc.LastExit, st.svc.RestartCount = c.LastExit, c.RestartCount
-	st.svc.HealthHistory, st.svc.Records = c.HealthHistory, c.Records
+	st.w().LastExit, st.w().RestartCount = c.LastExit, c.RestartCount
+	st.w().HealthHistory, st.w().Records = c.HealthHistory, c.Records
 	st.restarts.streak, st.restarts.prev = c.Streak, c.LastBackoff
 }
 
@@ -218,12 +218,12 @@ func (r *Runner) resumeBackoff(st *state) bool {
 	}
 	st.carried = nil
 	st.carryStatus(c)
-	st.svc.StartError, st.svc.StateEntered = c.StartError, c.StateEntered
+	st.w().StartError, st.w().StateEntered = c.StartError, c.StateEntered
 	st.setHealth(api.HealthCritical) // SPEC §5: CRITICAL when the process is not up
 	// Never longer than this supervisor's own longest backoff.
 	d := min(max(time.Until(c.NextStart), 0), r.d.Backoff.Max)
 	r.enter(st, phaseBackingOff)
-	st.svc.NextRestart = time.Now().Add(d)
+	st.w().NextRestart = time.Now().Add(d)
 	st.restartT = time.NewTimer(d)
 	st.restartC = st.restartT.C
 	r.publish(st)
@@ -248,7 +248,7 @@ func (r *Runner) lostInHandover(ctx context.Context, st *state) bool {
 	st.carried = nil
 	st.carryStatus(c)
 	now := time.Now()
-	st.svc.LastExit = &api.Exit{PID: c.PID, Code: -1, At: now, Reason: "run_hook_failed"}
+	st.w().LastExit = &api.Exit{PID: c.PID, Code: -1, At: now, Reason: "run_hook_failed"}
 	st.setHealth(api.HealthCritical) // SPEC §5: CRITICAL when the process is not up
 	cr := &crash{exit: process.Exit{Code: -1, At: now, Unknown: true}, pid: c.PID, upFor: now.Sub(c.StateEntered),
 		text: fmt.Sprintf("pid %d exited during the hand-over (status unknown)", c.PID)}

@@ -28,7 +28,7 @@ func (r *Runner) Restart(ctx context.Context) error {
 			r.publish(st)
 		case phaseDown, phaseBackingOff, phaseWaitingBinds:
 			r.stopRestartTimer(st)
-			st.svc.NextRestart = time.Time{}
+			st.w().NextRestart = time.Time{}
 			st.restarts.reset()
 			r.start(ctx, st)
 		default:

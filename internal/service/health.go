@@ -27,7 +27,7 @@ const maxHealthOutput = 64 << 10
 // setHealth sets a health that no check reported (start, stop, crash):
 // no hook output goes with it.
 func (st *state) setHealth(h api.Health) {
-	st.svc.Health, st.svc.HealthOutput = h, nil
+	st.w().Health, st.w().HealthOutput = h, nil
 }
 
 // checkHealth starts one run of the health-check hook in the background; its
@@ -46,7 +46,7 @@ func (r *Runner) checkHealth(ctx context.Context, st *state) {
 	st.healthGen++
 	gen := st.healthGen
 	spec := r.hookSpec(st, "health-check", st.spec.HealthCheckInterval.D())
-	out := st.healthRes
+	out := resultChan(&st.healthRes, 1)
 	st.bg.Go(func() {
 		res := hook.Run(hctx, r.d.Reaper, spec)
 		// Read here, with the result: the files are rewritten by the next
@@ -89,8 +89,8 @@ func (r *Runner) healthDone(st *state, hr *healthResult) {
 		status = api.HealthUnknown
 	}
 	prev := st.svc.Health
-	st.svc.Health, st.svc.HealthOutput = status, &hr.out
-	st.svc.HealthHistory = appendCapped(st.svc.HealthHistory, api.HealthResult{
+	st.w().Health, st.w().HealthOutput = status, &hr.out
+	st.w().HealthHistory = appendCapped(st.svc.HealthHistory, api.HealthResult{
 		At: time.Now(), Status: status, Duration: hr.res.Duration, Output: hr.res.Output,
 	}, maxHistory)
 	if status != prev {

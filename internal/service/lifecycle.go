@@ -36,7 +36,7 @@ func (r *Runner) beginStart(ctx context.Context, st *state) bool {
 	if st.pkgPending {
 		r.showPackage(st) // no process of the old package is left
 	}
-	st.svc.NextRestart = time.Time{}
+	st.w().NextRestart = time.Time{}
 	r.stopRestartTimer(st)
 	if ctx.Err() != nil {
 		r.enter(st, phaseDown)
@@ -91,7 +91,7 @@ func (r *Runner) runInit(ctx context.Context, st *state) {
 	st.initCancel = cancel
 	st.makeLogs()
 	spec := r.hookSpec(st, "init", st.spec.HookTimeoutD())
-	out := st.initRes
+	out := resultChan(&st.initRes, 1)
 	st.bg.Go(func() {
 		res := r.runHookIn(ictx, spec)
 		out <- &res
@@ -128,12 +128,13 @@ func (r *Runner) initDone(ctx context.Context, st *state, res *hook.Result) {
 
 // spawn starts the run process, its health checks and post-run.
 func (r *Runner) spawn(ctx context.Context, st *state) {
-	st.svc.Initialized = true
+	st.w().Initialized = true
 	st.runLogs = newLogPair(st.paths.logs, "run", st.gid, r.logLimits(st))
 	logs := st.runLogs
+	env := r.env(st)
 	ps := process.Spec{
 		Path:       st.paths.hook("run"),
-		Env:        st.env,
+		Env:        env,
 		Dir:        st.paths.root,
 		Credential: st.cred,
 		Outputs:    r.outputs(st),
@@ -143,7 +144,7 @@ func (r *Runner) spawn(ctx context.Context, st *state) {
 	if st.group != nil {
 		ps.Group = st.group
 	}
-	if run := st.last.directRun(st.env, r.pathCache()); run.ok {
+	if run := st.last.directRun(env, r.pathCache()); run.ok {
 		ps.Path, ps.Arg0, ps.Args = run.path, run.argv[0], run.argv[1:]
 	}
 	if err := r.armReadiness(st, &ps); err != nil {
@@ -173,7 +174,7 @@ func (r *Runner) running(ctx context.Context, st *state, p hook.Process, record 
 	st.proc, st.procDone, st.startedAt = p, p.Done(), now
 	r.enter(st, phaseUp) // after proc is set: the state event carries its pid
 	r.writePID(st, p)
-	st.svc.Running, st.svc.PID, st.svc.StateEntered, st.svc.StartError = true, p.PID(), now, ""
+	st.w().Running, st.w().PID, st.w().StateEntered, st.w().StartError = true, p.PID(), now, ""
 	st.spawned()
 	r.record(st, true, record, p.PID())
 	st.healthOKSeen = false
@@ -192,8 +193,8 @@ func (r *Runner) running(ctx context.Context, st *state, p hook.Process, record 
 
 func (r *Runner) startFailed(ctx context.Context, st *state, err error, reason string) {
 	now := time.Now()
-	st.svc.StartError = err.Error()
-	st.svc.LastExit = &api.Exit{At: now, Code: -1, Reason: reason}
+	st.w().StartError = err.Error()
+	st.w().LastExit = &api.Exit{At: now, Code: -1, Reason: reason}
 	st.setHealth(api.HealthCritical)
 	d := st.restarts.next(0)
 	r.record(st, false, "start failed: %v%s", err, r.nextStart(st, ctx, d))
@@ -209,8 +210,8 @@ func (r *Runner) scheduleRestart(ctx context.Context, st *state, d time.Duration
 		return
 	}
 	r.enter(st, phaseBackingOff)
-	st.svc.RestartCount++
-	st.svc.NextRestart = time.Now().Add(d)
+	st.w().RestartCount++
+	st.w().NextRestart = time.Now().Add(d)
 	r.emitRestart(d, st.svc.NextRestart, why)
 	r.stopRestartTimer(st)
 	st.restartT = time.NewTimer(d)
@@ -240,11 +241,11 @@ func (r *Runner) exited(ctx context.Context, st *state) {
 	c := &crash{exit: st.proc.Exit(), pid: st.proc.PID()}
 	c.upFor = c.exit.At.Sub(st.startedAt)
 	r.dropProcess(st)
-	st.svc.LastExit = &api.Exit{PID: c.pid, Code: c.exit.Code, Signal: sigName(c.exit.Signal), At: c.exit.At, Reason: "run_hook_failed"}
+	st.w().LastExit = &api.Exit{PID: c.pid, Code: c.exit.Code, Signal: sigName(c.exit.Signal), At: c.exit.At, Reason: "run_hook_failed"}
 	st.setHealth(api.HealthCritical)
 	if g := st.group; g != nil && !killBriefly(g) {
 		r.enter(st, phaseStopping)
-		out := st.stopRes
+		out := resultChan(&st.stopRes, 1)
 		st.bg.Go(func() {
 			left := outlived(r.kill(g))
 			out <- &stopResult{crash: c, left: left}
@@ -296,7 +297,7 @@ func (r *Runner) crashed(ctx context.Context, st *state, c *crash) {
 	if d == 0 && st.spec.Up() && ctx.Err() == nil {
 		// The fast path: no timer, no extra trip through the loop.
 		r.enter(st, phaseBackingOff)
-		st.svc.RestartCount++
+		st.w().RestartCount++
 		r.emitRestart(0, time.Now(), c.String())
 		r.start(ctx, st)
 		return
@@ -315,7 +316,7 @@ func (r *Runner) dropProcess(st *state) {
 	}
 	st.proc, st.procDone = nil, nil
 	cgroup.RetirePIDFile(st.paths.pidFile)
-	st.svc.Running, st.svc.PID, st.svc.StateEntered = false, 0, time.Now()
+	st.w().Running, st.w().PID, st.w().StateEntered = false, 0, time.Now()
 }
 
 // endProcessHelpers stops the health checks and post-run of the process.
@@ -344,7 +345,7 @@ type stopResult struct {
 // reason is Habitat's termination_reason.
 func (r *Runner) stop(st *state, reason string) {
 	r.stopRestartTimer(st)
-	st.svc.NextRestart = time.Time{}
+	st.w().NextRestart = time.Time{}
 	switch st.phase {
 	case phaseStopping:
 		return
@@ -370,7 +371,7 @@ func (r *Runner) stop(st *state, reason string) {
 		s := r.hookSpec(st, "post-stop", st.spec.HookTimeoutD())
 		post = &s
 	}
-	out := st.stopRes
+	out := resultChan(&st.stopRes, 1)
 	g := st.group
 	st.bg.Go(func() {
 		// Stopping must finish even when the supervisor is shutting down.
@@ -398,7 +399,7 @@ func (r *Runner) killLeftovers(st *state) {
 		return
 	}
 	r.enter(st, phaseStopping)
-	out := st.stopRes
+	out := resultChan(&st.stopRes, 1)
 	st.bg.Go(func() {
 		left := outlived(r.kill(g))
 		out <- &stopResult{left: left}
@@ -419,7 +420,7 @@ func (r *Runner) stopped(ctx context.Context, st *state, res *stopResult) {
 	if res.pid != 0 { // else only leftovers were killed: the last exit stays
 		r.dropProcess(st)
 		e := res.exit
-		st.svc.LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
+		st.w().LastExit = &api.Exit{PID: res.pid, Code: e.Code, Signal: sigName(e.Signal), At: e.At, Reason: st.stopReason}
 		st.setHealth(api.HealthCritical)
 		if h := res.postStop; h != nil && !h.OK() {
 			r.record(st, false, "post-stop hook %s", describeTimed(*h, st.spec.HookTimeoutD()))
@@ -517,7 +518,7 @@ func (r *Runner) reconfigure(ctx context.Context, st *state, why string) {
 				ch := diff(st.last, cur)
 				st.last = cur
 				st.setCfg(cfg)
-				st.svc.UserConfigUpdated = userConfigChanged(st, user)
+				st.w().UserConfigUpdated = userConfigChanged(st, user)
 				r.applyChanges(ctx, st, ch, why)
 				r.publish(st)
 				return
@@ -582,7 +583,7 @@ func (r *Runner) track(ctx context.Context, st *state) {
 	}
 	st.group = g
 	if g.Dir() != "" {
-		st.svc.Usage = func() (api.Usage, bool) {
+		st.w().Usage = func() (api.Usage, bool) {
 			s, ok := g.Stats()
 			return api.Usage{CPUSeconds: s.CPUSeconds, MemoryBytes: s.MemoryBytes}, ok
 		}
@@ -706,7 +707,7 @@ type hookDone struct {
 func (r *Runner) runHook(ctx context.Context, st *state, name string) {
 	st.makeLogs()
 	spec := r.hookSpec(st, name, st.spec.HookTimeoutD())
-	out := st.hookRes
+	out := resultChan(&st.hookRes, 0)
 	st.bg.Go(func() {
 		d := &hookDone{name: name, res: r.runHookIn(ctx, spec)}
 		select {
@@ -739,7 +740,7 @@ func (r *Runner) runHookIn(ctx context.Context, s hook.Spec) hook.Result {
 
 func (r *Runner) hookSpec(st *state, name string, timeout time.Duration) hook.Spec {
 	s := hook.Spec{
-		Name: name, Path: st.paths.hook(name), Env: st.env, Dir: st.paths.root,
+		Name: name, Path: st.paths.hook(name), Env: r.env(st), Dir: st.paths.root,
 		Credential: st.cred, Timeout: timeout, LogDir: st.paths.logs, LogLimits: r.logLimits(st),
 		Log: func(stream byte, line []byte) {
 			r.d.Output(r.sg+" hook["+name+"]", stream, line)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -15,7 +16,7 @@ func (r *Runner) prepare(st *state) error {
 		if err := r.credentials(st); err != nil {
 			return err
 		}
-		st.env = r.environment(st)
+		st.envTail = r.environment(st)
 	}
 	cfg, user, err := r.config(st)
 	if err != nil {
@@ -26,7 +27,7 @@ func (r *Runner) prepare(st *state) error {
 		return err
 	}
 	if !st.prepared {
-		owe := r.starting() && deferrable(st.tpl, cur, st.env, r.pathCache())
+		owe := r.starting() && deferrable(st.tpl, cur, r.env(st), r.pathCache())
 		if err := st.paths.make(st.uid, st.gid, !owe); err != nil {
 			return err
 		}
@@ -106,7 +107,7 @@ func (r *Runner) writeRendered(st *state, cur *rendered) error {
 	if !st.owed {
 		return cur.write(st.last, st.paths.root, st.gid)
 	}
-	if deferrable(st.tpl, cur, st.env, r.pathCache()) {
+	if deferrable(st.tpl, cur, r.env(st), r.pathCache()) {
 		return nil
 	}
 	// The run hook now needs its file: pay what is owed first.
@@ -157,16 +158,21 @@ func (r *Runner) credentials(st *state) error {
 	return nil
 }
 
-// environment is the supervisor's (secrets already removed) plus the
-// package's RUNTIME_ENVIRONMENT plus the marker that names the process ours.
+// environment is what the service adds to the supervisor's environment
+// (Deps.Env, secrets already removed): the package's RUNTIME_ENVIRONMENT
+// and the marker that names the process ours.
 func (r *Runner) environment(st *state) []string {
-	env := make([]string, 0, len(r.d.Env)+len(st.pkg.Env)+3)
-	env = append(env, r.d.Env...)
+	env := make([]string, 0, len(st.pkg.Env)+3)
 	for _, e := range st.pkg.Env {
 		env = append(env, e.Key+"="+e.Value)
 	}
-	env = append(env, r.marker(), "TEND_SERVICE_GROUP="+r.sg, "TEND_SVC_PATH="+st.paths.root)
-	return env
+	return append(env, r.marker(), "TEND_SERVICE_GROUP="+r.sg, "TEND_SVC_PATH="+st.paths.root)
+}
+
+// env is the environment of the service's processes, as prepare worked
+// it out: built for each start or hook, which is rare, not held.
+func (r *Runner) env(st *state) []string {
+	return append(slices.Clip(r.d.Env), st.envTail...)
 }
 
 // dataFor is the template data, or nil when no template reads any.

@@ -49,7 +49,7 @@ func (r *Runner) notifySocket(st *state) string {
 func (r *Runner) armReadiness(st *state, ps *process.Spec) error {
 	st.readyC = nil
 	proto := st.readiness()
-	st.svc.Readiness = proto
+	st.w().Readiness = proto
 	if proto == "" {
 		return nil
 	}
@@ -86,7 +86,7 @@ func (r *Runner) armReadiness(st *state, ps *process.Spec) error {
 // (or did not start).
 func (st *state) disarmReadiness() {
 	st.readyC = nil
-	st.svc.Ready = false
+	st.w().Ready = false
 	if st.notify != nil {
 		st.notify.Close()
 		st.notify = nil
@@ -97,10 +97,10 @@ func (st *state) disarmReadiness() {
 // without a protocol; with one, not ready (nor initialized) until it says.
 func (st *state) spawned() {
 	if st.readyC == nil {
-		st.svc.Ready = true
+		st.w().Ready = true
 		return
 	}
-	st.svc.Ready, st.svc.Initialized = false, false
+	st.w().Ready, st.w().Initialized = false, false
 }
 
 // becameReady takes the process's notification.
@@ -109,7 +109,7 @@ func (r *Runner) becameReady(st *state) {
 	if st.phase != phaseUp || st.svc.Ready {
 		return
 	}
-	st.svc.Ready, st.svc.Initialized = true, true
+	st.w().Ready, st.w().Initialized = true, true
 	how := fmt.Sprintf("a newline on fd %d", st.pkg.NotificationFD)
 	if st.svc.Readiness == api.ReadinessNotify {
 		how = "READY=1 on NOTIFY_SOCKET"

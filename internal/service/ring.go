@@ -131,7 +131,7 @@ func (r *Runner) waitingForElection(st *state) bool {
 	r.enter(st, phaseWaitingElection)
 	msg := WaitingForElection + st.ring.ElectionWait
 	if st.svc.StartError != msg {
-		st.svc.StartError = msg
+		st.w().StartError = msg
 		r.record(st, false, "%s", msg)
 		r.d.Log.Info("service waits for its group's leader election", "service", r.sg, "why", st.ring.ElectionWait)
 	}
@@ -147,7 +147,7 @@ func (r *Runner) waitingForBinds(st *state) bool {
 	r.enter(st, phaseWaitingBinds)
 	msg := WaitingForBinds + strings.Join(st.ring.Unsatisfied, ", ")
 	if st.svc.StartError != msg {
-		st.svc.StartError = msg
+		st.w().StartError = msg
 		r.record(st, false, "%s", msg)
 	}
 	r.publish(st)

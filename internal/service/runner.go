@@ -148,26 +148,33 @@ func New(o Options) (*Runner, error) {
 	ch := make(chan struct{})
 	r.notify.Store(&ch)
 	r.st = &state{
-		spec:      o.Spec,
-		pkg:       o.Pkg,
-		tpl:       tpl,
-		paths:     newSvcPaths(o.Deps.Root, o.Spec.Name()),
-		restarts:  newRestarts(o.Deps.Backoff),
-		healthRes: make(chan *healthResult, 1),
-		initRes:   make(chan *hook.Result, 1),
-		stopRes:   make(chan *stopResult, 1),
-		hookRes:   make(chan *hookDone),
-		uid:       -1,
-		gid:       -1,
-		ring:      o.Ring,
-		carried:   o.Carried,
+		spec:     o.Spec,
+		pkg:      o.Pkg,
+		tpl:      tpl,
+		paths:    newSvcPaths(o.Deps.Root, o.Spec.Name()),
+		restarts: newRestarts(o.Deps.Backoff),
+		uid:      -1,
+		gid:      -1,
+		ring:     o.Ring,
+		carried:  o.Carried,
 	}
-	r.st.svc = r.baseStatus(o.SpecFile)
+	base := r.baseStatus(o.SpecFile)
+	r.st.svc = &base
 	id := o.Pkg.Ident.String()
 	r.pkgIdent.Store(&id)
-	s := r.st.svc
-	r.status.Store(&s)
+	r.status.Store(r.st.svc)
+	r.st.svcShared = true
 	return r, nil
+}
+
+// w is the status to change: the published one is copied first, as
+// published statuses are never written.
+func (st *state) w() *api.Service {
+	if st.svcShared {
+		c := *st.svc
+		st.svc, st.svcShared = &c, false
+	}
+	return st.svc
 }
 
 // state is touched only by the Run goroutine.
@@ -188,7 +195,10 @@ type state struct {
 	owed     bool
 	uid, gid int
 	cred     *syscall.Credential
-	env      []string
+	// envTail is what the service adds to Deps.Env (env): kept apart,
+	// so that 500 services do not each hold a copy of the supervisor's
+	// environment between starts.
+	envTail []string
 
 	phase     phase
 	proc      hook.Process
@@ -201,7 +211,7 @@ type state struct {
 
 	healthT      *time.Timer
 	healthC      <-chan time.Time
-	healthRes    chan *healthResult
+	healthRes    chan *healthResult // made by the first check (see resultChan)
 	healthGen    int
 	healthCancel context.CancelFunc
 	healthOKSeen bool
@@ -213,10 +223,12 @@ type state struct {
 	readyC <-chan struct{}
 	notify *sdnotify.Listener
 
-	initRes    chan *hook.Result // the init hook run in the background
+	// The results of what runs in the background, each channel made by
+	// the first run that needs it (resultChan).
+	initRes    chan *hook.Result // the init hook
 	initCancel context.CancelFunc
-	stopRes    chan *stopResult // the stop run in the background
-	hookRes    chan *hookDone   // reconfigure and file-updated hooks run in the background
+	stopRes    chan *stopResult // a stop
+	hookRes    chan *hookDone   // reconfigure and file-updated hooks
 	stopReason string
 	// pkgPending: pkg was updated while a process of the old one ran;
 	// the status shows it once that process is gone.
@@ -240,7 +252,12 @@ type state struct {
 	carried *Carried
 	ring    RingView
 	files   map[string]uint64 // gossiped files written, by name
-	svc     api.Service       // working copy of the published status
+	// svc is the status, published (svcShared) or being changed: every
+	// change goes through w, which copies a published one first. Holding
+	// the published status itself until it changes, not a working copy
+	// beside it, saves a whole status (~850 bytes) a service.
+	svc       *api.Service
+	svcShared bool
 }
 
 // procGroup is what the loop does with every process of the service
@@ -350,7 +367,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 	return r.do(ctx, func(ctx context.Context, st *state) {
 		if up {
 			st.spec.DesiredState = spec.Up
-			st.svc.DesiredUp = true
+			st.w().DesiredUp = true
 			switch st.phase {
 			case phaseDown, phaseBackingOff, phaseWaitingBinds, phaseWaitingElection:
 				st.restarts.reset()
@@ -361,7 +378,7 @@ func (r *Runner) SetDesired(ctx context.Context, up bool) error {
 			return
 		}
 		st.spec.DesiredState = spec.Down
-		st.svc.DesiredUp = false
+		st.w().DesiredUp = false
 		r.stop(st, api.ExitStopped)
 		r.publish(st)
 		if st.phase == phaseDown {
@@ -445,10 +462,11 @@ func (r *Runner) wake() {
 }
 
 func (r *Runner) publish(st *state) {
-	s := st.svc
+	s := st.w()
 	s.Cfg, s.Exported = st.cfg, st.exported
 	s.RestartStreak, s.LastBackoff = st.restarts.streak, st.restarts.prev
-	r.status.Store(&s)
+	r.status.Store(s)
+	st.svcShared = true
 	r.wake()
 	if r.d.Changed != nil {
 		r.d.Changed()
@@ -457,7 +475,7 @@ func (r *Runner) publish(st *state) {
 
 func (r *Runner) record(st *state, ok bool, format string, args ...any) {
 	rec := api.Record{At: time.Now(), OK: ok, Text: fmt.Sprintf(format, args...)}
-	st.svc.Records = appendCapped(st.svc.Records, rec, maxRecords)
+	st.w().Records = appendCapped(st.svc.Records, rec, maxRecords)
 	if ok {
 		r.d.Log.Info(rec.Text, "service", r.sg)
 	} else {
@@ -488,6 +506,18 @@ func appendCapped[T any](s []T, v T, limit int) []T {
 	out := make([]T, 0, len(s)-start+1)
 	out = append(out, s[start:]...)
 	return append(out, v)
+}
+
+// resultChan is *ch, made first if it is nil. A service that never runs
+// a hook, a health check or a stop in the background (most, between
+// starts) has none of these channels: each would cost it a channel and,
+// in Run's select while it waits, a waiting record, some 200 bytes a
+// service.
+func resultChan[T any](ch *chan T, size int) chan T {
+	if *ch == nil {
+		*ch = make(chan T, size)
+	}
+	return *ch
 }
 
 // setCfg keeps the merged config and what the package exports of it

@@ -73,8 +73,8 @@ func (r *Runner) UpdatePackage(ctx context.Context, p *pkg.Package) error {
 func (r *Runner) showPackage(st *state) {
 	st.pkgPending = false
 	base := r.baseStatus(st.svc.SpecFile)
-	st.svc.Pkg, st.svc.Hooks, st.svc.AllPkgBinds = base.Pkg, base.Hooks, base.AllPkgBinds
-	st.svc.ShutdownTimeout = base.ShutdownTimeout
+	st.w().Pkg, st.w().Hooks, st.w().AllPkgBinds = base.Pkg, base.Hooks, base.AllPkgBinds
+	st.w().ShutdownTimeout = base.ShutdownTimeout
 }
 
 // SetOptions takes the options `svc update` changes without a restart:
@@ -86,8 +86,8 @@ func (r *Runner) SetOptions(ctx context.Context, sp spec.Spec) error {
 	return r.do(ctx, func(ctx context.Context, st *state) {
 		oldInterval := st.spec.HealthCheckInterval.D()
 		st.spec = sp
-		st.svc.UpdateStrategy, st.svc.UpdateCondition = sp.UpdateStrategy, sp.UpdateCondition
-		st.svc.HealthInterval, st.svc.ShutdownTimeout = sp.HealthCheckInterval.D(), st.shutdownTimeout()
+		st.w().UpdateStrategy, st.w().UpdateCondition = sp.UpdateStrategy, sp.UpdateCondition
+		st.w().HealthInterval, st.w().ShutdownTimeout = sp.HealthCheckInterval.D(), st.shutdownTimeout()
 		if sp.HealthCheckInterval.D() != oldInterval && st.healthT != nil && st.healthC != nil {
 			// A check is waiting for the old interval: wait the new one.
 			st.healthT.Stop()
