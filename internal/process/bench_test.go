@@ -44,6 +44,23 @@ func BenchmarkStartExitBusy(b *testing.B) { forkModes(b, 500) }
 // children, forking through the spawner and directly from the
 // supervisor's table.
 func forkModes(b *testing.B, busy int) {
+	eachForkMode(b, func(b *testing.B, r *Reaper, _ bool) {
+		startSleepers(b, r, busy)
+		discard := func([]byte) {}
+		b.ResetTimer()
+		for b.Loop() {
+			p, err := r.Start(Spec{Path: "/bin/true", Stdout: discard, Stderr: discard})
+			if err != nil {
+				b.Fatal(err)
+			}
+			<-p.Done()
+		}
+	})
+}
+
+// eachForkMode runs bench with a reaper that forks every child through
+// the spawner threads, then with one that forks them directly.
+func eachForkMode(b *testing.B, bench func(b *testing.B, r *Reaper, direct bool)) {
 	for _, direct := range []bool{false, true} {
 		name := "spawner"
 		if direct {
@@ -55,16 +72,7 @@ func forkModes(b *testing.B, busy int) {
 			if direct {
 				r.spawnErr = errors.New("benchmark: fork directly")
 			}
-			startSleepers(b, r, busy)
-			discard := func([]byte) {}
-			b.ResetTimer()
-			for b.Loop() {
-				p, err := r.Start(Spec{Path: "/bin/true", Stdout: discard, Stderr: discard})
-				if err != nil {
-					b.Fatal(err)
-				}
-				<-p.Done()
-			}
+			bench(b, r, direct)
 		})
 	}
 }
@@ -72,44 +80,33 @@ func forkModes(b *testing.B, busy int) {
 // BenchmarkStartExitFIFO is BenchmarkStartExitPiped with output FIFOs, as
 // the supervisor's services have, kept across starts (a restart). Through
 // the spawner it also reports the spawner thread's CPU time per start
-// (spawner-ns/op, from its schedstat): the part of the reaper's locked
-// section that another process's load does not stretch.
+// (spawner-ns/op, from its schedstat): the part of a fork that another
+// process's load does not stretch.
 func BenchmarkStartExitFIFO(b *testing.B) {
-	for _, direct := range []bool{false, true} {
-		name := "spawner"
-		if direct {
-			name = "direct"
+	eachForkMode(b, func(b *testing.B, r *Reaper, direct bool) {
+		dir := b.TempDir()
+		discard := func([]byte) {}
+		s := Spec{Path: "/bin/true", Stdout: discard, Stderr: discard, Outputs: [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}}
+		run := func() {
+			p, err := r.Start(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			<-p.Done()
 		}
-		b.Run(name, func(b *testing.B) {
-			r := startReaper(b)
-			r.spawnFrom = 0
-			if direct {
-				r.spawnErr = errors.New("benchmark: fork directly")
-			}
-			dir := b.TempDir()
-			discard := func([]byte) {}
-			s := Spec{Path: "/bin/true", Stdout: discard, Stderr: discard, Outputs: [2]string{filepath.Join(dir, "out"), filepath.Join(dir, "err")}}
-			run := func() {
-				p, err := r.Start(s)
-				if err != nil {
-					b.Fatal(err)
-				}
-				<-p.Done()
-			}
-			run() // the FIFOs made, and the spawner started
-			var cpu0 int64
-			if !direct {
-				cpu0 = spawnersCPU(b, r.spawner)
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				run()
-			}
-			if !direct {
-				b.ReportMetric(float64(spawnersCPU(b, r.spawner)-cpu0)/float64(b.N), "spawner-ns/op")
-			}
-		})
-	}
+		run() // the FIFOs made, and the spawner started
+		var cpu0 int64
+		if !direct {
+			cpu0 = spawnersCPU(b, r.spawner)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			run()
+		}
+		if !direct {
+			b.ReportMetric(float64(spawnersCPU(b, r.spawner)-cpu0)/float64(b.N), "spawner-ns/op")
+		}
+	})
 }
 
 // threadCPU returns the time thread tid of this process has run, in ns.
