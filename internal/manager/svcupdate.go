@@ -55,7 +55,7 @@ func (m *Manager) Update(ctx context.Context, req api.UpdateRequest, progress fu
 		return api.Errorf(api.BadRequest, "%v", err)
 	}
 	sg := e.runner.ServiceGroup()
-	if string(sp.Encode()) == string(old.Encode()) {
+	if spec.Same(sp, old) {
 		progress(fmt.Sprintf("%s already has these options; nothing changed", sg))
 		return nil
 	}
