@@ -194,7 +194,7 @@ func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) 
 const spawnerMinChildren = 256
 
 // fork forks req, from this thread or through a spawner thread (started
-// here on first use) once spawnerMinChildren children run, and registers
+// on the first fork) once spawnerMinChildren children run, and registers
 // the child as p. It holds r.forking for reading throughout, so the reap
 // loop cannot collect the child before it is registered, and several
 // forks can be under way at once: each one waits, holding a thread and
@@ -217,13 +217,18 @@ func (r *Reaper) fork(req *spawnReq, p *Proc) error {
 			return err
 		}
 	}
+	// The spawner threads start on the first fork, while the supervisor's
+	// table is still short: each copies the table and closes the copies
+	// one by one, ~4.5 ms each under this lock with the 1,000 output FIFOs
+	// of 256 running services open, and every other start waited for them
+	// (docs/BENCHMARKS.md, session 12).
+	if r.spawner == nil && r.spawnErr == nil {
+		if r.spawner, r.spawnErr = newSpawnPool(spawnerThreads); r.spawnErr != nil {
+			r.log.Warn("children are forked from the supervisor's own descriptor table", "err", r.spawnErr)
+		}
+	}
 	var pool *spawnPool
 	if len(r.procs) >= r.spawnFrom {
-		if r.spawner == nil && r.spawnErr == nil {
-			if r.spawner, r.spawnErr = newSpawnPool(spawnerThreads); r.spawnErr != nil {
-				r.log.Warn("children are forked from the supervisor's own descriptor table", "err", r.spawnErr)
-			}
-		}
 		pool = r.spawner
 	}
 	r.mu.Unlock()

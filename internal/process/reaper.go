@@ -64,7 +64,7 @@ type Reaper struct {
 	// handed are unterminated lines a predecessor had read from output
 	// FIFOs, by path, for Adopt (SetHandedOver).
 	handed map[string][]byte
-	// spawner forks the children once spawnFrom of them run (started on
+	// spawner forks the children once spawnFrom of them run (started on the
 	// first use); spawnErr says why there is none, and Start forks
 	// directly.
 	spawner   *spawnPool
