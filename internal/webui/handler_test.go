@@ -100,6 +100,7 @@ func TestPolicyRefusesWhatItCannotHash(t *testing.T) {
 		"no script":       `<style>a{}</style>`,
 		"two scripts":     `<style>a{}</style><script>1</script><script>2</script>`,
 		"style attribute": `<style>a{}</style><script>1</script><p style="color:red">`,
+		"unclosed script": `<style>a{}</style><script>1`,
 	} {
 		if _, err := policy([]byte(html)); err == nil {
 			t.Errorf("%s: policy accepted it", name)
@@ -113,5 +114,15 @@ func TestPublicWithoutThePage(t *testing.T) {
 	Public(nil, denied).ServeHTTP(rec, httptest.NewRequest("GET", "/ui", nil))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("GET /ui with the page turned off: %d, want what the listener answers (401)", rec.Code)
+	}
+}
+
+// BenchmarkPolicy is what building the page's policy costs every
+// supervisor's start.
+func BenchmarkPolicy(b *testing.B) {
+	for b.Loop() {
+		if _, err := policy(page); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
