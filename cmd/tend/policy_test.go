@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -31,5 +32,32 @@ func TestStartupPolicyLendsAPWhileStarting(t *testing.T) {
 	p.settled()
 	if got := runtime.GOMAXPROCS(0); got != 1 {
 		t.Errorf("GOMAXPROCS=1 in the environment: %d once settled", got)
+	}
+}
+
+// While services start, GOGC is startupGOGC; once settled, what it was.
+// GOGC in the environment is left alone.
+func TestStartupPolicyCollectsLessWhileStarting(t *testing.T) {
+	t.Setenv("GOGC", "")
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	p := newStartupPolicy()
+	if got := debug.SetGCPercent(startupGOGC); got != startupGOGC {
+		t.Errorf("GOGC while starting = %d, want %d", got, startupGOGC)
+	}
+	p.settled()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC once settled = %d, want 100", got)
+	}
+
+	t.Setenv("GOGC", "50")
+	debug.SetGCPercent(50)
+	p = newStartupPolicy()
+	if got := debug.SetGCPercent(50); got != 50 {
+		t.Errorf("GOGC=50 in the environment: %d while starting", got)
+	}
+	p.settled()
+	if got := debug.SetGCPercent(50); got != 50 {
+		t.Errorf("GOGC=50 in the environment: %d once settled", got)
 	}
 }
