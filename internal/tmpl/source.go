@@ -12,8 +12,8 @@ import (
 // when its mistake is on line 1, and a good one is lexed twice and parsed:
 // up to 0.9 s and 2.9 s of CPU a MiB, for templates dense with mustaches.
 // The largest template among the Habitat plans in research is 4 KB, a
-// full redis.conf 110 KB. A source without mustaches is never lexed and
-// has no bound.
+// whole Debian redis.conf 104 KiB. A source without mustaches is never
+// lexed and has no bound.
 const MaxSource = 256 << 10
 
 var (
