@@ -179,6 +179,24 @@ func TestReadDeprecatedHookSpellings(t *testing.T) {
 	}
 }
 
+// Text is any UTF-8 without NUL, and a file without mustaches is never
+// lexed, so only one with mustaches has a size limit.
+func TestReadTextTemplates(t *testing.T) {
+	big := strings.Repeat("text/plain txt;\n", tmpl.MaxSource/16+1)
+	files := with(minimal(), map[string]string{
+		"hooks/run":         "#!/bin/sh\n# café ✓ \ufeff \ufffd \x1b[0m\t\r\nexec app {{cfg.x}}\n",
+		"config/mime.types": big,
+		"config/at-limit":   "{{cfg.x}}" + strings.Repeat("y", tmpl.MaxSource-9),
+	})
+	got, err := Read(newPkg(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hooks["run"] != files["hooks/run"] || got.ConfigTemplates["mime.types"] != big || len(got.ConfigTemplates["at-limit"]) != tmpl.MaxSource {
+		t.Fatal("text templates changed on reading")
+	}
+}
+
 func TestReadOptionalFilesMayBeEmpty(t *testing.T) {
 	files := with(minimal(), map[string]string{})
 	for _, name := range []string{"EXPORTS", "BINDS", "BINDS_OPTIONAL", "EXPOSES", "SVC_USER", "SVC_GROUP",
@@ -318,6 +336,18 @@ func TestMalformed(t *testing.T) {
 			file: "hooks/re_configure", msg: `unknown hook "re_configure"...`},
 		{name: "underscore hook", files: map[string]string{"hooks/reconfigure_hook": "x"},
 			file: "hooks/reconfigure_hook", msg: `unknown hook "reconfigure_hook"...`},
+		// A program copied in where a template belongs is refused on
+		// reading, before anything lexes it (tmpl.CheckSource).
+		{name: "run hook is a program", files: map[string]string{"hooks/run": "\x7fELF\x02\x01\x01\x00\x00{{\xfc\xffH\x8b x}}"},
+			file: "hooks/run", line: 1, msg: "not a text template (NUL byte at offset 7): it is an ELF executable..."},
+		{name: "plain run is a program", files: map[string]string{"hooks/run": "", "run": "\x7fELF\x02\x01\x01\x00"},
+			file: "run", line: 1, msg: "not a text template (NUL byte at offset 7)..."},
+		{name: "hook not UTF-8", files: map[string]string{"hooks/init": "#!/bin/sh\necho caf\xe9\n"},
+			file: "hooks/init", line: 2, msg: "not a text template (invalid UTF-8 at offset 18)"},
+		{name: "config file not text", files: map[string]string{"config/tls/store.p12": "0\x82\x0a\x00"},
+			file: "config/tls/store.p12", line: 1, msg: "not a text template (invalid UTF-8 at offset 1)"},
+		{name: "config template too large", files: map[string]string{"config/big.conf": "{{cfg.x}}" + strings.Repeat("x", tmpl.MaxSource-8)},
+			file: "config/big.conf", msg: "262145 bytes with mustaches, over the limit of 262144 for a template"},
 		{name: "hook is a directory", files: map[string]string{"hooks/init/": ""},
 			file: "hooks/init", msg: "is a directory, expected a file"},
 		{name: "plain run is a directory", files: map[string]string{"hooks/run": "", "run/": ""},

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/tend-sh/tend/internal/tmpl"
 )
 
 // reader reads the files of one package directory through root, knowing
@@ -195,23 +197,23 @@ func (r *reader) hooks() (map[string]string, error) {
 			} else if !hookNames[name] {
 				return nil, malformed(r.path(rel), 0, "unknown hook %q (known hooks: %s)", name, knownHooks)
 			}
-			data, err := r.readFile(sub, name, rel)
+			src, err := r.template(sub, name, rel)
 			if err != nil {
 				return nil, err
 			}
-			hooks[hook] = string(data)
+			hooks[hook] = src
 		}
 	}
 	runPath := r.path("hooks/run")
 	if _, ok := hooks["run"]; !ok {
-		data, ok, err := r.file("run")
+		if !r.names["run"] {
+			return nil, malformed(runPath, 0, "missing: a service needs a run hook (hooks/run, or a plain run file)")
+		}
+		src, err := r.template(r.root, "run", "run")
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, malformed(runPath, 0, "missing: a service needs a run hook (hooks/run, or a plain run file)")
-		}
-		hooks["run"], runPath = string(data), r.path("run")
+		hooks["run"], runPath = src, r.path("run")
 	}
 	if strings.TrimSpace(hooks["run"]) == "" {
 		return nil, malformed(runPath, 0, "run hook is empty")
@@ -265,7 +267,7 @@ func (r *reader) walkConfig(dir *os.Root, rel string, out map[string]string) err
 			}
 			continue
 		}
-		data, err := r.readFile(dir, e.Name(), pkgRel)
+		src, err := r.template(dir, e.Name(), pkgRel)
 		var me *MalformedError
 		if e.Type()&fs.ModeSymlink != 0 && errors.As(err, &me) && me.Msg == msgIsDir {
 			// Following a linked directory could loop; refuse it rather
@@ -275,7 +277,23 @@ func (r *reader) walkConfig(dir *os.Root, rel string, out map[string]string) err
 		if err != nil {
 			return err
 		}
-		out[key] = string(data)
+		out[key] = src
 	}
 	return nil
+}
+
+// template reads the file name in dir, at rel in the package, as a
+// template source: a file no template can be (tmpl.CheckSource), such as a
+// program copied in as hooks/run, is refused here, at pkg install and svc
+// load, with where it stops being text.
+func (r *reader) template(dir *os.Root, name, rel string) (string, error) {
+	data, err := r.readFile(dir, name, rel)
+	if err != nil {
+		return "", err
+	}
+	src := string(data)
+	if se := tmpl.CheckSource(src); se != nil {
+		return "", &MalformedError{File: r.path(rel), Line: se.Line, Msg: se.Msg, Err: se}
+	}
+	return src, nil
 }

@@ -6,6 +6,9 @@
 // package owns everything that makes it behave like Habitat's Rust
 // renderer and keeps it from hurting the supervisor:
 //
+//   - Parse refuses a source that is not text (a NUL byte, bytes that are
+//     not UTF-8: a program copied in as a hook) or, with mustaches, is
+//     over MaxSource, before anything lexes it (source.go).
 //   - Parse checks the template with its own pass over raymond's tokens
 //     before raymond's parser sees it, because raymond's parser leaks its
 //     lexer goroutine on every syntax error; that pass also reports misuse

@@ -1,6 +1,7 @@
 package tmpl
 
 import (
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -22,6 +23,8 @@ func TestParseErrorsDoNotLeak(t *testing.T) {
 		"{{x y=}} and {{more}}",
 		"{{#each a as ||}}{{/each}} {{z}}",
 		"{{else}} {{a}} {{b}}",
+		// Large, with the mistake on line 1: the rest is still drained.
+		"{{#if x}}{{/each}}" + strings.Repeat(" {{a}} {{b c=1}}\n", 1000),
 	} {
 		if _, err := Parse("t.hbs", src); err == nil {
 			t.Fatalf("Parse(%q): no error", src)

@@ -33,7 +33,8 @@ const (
 // (parser/parser.go), so that raymond's parser is only ever given a
 // template it accepts: raymond's parser runs its lexer in a goroutine that
 // blocks forever when the parser stops early on an error. The lexer here is
-// always drained to its end, so it never leaks. The walk is also where
+// always drained to its end, so it never leaks; the price is lexing all of
+// a source with an early mistake, which MaxSource bounds. The walk is also where
 // helper misuse is caught and where the source is rewritten.
 type checker struct {
 	src  string

@@ -61,7 +61,8 @@ type limits struct {
 
 // Parse checks and compiles src, written in the default dialect
 // (Habitat1). name labels errors (usually the file's path). The error is a
-// one-line *Error.
+// one-line *Error. A source that CheckSource refuses is refused first,
+// unlexed.
 func Parse(name, src string) (*Template, error) {
 	return ParseWith(name, src, Habitat1)
 }
@@ -73,6 +74,10 @@ func ParseWith(name, src string, d Dialect) (t *Template, err error) {
 			t, err = nil, &Error{Name: name, Msg: "template parser failed: " + oneLine(fmt.Sprint(r))}
 		}
 	}()
+	if se := CheckSource(src); se != nil {
+		// Before the lexer, which would go through all of it.
+		return nil, &Error{Name: name, Line: se.Line, Msg: se.Msg, Err: se}
+	}
 	if !strings.Contains(src, "{{") {
 		// Most hooks and many config files are plain text: no parse tree,
 		// no helper table and no data normalisation per render for them
