@@ -86,8 +86,10 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		specsRead  = make(chan struct{})
 	)
 	readState := func() {
-		reads.Go(func() { rumors = ring.ReadPersisted(filepath.Join(stateDir, "data")); close(rumorsRead) })
 		reads.Go(func() { specs = manager.ReadSpecs(stateDir); close(specsRead) })
+		// Started last, so it runs first: the ring, which waits for the
+		// rumors, starts before the manager, which waits for the specs.
+		reads.Go(func() { rumors = ring.ReadPersisted(filepath.Join(stateDir, "data")); close(rumorsRead) })
 	}
 	// On a restart (the state directory has its LOCK file) the start-up
 	// file is checked while the persisted rumors and specs are read, not

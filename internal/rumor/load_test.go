@@ -47,7 +47,7 @@ func TestMergeEncodedIntoEmptyStoreDecodesOnce(t *testing.T) {
 // is skipped with the others merged, and the store's digest is the one
 // merging them one by one makes.
 func TestMergeEncodedIntoEmptyStoreChecksEveryRumor(t *testing.T) {
-	state := ringState(t, 5, 2)
+	state := ringState(t, 150, 2) // 160 rumors: decoded side by side
 	body := state[len(encodedHead) : len(state)-len(encodedTail)]
 	doc := func(extra string) []byte {
 		return []byte(encodedHead + string(body) + "," + extra + encodedTail)
@@ -62,11 +62,11 @@ func TestMergeEncodedIntoEmptyStoreChecksEveryRumor(t *testing.T) {
 	}
 
 	ms, err := s.MergeState(doc(`{"kind":"service","service":{"member_id":"","service_group":"x.default","incarnation":1}}`))
-	if err == nil || !strings.Contains(err.Error(), "1 of 16 rumors skipped") {
+	if err == nil || !strings.Contains(err.Error(), "1 of 161 rumors skipped") {
 		t.Fatalf("an invalid rumor: err %v, want it skipped and reported", err)
 	}
-	if s.Len() != 15 || len(ms) != 15 {
-		t.Fatalf("with an invalid rumor: %d held, %d reported merged; want the other 15", s.Len(), len(ms))
+	if s.Len() != 160 || len(ms) != 160 {
+		t.Fatalf("with an invalid rumor: %d held, %d reported merged; want the other 160", s.Len(), len(ms))
 	}
 
 	one := NewStore()

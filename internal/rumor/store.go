@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -640,44 +642,33 @@ func skipped(bad []error, of int) error {
 // checking them: each is decoded (which checks it) before any is merged,
 // so a document that does not decode still changes nothing, and the
 // store is locked once, not once a rumor. A rumor that decodes but is not
-// valid is skipped and reported, as mergeJSON does.
+// valid is skipped and reported, as mergeJSON does. A long document is
+// decoded by a few goroutines side by side (decodeAll): a supervisor
+// restarting over 500 services waits for its rumors before it starts
+// any, with a CPU to spare meanwhile.
 func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, key string)) error {
-	type decoded struct {
-		key string
-		e   entry
-	}
-	all := make([]decoded, 0, len(rumors))
+	res := decodeAll(rumors)
 	var bad []error
-	for i, raw := range rumors {
-		var r Rumor
-		if err := json.Unmarshal(raw, &r); err != nil {
-			if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
-				return fmt.Errorf("rumor: decode store: rumor %d: %w", i, err)
-			}
-			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
-			continue
+	for i, d := range res {
+		if d.syntax {
+			return fmt.Errorf("rumor: decode store: rumor %d: %w", i, d.err)
 		}
-		if err := r.Validate(); err != nil {
-			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
-			continue
+		if d.err != nil {
+			bad = append(bad, fmt.Errorf("rumor %d: %w", i, d.err))
 		}
-		key := r.Key()
-		e, err := canonicalOf(r, raw, key)
-		if err != nil {
-			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
-			continue
-		}
-		all = append(all, decoded{key, e})
 	}
-	held := make([]decoded, 0, len(all))
+	var held []decoded
 	s.mu.Lock()
-	for _, d := range all {
+	for _, d := range res {
+		if d.err != nil {
+			continue
+		}
 		c, err := s.putLocked(d.key, d.e)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("rumor %s: %w", d.key, err))
 		}
 		if c {
-			held = append(held, decoded{d.key, s.m[d.key]})
+			held = append(held, decoded{key: d.key, e: s.m[d.key]})
 		}
 	}
 	s.mu.Unlock()
@@ -685,6 +676,57 @@ func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, ke
 		changed(h.e, h.key)
 	}
 	return skipped(bad, len(rumors))
+}
+
+// decoded is one rumor of a document as decodeAll decoded it: its key and
+// canonical entry, or why not (syntax: it is not JSON).
+type decoded struct {
+	key    string
+	e      entry
+	err    error
+	syntax bool
+}
+
+// decodeWorkers bounds the goroutines decodeAll uses; decodeBatch is the
+// fewest rumors worth a goroutine of their own.
+const decodeWorkers, decodeBatch = 4, 64
+
+// decodeAll decodes, validates and canonicalises every rumor, in order;
+// it returns once all are done.
+func decodeAll(rumors []json.RawMessage) []decoded {
+	res := make([]decoded, len(rumors))
+	one := func(i int) {
+		d := &res[i]
+		var r Rumor
+		if d.err = json.Unmarshal(rumors[i], &r); d.err != nil {
+			se := (*json.SyntaxError)(nil)
+			d.syntax = errors.As(d.err, &se)
+			return
+		}
+		if d.err = r.Validate(); d.err != nil {
+			return
+		}
+		d.key = r.Key()
+		d.e, d.err = canonicalOf(r, rumors[i], d.key)
+	}
+	workers := min(runtime.GOMAXPROCS(0), decodeWorkers, len(rumors)/decodeBatch)
+	if workers <= 1 {
+		for i := range rumors {
+			one(i)
+		}
+		return res
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(rumors); i = int(next.Add(1) - 1) {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return res
 }
 
 // splitState returns the rumors of a document written as Encode writes it
