@@ -634,7 +634,7 @@ func (r *Ring) regossip(key string, enc []byte) {
 type Persisted struct {
 	store *rumor.Store
 	path  string
-	read  bool  // the file was there
+	read  bool  // the file was there and read
 	err   error // reading or merging it failed (the store holds what merged)
 }
 
@@ -652,11 +652,11 @@ func readPersisted(dataDir string, st *rumor.Store) *Persisted {
 	if errors.Is(err, os.ErrNotExist) {
 		return p
 	}
-	p.read = true
 	if err != nil {
 		p.err = fmt.Errorf("read persisted rumors: %w", err)
 		return p
 	}
+	p.read = true
 	if _, err := st.MergeEncoded(b); err != nil {
 		p.err = fmt.Errorf("load persisted rumors: %w", err)
 	}
@@ -673,11 +673,11 @@ func (r *Ring) load() {
 		}
 		p = readPersisted(r.cfg.DataDir, r.store)
 	}
-	if !p.read {
-		return
-	}
 	if p.err != nil {
 		r.log.Error("ring: persisted rumors", "path", p.path, "err", p.err)
+	}
+	if !p.read {
+		return
 	}
 	r.log.Info("ring: loaded persisted rumors", "path", p.path, "rumors", r.store.Len())
 }
