@@ -645,7 +645,10 @@ func skipped(bad []error, of int) error {
 // valid is skipped and reported, as mergeJSON does. A long document is
 // decoded by a few goroutines side by side (decodeAll): a supervisor
 // restarting over 500 services waits for its rumors before it starts
-// any, with a CPU to spare meanwhile.
+// any, with a CPU to spare meanwhile. Each is still encoded again
+// (canonicalOf), though its own member wrote it: the file may come from
+// an older tend, whose encoding of a rumor may not be this one's, and
+// members compare the stored bytes by hash.
 func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, key string)) error {
 	res := decodeAll(rumors)
 	var bad []error
