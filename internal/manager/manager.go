@@ -83,6 +83,9 @@ type Config struct {
 	// random splay of up to a quarter of it.
 	UpdateSource string
 	UpdatePeriod time.Duration
+	// Specs, when set, returns the state directory's spec files read
+	// ahead (ReadSpecs), waiting for them if need be; nil: Run reads them.
+	Specs func() *Specs
 	// NewWatcher makes the watcher of the services' user.toml files; nil:
 	// InotifyWatcher, the one `sup run` uses.
 	NewWatcher NewWatcherFunc

@@ -222,6 +222,34 @@ func TestPersistedSpecs(t *testing.T) {
 	})
 }
 
+// Spec files read ahead (ReadSpecs, as sup run reads them while it checks
+// its start-up file) are what Run loads: it does not list or read the
+// directory again, and a broken one is reported as when Run reads it.
+func TestPersistedSpecsReadAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		fx := newFixture(t, func(c *Config) {
+			dir := filepath.Join(c.StateDir, "specs")
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "broken.spec"), []byte("ident = 'test/broken'\ntopology = 'mesh'\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, ".broken.spec.tmp1"), []byte("half"), 0o644)
+			specs := ReadSpecs(c.StateDir)
+			// Gone from the disk once read: only the read-ahead copy has it.
+			os.Remove(filepath.Join(dir, "broken.spec"))
+			c.Specs = func() *Specs { calls++; return specs }
+		})
+		if s := fx.service("broken"); s == nil || s.SpecError == "" || s.Running {
+			t.Fatalf("broken, read ahead: %+v", s)
+		}
+		if calls != 1 {
+			t.Errorf("read-ahead specs asked for %d times, want once", calls)
+		}
+		if _, err := os.Stat(filepath.Join(fx.m.specsDir, ".broken.spec.tmp1")); !os.IsNotExist(err) {
+			t.Errorf("a temporary spec file is left: %v", err)
+		}
+	})
+}
+
 // Start-up services start, and their specs are written once tried.
 func TestStartupServices(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

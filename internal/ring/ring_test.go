@@ -365,6 +365,38 @@ func TestRestartComesBackWithRumors(t *testing.T) {
 	}
 }
 
+// A member given its persisted rumors read ahead (ReadPersisted, as sup
+// run reads them while it checks its start-up file) serves that store:
+// it does not read the file again, and persists to it as before.
+func TestPersistedReadAheadIsServed(t *testing.T) {
+	dir := t.TempDir()
+	a := start(t, Config{MemberID: "a", DataDir: dir})
+	if err := a.Publish(svcRumor("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	a.stop(t)
+
+	p := ReadPersisted(dir)
+	if p.err != nil || !p.read {
+		t.Fatalf("ReadPersisted: read %v, err %v", p.read, p.err)
+	}
+	// Gone from the disk once read: only the store read ahead holds it.
+	if err := os.Remove(filepath.Join(dir, rumorsFile)); err != nil {
+		t.Fatal(err)
+	}
+	a2 := start(t, Config{MemberID: "a", DataDir: dir, Persisted: p})
+	if !has(a2.Ring, "service/redis.default/a", 1) {
+		t.Fatalf("rumors read ahead not served: %+v", a2.Rumors())
+	}
+	if err := a2.Publish(svcRumor("a", 2)); err != nil {
+		t.Fatal(err)
+	}
+	a2.stop(t)
+	if !has(start(t, Config{MemberID: "a", DataDir: dir}).Ring, "service/redis.default/a", 2) {
+		t.Fatal("a member started with rumors read ahead did not persist them")
+	}
+}
+
 func writeKey(t *testing.T) string {
 	t.Helper()
 	k, err := GenerateKey()

@@ -17,9 +17,14 @@ import "hash/fnv"
 type DigestItem struct{ Key, Enc uint64 }
 
 func digestItem(key string, enc []byte) DigestItem {
+	return DigestItem{Key: keyHash(key), Enc: encHash(enc)}
+}
+
+// keyHash is the hash of a rumor's key: its digest item's Key.
+func keyHash(key string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))
-	return DigestItem{Key: h.Sum64(), Enc: encHash(enc)}
+	return h.Sum64()
 }
 
 // encHash is the hash of a rumor's canonical encoding: its digest item's

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -338,7 +340,12 @@ func (s *Store) putLocked(key string, e entry) (bool, error) {
 	if ok {
 		s.total -= old.dig.mix()
 	}
-	e.dig = digestItem(key, e.enc)
+	if e.dig.Enc == 0 {
+		e.dig = digestItem(key, e.enc)
+	} else {
+		// mergeJSON hashed the bytes already (to look them up in held).
+		e.dig.Key = keyHash(key)
+	}
 	s.total += e.dig.mix()
 	s.held[e.dig.Enc] = key
 	s.m[key] = e
@@ -405,6 +412,9 @@ func (s *Store) mergeJSON(b []byte, heads bool) (held entry, key string, kind Ki
 	e, err := canonicalOf(r, b, key)
 	if err != nil {
 		return entry{}, key, r.Kind, false, err
+	}
+	if bytes.Equal(e.enc, b) {
+		e.dig.Enc = sum
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -591,23 +601,26 @@ func (s *Store) MergeState(b []byte) ([]Merged, error) {
 }
 
 func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error {
+	// Into an empty store (a supervisor reading its persisted rumors back
+	// before it starts anything) no rumor of the document can be held or
+	// stale but against another of it, which Encode never writes: each is
+	// decoded once, not its head first (docs/BENCHMARKS.md, session 11),
+	// and not checked as JSON before (mergeFresh).
+	fresh := s.Len() == 0
 	var doc encoded
-	if doc.Rumors = s.splitState(b); doc.Rumors == nil {
+	if doc.Rumors = s.splitState(b, !fresh); doc.Rumors == nil {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			return fmt.Errorf("rumor: decode store: %w", err)
 		}
 		if doc.Version != encodingVersion {
 			return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
 		}
+	} else if fresh {
+		return s.mergeFresh(doc.Rumors, changed)
 	}
-	// Into an empty store (a supervisor reading its persisted rumors back
-	// before it starts anything) no rumor of the document can be stale
-	// but against another of it, which Encode never writes: each is
-	// decoded once, not its head first (docs/BENCHMARKS.md, session 11).
-	heads := s.Len() > 0
 	var bad []error
 	for i, raw := range doc.Rumors {
-		h, key, _, c, err := s.mergeJSON(raw, heads)
+		h, key, _, c, err := s.mergeJSON(raw, !fresh)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
 		}
@@ -615,21 +628,120 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 			changed(h, key)
 		}
 	}
+	return skipped(bad, len(doc.Rumors))
+}
+
+func skipped(bad []error, of int) error {
 	if len(bad) > 0 {
-		return fmt.Errorf("rumor: %d of %d rumors skipped: %w", len(bad), len(doc.Rumors), bad[0])
+		return fmt.Errorf("rumor: %d of %d rumors skipped: %w", len(bad), of, bad[0])
 	}
 	return nil
+}
+
+// mergeFresh merges the rumors of a document splitState cut without
+// checking them: each is decoded (which checks it) before any is merged,
+// so a document that does not decode still changes nothing, and the
+// store is locked once, not once a rumor. A rumor that decodes but is not
+// valid is skipped and reported, as mergeJSON does. A long document is
+// decoded by a few goroutines side by side (decodeAll): a supervisor
+// restarting over 500 services waits for its rumors before it starts
+// any, with a CPU to spare meanwhile. Each is still encoded again
+// (canonicalOf), though its own member wrote it: the file may come from
+// an older tend, whose encoding of a rumor may not be this one's, and
+// members compare the stored bytes by hash.
+func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, key string)) error {
+	res := decodeAll(rumors)
+	var bad []error
+	for i, d := range res {
+		if d.syntax {
+			return fmt.Errorf("rumor: decode store: rumor %d: %w", i, d.err)
+		}
+		if d.err != nil {
+			bad = append(bad, fmt.Errorf("rumor %d: %w", i, d.err))
+		}
+	}
+	var held []decoded
+	s.mu.Lock()
+	for _, d := range res {
+		if d.err != nil {
+			continue
+		}
+		c, err := s.putLocked(d.key, d.e)
+		if err != nil {
+			bad = append(bad, fmt.Errorf("rumor %s: %w", d.key, err))
+		}
+		if c {
+			held = append(held, decoded{key: d.key, e: s.m[d.key]})
+		}
+	}
+	s.mu.Unlock()
+	for _, h := range held {
+		changed(h.e, h.key)
+	}
+	return skipped(bad, len(rumors))
+}
+
+// decoded is one rumor of a document as decodeAll decoded it: its key and
+// canonical entry, or why not (syntax: it is not JSON).
+type decoded struct {
+	key    string
+	e      entry
+	err    error
+	syntax bool
+}
+
+// decodeWorkers bounds the goroutines decodeAll uses; decodeBatch is the
+// fewest rumors worth a goroutine of their own.
+const decodeWorkers, decodeBatch = 4, 64
+
+// decodeAll decodes, validates and canonicalises every rumor, in order;
+// it returns once all are done.
+func decodeAll(rumors []json.RawMessage) []decoded {
+	res := make([]decoded, len(rumors))
+	one := func(i int) {
+		d := &res[i]
+		var r Rumor
+		if d.err = json.Unmarshal(rumors[i], &r); d.err != nil {
+			se := (*json.SyntaxError)(nil)
+			d.syntax = errors.As(d.err, &se)
+			return
+		}
+		if d.err = r.Validate(); d.err != nil {
+			return
+		}
+		d.key = r.Key()
+		d.e, d.err = canonicalOf(r, rumors[i], d.key)
+	}
+	workers := min(runtime.GOMAXPROCS(0), decodeWorkers, len(rumors)/decodeBatch)
+	if workers <= 1 {
+		for i := range rumors {
+			one(i)
+		}
+		return res
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(rumors); i = int(next.Add(1) - 1) {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return res
 }
 
 // splitState returns the rumors of a document written as Encode writes it
 // (every member's push/pull state), without decoding it: json.Unmarshal
 // scanned a 50-member state twice and copied every rumor, most of the cost
 // of merging a state that is held already. It returns nil when b is not of
-// that shape or not valid JSON; the caller then decodes it in full and
-// reports what is wrong. Each rumor is checked (a held one by comparison
-// with what is held), so a document that does not decode still changes
-// nothing.
-func (s *Store) splitState(b []byte) []json.RawMessage {
+// that shape, or, when check is set, not valid JSON; the caller then
+// decodes it in full and reports what is wrong. With check each rumor is
+// checked (a held one by comparison with what is held), so a document
+// that does not decode still changes nothing; without it the caller
+// decodes every rumor before it merges any (mergeFresh).
+func (s *Store) splitState(b []byte, check bool) []json.RawMessage {
 	if !bytes.HasPrefix(b, []byte(encodedHead)) || !bytes.HasSuffix(b, []byte(encodedTail)) || len(b) < len(encodedHead)+len(encodedTail) {
 		return nil
 	}
@@ -642,6 +754,9 @@ func (s *Store) splitState(b []byte) []json.RawMessage {
 		}
 		out = append(out, body[:end:end])
 		body = body[min(end+1, len(body)):]
+	}
+	if !check {
+		return out
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -15,6 +15,18 @@ import (
 // Habitat ignores them, and written back by Encode. name is used in errors
 // ("specs/redis.spec:3: ...").
 func Parse(name string, data []byte) (Spec, error) {
+	if s, ok := fastParse(data); ok {
+		if err := s.Validate(); err != nil {
+			return Spec{}, fmt.Errorf("%s: %w", name, err)
+		}
+		return s, nil
+	}
+	return parseTOML(name, data)
+}
+
+// parseTOML is Parse by the TOML decoder: any file Habitat or tend wrote,
+// or a person.
+func parseTOML(name string, data []byte) (Spec, error) {
 	// One decode: the spec's keys and health_check_interval, which may be
 	// a table or a number and is read here.
 	f := struct {
@@ -92,9 +104,22 @@ func intervalOf(v any) (Duration, error) {
 // keys: the keys kept from the file, as written, then tend's own keys;
 // tables the file had that tend does not know follow health_check_interval.
 func (s Spec) Encode() []byte {
+	// Written piece by piece, not with fmt: a restart encodes each of its
+	// spec files once more to read it (fastParse).
 	var b bytes.Buffer
-	str := func(k, v string) { fmt.Fprintf(&b, "%s = %s\n", k, tomlString(v)) }
-	num := func(k string, v int64) { fmt.Fprintf(&b, "%s = %d\n", k, v) }
+	b.Grow(512)
+	str := func(k, v string) {
+		b.WriteString(k)
+		b.WriteString(" = ")
+		b.WriteString(tomlString(v))
+		b.WriteByte('\n')
+	}
+	num := func(k string, v int64) {
+		b.WriteString(k)
+		b.WriteString(" = ")
+		b.WriteString(strconv.FormatInt(v, 10))
+		b.WriteByte('\n')
+	}
 	str("ident", s.Ident)
 	str("group", s.Group)
 	str("bldr_url", s.BldrURL)
@@ -106,7 +131,9 @@ func (s Spec) Encode() []byte {
 	for i, bd := range s.Binds {
 		binds[i] = tomlString(bd)
 	}
-	fmt.Fprintf(&b, "binds = [%s]\n", strings.Join(binds, ", "))
+	b.WriteString("binds = [")
+	b.WriteString(strings.Join(binds, ", "))
+	b.WriteString("]\n")
 	str("binding_mode", s.BindingMode)
 	if s.ConfigFrom != nil {
 		str("config_from", *s.ConfigFrom)
@@ -136,7 +163,9 @@ func (s Spec) Encode() []byte {
 	if s.HealthCheckGrace != nil {
 		num("health_check_grace", int64(*s.HealthCheckGrace))
 	}
-	fmt.Fprintf(&b, "\n[health_check_interval]\nsecs = %d\nnanos = %d\n", s.HealthCheckInterval.Secs, s.HealthCheckInterval.Nanos)
+	b.WriteString("\n[health_check_interval]\n")
+	num("secs", s.HealthCheckInterval.Secs)
+	num("nanos", s.HealthCheckInterval.Nanos)
 	for _, k := range s.kept {
 		if k.table {
 			b.WriteByte('\n')

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // tomlString renders a string value as Habitat 1.6's TOML writer (toml 0.8,
@@ -11,6 +12,14 @@ import (
 // escaped) when it holds '"' or '\' and a literal can hold it; in triple
 // quotes when it spans lines; escapes only where a literal cannot be used.
 func tomlString(v string) string {
+	if plain(v) {
+		return `"` + v + `"`
+	}
+	return styled(v)
+}
+
+// styled is tomlString of a string that is not plain.
+func styled(v string) string {
 	multi := strings.ContainsRune(v, '\n')
 	if literalFits(v) {
 		switch {
@@ -78,4 +87,16 @@ func literalFits(v string) bool {
 		}
 	}
 	return true
+}
+
+// plain reports whether v is written as it is between double quotes:
+// valid UTF-8 with nothing to escape and nothing a literal is preferred
+// for.
+func plain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.ValidString(v)
 }

@@ -25,9 +25,33 @@ var ErrLocked = errors.New("state directory is in use")
 // until its exec closes them, microseconds, or longer on a loaded host.
 const orphanWait = 3 * time.Second
 
-// Acquire takes the lock at path and writes our pid into it.
+// Acquire takes the lock at path, creating the file if need be, and
+// writes our pid into it.
 func Acquire(path string) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	l, err := take(path, os.O_RDWR|os.O_CREATE)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Claim(); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Hold takes the lock of an existing LOCK file (an error satisfying
+// errors.Is(err, os.ErrNotExist) when there is none) and writes nothing:
+// `sup run` on a restart holds the state directory this way while it
+// still checks its input, so that a refused start changes no file. Claim
+// then says who holds it. Until then another supervisor that finds the
+// lock taken reads its last holder's pid, a dead one, and waits (up to
+// orphanWait) for our pid or the lock.
+func Hold(path string) (*Lock, error) {
+	return take(path, os.O_RDWR)
+}
+
+func take(path string, flag int) (*Lock, error) {
+	f, err := os.OpenFile(path, flag, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
@@ -49,14 +73,17 @@ func Acquire(path string) (*Lock, error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write lock: %w", err)
+	return &Lock{f: f}, nil
+}
+
+// Claim writes our pid into the held lock.
+func (l *Lock) Claim() error {
+	if err := l.f.Truncate(0); err == nil {
+		if _, err := l.f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
+			return fmt.Errorf("write lock: %w", err)
 		}
 	}
-	return &Lock{f: f}, nil
+	return nil
 }
 
 // Release drops the lock.

@@ -56,6 +56,45 @@ func TestLockKeepsSecondOut(t *testing.T) {
 	}
 }
 
+// Hold takes an existing lock and writes nothing: a supervisor that still
+// checks its input holds its state directory without changing it. It
+// creates no LOCK file, keeps a second supervisor out like Acquire, and
+// Claim then names the holder.
+func TestHoldWritesNothingUntilClaim(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "LOCK")
+	if _, err := Hold(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Hold without a LOCK file = %v; want ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Hold created the LOCK file: %v", err)
+	}
+	if err := os.WriteFile(path, []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st0, _ := os.Stat(path)
+	l, err := Hold(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if b, _ := os.ReadFile(path); string(b) != "1\n" {
+		t.Fatalf("LOCK holds %q after Hold; want it unchanged", b)
+	}
+	if st1, _ := os.Stat(path); !st1.ModTime().Equal(st0.ModTime()) {
+		t.Fatal("Hold wrote the LOCK file")
+	}
+	if _, err := Acquire(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Acquire of a held lock = %v; want ErrLocked", err)
+	}
+	if err := l.Claim(); err != nil {
+		t.Fatal(err)
+	}
+	if pid, _ := ReadPID(path); pid != os.Getpid() {
+		t.Fatalf("pid in lock after Claim = %d", pid)
+	}
+}
+
 // A supervisor killed with SIGKILL a moment after it forked leaves its
 // lock held by the child until the child's exec closes it: the next
 // supervisor waits for that instead of refusing to start. A lock whose
