@@ -132,3 +132,32 @@ func fastReadAll(fd int, size int64) ([]byte, error) {
 		}
 	}
 }
+
+// fastSubdirs is subdirs through a bare descriptor, or errSlow where
+// os.ReadDir is needed: for its errors, and for entries whose type the
+// listing does not tell (it lstats them).
+func fastSubdirs(dir string) ([]string, error) {
+	fd, err := unix.Open(dir, fastDirFlags&^unix.O_NOFOLLOW, 0)
+	if err == unix.ENOENT || err == unix.ENOTDIR {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errSlow
+	}
+	defer unix.Close(fd)
+	ents, err := fastList(fd, make([]byte, direntBufSize))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		switch e.typ {
+		case unix.DT_DIR:
+			names = append(names, e.name)
+		case unix.DT_UNKNOWN:
+			return nil, errSlow
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
