@@ -58,12 +58,13 @@ func fastOpenDir(dirfd int, name string) (int, error) {
 }
 
 // fastList lists the directory fd is open on, which must not have been
-// listed before, using buf for getdents. Like os.File.ReadDir it leaves out
-// "." and ".." and entries without an inode.
-func fastList(fd int, buf []byte) ([]dirent, error) {
+// listed before. Like os.File.ReadDir it leaves out "." and ".." and
+// entries without an inode.
+func fastList(fd int) ([]dirent, error) {
+	var buf [direntBufSize]byte // on the stack: it does not escape
 	var out []dirent
 	for {
-		n, err := unix.Getdents(fd, buf)
+		n, err := unix.Getdents(fd, buf[:])
 		if err != nil {
 			return nil, errSlow
 		}
@@ -145,7 +146,7 @@ func fastSubdirs(dir string) ([]string, error) {
 		return nil, errSlow
 	}
 	defer unix.Close(fd)
-	ents, err := fastList(fd, make([]byte, direntBufSize))
+	ents, err := fastList(fd)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func readOnceFast(abs string) (*Package, dirID, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, dirID{}, errSlow
 	}
-	p, err := readPackage(&reader{dir: abs, top: dir{fd: fd}, fast: true, buf: make([]byte, direntBufSize)})
+	p, err := readPackage(&reader{dir: abs, top: dir{fd: fd}, fast: true})
 	return p, dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, err
 }
 

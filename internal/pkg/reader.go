@@ -25,7 +25,6 @@ type reader struct {
 	dir   string // absolute path, for messages
 	top   dir    // the package directory
 	fast  bool
-	buf   []byte // a fast reader's getdents buffer
 	names map[string]bool
 }
 
@@ -60,7 +59,7 @@ func (r *reader) path(rel string) string { return filepath.Join(r.dir, filepath.
 // entry, and an installed package has many that Read never looks at.
 func (r *reader) list(d dir, where string) ([]string, error) {
 	if r.fast {
-		ents, err := fastList(d.fd, r.buf)
+		ents, err := fastList(d.fd)
 		if err != nil {
 			return nil, err
 		}
@@ -344,7 +343,7 @@ func (r *reader) template(d dir, name, rel string) (string, error) {
 // listing's): it takes the entry types from the listing, and leaves
 // anything but files and directories (symlinks above all) to os.Root.
 func (r *reader) walkConfigFast(d dir, rel string, out map[string]string) error {
-	ents, err := fastList(d.fd, r.buf)
+	ents, err := fastList(d.fd)
 	if err != nil {
 		return err
 	}
