@@ -158,8 +158,9 @@ func (r *reader) readFile(d dir, name, rel string) ([]byte, error) {
 
 // readAll reads f, whose size is probably size, as os.ReadFile does.
 func readAll(f *os.File, size int64) ([]byte, error) {
-	// One byte more than the size, so the read that fills the file also
-	// finds its end when the size was right.
+	// One byte more than the size, so no buffer grows when the size was
+	// right. os.File still reads once more to see io.EOF (it returns
+	// none with data); fastReadAll does not.
 	data := make([]byte, 0, max(size+1, 512))
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
