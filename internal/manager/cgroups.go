@@ -66,7 +66,11 @@ func (m *Manager) specUp(name string) bool {
 		return false
 	}
 	p, err := m.findPackage(sp.Ident)
-	return err == nil && service.Check(p) == nil
+	if err != nil {
+		return false
+	}
+	_, err = service.Check(p)
+	return err == nil
 }
 
 // untrackProcesses removes the supervisor's cgroup subtree once every

@@ -141,7 +141,7 @@ func (m *Manager) preparePersisted(pe *entry, err error) {
 		p, err = m.findPackage(e.spec.Ident)
 	}
 	if err == nil {
-		e.runner, err = m.newRunner(e.spec, p, e.specFile)
+		e.runner, err = m.newRunner(e.spec, p, e.specFile, nil)
 	}
 	if err != nil {
 		e.specErr = err.Error()
@@ -353,7 +353,8 @@ func (m *Manager) prepareLoadAt(req api.LoadRequest, found ident.Ident) (*entry,
 	if err := checkBinds(p, sp.Binds); err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
-	if err := service.Check(p); err != nil {
+	checked, err := service.Check(p)
+	if err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
 	if isDir {
@@ -367,7 +368,8 @@ func (m *Manager) prepareLoadAt(req api.LoadRequest, found ident.Ident) (*entry,
 		}
 	}
 	path := filepath.Join(m.specsDir, name+".spec")
-	r, err := m.newRunner(sp, p, path)
+	// The templates Check parsed, unless p is now the installed copy.
+	r, err := m.newRunner(sp, p, path, checked)
 	if err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
@@ -453,8 +455,11 @@ func declared(p *pkg.Package) string {
 	return "binds " + strings.Join(names, ", ")
 }
 
-func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string) (*service.Runner, error) {
+// newRunner prepares the runner of sp on p; checked is what service.Check
+// made of p, or nil.
+func (m *Manager) newRunner(sp spec.Spec, p *pkg.Package, specFile string, checked *service.Checked) (*service.Runner, error) {
 	o := m.runnerOptions(sp, p, specFile)
+	o.Checked = checked
 	// The ring's view of this service from the start, so strict binds and
 	// a leader election hold the first start.
 	o.Ring = m.initialView(&api.Service{ServiceGroup: sp.ServiceGroup(m.cfg.Org), Binds: sp.Binds, AllPkgBinds: pkgBinds(p), Topology: sp.Topology})

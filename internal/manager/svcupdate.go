@@ -93,7 +93,7 @@ func (m *Manager) rebind(e *entry, sp spec.Spec, progress func(string)) error {
 	if err := checkBinds(p, sp.Binds); err != nil {
 		return api.Errorf(api.BadRequest, "%v", err)
 	}
-	r, err := m.newRunner(sp, p, e.specFile)
+	r, err := m.newRunner(sp, p, e.specFile, nil)
 	if err != nil {
 		return api.Errorf(api.BadRequest, "%v", err)
 	}

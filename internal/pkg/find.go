@@ -89,9 +89,14 @@ func newestInstalled(root string, fuzzy ident.Ident) (best ident.Ident, found bo
 	return best, found, nil
 }
 
-// subdirs lists the names of the directories in dir; none if dir does not
-// exist or is no directory.
+// subdirs lists the names of the directories in dir, sorted; none if dir
+// does not exist or is no directory. sup run looks up every start-up
+// package this way, so it lists through a bare descriptor, as Read does
+// (fastdir.go), where the listing tells the entries' types.
 func subdirs(dir string) ([]string, error) {
+	if names, err := fastSubdirs(dir); err == nil {
+		return names, nil
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil

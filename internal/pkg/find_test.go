@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,5 +216,42 @@ func TestQualify(t *testing.T) {
 	}
 	if _, err := Qualify(root, "../x"); err == nil || errors.Is(err, ErrNotFound) {
 		t.Errorf("Qualify(../x): %v; want an invalid name", err)
+	}
+}
+
+// TestSubdirs checks the listing Find and sup run look packages up with:
+// directories only (not a symlink to one), sorted, and none where there is
+// no directory.
+func TestSubdirs(t *testing.T) {
+	dir := newPkg(t, map[string]string{"b/": "", "a/": "", "c/x": "x", "file": "x"})
+	if err := os.Symlink("a", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][]string{
+		dir:                           {"a", "b", "c"},
+		filepath.Join(dir, "c"):       {},
+		filepath.Join(dir, "file"):    nil,
+		filepath.Join(dir, "missing"): nil,
+		filepath.Join(dir, "link"):    {},
+	} {
+		got, err := subdirs(path)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("subdirs(%s) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+}
+
+// BenchmarkNewestInstalled looks up the newest release of a package, as
+// sup run does for each start-up service before anything starts.
+func BenchmarkNewestInstalled(b *testing.B) {
+	root := b.TempDir()
+	if _, err := Install(root, newPkg(b, minimal())); err != nil {
+		b.Fatal(err)
+	}
+	fuzzy := ident.Ident{Origin: "core", Name: "app"}
+	for b.Loop() {
+		if _, found, err := newestInstalled(root, fuzzy); err != nil || !found {
+			b.Fatal(found, err)
+		}
 	}
 }

@@ -6,15 +6,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/pelletier/go-toml/v2"
+	"golang.org/x/sys/unix"
 )
 
 // Read reads and checks the package in dir.
 //
-// Every file is read through one handle on dir (an os.Root), and Read
-// starts over if, by the time it has finished, another directory has taken
-// dir's place. So a Read racing with Install replacing the package returns
+// Every file is read through one handle on dir (a bare descriptor, or an
+// os.Root where the package has symlinks or other oddities: fastdir.go),
+// and Read starts over if, by the time it has finished, another directory
+// has taken dir's place. So a Read racing with Install replacing the package returns
 // the old copy or the new one whole, never files from both nor a copy
 // half removed. This also means that symlinks among the files Read looks
 // at must lead to files inside the package.
@@ -30,7 +33,7 @@ func Read(dir string) (*Package, error) {
 	for attempt := 1; ; attempt++ {
 		p, opened, err := readOnce(abs)
 		var again bool
-		if opened == nil {
+		if opened == (dirID{}) {
 			// Install may be between renaming the old copy aside and the
 			// new one in.
 			again = errors.Is(err, fs.ErrNotExist)
@@ -57,34 +60,67 @@ func Read(dir string) (*Package, error) {
 // while it was being read, or missing.
 const maxReadAttempts = 10
 
+// dirID tells a directory from any other: its device and inode numbers.
+// The zero dirID is none.
+type dirID struct{ dev, ino uint64 }
+
 // replaced reports whether opened, the directory a read had open, is no
 // longer the one at abs. Once Install has renamed a copy aside it never
 // comes back, so if it is still in place, nothing was removed from it
 // during the read.
-func replaced(abs string, opened fs.FileInfo) bool {
-	now, err := os.Stat(abs)
-	return err != nil || !os.SameFile(opened, now)
+func replaced(abs string, opened dirID) bool {
+	var st unix.Stat_t
+	err := unix.Stat(abs, &st)
+	return err != nil || (dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}) != opened
 }
 
-// readOnce reads the package at abs. It also returns what it opened, or nil
-// if it could not open it or tell what it was.
-func readOnce(abs string) (*Package, fs.FileInfo, error) {
+// readOnce reads the package at abs. It also returns what it opened, or
+// the zero dirID if it could not open it or tell what it was. It reads
+// fast (fastdir.go) unless the package needs os.Root's checks.
+func readOnce(abs string) (*Package, dirID, error) {
+	if p, opened, err := readOnceFast(abs); err != errSlow {
+		return p, opened, err
+	}
+	return readOnceRoot(abs)
+}
+
+// readOnceRoot is readOnce through an os.Root.
+func readOnceRoot(abs string) (*Package, dirID, error) {
 	root, err := os.OpenRoot(abs)
 	if err != nil {
-		return nil, nil, ioError(abs, err)
+		return nil, dirID{}, ioError(abs, err)
 	}
 	defer root.Close()
-	p, err := readRoot(root, abs)
-	opened, serr := root.Stat(".")
-	if serr != nil {
-		opened = nil
+	p, err := readPackage(&reader{dir: abs, top: dir{root: root}})
+	var opened dirID
+	if fi, serr := root.Stat("."); serr == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			opened = dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
+		}
 	}
 	return p, opened, err
 }
 
-func readRoot(root *os.Root, abs string) (*Package, error) {
-	r := reader{dir: abs, root: root}
-	names, err := r.list(root, abs)
+// readOnceFast is readOnce through bare descriptors; errSlow if the
+// package needs os.Root.
+func readOnceFast(abs string) (*Package, dirID, error) {
+	fd, err := unix.Open(abs, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, dirID{}, errSlow
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, dirID{}, errSlow
+	}
+	p, err := readPackage(&reader{dir: abs, top: dir{fd: fd}, fast: true})
+	return p, dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, err
+}
+
+// readPackage reads the package r is open on.
+func readPackage(r *reader) (*Package, error) {
+	abs := r.dir
+	names, err := r.list(r.top, abs)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/tend-sh/tend/internal/ident"
 	"github.com/tend-sh/tend/internal/tmpl"
@@ -481,6 +482,17 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
+// BenchmarkReadMinimal reads the smallest package, IDENT and hooks/run:
+// what a restart reads for each start-up service of a plain root.
+func BenchmarkReadMinimal(b *testing.B) {
+	dir := newPkg(b, minimal())
+	for b.Loop() {
+		if _, err := Read(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkRead(b *testing.B) {
 	files := with(minimal(), map[string]string{
 		"hooks/init":          "init",
@@ -500,6 +512,96 @@ func BenchmarkRead(b *testing.B) {
 	for b.Loop() {
 		if _, err := Read(dir); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestReadFast checks that an ordinary package is read through bare
+// descriptors, into what os.Root reads, and that what needs os.Root's
+// checks (symlinks, FIFOs, a directory where a file belongs) is left to
+// it.
+func TestReadFast(t *testing.T) {
+	rich := with(minimal(), map[string]string{
+		"hooks/init":         "init",
+		"default.toml":       "[http]\nport = 8080\n",
+		"config/app.conf":    "port {{cfg.http.port}}\n",
+		"config/sub/x.conf":  "x\n",
+		"config/sub/deeper/": "",
+		"EXPORTS":            "port=http.port\n",
+		"BINDS":              "database=port host\n",
+		"SHUTDOWN_SIGNAL":    "INT\n",
+		"bin/app":            "x",
+	})
+	for name, files := range map[string]map[string]string{"minimal": minimal(), "rich": rich} {
+		dir := newPkg(t, files)
+		fast, _, err := readOnceFast(dir)
+		if err != nil {
+			t.Fatalf("%s: fast read: %v", name, err)
+		}
+		slow, _, err := readOnceRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(slow, fast); diff != "" {
+			t.Errorf("%s: fast read differs from os.Root's (-os.Root +fast):\n%s", name, diff)
+		}
+	}
+
+	odd := map[string]func(t *testing.T, dir string){
+		"symlinked IDENT": func(t *testing.T, dir string) { relink(t, dir, "IDENT") },
+		"symlinked hook":  func(t *testing.T, dir string) { relink(t, dir, "hooks/run") },
+		"symlinked hooks": func(t *testing.T, dir string) { relink(t, dir, "hooks") },
+		"symlinked config file": func(t *testing.T, dir string) {
+			writeTree(t, dir, map[string]string{"config/a": "a"})
+			relink(t, dir, "config/a")
+		},
+		"FIFO": func(t *testing.T, dir string) {
+			if err := mkfifo(filepath.Join(dir, "EXPORTS")); err != nil {
+				t.Skip("no FIFOs here:", err)
+			}
+		},
+		"directory as file": func(t *testing.T, dir string) { writeTree(t, dir, map[string]string{"EXPORTS/": ""}) },
+		"file as directory": func(t *testing.T, dir string) { writeTree(t, dir, map[string]string{"config": "x"}) },
+	}
+	for name, setup := range odd {
+		dir := newPkg(t, minimal())
+		setup(t, dir)
+		if _, _, err := readOnceFast(dir); err != errSlow {
+			t.Errorf("%s: fast read returned %v, want it left to os.Root", name, err)
+		}
+	}
+}
+
+// relink moves the entry at rel (slash-separated) in dir aside and puts a
+// symlink to it in its place.
+func relink(t *testing.T, dir, rel string) {
+	t.Helper()
+	at := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.Rename(at, at+".real"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Base(at)+".real", at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFastReadAllWrongSize checks that a file is read whole when its size
+// changed after the fstat that sized the buffer.
+func TestFastReadAllWrongSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	want := strings.Repeat("0123456789", 100)
+	if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int64{0, 1, 999, 1000, 1001, 5000} {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fastReadAll(fd, size)
+		unix.Close(fd)
+		if err != nil || string(got) != want {
+			t.Errorf("size %d: read %d bytes, %v; want %d", size, len(got), err, len(want))
 		}
 	}
 }

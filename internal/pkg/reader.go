@@ -12,15 +12,35 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tend-sh/tend/internal/tmpl"
 )
 
-// reader reads the files of one package directory through root, knowing
-// from a single directory listing which top-level files exist.
+// reader reads the files of one package directory through top, knowing
+// from a single directory listing which top-level files exist. A fast
+// reader goes through bare descriptors and gives up with errSlow where an
+// os.Root one would have more to check (fastdir.go).
 type reader struct {
-	dir   string   // absolute path, for messages
-	root  *os.Root // the package directory
+	dir   string // absolute path, for messages
+	top   dir    // the package directory
+	fast  bool
 	names map[string]bool
+}
+
+// dir is a directory of the package: an os.Root, or for a fast reader a
+// bare descriptor.
+type dir struct {
+	root *os.Root
+	fd   int
+}
+
+func (d dir) close() {
+	if d.root != nil {
+		d.root.Close()
+		return
+	}
+	unix.Close(d.fd)
 }
 
 // openFlags opens package files. O_NONBLOCK keeps a FIFO from blocking the
@@ -37,8 +57,19 @@ func (r *reader) path(rel string) string { return filepath.Join(r.dir, filepath.
 // list returns the names in the directory dir is open on; where is its path,
 // for messages. Names only: File.ReadDir in an os.Root would lstat every
 // entry, and an installed package has many that Read never looks at.
-func (r *reader) list(dir *os.Root, where string) ([]string, error) {
-	f, err := dir.OpenFile(".", openFlags, 0)
+func (r *reader) list(d dir, where string) ([]string, error) {
+	if r.fast {
+		ents, err := fastList(d.fd)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(ents))
+		for i, e := range ents {
+			names[i] = e.name
+		}
+		return names, nil
+	}
+	f, err := d.root.OpenFile(".", openFlags, 0)
 	if err != nil {
 		return nil, ioError(where, err)
 	}
@@ -56,7 +87,7 @@ func (r *reader) file(name string) ([]byte, bool, error) {
 	if !r.names[name] {
 		return nil, false, nil
 	}
-	data, err := r.readFile(r.root, name, name)
+	data, err := r.readFile(r.top, name, name)
 	return data, err == nil, err
 }
 
@@ -69,33 +100,40 @@ func (r *reader) parse(name string, fn func(file string, data []byte) error) err
 	return fn(r.path(name), data)
 }
 
-// subRoot opens the top-level directory name, or returns nil if the package
-// has none.
-func (r *reader) subRoot(name string) (*os.Root, error) {
+// subDir opens the top-level directory name, or returns false if the
+// package has none.
+func (r *reader) subDir(name string) (dir, bool, error) {
 	if !r.names[name] {
-		return nil, nil
+		return dir{}, false, nil
 	}
-	sub, err := r.root.OpenRoot(name)
+	if r.fast {
+		fd, err := fastOpenDir(r.top.fd, name)
+		return dir{fd: fd}, err == nil, err
+	}
+	sub, err := r.top.root.OpenRoot(name)
 	if err != nil {
 		// Only now find out why: OpenRoot says "not a directory" without a
 		// system error to match.
-		if fi, serr := r.root.Stat(name); serr == nil && !fi.IsDir() {
-			return nil, malformed(r.path(name), 0, "expected a directory")
+		if fi, serr := r.top.root.Stat(name); serr == nil && !fi.IsDir() {
+			return dir{}, false, malformed(r.path(name), 0, "expected a directory")
 		}
-		return nil, r.openError(name, err)
+		return dir{}, false, r.openError(name, err)
 	}
-	return sub, nil
+	return dir{root: sub}, true, nil
 }
 
 // readFile reads the file name in dir, which is at rel (slash-separated) in
 // the package. Only a regular file, or a symlink to one inside the package,
 // will do: a directory is a mistake, and reading a FIFO or a device could
 // block or never end.
-func (r *reader) readFile(dir *os.Root, name, rel string) ([]byte, error) {
-	f, err := dir.OpenFile(name, openFlags, 0)
-	if err != nil && dir != r.root && isEscape(err) {
+func (r *reader) readFile(d dir, name, rel string) ([]byte, error) {
+	if r.fast {
+		return fastReadFile(d.fd, name)
+	}
+	f, err := d.root.OpenFile(name, openFlags, 0)
+	if err != nil && d.root != r.top.root && isEscape(err) {
 		// The link leaves the subdirectory; it may still stay in the package.
-		f, err = r.root.OpenFile(rel, openFlags, 0)
+		f, err = r.top.root.OpenFile(rel, openFlags, 0)
 	}
 	if err != nil {
 		return nil, r.openError(rel, err)
@@ -120,8 +158,9 @@ func (r *reader) readFile(dir *os.Root, name, rel string) ([]byte, error) {
 
 // readAll reads f, whose size is probably size, as os.ReadFile does.
 func readAll(f *os.File, size int64) ([]byte, error) {
-	// One byte more than the size, so the read that fills the file also
-	// finds its end when the size was right.
+	// One byte more than the size, so no buffer grows when the size was
+	// right. os.File still reads once more to see io.EOF (it returns
+	// none with data); fastReadAll does not.
 	data := make([]byte, 0, max(size+1, 512))
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
@@ -175,12 +214,12 @@ func ioError(path string, err error) error {
 // hooks reads hooks/ and the plain run file standing in for hooks/run.
 func (r *reader) hooks() (map[string]string, error) {
 	hooks := map[string]string{}
-	sub, err := r.subRoot("hooks")
+	sub, ok, err := r.subDir("hooks")
 	if err != nil {
 		return nil, err
 	}
-	if sub != nil {
-		defer sub.Close()
+	if ok {
+		defer sub.close()
 		names, err := r.list(sub, r.path("hooks"))
 		if err != nil {
 			return nil, err
@@ -209,7 +248,7 @@ func (r *reader) hooks() (map[string]string, error) {
 		if !r.names["run"] {
 			return nil, malformed(runPath, 0, "missing: a service needs a run hook (hooks/run, or a plain run file)")
 		}
-		src, err := r.template(r.root, "run", "run")
+		src, err := r.template(r.top, "run", "run")
 		if err != nil {
 			return nil, err
 		}
@@ -223,11 +262,11 @@ func (r *reader) hooks() (map[string]string, error) {
 
 // config reads every file under config/, at any depth.
 func (r *reader) config() (map[string]string, error) {
-	sub, err := r.subRoot("config")
-	if err != nil || sub == nil {
+	sub, ok, err := r.subDir("config")
+	if err != nil || !ok {
 		return nil, err
 	}
-	defer sub.Close()
+	defer sub.close()
 	out := map[string]string{}
 	if err := r.walkConfig(sub, "", out); err != nil {
 		return nil, err
@@ -240,9 +279,12 @@ func (r *reader) config() (map[string]string, error) {
 
 // walkConfig adds the files of the directory dir, at rel inside config/,
 // to out, and descends into its subdirectories.
-func (r *reader) walkConfig(dir *os.Root, rel string, out map[string]string) error {
+func (r *reader) walkConfig(d dir, rel string, out map[string]string) error {
+	if r.fast {
+		return r.walkConfigFast(d, rel, out)
+	}
 	where := path.Join("config", rel)
-	f, err := dir.OpenFile(".", openFlags, 0)
+	f, err := d.root.OpenFile(".", openFlags, 0)
 	if err != nil {
 		return ioError(r.path(where), err)
 	}
@@ -256,18 +298,18 @@ func (r *reader) walkConfig(dir *os.Root, rel string, out map[string]string) err
 		key := path.Join(rel, e.Name())
 		pkgRel := path.Join("config", key)
 		if e.IsDir() {
-			sub, err := dir.OpenRoot(e.Name())
+			sub, err := d.root.OpenRoot(e.Name())
 			if err != nil {
 				return r.openError(pkgRel, err)
 			}
-			err = r.walkConfig(sub, key, out)
+			err = r.walkConfig(dir{root: sub}, key, out)
 			sub.Close()
 			if err != nil {
 				return err
 			}
 			continue
 		}
-		src, err := r.template(dir, e.Name(), pkgRel)
+		src, err := r.template(d, e.Name(), pkgRel)
 		var me *MalformedError
 		if e.Type()&fs.ModeSymlink != 0 && errors.As(err, &me) && me.Msg == msgIsDir {
 			// Following a linked directory could loop; refuse it rather
@@ -286,8 +328,8 @@ func (r *reader) walkConfig(dir *os.Root, rel string, out map[string]string) err
 // template source: a file no template can be (tmpl.CheckSource), such as a
 // program copied in as hooks/run, is refused here, at pkg install and svc
 // load, with where it stops being text.
-func (r *reader) template(dir *os.Root, name, rel string) (string, error) {
-	data, err := r.readFile(dir, name, rel)
+func (r *reader) template(d dir, name, rel string) (string, error) {
+	data, err := r.readFile(d, name, rel)
 	if err != nil {
 		return "", err
 	}
@@ -296,4 +338,38 @@ func (r *reader) template(dir *os.Root, name, rel string) (string, error) {
 		return "", &MalformedError{File: r.path(rel), Line: se.Line, Msg: se.Msg, Err: se}
 	}
 	return src, nil
+}
+
+// walkConfigFast is walkConfig for a fast reader, in the same order (the
+// listing's): it takes the entry types from the listing, and leaves
+// anything but files and directories (symlinks above all) to os.Root.
+func (r *reader) walkConfigFast(d dir, rel string, out map[string]string) error {
+	ents, err := fastList(d.fd)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		key := path.Join(rel, e.name)
+		switch e.typ {
+		case unix.DT_DIR:
+			fd, err := fastOpenDir(d.fd, e.name)
+			if err != nil {
+				return err
+			}
+			err = r.walkConfigFast(dir{fd: fd}, key, out)
+			unix.Close(fd)
+			if err != nil {
+				return err
+			}
+		case unix.DT_REG:
+			src, err := r.template(d, e.name, path.Join("config", key))
+			if err != nil {
+				return err
+			}
+			out[key] = src
+		default:
+			return errSlow
+		}
+	}
+	return nil
 }

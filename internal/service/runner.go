@@ -82,6 +82,10 @@ type Options struct {
 	// Carried is the status a predecessor handed over (`sup restart`),
 	// taken if the runner adopts the same process; nil: none.
 	Carried *Carried
+	// Checked is what Check made of Pkg, so New does not parse its
+	// templates again; nil, or Check's of another package (an install
+	// of it, at another path): New parses them.
+	Checked *Checked
 }
 
 // ErrGone means the runner has stopped and takes no more commands.
@@ -108,13 +112,24 @@ type Runner struct {
 	st       *state
 }
 
+// Checked is a package that Check passed, with its parsed templates, for
+// New to take.
+type Checked struct {
+	pkg *pkg.Package
+	tpl *templates
+}
+
 // Check refuses a package whose templates do not parse, that has no run
 // hook, or whose service user does not exist.
-func Check(p *pkg.Package) error {
-	if _, err := checkedTemplates(p); err != nil {
-		return err
+func Check(p *pkg.Package) (*Checked, error) {
+	tpl, err := checkedTemplates(p)
+	if err != nil {
+		return nil, err
 	}
-	return checkUser(p)
+	if err := checkUser(p); err != nil {
+		return nil, err
+	}
+	return &Checked{pkg: p, tpl: tpl}, nil
 }
 
 func checkedTemplates(p *pkg.Package) (*templates, error) {
@@ -131,9 +146,15 @@ func checkedTemplates(p *pkg.Package) (*templates, error) {
 // New checks a package's templates and prepares a runner. It does no I/O
 // and starts nothing.
 func New(o Options) (*Runner, error) {
-	tpl, err := checkedTemplates(o.Pkg)
-	if err != nil {
-		return nil, err
+	var tpl *templates
+	if c := o.Checked; c != nil && c.pkg == o.Pkg {
+		// Parsed once per load: templates are only ever read.
+		tpl = c.tpl
+	} else {
+		var err error
+		if tpl, err = checkedTemplates(o.Pkg); err != nil {
+			return nil, err
+		}
 	}
 	r := &Runner{
 		d:        o.Deps,
