@@ -102,23 +102,29 @@ func TestGatewayLiveAnswersWhileHookRuns(t *testing.T) {
 	})
 	waitFor(t, 20*time.Second, "init hook started", func() bool { return gwExists(started) })
 
+	// The snapshot the gateway serves follows the manager by up to its
+	// coalescing period (10 ms), so the hook may start before the service
+	// is listed: wait for the listing, not for a moment.
 	var list []struct {
 		ServiceGroup string `json:"service_group"`
 		Initialized  bool   `json:"initialized"`
 	}
-	if err := json.Unmarshal(c.get("/services", 200), &list); err != nil {
-		t.Fatal(err)
-	}
 	found := false
-	for _, o := range list {
-		if o.ServiceGroup == "slowinit.default" {
-			found = true
-			if o.Initialized {
-				t.Errorf("slowinit initialized while its init hook runs")
+	waitFor(t, 5*time.Second, "slowinit listed in /services", func() bool {
+		if err := json.Unmarshal(c.get("/services", 200), &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range list {
+			if o.ServiceGroup == "slowinit.default" {
+				found = true
+				if o.Initialized {
+					t.Errorf("slowinit initialized while its init hook runs")
+				}
 			}
 		}
-	}
-	if !found || len(list) != 2 {
+		return found
+	})
+	if len(list) != 2 {
 		t.Errorf("/services while init runs: %+v", list)
 	}
 	for _, p := range []string{"/services/slowinit/default", "/services/slowinit/default/config",
