@@ -9,7 +9,8 @@
 # Every root is made before the first run and nothing is deleted until
 # the end: on ext4 without a journal each new inode skips the inodes freed
 # in the last 30 s, so a run must not follow a deletion of its own
-# (PAUSE_S, 31 s, after the set-up). -p also records each run with
+# (PAUSE_S, 31 s, after the set-up); the fresh supervisor settles for
+# SETTLE_S (5) s before it is stopped. -p also records each run with
 # `perf record -a -g` (system-wide: per-task recording would add perf's
 # own cost to every fork) into the run's directory, kept in KEEP (a
 # directory) with the supervisor's pid and the monotonic time of the last
@@ -79,7 +80,10 @@ for ((r = 1; r <= REPS; r++)); do
 			if [[ -n $PERFA ]]; then kill -INT "$apid"; wait "$apid" || true; fi
 			ms=$(grep '^S' "$D/starts" | sort -k2 -n | awk -v t0="$t0" 'NR == 1 { f = $2 } { l = $2 } END { printf "first_ms=%.1f all_ms=%.1f", (f - t0) / 1e6, (l - t0) / 1e6 }')
 			echo "bin=$b ($BIN) case=$kase rep=$r up_cpu_s=$(awk -v t=$((st[11] + st[12])) -v hz="$tck" 'BEGIN { printf "%.2f", t / hz }') $ms load=$(cut -d' ' -f1 /proc/loadavg)"
-			sleep 1
+			# The fresh supervisor runs on for SETTLE_S (5) s, as bench/hosts.sh
+			# lets it, so that the restart follows one that settled (its
+			# deferred writes done, its rumors gossiped): a host's restart.
+			if [[ $kase == fresh ]]; then sleep "${SETTLE_S:-5}"; else sleep 1; fi
 			"$BIN" sup term --root "$D/root" >/dev/null
 			wait "$pid" || true
 			sleep 1.2
