@@ -17,10 +17,7 @@ func TestRestartSignalAndLogs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fx := newFixture(t, nil)
 		dir := testPkg(t, "alpha", nil)
-		var p progress
-		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
-			t.Fatal(err)
-		}
+		p := fx.load(t, dir)
 		first := fx.f.Last("run")
 
 		if err := fx.m.Restart(bg, "alpha", p.add); err != nil {

@@ -266,6 +266,17 @@ func (fx *fixture) service(name string) *api.Service {
 }
 
 // progress collects progress lines.
+// load loads the package at dir and waits for its first start attempt,
+// as `svc load` does; the progress it reported is returned.
+func (fx *fixture) load(t *testing.T, dir string) *progress {
+	t.Helper()
+	p := &progress{}
+	if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 type progress struct {
 	mu    sync.Mutex
 	lines []string

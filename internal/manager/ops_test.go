@@ -26,10 +26,7 @@ func TestLoadStopStartUnload(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fx := newFixture(t, nil)
 		dir := testPkg(t, "alpha", nil)
-		var p progress
-		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
-			t.Fatal(err)
-		}
+		p := fx.load(t, dir)
 		if !strings.Contains(p.String(), "alpha.default is up") {
 			t.Fatalf("progress %q", p.String())
 		}
@@ -108,10 +105,7 @@ func TestLoadForceReplaces(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fx := newFixture(t, nil)
 		dir := testPkg(t, "alpha", nil)
-		var p progress
-		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
-			t.Fatal(err)
-		}
+		p := fx.load(t, dir)
 		timeout := 3
 		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Force: true, Wait: true, ShutdownTimeout: &timeout, HookTimeout: &timeout}, p.add); err != nil {
 			t.Fatal(err)

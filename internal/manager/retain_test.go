@@ -28,10 +28,7 @@ func TestReplacedRunnerIsNotRetained(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fx := newFixture(t, nil)
 		dir := testPkg(t, "alpha", nil)
-		var p progress
-		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
-			t.Fatal(err)
-		}
+		p := fx.load(t, dir)
 		old := weak.Make(fx.runnerOf("alpha"))
 		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Force: true, Wait: true}, p.add); err != nil {
 			t.Fatal(err)

@@ -14,10 +14,7 @@ func TestUpdateWithTheSameOptionsChangesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fx := newFixture(t, nil)
 		dir := testPkg(t, "alpha", nil)
-		var p progress
-		if err := fx.m.Load(bg, api.LoadRequest{Pkg: dir, Wait: true}, p.add); err != nil {
-			t.Fatal(err)
-		}
+		fx.load(t, dir)
 		req := api.UpdateRequest{Pkg: "alpha", Strategy: "at-once"}
 		var first, second progress
 		if err := fx.m.Update(bg, req, first.add); err != nil {

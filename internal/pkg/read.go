@@ -64,6 +64,9 @@ const maxReadAttempts = 10
 // The zero dirID is none.
 type dirID struct{ dev, ino uint64 }
 
+// idOf is the dirID of what st describes.
+func idOf(st *unix.Stat_t) dirID { return dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
+
 // replaced reports whether opened, the directory a read had open, is no
 // longer the one at abs. Once Install has renamed a copy aside it never
 // comes back, so if it is still in place, nothing was removed from it
@@ -71,7 +74,7 @@ type dirID struct{ dev, ino uint64 }
 func replaced(abs string, opened dirID) bool {
 	var st unix.Stat_t
 	err := unix.Stat(abs, &st)
-	return err != nil || (dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}) != opened
+	return err != nil || idOf(&st) != opened
 }
 
 // readOnce reads the package at abs. It also returns what it opened, or
@@ -114,7 +117,7 @@ func readOnceFast(abs string) (*Package, dirID, error) {
 		return nil, dirID{}, errSlow
 	}
 	p, err := readPackage(&reader{dir: abs, top: dir{fd: fd}, fast: true})
-	return p, dirID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, err
+	return p, idOf(&st), err
 }
 
 // readPackage reads the package r is open on.

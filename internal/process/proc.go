@@ -219,7 +219,7 @@ func (r *Reaper) fork(req *spawnReq, p *Proc) error {
 	}
 	// The spawner threads start on the first fork, while the supervisor's
 	// table is still short: each copies the table and closes the copies
-	// one by one, ~4.5 ms each under this lock with the 1,000 output FIFOs
+	// one by one, ~4.5 ms each under this lock with the ~500 output FIFOs
 	// of 256 running services open, and every other start waited for them
 	// (docs/BENCHMARKS.md, session 12).
 	if r.spawner == nil && r.spawnErr == nil {
