@@ -117,11 +117,13 @@ func New(ident string) Spec {
 
 // Name is the service's name: the ident's second part.
 func (s Spec) Name() string {
-	parts := strings.Split(s.Ident, "/")
-	if len(parts) < 2 {
+	// Cut, not Split: every start asks for the name several times.
+	_, rest, ok := strings.Cut(s.Ident, "/")
+	if !ok {
 		return ""
 	}
-	return parts[1]
+	name, _, _ := strings.Cut(rest, "/")
+	return name
 }
 
 // HealthCheckGraceD is the start-up grace of the health check; 0 is none.
@@ -152,11 +154,24 @@ func (s Spec) ServiceGroup(org string) string {
 	return sg
 }
 
-var (
-	groupRe = regexp.MustCompile(`^[^.#@/\s]+$`)
-	// A bind is name:svc.group[@org].
-	bindRe = regexp.MustCompile(`^([A-Za-z0-9_-]+):([^.#@/\s:]+)\.([^.#@/\s:]+)(@[^.#@/\s:]+)?$`)
-)
+// groupName reports whether g is non-empty and holds no '.', '#', '@',
+// '/' or ASCII space (what `[^.#@/\s]+` matches), without a regexp: every
+// spec read at start-up is validated.
+func groupName(g string) bool {
+	if g == "" {
+		return false
+	}
+	for i := 0; i < len(g); i++ {
+		switch g[i] {
+		case '.', '#', '@', '/', ' ', '\t', '\n', '\f', '\r':
+			return false
+		}
+	}
+	return true
+}
+
+// A bind is name:svc.group[@org].
+var bindRe = regexp.MustCompile(`^([A-Za-z0-9_-]+):([^.#@/\s:]+)\.([^.#@/\s:]+)(@[^.#@/\s:]+)?$`)
 
 // ParseBind splits "name:svc.group[@org]" into name and service group.
 func ParseBind(b string) (name, sg string, err error) {
@@ -173,7 +188,7 @@ func (s Spec) Validate() error {
 	if len(parts) < 2 || len(parts) > 4 || slices.Contains(parts, "") {
 		return fmt.Errorf("ident %q is not ORIGIN/NAME[/VERSION[/RELEASE]]", s.Ident)
 	}
-	if !groupRe.MatchString(s.Group) {
+	if !groupName(s.Group) {
 		return fmt.Errorf("group %q must be non-empty and contain no '.', '#', '@', '/' or space", s.Group)
 	}
 	if err := oneOf("topology", s.Topology, "standalone", "leader"); err != nil {
