@@ -1,9 +1,6 @@
 package events
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Event types.
 const (
@@ -57,8 +54,7 @@ func (e *Event) JSON() []byte {
 	if e.raw != nil {
 		return e.raw
 	}
-	b, _ := json.Marshal(e) // an Event always encodes
-	return b
+	return e.encode(make([]byte, 0, 256))
 }
 
 // Stream limits: the events kept for Last-Event-ID, and so how far behind
