@@ -42,8 +42,11 @@ func (m *Manager) loadPersisted() error {
 		return specs.err
 	}
 	// Temporary files are never read (ReadSpecs skips dot files): removing
-	// them after the read, not before, changes nothing it found.
-	store.CleanTemps(m.specsDir)
+	// them after the read, not before, changes nothing it found. ReadSpecs
+	// names them, so the directory is not listed a second time.
+	for _, t := range specs.temps {
+		os.Remove(filepath.Join(m.specsDir, t))
+	}
 	atStartup := m.startupNames()
 	// The start-up file's services are recorded in one call at the end, not
 	// one owner round trip each (500 on a restart over the root).
@@ -75,7 +78,8 @@ func (m *Manager) loadPersisted() error {
 // (ReadSpecs).
 type Specs struct {
 	files []specFile
-	err   error // the directory could not be listed
+	temps []string // what a killed writer left (store.IsTemp), to remove
+	err   error    // the directory could not be listed
 }
 
 // specFile is one spec file read: its spec, or why it cannot be used.
@@ -102,6 +106,10 @@ func ReadSpecs(stateDir string) *Specs {
 	}
 	out := &Specs{files: make([]specFile, 0, len(ents))}
 	for _, de := range ents {
+		if store.IsTemp(de.Name()) {
+			out.temps = append(out.temps, de.Name())
+			continue
+		}
 		name, ok := strings.CutSuffix(de.Name(), ".spec")
 		if !ok || de.IsDir() || strings.HasPrefix(name, ".") {
 			continue

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -79,7 +80,7 @@ func WriteFiles(dir string, files map[string][]byte, perm os.FileMode) (err erro
 	return nil
 }
 
-// createTemp creates .NAME.tmpRANDOM in dir (the pattern CleanTemps
+// createTemp creates .NAME.tmpRANDOM in dir (the pattern IsTemp
 // removes), new (O_EXCL), with a bare openat: os.CreateTemp's os.File
 // adds four fcntls and an epoll_ctl, for each of the 500 spec files a
 // fresh start-up writes.
@@ -131,10 +132,9 @@ func Remove(path string) error {
 	return nil
 }
 
-// CleanTemps removes temporary files a killed writer left in dir.
-func CleanTemps(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
-	for _, m := range matches {
-		os.Remove(m)
-	}
+// IsTemp reports whether name is a temporary file of WriteFiles (what a
+// killed writer leaves behind): .NAME.tmpRANDOM.
+func IsTemp(name string) bool {
+	ok, _ := path.Match(".*.tmp*", name)
+	return ok
 }
