@@ -605,8 +605,13 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 	// before it starts anything) no rumor of the document can be held or
 	// stale but against another of it, which Encode never writes: each is
 	// decoded once, not its head first (docs/BENCHMARKS.md, session 11),
-	// and not checked as JSON before (mergeFresh).
+	// and not checked as JSON before (mergeDecoded).
 	fresh := s.Len() == 0
+	if fresh {
+		if res, ok := fastState(b); ok {
+			return s.mergeDecoded(res, changed)
+		}
+	}
 	var doc encoded
 	if doc.Rumors = s.splitState(b, !fresh); doc.Rumors == nil {
 		if err := json.Unmarshal(b, &doc); err != nil {
@@ -616,7 +621,7 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 			return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
 		}
 	} else if fresh {
-		return s.mergeFresh(doc.Rumors, changed)
+		return s.mergeDecoded(decodeAll(doc.Rumors), changed)
 	}
 	var bad []error
 	for i, raw := range doc.Rumors {
@@ -638,19 +643,13 @@ func skipped(bad []error, of int) error {
 	return nil
 }
 
-// mergeFresh merges the rumors of a document splitState cut without
-// checking them: each is decoded (which checks it) before any is merged,
-// so a document that does not decode still changes nothing, and the
-// store is locked once, not once a rumor. A rumor that decodes but is not
-// valid is skipped and reported, as mergeJSON does. A long document is
-// decoded by a few goroutines side by side (decodeAll): a supervisor
-// restarting over 500 services waits for its rumors before it starts
-// any, with a CPU to spare meanwhile. Each is still encoded again
-// (canonicalOf), though its own member wrote it: the file may come from
-// an older tend, whose encoding of a rumor may not be this one's, and
-// members compare the stored bytes by hash.
-func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, key string)) error {
-	res := decodeAll(rumors)
+// mergeDecoded merges the rumors of a document read into an empty store
+// (fastState, or splitState and decodeAll) without checking them first:
+// each was decoded (which checks it) before any is merged, so a document
+// that does not decode still changes nothing, and the store is locked
+// once, not once a rumor. A rumor that decodes but is not valid is
+// skipped and reported, as mergeJSON does.
+func (s *Store) mergeDecoded(res []decoded, changed func(held entry, key string)) error {
 	var bad []error
 	for i, d := range res {
 		if d.syntax {
@@ -660,8 +659,12 @@ func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, ke
 			bad = append(bad, fmt.Errorf("rumor %d: %w", i, d.err))
 		}
 	}
-	var held []decoded
+	held := make([]decoded, 0, len(res))
 	s.mu.Lock()
+	if len(s.m) == 0 {
+		// Sized once, not grown and rehashed rumor by rumor.
+		s.m, s.held = make(map[string]entry, len(res)), make(map[uint64]string, len(res))
+	}
 	for _, d := range res {
 		if d.err != nil {
 			continue
@@ -678,7 +681,7 @@ func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, ke
 	for _, h := range held {
 		changed(h.e, h.key)
 	}
-	return skipped(bad, len(rumors))
+	return skipped(bad, len(res))
 }
 
 // decoded is one rumor of a document as decodeAll decoded it: its key and
@@ -695,21 +698,36 @@ type decoded struct {
 const decodeWorkers, decodeBatch = 4, 64
 
 // decodeAll decodes, validates and canonicalises every rumor, in order;
-// it returns once all are done.
+// it returns once all are done. A long document is decoded by a few
+// goroutines side by side: one whose rumors are not all in their
+// canonical encodings (fastState reads those) costs encoding/json ~18 µs
+// a rumor, and a supervisor restarting over 500 services waits for its
+// rumors before it starts any. A rumor in its canonical encoding is
+// decoded by fastDecode and kept as it is; any other (the file may come
+// from an older tend, whose encoding of a rumor may not be this one's,
+// and members compare the stored bytes by hash) is decoded by
+// encoding/json and encoded again (canonicalOf).
 func decodeAll(rumors []json.RawMessage) []decoded {
 	res := make([]decoded, len(rumors))
 	one := func(i int) {
 		d := &res[i]
-		var r Rumor
-		if d.err = json.Unmarshal(rumors[i], &r); d.err != nil {
-			se := (*json.SyntaxError)(nil)
-			d.syntax = errors.As(d.err, &se)
-			return
+		r, fast := fastDecode(rumors[i])
+		if !fast {
+			if d.err = json.Unmarshal(rumors[i], &r); d.err != nil {
+				se := (*json.SyntaxError)(nil)
+				d.syntax = errors.As(d.err, &se)
+				return
+			}
 		}
 		if d.err = r.Validate(); d.err != nil {
 			return
 		}
 		d.key = r.Key()
+		if fast {
+			// Canonical as it is; a copy, as the caller's b may be reused.
+			d.e = entry{r: r, enc: bytes.Clone(rumors[i])}
+			return
+		}
 		d.e, d.err = canonicalOf(r, rumors[i], d.key)
 	}
 	workers := min(runtime.GOMAXPROCS(0), decodeWorkers, len(rumors)/decodeBatch)
@@ -740,7 +758,7 @@ func decodeAll(rumors []json.RawMessage) []decoded {
 // decodes it in full and reports what is wrong. With check each rumor is
 // checked (a held one by comparison with what is held), so a document
 // that does not decode still changes nothing; without it the caller
-// decodes every rumor before it merges any (mergeFresh).
+// decodes every rumor before it merges any (mergeDecoded).
 func (s *Store) splitState(b []byte, check bool) []json.RawMessage {
 	if !bytes.HasPrefix(b, []byte(encodedHead)) || !bytes.HasSuffix(b, []byte(encodedTail)) || len(b) < len(encodedHead)+len(encodedTail) {
 		return nil
