@@ -31,9 +31,10 @@ func ringState(b testing.TB, n int, inc uint64) []byte {
 	return enc
 }
 
-// The three push/pulls a member merges: a state it already holds (a ring
-// at rest), a state that is all new (a member joining), and a state older
-// than the one it holds (a member that was away).
+// The four push/pulls a member merges: a state it already holds (a ring
+// at rest), a state that is all new (a member joining), a state one
+// version newer than the one it holds (every member restarted), and a
+// state older than the one it holds (a member that was away).
 func BenchmarkMergeEncoded(b *testing.B) {
 	state := ringState(b, 50, 2)
 	older := ringState(b, 50, 1)
@@ -55,6 +56,21 @@ func BenchmarkMergeEncoded(b *testing.B) {
 		b.SetBytes(int64(len(state)))
 		for b.Loop() {
 			if changed, err := NewStore().MergeEncoded(state); !changed || err != nil {
+				b.Fatal(changed, err)
+			}
+		}
+	})
+	b.Run("newer-50", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(state)))
+		for b.Loop() {
+			b.StopTimer()
+			s := NewStore()
+			if _, err := s.MergeEncoded(older); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if changed, err := s.MergeEncoded(state); !changed || err != nil {
 				b.Fatal(changed, err)
 			}
 		}

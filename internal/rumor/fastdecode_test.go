@@ -277,3 +277,135 @@ func TestFastStateIsDecodeAll(t *testing.T) {
 		t.Errorf("empty state: %v, %v", res, ok)
 	}
 }
+
+// bumped is r one version older (odd i) or newer (even i).
+func bumped(r Rumor, i int) Rumor {
+	r = out(r)
+	d := uint64(1)
+	if i%2 == 1 {
+		d = math.MaxUint64 // -1
+	}
+	switch {
+	case r.Service != nil:
+		r.Service.Incarnation += d
+		r.Service.Health = "CRITICAL"
+	case r.Config != nil:
+		r.Config.Incarnation += d
+	case r.File != nil:
+		r.File.Incarnation += d
+	case r.Update != nil:
+		r.Update.Incarnation += d
+	case r.Election != nil:
+		r.Election.Votes = []string{"other"}
+		if i%4 < 2 {
+			r.Election.Term += d
+		}
+	}
+	return r
+}
+
+// Rumors received from peers, alone (MergeJSON, a gossip message) or in a
+// push/pull state (MergeState), into a store holding other versions of
+// them: read by fastDecode, they merge as encoding/json reads them (the
+// same rumors spelt with a space, which fastDecode declines), with the
+// same results, errors, stored bytes and digest.
+func TestMergeFromPeersFastIsSlow(t *testing.T) {
+	var canon, spaced [][]byte
+	base := func() *Store {
+		s := NewStore()
+		for i, r := range fastRumors() {
+			if i%3 > 0 {
+				var c Rumor
+				if err := json.Unmarshal(canonicalBytes(t, r), &c); err != nil {
+					t.Fatal(err)
+				}
+				s.Merge(bumped(c, i))
+			}
+		}
+		return s
+	}
+	for _, r := range fastRumors() {
+		b := canonicalBytes(t, r)
+		canon = append(canon, b)
+		spaced = append(spaced, append([]byte("{ "), b[1:]...))
+		if _, ok := fastDecode(spaced[len(spaced)-1]); ok {
+			t.Fatal("fastDecode reads a spaced rumor")
+		}
+	}
+	state := func(rs [][]byte) []byte {
+		return []byte(encodedHead + string(bytes.Join(rs, []byte(","))) + encodedTail)
+	}
+	type result struct {
+		ms  []Merged
+		err string
+		enc []byte
+		sum uint64
+	}
+	alone := func(rs [][]byte) result {
+		s := base()
+		var res result
+		for _, b := range rs {
+			m, err := s.MergeJSON(b)
+			res.ms = append(res.ms, m)
+			res.err += fmt.Sprintln(err)
+		}
+		res.enc, _ = s.Encode()
+		res.sum = s.Sum()
+		return res
+	}
+	inState := func(doc []byte) result {
+		s := base()
+		ms, err := s.MergeState(doc)
+		enc, _ := s.Encode()
+		return result{ms: ms, err: fmt.Sprint(err), enc: enc, sum: s.Sum()}
+	}
+	for _, tc := range []struct {
+		name       string
+		fast, slow result
+		wantErr    string
+	}{
+		{"alone", alone(canon), alone(spaced), "rumor: empty member id"},
+		{"in a state", inState(state(canon)), inState(state(spaced)), "rumors skipped"},
+	} {
+		if !reflect.DeepEqual(tc.fast, tc.slow) {
+			t.Errorf("%s: read by fastDecode\n%+v\nby encoding/json\n%+v", tc.name, tc.fast, tc.slow)
+		}
+		if !strings.Contains(tc.fast.err, tc.wantErr) {
+			t.Errorf("%s: errors %s, want the invalid rumors reported", tc.name, tc.fast.err)
+		}
+	}
+	changed := 0
+	for _, m := range alone(canon).ms {
+		if m.Changed {
+			changed++
+		}
+	}
+	if changed < len(canon)/5 || changed > len(canon)/2 {
+		t.Errorf("%d of %d rumors changed the store: want new, newer, stale and invalid ones", changed, len(canon))
+	}
+}
+
+// FuzzFastState checks that whatever state fastState reads, encoding/json
+// reads as the same rumors, each decoded as decodeAll decoded it before
+// fastDecode.
+func FuzzFastState(f *testing.F) {
+	f.Add(persisted(f, 3))
+	f.Add([]byte(encodedHead + encodedTail))
+	two := string(canonicalBytes(f, dep("m1"))) + "," + string(canonicalBytes(f, cfg("g", 1, "a = 1\n")))
+	f.Add([]byte(encodedHead + two + encodedTail))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, ok := fastState(data)
+		if !ok {
+			return
+		}
+		var doc encoded
+		if err := json.Unmarshal(data, &doc); err != nil || doc.Version != encodingVersion || len(doc.Rumors) != len(res) {
+			t.Fatalf("fastState read %d rumors; encoding/json %d, version %d (%v):\n%s", len(res), len(doc.Rumors), doc.Version, err, data)
+		}
+		for i, raw := range doc.Rumors {
+			if w := slowDecode(raw); res[i].key != w.key || !reflect.DeepEqual(res[i].e, w.e) || fmt.Sprint(res[i].err) != fmt.Sprint(w.err) {
+				t.Fatalf("rumor %d: fastState\n%+v\nencoding/json\n%+v", i, res[i], w)
+			}
+		}
+	})
+}
