@@ -5,6 +5,8 @@ import (
 	"compress/lzw"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/tend-sh/tend/internal/rumor"
@@ -171,5 +173,35 @@ func BenchmarkPushPull200(b *testing.B) {
 			b.ReportMetric(float64(raw), "state-B/op")
 			b.ReportMetric(float64(wire), "lzw-B/op")
 		})
+	}
+}
+
+// BenchmarkReadPersisted500 is what `sup run` spends reading back the
+// rumors of a supervisor that ran 500 services before its first start:
+// the file as tend writes it (one service rumor each, sys filled in,
+// no exported config), read and merged into a new store.
+func BenchmarkReadPersisted500(b *testing.B) {
+	s := rumor.NewStore()
+	for i := range 500 {
+		r := benchRumor(0, 1796287536214201343+uint64(i))
+		r.Service.ServiceGroup = fmt.Sprintf("svc%d.default", i+1)
+		r.Service.Package = fmt.Sprintf("bench/svc%d/1.0.0/20260101000000", i+1)
+		r.Service.Cfg = map[string]any{}
+		s.Merge(r)
+	}
+	enc, err := s.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, rumorsFile), enc, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(enc)))
+	for b.Loop() {
+		if p := ReadPersisted(dir); p.err != nil || !p.read || p.store.Len() != 500 {
+			b.Fatal(p.err, p.read, p.store.Len())
+		}
 	}
 }

@@ -642,7 +642,8 @@ type Persisted struct {
 // reads: `sup run` calls it as soon as it holds the state directory's
 // lock, beside the rest of its start-up, since decoding 500 services'
 // rumors took 11 ms of the 57 ms before a restart's first start (perf,
-// docs/BENCHMARKS.md session 12).
+// docs/BENCHMARKS.md session 12); ~1 ms of CPU since session 13 reads
+// tend's own encoding without encoding/json (rumor's fastState).
 func ReadPersisted(dataDir string) *Persisted {
 	return readPersisted(dataDir, rumor.NewStore())
 }

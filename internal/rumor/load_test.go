@@ -42,7 +42,7 @@ func TestMergeEncodedIntoEmptyStoreDecodesOnce(t *testing.T) {
 }
 
 // Rumors read back into an empty store are not checked as JSON before
-// they are decoded (mergeFresh): a document with a rumor that does not
+// they are decoded (mergeDecoded): a document with a rumor that does not
 // decode must still change nothing, a rumor that decodes but is not valid
 // is skipped with the others merged, and the store's digest is the one
 // merging them one by one makes.

@@ -368,7 +368,7 @@ type Merged struct {
 // of a push/pull state). A rumor held byte for byte is recognised without
 // being decoded; a stale one is dropped once decoded, before any encoding.
 func (s *Store) MergeJSON(b []byte) (Merged, error) {
-	h, key, kind, changed, err := s.mergeJSON(b, true)
+	h, key, kind, changed, err := s.mergeJSON(b, true, Rumor{})
 	if err != nil || h.enc == nil {
 		return Merged{Key: key, Kind: kind}, err
 	}
@@ -379,8 +379,14 @@ func (s *Store) MergeJSON(b []byte) (Merged, error) {
 // (zero when nothing is), the key and kind ("" when b did not decode).
 // heads false skips the look at the rumor's head for a stale one, which
 // can only pay when the store may hold its key already; a stale rumor is
-// still dropped once decoded.
-func (s *Store) mergeJSON(b []byte, heads bool) (held entry, key string, kind Kind, changed bool, err error) {
+// still dropped once decoded. pre, when its Kind is set, is what
+// fastDecode read from b already (splitState).
+//
+// A rumor in its canonical encoding (what every member sends) is read by
+// fastDecode, its head and all at once, and is its own canonical form;
+// any other is read by encoding/json, its head first, and encoded again
+// (canonicalOf).
+func (s *Store) mergeJSON(b []byte, heads bool, pre Rumor) (held entry, key string, kind Kind, changed bool, err error) {
 	sum := encHash(b)
 	s.mu.RLock()
 	if key, ok := s.held[sum]; ok {
@@ -390,14 +396,26 @@ func (s *Store) mergeJSON(b []byte, heads bool) (held entry, key string, kind Ki
 		}
 	}
 	s.mu.RUnlock()
+	r, fast := pre, pre.Kind != ""
+	if !fast {
+		r, fast = fastDecode(b)
+	}
 	if heads {
-		if h, ok := s.staleHead(b); ok {
+		var h entry
+		var ok bool
+		if fast {
+			h, ok = s.staleHeld(r)
+		} else {
+			h, ok = s.staleHead(b)
+		}
+		if ok {
 			return h, h.r.Key(), h.r.Kind, false, nil
 		}
 	}
-	var r Rumor
-	if err := json.Unmarshal(b, &r); err != nil {
-		return entry{}, "", "", false, err
+	if !fast {
+		if err := json.Unmarshal(b, &r); err != nil {
+			return entry{}, "", "", false, err
+		}
 	}
 	if err := r.Validate(); err != nil {
 		return entry{}, "", r.Kind, false, err
@@ -409,8 +427,10 @@ func (s *Store) mergeJSON(b []byte, heads bool) (held entry, key string, kind Ki
 	if ok && stale(r, old) {
 		return old, key, r.Kind, false, nil
 	}
-	e, err := canonicalOf(r, b, key)
-	if err != nil {
+	var e entry
+	if fast {
+		e = entry{r: r, enc: bytes.Clone(b)} // b may be reused: a gossip message's buffer
+	} else if e, err = canonicalOf(r, b, key); err != nil {
 		return entry{}, key, r.Kind, false, err
 	}
 	if bytes.Equal(e.enc, b) {
@@ -605,10 +625,16 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 	// before it starts anything) no rumor of the document can be held or
 	// stale but against another of it, which Encode never writes: each is
 	// decoded once, not its head first (docs/BENCHMARKS.md, session 11),
-	// and not checked as JSON before (mergeFresh).
+	// and not checked as JSON before (mergeDecoded).
 	fresh := s.Len() == 0
+	if fresh {
+		if res, ok := fastState(b); ok {
+			return s.mergeDecoded(res, changed)
+		}
+	}
 	var doc encoded
-	if doc.Rumors = s.splitState(b, !fresh); doc.Rumors == nil {
+	var pre []Rumor
+	if doc.Rumors, pre = s.splitState(b, !fresh); doc.Rumors == nil {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			return fmt.Errorf("rumor: decode store: %w", err)
 		}
@@ -616,11 +642,15 @@ func (s *Store) mergeState(b []byte, changed func(held entry, key string)) error
 			return fmt.Errorf("rumor: store encoding version %d, want %d", doc.Version, encodingVersion)
 		}
 	} else if fresh {
-		return s.mergeFresh(doc.Rumors, changed)
+		return s.mergeDecoded(decodeAll(doc.Rumors), changed)
 	}
 	var bad []error
 	for i, raw := range doc.Rumors {
-		h, key, _, c, err := s.mergeJSON(raw, !fresh)
+		var r Rumor
+		if pre != nil {
+			r = pre[i]
+		}
+		h, key, _, c, err := s.mergeJSON(raw, !fresh, r)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("rumor %d: %w", i, err))
 		}
@@ -638,19 +668,13 @@ func skipped(bad []error, of int) error {
 	return nil
 }
 
-// mergeFresh merges the rumors of a document splitState cut without
-// checking them: each is decoded (which checks it) before any is merged,
-// so a document that does not decode still changes nothing, and the
-// store is locked once, not once a rumor. A rumor that decodes but is not
-// valid is skipped and reported, as mergeJSON does. A long document is
-// decoded by a few goroutines side by side (decodeAll): a supervisor
-// restarting over 500 services waits for its rumors before it starts
-// any, with a CPU to spare meanwhile. Each is still encoded again
-// (canonicalOf), though its own member wrote it: the file may come from
-// an older tend, whose encoding of a rumor may not be this one's, and
-// members compare the stored bytes by hash.
-func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, key string)) error {
-	res := decodeAll(rumors)
+// mergeDecoded merges the rumors of a document read into an empty store
+// (fastState, or splitState and decodeAll) without checking them first:
+// each was decoded (which checks it) before any is merged, so a document
+// that does not decode still changes nothing, and the store is locked
+// once, not once a rumor. A rumor that decodes but is not valid is
+// skipped and reported, as mergeJSON does.
+func (s *Store) mergeDecoded(res []decoded, changed func(held entry, key string)) error {
 	var bad []error
 	for i, d := range res {
 		if d.syntax {
@@ -660,8 +684,12 @@ func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, ke
 			bad = append(bad, fmt.Errorf("rumor %d: %w", i, d.err))
 		}
 	}
-	var held []decoded
+	held := make([]decoded, 0, len(res))
 	s.mu.Lock()
+	if len(s.m) == 0 {
+		// Sized once, not grown and rehashed rumor by rumor.
+		s.m, s.held = make(map[string]entry, len(res)), make(map[uint64]string, len(res))
+	}
 	for _, d := range res {
 		if d.err != nil {
 			continue
@@ -678,7 +706,7 @@ func (s *Store) mergeFresh(rumors []json.RawMessage, changed func(held entry, ke
 	for _, h := range held {
 		changed(h.e, h.key)
 	}
-	return skipped(bad, len(rumors))
+	return skipped(bad, len(res))
 }
 
 // decoded is one rumor of a document as decodeAll decoded it: its key and
@@ -695,21 +723,36 @@ type decoded struct {
 const decodeWorkers, decodeBatch = 4, 64
 
 // decodeAll decodes, validates and canonicalises every rumor, in order;
-// it returns once all are done.
+// it returns once all are done. A long document is decoded by a few
+// goroutines side by side: one whose rumors are not all in their
+// canonical encodings (fastState reads those) costs encoding/json ~18 µs
+// a rumor, and a supervisor restarting over 500 services waits for its
+// rumors before it starts any. A rumor in its canonical encoding is
+// decoded by fastDecode and kept as it is; any other (the file may come
+// from an older tend, whose encoding of a rumor may not be this one's,
+// and members compare the stored bytes by hash) is decoded by
+// encoding/json and encoded again (canonicalOf).
 func decodeAll(rumors []json.RawMessage) []decoded {
 	res := make([]decoded, len(rumors))
 	one := func(i int) {
 		d := &res[i]
-		var r Rumor
-		if d.err = json.Unmarshal(rumors[i], &r); d.err != nil {
-			se := (*json.SyntaxError)(nil)
-			d.syntax = errors.As(d.err, &se)
-			return
+		r, fast := fastDecode(rumors[i])
+		if !fast {
+			if d.err = json.Unmarshal(rumors[i], &r); d.err != nil {
+				se := (*json.SyntaxError)(nil)
+				d.syntax = errors.As(d.err, &se)
+				return
+			}
 		}
 		if d.err = r.Validate(); d.err != nil {
 			return
 		}
 		d.key = r.Key()
+		if fast {
+			// Canonical as it is; a copy, as the caller's b may be reused.
+			d.e = entry{r: r, enc: bytes.Clone(rumors[i])}
+			return
+		}
 		d.e, d.err = canonicalOf(r, rumors[i], d.key)
 	}
 	workers := min(runtime.GOMAXPROCS(0), decodeWorkers, len(rumors)/decodeBatch)
@@ -740,35 +783,42 @@ func decodeAll(rumors []json.RawMessage) []decoded {
 // decodes it in full and reports what is wrong. With check each rumor is
 // checked (a held one by comparison with what is held), so a document
 // that does not decode still changes nothing; without it the caller
-// decodes every rumor before it merges any (mergeFresh).
-func (s *Store) splitState(b []byte, check bool) []json.RawMessage {
+// decodes every rumor before it merges any (mergeDecoded). A rumor not
+// held that fastDecode reads is valid JSON, and is returned decoded in
+// pre (same index; the zero Rumor for the others, and pre nil without
+// check or when all are held), so that it is not decoded twice.
+func (s *Store) splitState(b []byte, check bool) (rumors []json.RawMessage, pre []Rumor) {
 	if !bytes.HasPrefix(b, []byte(encodedHead)) || !bytes.HasSuffix(b, []byte(encodedTail)) || len(b) < len(encodedHead)+len(encodedTail) {
-		return nil
+		return nil, nil
 	}
 	body := b[len(encodedHead) : len(b)-len(encodedTail)]
 	out := []json.RawMessage{}
 	for len(body) > 0 {
 		end := objectEnd(body)
 		if end < 0 || (end < len(body) && body[end] != ',') || end == len(body)-1 {
-			return nil
+			return nil, nil
 		}
 		out = append(out, body[:end:end])
 		body = body[min(end+1, len(body)):]
 	}
 	if !check {
-		return out
+		return out, nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, r := range out {
+	for i, r := range out {
 		if key, ok := s.held[encHash(r)]; ok && bytes.Equal(s.m[key].enc, r) {
 			continue
 		}
-		if !json.Valid(r) {
-			return nil
+		if pre == nil {
+			pre = make([]Rumor, len(out))
+		}
+		var fast bool
+		if pre[i], fast = fastDecode(r); !fast && !json.Valid(r) {
+			return nil, nil
 		}
 	}
-	return out
+	return out, pre
 }
 
 // objectEnd returns the length of the JSON object b starts with, or -1:
@@ -848,6 +898,12 @@ func (s *Store) staleHead(b []byte) (entry, bool) {
 	case h.Update != nil:
 		r.Update = &Update{ServiceGroup: h.Update.ServiceGroup, Incarnation: h.Update.Incarnation}
 	}
+	return s.staleHeld(r)
+}
+
+// staleHeld is staleHead for a rumor decoded: what is held when r is
+// stale, as its kind, key and incarnation tell.
+func (s *Store) staleHeld(r Rumor) (entry, bool) {
 	key := r.Key()
 	if key == "" || r.IsElection() {
 		return entry{}, false
