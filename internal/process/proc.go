@@ -190,7 +190,11 @@ func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) 
 // spawnerMinChildren is how many running children make the spawner pay:
 // the hand-over to its thread and back costs ~70 µs a spawn, and a fork
 // from the supervisor's own table ~0.14 µs per descriptor in it, two per
-// child (BenchmarkStartExitPiped, BenchmarkStartExitBusy).
+// child (BenchmarkStartExitPiped, BenchmarkStartExitBusy). In CPU time,
+// the supervisor's and the child's together, the hand-over costs ~50 µs
+// and the two ways cross nearer 120 children (session 13, a start with
+// output FIFOs beside N sleepers); over a burst of 500 starts the ~4 ms
+// that 128 would save is below what bench/syscalls/cpu.sh resolves.
 const spawnerMinChildren = 256
 
 // fork forks req, from this thread or through a spawner thread (started
