@@ -244,6 +244,7 @@ func supRun(ctx context.Context, cfg supcfg.Config, env *cliEnv) error {
 		Healthy: func() (bool, []string) { return mon.Healthy() },
 		Settled: func() { startup.settled(); close(ready) },
 		Cgroups: cfg.Cgroups, NewWatcher: manager.InotifyWatcher,
+		Privileged:   os.Geteuid() == 0,
 		Heartbeat:    heartbeat,
 		UpdateSource: cfg.UpdateSource, UpdatePeriod: cfg.UpdatePeriod,
 	})

@@ -69,7 +69,7 @@ func (m *Manager) specUp(name string) bool {
 	if err != nil {
 		return false
 	}
-	_, err = service.Check(p)
+	_, err = service.Check(p, m.cfg.Privileged)
 	return err == nil
 }
 

@@ -381,7 +381,7 @@ func (m *Manager) prepareLoadAt(req api.LoadRequest, found ident.Ident) (*entry,
 	if err := checkBinds(p, sp.Binds); err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
-	checked, err := service.Check(p)
+	checked, err := service.Check(p, m.cfg.Privileged)
 	if err != nil {
 		return nil, api.Errorf(api.BadRequest, "%v", err)
 	}
@@ -514,7 +514,7 @@ func (m *Manager) runnerOptions(sp spec.Spec, p *pkg.Package, specFile string) s
 			Root: m.cfg.Root, Org: m.cfg.Org, MemberID: m.cfg.MemberID,
 			Sys: m.sys, Backoff: m.cfg.Backoff, Getenv: m.cfg.Getenv, Env: m.cfg.Env,
 			Changed: m.changed, Gate: m.gate, Settled: m.settled, Tracker: m.tracker, Paths: m.paths,
-			Logs: m.cfg.Logs, Event: m.emit, OutputDir: m.outputDir,
+			Logs: m.cfg.Logs, Event: m.emit, OutputDir: m.outputDir, Privileged: m.cfg.Privileged,
 		},
 	}
 }

@@ -74,6 +74,9 @@ type Config struct {
 	Settled func()
 	// Cgroups is cgroup.Auto or cgroup.Off (see trackProcesses).
 	Cgroups string
+	// Privileged says the supervisor runs as root: services run as their
+	// package's SVC_USER (service.Deps.Privileged).
+	Privileged bool
 	// Heartbeat is how often the owner and ring loops are asked to answer
 	// (Loops); 0 means a second.
 	Heartbeat time.Duration

@@ -64,7 +64,7 @@ func (r *Reaper) Adopt(a Adoption) (p *Proc, missing []string, err error) {
 			missing = append(missing, streamNames[i])
 			continue
 		}
-		fd, err := openFIFO(a.Outputs[i])
+		fd, err := openFIFO(a.Outputs[i], r.euid)
 		if err != nil {
 			missing = append(missing, streamNames[i])
 			r.log.Warn("output of an adopted process not reattached", "pid", a.PID, "err", err)

@@ -265,7 +265,7 @@ func TestFIFOOutputsThroughTheSpawner(t *testing.T) {
 // read-write end of it, as a child holds.
 func fifoWriteEnd(t *testing.T, path string) int {
 	t.Helper()
-	rd, err := fifoReader(path, unix.Mkfifo)
+	rd, err := fifoReader(path, unix.Mkfifo, unix.Geteuid())
 	if err != nil {
 		t.Fatal(err)
 	}

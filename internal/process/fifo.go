@@ -29,9 +29,10 @@ const pipeSize = 1 << 20
 // a create is what costs on a restart: on a journal-less ext4 each new
 // inode pays for the ones freed in the last 30 s (docs/BENCHMARKS.md,
 // session 7). Anything at path that is not such a FIFO is replaced.
-// mkfifo is the reaper's (unix.Mkfifo; tests count its calls).
-func fifoReader(path string, mkfifo func(string, uint32) error) (int, error) {
-	rd, err := openFIFO(path)
+// mkfifo is the reaper's (unix.Mkfifo; tests count its calls), euid the
+// supervisor's effective uid (openFIFO).
+func fifoReader(path string, mkfifo func(string, uint32) error, euid int) (int, error) {
+	rd, err := openFIFO(path, euid)
 	if err != nil {
 		// Nothing there (a service's first start): nothing to unlink.
 		if !errors.Is(err, unix.ENOENT) {
@@ -42,7 +43,7 @@ func fifoReader(path string, mkfifo func(string, uint32) error) (int, error) {
 		if err := mkfifo(path, 0o600); err != nil {
 			return -1, fmt.Errorf("output fifo: %w", err)
 		}
-		if rd, err = openFIFO(path); err != nil {
+		if rd, err = openFIFO(path, euid); err != nil {
 			return -1, err
 		}
 	}
@@ -65,16 +66,16 @@ func fifoWriter(path string) (int, error) {
 
 // openFIFO opens an existing output FIFO for reading, non-blocking, as an
 // adopting supervisor does. It refuses anything but a FIFO of this
-// supervisor's user that only it can open: the path is in the
+// supervisor's user (euid) that only it can open: the path is in the
 // supervisor's own directory, but a regular file there would read as
 // endless EOF.
-func openFIFO(path string) (int, error) {
+func openFIFO(path string, euid int) (int, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return -1, fmt.Errorf("output fifo: %w", err)
 	}
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Mode&0o077 != 0 || int(st.Uid) != unix.Geteuid() {
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Mode&0o077 != 0 || int(st.Uid) != euid {
 		unix.Close(fd)
 		return -1, fmt.Errorf("output fifo: %s is not a fifo", path)
 	}

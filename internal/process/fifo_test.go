@@ -186,3 +186,45 @@ func passes(pool *spawnPool) (n int) {
 	}
 	return n
 }
+
+// An output FIFO that another user owns, or that others may open, is not
+// read: a start replaces it with one of the supervisor's, mode 0600, and
+// its output arrives there.
+func TestFIFONotTheSupervisorsIsReplaced(t *testing.T) {
+	r := startReaper(t)
+	var made []string
+	r.mkfifo = func(path string, mode uint32) error {
+		made = append(made, filepath.Base(path))
+		return syscall.Mkfifo(path, mode)
+	}
+	dir := t.TempDir()
+	cases := map[string]func(path string) error{
+		"mode 0644": func(path string) error { return syscall.Chmod(path, 0o644) },
+	}
+	if os.Geteuid() == 0 {
+		cases["another user's"] = func(path string) error { return syscall.Chown(path, 65534, 65534) }
+	}
+	for name, spoil := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := spoil(path); err != nil {
+				t.Fatal(err)
+			}
+			made = nil
+			out := newLines()
+			s := sh("echo replaced")
+			s.Stdout, s.Outputs = out.add, [2]string{path, ""}
+			waitDone(t, start(t, r, s))
+			if got := out.all(); !slices.Equal(got, []string{"replaced"}) || len(made) != 1 {
+				t.Fatalf("stdout %q, made %q; want the output through a new FIFO", got, made)
+			}
+			var st syscall.Stat_t
+			if err := syscall.Lstat(path, &st); err != nil || st.Mode != syscall.S_IFIFO|0o600 || int(st.Uid) != os.Geteuid() {
+				t.Fatalf("%s: mode %o uid %d (%v); want a FIFO of mode 0600 of uid %d", path, st.Mode, st.Uid, err, os.Geteuid())
+			}
+		})
+	}
+}

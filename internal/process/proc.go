@@ -173,7 +173,7 @@ func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) 
 		}
 		pm := &pump{fd: -1, proc: p, emit: emit, path: s.Outputs[i]}
 		if pm.path != "" {
-			if pm.fd, err = fifoReader(pm.path, r.mkfifo); err != nil {
+			if pm.fd, err = fifoReader(pm.path, r.mkfifo, r.euid); err != nil {
 				closeFDs(fifos)
 				return nil, err
 			}
@@ -190,7 +190,11 @@ func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) 
 // spawnerMinChildren is how many running children make the spawner pay:
 // the hand-over to its thread and back costs ~70 µs a spawn, and a fork
 // from the supervisor's own table ~0.14 µs per descriptor in it, two per
-// child (BenchmarkStartExitPiped, BenchmarkStartExitBusy).
+// child (BenchmarkStartExitPiped, BenchmarkStartExitBusy). In CPU time,
+// the supervisor's and the child's together, the hand-over costs ~50 µs
+// and the two ways cross nearer 120 children (session 13, a start with
+// output FIFOs beside N sleepers); over a burst of 500 starts the ~4 ms
+// that 128 would save is below what bench/syscalls/cpu.sh resolves.
 const spawnerMinChildren = 256
 
 // fork forks req, from this thread or through a spawner thread (started
@@ -231,9 +235,20 @@ func (r *Reaper) fork(req *spawnReq, p *Proc) error {
 	if len(r.procs) >= r.spawnFrom {
 		pool = r.spawner
 	}
+	if pool == nil && r.devnull < 0 {
+		// Opened once, after the spawner threads copied the table: a
+		// spawner thread forks with a /dev/null of its own table (serve).
+		devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("open /dev/null: %w", err)
+		}
+		r.devnull = devnull
+	}
+	devnull := r.devnull
 	r.mu.Unlock()
 
-	pid, rds, err := r.forkExec(pool, req)
+	pid, rds, err := forkVia(pool, req, devnull)
 	if err != nil {
 		return err
 	}
@@ -257,16 +272,13 @@ func (r *Reaper) fork(req *spawnReq, p *Proc) error {
 	return nil
 }
 
-// forkExec forks req through pool, or from this thread when pool is nil.
-func (r *Reaper) forkExec(pool *spawnPool, req *spawnReq) (pid int, rds []int, err error) {
+// forkVia forks req through pool, or from this thread when pool is nil
+// with stdin on devnull: the reaper's, which stays open throughout, as
+// shutdown closes it only under r.forking, held for reading by the fork.
+func forkVia(pool *spawnPool, req *spawnReq, devnull int) (pid int, rds []int, err error) {
 	if pool != nil {
 		return pool.spawn(req)
 	}
-	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, nil, fmt.Errorf("open /dev/null: %w", err)
-	}
-	defer unix.Close(devnull)
 	return forkExec(req, devnull)
 }
 

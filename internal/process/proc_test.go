@@ -405,3 +405,38 @@ func TestCredential(t *testing.T) {
 		t.Errorf("ids %q, want the credential's and no supplementary groups", got)
 	}
 }
+
+// Children forked from the supervisor's own table share one /dev/null,
+// opened at the first start and closed when the reaper stops, rather than
+// one opened and closed around every fork.
+func TestDevNullHeldOnceAcrossStarts(t *testing.T) {
+	devNulls := func() (n int) {
+		for _, fd := range openFDs(t) {
+			if strings.HasSuffix(fd, " /dev/null") {
+				n++
+			}
+		}
+		return n
+	}
+	before := devNulls()
+	r := NewReaper(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- r.Run(ctx) }()
+	for range 20 {
+		if e := waitDone(t, start(t, r, Spec{Path: "/bin/true"})); e.Code != 0 {
+			t.Fatalf("exit %s", e)
+		}
+	}
+	if got := devNulls(); got != before+1 {
+		t.Errorf("/dev/null open %d times after 20 starts, %d before the reaper; want one more, kept", got, before)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if got := devNulls(); got != before {
+		t.Errorf("/dev/null open %d times once the reaper stopped, %d before it", got, before)
+	}
+}

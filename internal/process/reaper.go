@@ -72,6 +72,15 @@ type Reaper struct {
 	spawnFrom int
 	// mkfifo makes an output FIFO (unix.Mkfifo; tests count the calls).
 	mkfifo func(path string, mode uint32) error
+	// devnull is /dev/null, the stdin (and unread streams) of every
+	// child forked from the supervisor's own table: opened at the first
+	// such fork and closed when the reaper stops, rather than opened and
+	// closed around each fork (a path walk and two system calls a start).
+	// -1 until then; guarded by mu.
+	devnull int
+	// euid is the supervisor's effective uid, which never changes: an
+	// output FIFO must be its (openFIFO), checked at every start.
+	euid int
 }
 
 // NewReaper returns a Reaper that logs to log (nil: discard). It does no I/O
@@ -80,7 +89,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), adopted: make(map[int]*Proc), spawnFrom: spawnerMinChildren, mkfifo: unix.Mkfifo}
+	r := &Reaper{log: log, drainGrace: defaultDrainGrace, procs: make(map[int]*Proc), adopted: make(map[int]*Proc), spawnFrom: spawnerMinChildren, mkfifo: unix.Mkfifo, devnull: -1, euid: unix.Geteuid()}
 	r.out.log = log
 	return r
 }
@@ -211,6 +220,10 @@ func (r *Reaper) shutdown() {
 	r.out.stop()
 	if r.spawner != nil {
 		r.spawner.stop()
+	}
+	if r.devnull >= 0 {
+		unix.Close(r.devnull)
+		r.devnull = -1
 	}
 	r.mu.Unlock()
 	r.forking.Unlock()

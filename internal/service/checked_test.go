@@ -24,7 +24,7 @@ func newRunnerOf(t *testing.T, p *pkg.Package, checked *Checked) *Runner {
 func TestNewTakesTheTemplatesCheckParsed(t *testing.T) {
 	p := testPkg(t, map[string]string{"init": "echo {{cfg.x}}\n"})
 	p.ConfigTemplates = map[string]string{"app.conf": "x = {{cfg.x}}\n"}
-	checked, err := Check(p)
+	checked, err := Check(p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestNewTakesTheTemplatesCheckParsed(t *testing.T) {
 // runs, not the checked copy's.
 func TestNewParsesAnotherPackagesTemplates(t *testing.T) {
 	given := testPkg(t, map[string]string{"run": "exec given\n"})
-	checked, err := Check(given)
+	checked, err := Check(given, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,9 +147,9 @@ func (r *Runner) config(st *state) (map[string]any, string, error) {
 }
 
 // credentials picks the service user: the package's SVC_USER/SVC_GROUP when
-// the supervisor runs as root, else the supervisor's own user.
+// the supervisor is privileged (Deps.Privileged), else its own user.
 func (r *Runner) credentials(st *state) error {
-	uid, gid, ok, err := serviceIDs(st.pkg)
+	uid, gid, ok, err := serviceIDs(st.pkg, r.d.Privileged)
 	if !ok || err != nil {
 		return err
 	}

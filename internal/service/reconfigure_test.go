@@ -157,7 +157,7 @@ func TestFilesFromTheRing(t *testing.T) {
 		if fx.r.ServiceGroup() != "svc.default" {
 			t.Fatalf("service group %q", fx.r.ServiceGroup())
 		}
-		if _, err := Check(fx.r.st.pkg); err != nil {
+		if _, err := Check(fx.r.st.pkg, false); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -68,6 +68,11 @@ type Deps struct {
 	// Logs bounds each log file under svc/NAME/logs/ where the service's
 	// spec does not; the zero value never rotates.
 	Logs logfile.Limits
+	// Privileged says the supervisor runs as root (effective uid 0): a
+	// package's SVC_USER and SVC_GROUP are looked up, and its processes
+	// run as them. false: they run as the supervisor's own user. Told
+	// once rather than asked of the kernel at every start.
+	Privileged bool
 }
 
 // Options describe one service.
@@ -120,13 +125,14 @@ type Checked struct {
 }
 
 // Check refuses a package whose templates do not parse, that has no run
-// hook, or whose service user does not exist.
-func Check(p *pkg.Package) (*Checked, error) {
+// hook, or whose service user does not exist when a privileged supervisor
+// would run it as that user (Deps.Privileged).
+func Check(p *pkg.Package, privileged bool) (*Checked, error) {
 	tpl, err := checkedTemplates(p)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkUser(p); err != nil {
+	if err := checkUser(p, privileged); err != nil {
 		return nil, err
 	}
 	return &Checked{pkg: p, tpl: tpl}, nil

@@ -30,7 +30,7 @@ func (r *Runner) UpdatePackage(ctx context.Context, p *pkg.Package) error {
 	if err != nil {
 		return err
 	}
-	if err := checkUser(p); err != nil {
+	if err := checkUser(p, r.d.Privileged); err != nil {
 		return err
 	}
 	err = r.do(ctx, func(ctx context.Context, st *state) {
