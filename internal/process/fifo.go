@@ -10,10 +10,15 @@ import (
 // pipeSize is what a service's output FIFO holds: what the service writes
 // while no supervisor reads it (between a SIGKILL of the supervisor and
 // its successor's adoption) waits there; a service that fills it blocks
-// on its next write, and no line is lost. Pages are only taken as they
-// are written, so an idle service costs nothing for it. Best effort: an
-// unprivileged supervisor past fs.pipe-user-pages-soft keeps the default.
-const pipeSize = 1 << 20
+// on its next write, and no line is lost. A quarter of a MiB, four times
+// Linux's default: the kernel allocates a pipe's slot array when it is
+// sized, whether or not anything is written, and at 1 MiB that was 15.6 MB
+// of unreclaimable kernel memory for the 1,000 FIFOs of 500 services
+// (4.2 MB at this size, 1.3 MB at the default; docs/BENCHMARKS.md,
+// session 13). The pages themselves are only taken as they are written.
+// Best effort: an unprivileged supervisor past fs.pipe-user-pages-soft
+// keeps the default.
+const pipeSize = 256 << 10
 
 // fifoReader opens the output FIFO at path for reading, non-blocking for
 // the poller, making it if nothing is there, and sizes its pipe. Start

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // A start through the spawner whose only pipes are output FIFOs passes no
@@ -226,5 +228,40 @@ func TestFIFONotTheSupervisorsIsReplaced(t *testing.T) {
 				t.Fatalf("%s: mode %o uid %d (%v); want a FIFO of mode 0600 of uid %d", path, st.Mode, st.Uid, err, os.Geteuid())
 			}
 		})
+	}
+}
+
+// What a service writes while nobody reads its output (the supervisor
+// killed, its successor not yet there) waits in the FIFO up to pipeSize,
+// four times Linux's default; then the writer blocks.
+func TestFIFOHoldsPipeSizeWhileNobodyReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out")
+	rd, err := fifoReader(path, unix.Mkfifo, unix.Geteuid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(rd)
+	wr, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(wr)
+	page := make([]byte, 4096)
+	held := 0
+	for {
+		n, err := unix.Write(wr, page)
+		if errors.Is(err, unix.EAGAIN) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		held += n
+		if held > 4*pipeSize {
+			t.Fatal("the FIFO takes without end")
+		}
+	}
+	if held != pipeSize || pipeSize != 4*64<<10 {
+		t.Fatalf("the FIFO held %d bytes before its writer would block; want %d (4× Linux's 64 KiB)", held, pipeSize)
 	}
 }
