@@ -6,7 +6,7 @@ import (
 )
 
 func TestCheckFilename(t *testing.T) {
-	for _, bad := range []string{"", ".", "..", "a/b", `a\b`, "a\nb", "a\x00b", "a\rb", strings.Repeat("x", 256)} {
+	for _, bad := range []string{"", ".", "..", "a/b", `a\b`, "a\nb", "a\x00b", "a\rb", "a\xffb", strings.Repeat("x", 256)} {
 		if CheckFilename(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxBody is the largest config or file body a rumor may carry.
@@ -167,6 +168,8 @@ func CheckFilename(f string) error {
 		return fmt.Errorf("file name %q is not a base name", f)
 	case strings.ContainsFunc(f, unicode.IsControl):
 		return fmt.Errorf("file name %q contains a control character (newline, NUL, ...)", f)
+	case !utf8.ValidString(f):
+		return fmt.Errorf("file name %q is not UTF-8", f)
 	}
 	return nil
 }
@@ -187,6 +190,12 @@ func id(what, s string) error {
 	}
 	if strings.ContainsAny(s, "/\x00") {
 		return fmt.Errorf("rumor: %s %q contains '/' or NUL", what, s)
+	}
+	// JSON carries text: a peer decodes a byte that is not UTF-8 as
+	// U+FFFD, and would file the rumor under another key than its origin
+	// did, so their digests would never agree.
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("rumor: %s %q is not UTF-8", what, s)
 	}
 	return nil
 }

@@ -70,6 +70,11 @@ func TestValidate(t *testing.T) {
 		{"file dotdot", file("redis.default", "..", 1, ""), "not a base name"},
 		{"file empty", file("redis.default", "", 1, ""), "not a base name"},
 		{"empty departure", dep(""), "empty member id"},
+		// A peer reads a byte that is not UTF-8 as U+FFFD: the rumor would
+		// sit under another key there, and the digests never agree.
+		{"group not UTF-8", svc("redis.d\xe9fault", "m1", 1, "OK"), "not UTF-8"},
+		{"member not UTF-8", dep("m\xff"), "not UTF-8"},
+		{"file not UTF-8", file("redis.default", "caf\xe9.txt", 1, ""), "not UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.r.Validate()

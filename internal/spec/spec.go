@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Spec is one service's desired state. The file's key order is Encode's,
@@ -154,11 +155,12 @@ func (s Spec) ServiceGroup(org string) string {
 	return sg
 }
 
-// groupName reports whether g is non-empty and holds no '.', '#', '@',
-// '/' or ASCII space (what `[^.#@/\s]+` matches), without a regexp: every
-// spec read at start-up is validated.
+// groupName reports whether g is non-empty UTF-8 and holds no '.', '#',
+// '@', '/' or ASCII space (what `[^.#@/\s]+` matches), without a regexp:
+// every spec read at start-up is validated. UTF-8, as the service group is
+// gossiped in JSON: a peer would read another byte as U+FFFD.
 func groupName(g string) bool {
-	if g == "" {
+	if g == "" || !utf8.ValidString(g) {
 		return false
 	}
 	for i := 0; i < len(g); i++ {
@@ -189,7 +191,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("ident %q is not ORIGIN/NAME[/VERSION[/RELEASE]]", s.Ident)
 	}
 	if !groupName(s.Group) {
-		return fmt.Errorf("group %q must be non-empty and contain no '.', '#', '@', '/' or space", s.Group)
+		return fmt.Errorf("group %q must be non-empty UTF-8 and contain no '.', '#', '@', '/' or space", s.Group)
 	}
 	if err := oneOf("topology", s.Topology, "standalone", "leader"); err != nil {
 		return err
