@@ -95,8 +95,8 @@ type specFile struct {
 // 500 services spent 13 ms of CPU here of the 57 ms before its first start
 // (perf, docs/BENCHMARKS.md session 12). The files are read by
 // specReaders side by side: once the rumors were read in 1 ms (session
-// 13), this read, one file after another, was the last thing the first
-// start waited for.
+// 13), this read, one file after another, ended last of the start-up
+// reads in a trace of such a restart.
 // A directory that does not exist yet holds no spec.
 func ReadSpecs(stateDir string) *Specs {
 	dir := filepath.Join(stateDir, "specs")
