@@ -1,20 +1,20 @@
 package events
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tend-sh/tend/internal/jsonenc"
 )
 
 // encode appends e as encoding/json writes it (field order, omitempty,
 // HTML-safe escapes), without reflection: the stream encodes each event
 // under its lock as it is published, and a start of 500 services
 // publishes thousands (json.Marshal was ~1 % of such a start's CPU, and
-// every publisher waited on it). Strings and numbers that are not plain
-// take encoding/json's own path; TestEncodeIsMarshal and FuzzEncode hold
-// the two to the same bytes.
+// every publisher waited on it). Strings and numbers are written by
+// jsonenc; TestEncodeIsMarshal and FuzzEncode hold the event to
+// json.Marshal's bytes.
 func (e *Event) encode(b []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, e.ID, 10)
@@ -62,20 +62,8 @@ func appendField(b []byte, name, v string) []byte {
 	return appendString(b, v)
 }
 
-// appendString quotes s. Printable ASCII other than the characters
-// encoding/json escapes (", \, and <, > and & for HTML) is copied; any
-// other string is encoding/json's to write.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			out, _ := json.Marshal(s) // a string always encodes
-			return append(b, out...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
+// appendString quotes s as json.Marshal does, HTML escapes included.
+func appendString(b []byte, s string) []byte { return jsonenc.AppendString(b, s, true) }
 
 // appendTime writes t as time.Time's MarshalJSON does (RFC 3339 with
 // nanoseconds). That refuses years outside 0-9999, which no event's clock
@@ -86,12 +74,12 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, '"')
 }
 
-// appendFloat writes f as encoding/json does in its plain range ('f'
-// format, shortest); exponents and non-finite values are its own to write.
+// appendFloat writes f as encoding/json does. A backoff is never NaN or
+// infinite; were it, null keeps the event valid JSON where encoding/json
+// would have refused the whole event.
 func appendFloat(b []byte, f float64) []byte {
-	if a := math.Abs(f); math.IsNaN(f) || math.IsInf(f, 0) || a != 0 && (a < 1e-6 || a >= 1e21) {
-		out, _ := json.Marshal(f)
-		return append(b, out...)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
 	}
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
+	return jsonenc.AppendFloat(b, f)
 }

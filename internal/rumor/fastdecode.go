@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/tend-sh/tend/internal/jsonenc"
 )
 
 // fastDecode decodes b when it is byte for byte a rumor's canonical
@@ -571,24 +573,9 @@ func (p *parser) number() any {
 	}
 	f, err := strconv.ParseFloat(string(tok), 64)
 	var buf [32]byte
-	if err != nil || string(appendFloat(buf[:0], f)) != string(tok) {
+	if err != nil || string(jsonenc.AppendFloat(buf[:0], f)) != string(tok) {
 		p.fail()
 		return nil
 	}
 	return f
-}
-
-// appendFloat writes f as encoding/json writes a float64: like %g, with
-// the exponent cut-offs of ES6 and no zero padding in the exponent.
-func appendFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-		b[n-2] = b[n-1]
-		b = b[:n-1]
-	}
-	return b
 }
