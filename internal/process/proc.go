@@ -193,8 +193,9 @@ func (r *Reaper) outputs(p *Proc, s Spec, notify bool) (fifos []int, err error) 
 // child (BenchmarkStartExitPiped, BenchmarkStartExitBusy). In CPU time,
 // the supervisor's and the child's together, the hand-over costs ~50 µs
 // and the two ways cross nearer 120 children (session 13, a start with
-// output FIFOs beside N sleepers); over a burst of 500 starts the ~4 ms
-// that 128 would save is below what bench/syscalls/cpu.sh resolves.
+// output FIFOs beside N sleepers, a scratch benchmark); over a burst of
+// 500 starts the ~4 ms that 128 would save (estimated from those per-start
+// figures) is below what bench/syscalls/cpu.sh resolves.
 const spawnerMinChildren = 256
 
 // fork forks req, from this thread or through a spawner thread (started
