@@ -7,7 +7,8 @@ import (
 )
 
 // Imports flow one way: gateways -> manager -> service -> hook -> process;
-// log files (logfile, then safefs) are below service and hook.
+// log files (logfile, then safefs) are below service and hook; gossip's
+// rumors (rumor, then jsonenc) are below ring, census and api.
 // An edge that reached into the core, or the core into an edge, fails here.
 func TestImportsFlowOneWay(t *testing.T) {
 	const mod = "github.com/tend-sh/tend/internal/"
@@ -28,6 +29,10 @@ func TestImportsFlowOneWay(t *testing.T) {
 		"cgroup":  {"process", "hook", "service", "manager", "api"},
 		"hart":    {"pkg", "process", "hook", "service", "manager"},
 		"webui":   {"api", "manager", "service", "process", "hook", "httpgw", "monitor"},
+		// Gossiped rumors are read by ring, census, election and the
+		// gateways' documents, never the other way round (issue 11 item 9).
+		"rumor":   {"api", "ring", "census", "election", "manager", "service", "httpgw", "ctl"},
+		"jsonenc": {"rumor", "census", "events", "api"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
