@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -337,6 +338,18 @@ func TestProcessTrackingIsReported(t *testing.T) {
 				strings.Contains(metrics, `tend_service_cpu_seconds_total{group="default",service="usage",service_group="usage.default"}`)
 			if has != cgroups {
 				t.Fatalf("usage series present %v with %q:\n%s", has, reason, metrics)
+			}
+			// The same figures under the service's own route, with curl.
+			code, body, err := gwCurl(t, "http://"+s.http+"/services/usage/default/usage")
+			var u struct {
+				CPU *float64 `json:"cpu_seconds"`
+				Mem *uint64  `json:"memory_bytes"`
+			}
+			if err != nil || code != "200" || json.Unmarshal([]byte(body), &u) != nil {
+				t.Fatalf("curl .../usage: %s %s %v", code, body, err)
+			}
+			if known := u.CPU != nil && u.Mem != nil && *u.Mem > 0; known != cgroups {
+				t.Fatalf("usage known %v with %q: %s", known, reason, body)
 			}
 			s.term()
 			if cgroups {

@@ -58,15 +58,17 @@ type route struct {
 
 // routes in the order the index page lists them. The literal /config and
 // /health win over {org}, as in Habitat (an org named "config" or "health"
-// cannot be addressed with the 3-segment form).
+// cannot be addressed with the 3-segment form), and so does tend's /usage.
 var routes = []route{
 	{"GET /services", "every loaded service, stopped ones included", (*gateway).serveServices},
 	{"GET /services/{svc}/{group}", "one service", (*gateway).serveService},
 	{"GET /services/{svc}/{group}/config", "its merged configuration (JSON, or TOML with Accept: application/toml)", (*gateway).serveConfig},
 	{"GET /services/{svc}/{group}/health", "its last health check and the hook's output", (*gateway).serveHealth},
+	{"GET /services/{svc}/{group}/usage", "CPU and memory its processes use (null without a cgroup)", (*gateway).serveUsage},
 	{"GET /services/{svc}/{group}/{org}", "one service of an organization", (*gateway).serveService},
 	{"GET /services/{svc}/{group}/{org}/config", "its merged configuration", (*gateway).serveConfig},
 	{"GET /services/{svc}/{group}/{org}/health", "its last health check", (*gateway).serveHealth},
+	{"GET /services/{svc}/{group}/{org}/usage", "CPU and memory its processes use", (*gateway).serveUsage},
 	{"GET /census", "every service group on the ring", (*gateway).serveCensus},
 	{"GET /butterfly", "the gossip layer's members and rumors", (*gateway).serveButterfly},
 }
