@@ -73,6 +73,7 @@ type fakeRing struct {
 	changed   chan struct{}
 	departed  chan struct{}
 	readTook  time.Duration // how long Rumors takes (a fold of a big ring)
+	refuse    error         // Publish fails with it when set
 	reads     []time.Time   // when Rumors was called: once a fold
 }
 
@@ -112,8 +113,18 @@ func (r *fakeRing) Stats() ring.Stats {
 func (r *fakeRing) Publish(rm rumor.Rumor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.refuse != nil {
+		return r.refuse
+	}
 	r.published = append(r.published, rm)
 	return nil
+}
+
+// refusing makes Publish fail with err (nil: succeed again).
+func (r *fakeRing) refusing(err error) {
+	r.mu.Lock()
+	r.refuse = err
+	r.mu.Unlock()
 }
 
 func (r *fakeRing) Changed() <-chan struct{}  { return r.changed }
