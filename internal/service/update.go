@@ -83,7 +83,11 @@ func (r *Runner) showPackage(st *state) {
 // shutdown timeout (used by the next stop). sp is the service's whole new
 // spec; any other difference is the caller's to act on (binds restart).
 func (r *Runner) SetOptions(ctx context.Context, sp spec.Spec) error {
-	return r.do(ctx, func(ctx context.Context, st *state) {
+	// Returns once applied, not once handed over, so that `svc update`
+	// followed by `svc status` shows the new options.
+	applied := make(chan struct{})
+	err := r.do(ctx, func(ctx context.Context, st *state) {
+		defer close(applied)
 		oldInterval := st.spec.HealthCheckInterval.D()
 		st.spec = sp
 		st.w().UpdateStrategy, st.w().UpdateCondition = sp.UpdateStrategy, sp.UpdateCondition
@@ -98,4 +102,20 @@ func (r *Runner) SetOptions(ctx context.Context, sp spec.Spec) error {
 			sp.UpdateStrategy, sp.UpdateCondition, sp.HealthCheckInterval.D(), st.shutdownTimeout())
 		r.publish(st)
 	})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-applied:
+		return nil
+	case <-r.done: // applied, then stopped, or stopped first
+		select {
+		case <-applied:
+			return nil
+		default:
+			return ErrGone
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
