@@ -42,6 +42,31 @@ func (g *Group) Members() ([]int, error) {
 	if g.dir != "" {
 		return readProcs(g.dir)
 	}
+	ms, err := g.members()
+	if err != nil {
+		return nil, err
+	}
+	pids := make([]int, len(ms))
+	for i, m := range ms {
+		pids[i] = m.pid
+	}
+	return pids, nil
+}
+
+// members lists the service's live processes: in the /proc fallback with
+// the start time the scan read, in a cgroup with none (0).
+func (g *Group) members() ([]proc, error) {
+	if g.dir != "" {
+		pids, err := readProcs(g.dir)
+		if err != nil {
+			return nil, err
+		}
+		ms := make([]proc, len(pids))
+		for i, pid := range pids {
+			ms[i].pid = pid
+		}
+		return ms, nil
+	}
 	all, err := allProcs()
 	if err != nil {
 		return nil, err
@@ -51,13 +76,90 @@ func (g *Group) Members() ([]int, error) {
 
 // Signal sends sig to every member.
 func (g *Group) Signal(sig syscall.Signal) error {
-	pids, err := g.Members()
+	ms, err := g.members()
 	if err != nil {
 		return err
 	}
-	for _, pid := range pids {
-		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("cgroup: signal %d of %s: %w", pid, g.name, err)
+	return g.signal(ms, sig)
+}
+
+// signalBatch bounds the pidfds signal holds open at once.
+const signalBatch = 256
+
+// signal sends sig to ms, processes a scan found in the group, each
+// through a pidfd that is checked, once open, to name a member still. A
+// member can exit after the scan, be reaped (by its parent, or by the
+// supervisor, the subreaper) and its pid be taken by any other process,
+// which a kill(pid) would reach; the pidfd names one process for good, and
+// as long as it can be signalled that process holds the pid, so what was
+// read of the pid after the pidfd was opened was read of it. The check is a
+// second read of cgroup.procs in a cgroup, and the start time the scan
+// read in the /proc fallback, a pid and a start time naming one process.
+func (g *Group) signal(ms []proc, sig syscall.Signal) error {
+	for len(ms) > 0 {
+		n := min(len(ms), signalBatch)
+		if err := g.signalSome(ms[:n], sig); err != nil {
+			return err
+		}
+		ms = ms[n:]
+	}
+	return nil
+}
+
+func (g *Group) signalSome(ms []proc, sig syscall.Signal) error {
+	fds := make([]int, len(ms))
+	for i, m := range ms {
+		fd, err := unix.PidfdOpen(m.pid, 0)
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.ESRCH):
+			fd = -1 // gone
+		default:
+			// No pidfd (a kernel before 5.3, a seccomp filter, no
+			// descriptor left): the bare pid after the same check,
+			// which narrows the window to the one between the check
+			// and the kill.
+			fd = -2
+		}
+		fds[i] = fd
+	}
+	defer func() {
+		for _, fd := range fds {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		}
+	}()
+	var in map[int]bool
+	if g.dir != "" {
+		pids, err := readProcs(g.dir)
+		if err != nil {
+			return err
+		}
+		in = make(map[int]bool, len(pids))
+		for _, pid := range pids {
+			in[pid] = true
+		}
+	}
+	for i, m := range ms {
+		if fds[i] == -1 {
+			continue
+		}
+		if g.dir != "" {
+			if !in[m.pid] {
+				continue // left since the scan; its pid may be another's
+			}
+		} else if p, ok := readStat(m.pid); !ok || p.start != m.start {
+			continue // exited since the scan, its pid maybe reused
+		}
+		var err error
+		if fds[i] >= 0 {
+			err = unix.PidfdSendSignal(fds[i], sig, nil, 0)
+		} else {
+			err = unix.Kill(m.pid, sig)
+		}
+		if err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("cgroup: signal %d of %s: %w", m.pid, g.name, err)
 		}
 	}
 	return nil
@@ -87,16 +189,17 @@ func (g *Group) Kill(ctx context.Context) error {
 		}
 	}
 	for {
-		pids, err := g.Members()
+		pids, err := g.members()
 		if err != nil {
 			return err
 		}
 		if len(pids) == 0 {
 			return nil
 		}
-		for _, pid := range pids {
-			_ = unix.Kill(pid, unix.SIGKILL)
-		}
+		// Frozen, a member cannot exit of itself, but one already dying
+		// (the run process's group was SIGKILLed first) can still be
+		// reaped and its pid taken: signal checks each pid.
+		_ = g.signal(pids, unix.SIGKILL)
 		wctx, cancel := context.WithTimeout(ctx, pollInterval)
 		if g.dir != "" {
 			err = waitUnpopulated(wctx, g.dir)

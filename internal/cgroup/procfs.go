@@ -169,27 +169,31 @@ func markerOf(pid int, prefix string) string {
 }
 
 // descendants returns roots plus every process below one of them by
-// parent links.
-func descendants(all []proc, roots map[int]bool) []int {
-	children := map[int][]int{}
+// parent links, those of all.
+func descendants(all []proc, roots map[int]bool) []proc {
+	children := map[int][]proc{}
+	byPID := make(map[int]proc, len(roots))
 	for _, p := range all {
-		children[p.ppid] = append(children[p.ppid], p.pid)
+		children[p.ppid] = append(children[p.ppid], p)
+		if roots[p.pid] {
+			byPID[p.pid] = p
+		}
 	}
-	var out []int
+	var out []proc
 	seen := map[int]bool{}
-	stack := make([]int, 0, len(roots))
-	for pid := range roots {
-		stack = append(stack, pid)
+	stack := make([]proc, 0, len(roots))
+	for _, p := range byPID {
+		stack = append(stack, p)
 	}
 	for len(stack) > 0 {
-		pid := stack[len(stack)-1]
+		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[pid] {
+		if seen[p.pid] {
 			continue
 		}
-		seen[pid] = true
-		out = append(out, pid)
-		stack = append(stack, children[pid]...)
+		seen[p.pid] = true
+		out = append(out, p)
+		stack = append(stack, children[p.pid]...)
 	}
 	return out
 }

@@ -255,7 +255,7 @@ func (t *Tracker) markerPrefix() string { return "TEND_SERVICE_ID=" + t.o.Member
 // fallbackMembers finds the service's processes in all: those that carry
 // its marker (TEND_SERVICE_ID=MEMBER/NAME.GROUP[@ORG]) or are the process
 // its PID file names, and their descendants.
-func (t *Tracker) fallbackMembers(all []proc, name string) []int {
+func (t *Tracker) fallbackMembers(all []proc, name string) []proc {
 	return t.membersMarked(all, t.marks(all), name)
 }
 
@@ -273,7 +273,7 @@ func (t *Tracker) marks(all []proc) map[int]string {
 }
 
 // membersMarked is fallbackMembers with the markers already read.
-func (t *Tracker) membersMarked(all []proc, marks map[int]string, name string) []int {
+func (t *Tracker) membersMarked(all []proc, marks map[int]string, name string) []proc {
 	roots := map[int]bool{}
 	for pid, n := range marks {
 		if n == name {
@@ -454,9 +454,13 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool, why st
 	}
 	for name := range names {
 		fb := &Group{t: t, name: name}
-		pids := t.membersMarked(all, marks, name)
-		if len(pids) == 0 {
+		ms := t.membersMarked(all, marks, name)
+		if len(ms) == 0 {
 			continue
+		}
+		pids := make([]int, len(ms))
+		for i, m := range ms {
+			pids[i] = m.pid
 		}
 		if keep(name) {
 			if t.base == "" {

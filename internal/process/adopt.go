@@ -52,7 +52,7 @@ func (r *Reaper) Adopt(a Adoption) (p *Proc, missing []string, err error) {
 		return nil, nil, fmt.Errorf("%w: pid %d is gone or was reused", ErrNotAdoptable, a.PID)
 	}
 	child := ppid == os.Getpid()
-	p = &Proc{r: r, pid: a.PID, done: make(chan struct{}), adopted: !child}
+	p = &Proc{r: r, pid: a.PID, done: make(chan struct{}), adopted: !child, pidfd: -1}
 	if a.Leader {
 		p.group = a.Group
 	}
@@ -84,7 +84,9 @@ func (r *Reaper) Adopt(a Adoption) (p *Proc, missing []string, err error) {
 		unix.Close(pidfd)
 	} else {
 		// The pidfd turns readable when the process exits: a pump whose
-		// readiness is the exit (pump.exit).
+		// readiness is the exit (pump.exit). It is p's too, for signals,
+		// and lostExit closes it.
+		p.pidfd = pidfd
 		watches = append(watches[:len(watches):len(watches)], &pump{fd: pidfd, proc: p, exit: p.lostExit})
 	}
 	if len(watches) > 0 {
@@ -134,9 +136,15 @@ func (p *Proc) lostExit() {
 	p.reaped = true
 	delete(p.r.adopted, p.pid)
 	// What it left of its process group goes with it, as for a child
-	// (collect). The pid may be reused by now, but not as a process group
-	// id while any member of the group lives, so this reaches only those.
-	_ = unix.Kill(-p.pid, unix.SIGKILL)
+	// (collect), but only through the pidfd: its parent reaped it at once,
+	// and once the group is empty its pid can be taken by any process, which
+	// a kill(-pid) would reach if it made a group of its own (setsid).
+	// Before Linux 6.9 (EINVAL) nothing is sent: with the leader gone the
+	// group has no safe name, and the service's Group, which its runner
+	// kills after the exit, holds what is left.
+	_ = unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, pidfdSignalProcessGroup)
+	unix.Close(p.pidfd)
+	p.pidfd = -1
 	p.exited(Exit{Code: -1, Unknown: true, At: time.Now()}, p.r.drainGrace)
 }
 

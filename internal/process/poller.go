@@ -310,7 +310,11 @@ func (pp *poller) finish(pm *pump) {
 	// Explicitly: a child forked meanwhile may hold a copy of the fd until it
 	// execs, and epoll forgets an fd only when no copy is left.
 	_ = unix.EpollCtl(pp.epfd, unix.EPOLL_CTL_DEL, pm.fd, nil)
-	unix.Close(pm.fd)
+	if pm.exit == nil {
+		// A pidfd is its Proc's, which signals through it until exit
+		// (lostExit) has marked it reaped, and closes it then.
+		unix.Close(pm.fd)
+	}
 	delete(pp.pumps, pm.id)
 	pm.closed = true
 	switch {

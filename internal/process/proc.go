@@ -100,6 +100,11 @@ type Proc struct {
 	// adopted: taken over by Adopt and not a child, so watched through a
 	// pidfd and its exit status unknown.
 	adopted bool
+	// pidfd names an adopted process (adopted true) for as long as it is
+	// not reaped: every signal to it goes through the pidfd, as its pid
+	// is freed the moment its parent (not this process) collects it.
+	// Closed by lostExit, under r.mu, once reaped is set.
+	pidfd int
 	// start is the start time the fork read (StartTime), 0 if unknown.
 	start uint64
 }
@@ -110,7 +115,7 @@ func (r *Reaper) Start(s Spec) (*Proc, error) {
 	if s.Path == "" {
 		return nil, errors.New("process: start: empty path")
 	}
-	p := &Proc{r: r, done: make(chan struct{})}
+	p := &Proc{r: r, done: make(chan struct{}), pidfd: -1}
 	if s.Leader {
 		p.group = s.Group
 	}
@@ -348,32 +353,73 @@ func (p *Proc) Done() <-chan struct{} { return p.done }
 func (p *Proc) Exit() Exit { return p.exit }
 
 // Signal sends sig to the process's whole group. It returns os.ErrProcessDone
-// once the process has been reaped, so a recycled pid is never signalled.
-func (p *Proc) Signal(sig syscall.Signal) error {
-	p.r.mu.Lock()
-	defer p.r.mu.Unlock()
-	if p.reaped {
-		return os.ErrProcessDone
-	}
-	if err := unix.Kill(-p.pid, sig); err != nil {
-		return fmt.Errorf("process: signal group %d: %w", p.pid, err)
-	}
-	return nil
-}
+// once the process has been reaped (an adopted one: once it and its group
+// are gone), so a recycled pid is never signalled.
+func (p *Proc) Signal(sig syscall.Signal) error { return p.signal(sig, true) }
 
 // SignalLeader sends sig to the process alone, not its group (svc signal,
 // as supervisorctl signal does). Like Signal, it returns os.ErrProcessDone
 // once the process has been reaped.
-func (p *Proc) SignalLeader(sig syscall.Signal) error {
+func (p *Proc) SignalLeader(sig syscall.Signal) error { return p.signal(sig, false) }
+
+func (p *Proc) signal(sig syscall.Signal, group bool) error {
 	p.r.mu.Lock()
 	defer p.r.mu.Unlock()
 	if p.reaped {
 		return os.ErrProcessDone
 	}
-	if err := unix.Kill(p.pid, sig); err != nil {
+	var err error
+	switch {
+	case p.adopted:
+		// Not a child: no zombie holds its pid between its exit and
+		// lostExit, so only the pidfd names it.
+		if err = p.signalAdopted(sig, group); errors.Is(err, unix.ESRCH) {
+			return os.ErrProcessDone
+		}
+	case group:
+		// A child's pid stays its own until the reap loop, which sets
+		// reaped first, collects it.
+		err = unix.Kill(-p.pid, sig)
+	default:
+		err = unix.Kill(p.pid, sig)
+	}
+	if err != nil {
+		if group {
+			return fmt.Errorf("process: signal group %d: %w", p.pid, err)
+		}
 		return fmt.Errorf("process: signal %d: %w", p.pid, err)
 	}
 	return nil
+}
+
+// pidfdSignalProcessGroup is PIDFD_SIGNAL_PROCESS_GROUP (Linux 6.9), which
+// x/sys/unix does not name: pidfd_send_signal then signals the process
+// group of the pidfd's struct pid, the one the adopted process made, even
+// after it exited; a process that later gets the same number, and makes a
+// group of that id (setsid), has another struct pid and is never reached.
+const pidfdSignalProcessGroup = 1 << 2
+
+// signalAdopted sends sig through the pidfd of an adopted process, to it
+// alone or to its process group. r.mu must be held and p not reaped, so
+// that the pidfd is open. ESRCH: it has exited (group false), or nothing
+// of its group is left.
+func (p *Proc) signalAdopted(sig syscall.Signal, group bool) error {
+	if !group {
+		return unix.PidfdSendSignal(p.pidfd, sig, nil, 0)
+	}
+	err := unix.PidfdSendSignal(p.pidfd, sig, nil, pidfdSignalProcessGroup)
+	if !errors.Is(err, unix.EINVAL) {
+		return err
+	}
+	// Before Linux 6.9 the flag is refused. The group is then signalled by
+	// its id only while the pidfd says the leader is alive, which holds
+	// the id: another process could take it only if, between these two
+	// calls, the leader exited, was reaped, and the pid allocator came
+	// round to its pid.
+	if err := unix.PidfdSendSignal(p.pidfd, 0, nil, 0); err != nil {
+		return err
+	}
+	return unix.Kill(-p.pid, sig)
 }
 
 // Stop sends sig (0: SIGTERM) to the process group, waits up to timeout or

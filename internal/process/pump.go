@@ -29,7 +29,7 @@ type pump struct {
 	wholeLines bool
 	// exit, when set, makes this a pidfd, not a pipe: it is never read,
 	// and its readiness (the process exited) calls exit, on the poller's
-	// goroutine, once it is closed.
+	// goroutine, once it is no longer watched; exit closes it.
 	exit func()
 	// path is the FIFO read, "" for an anonymous pipe: what a hand-over
 	// keys the unterminated line by (Reaper.Pause).

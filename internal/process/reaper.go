@@ -201,10 +201,11 @@ func (r *Reaper) shutdown() {
 		_ = unix.Kill(-pid, unix.SIGKILL)
 	}
 	// Their pidfds turn readable as they die, and the poller finishes
-	// them before it stops.
-	for pid := range r.adopted {
+	// them before it stops. Signalled through the pidfd: an adopted
+	// process's pid is freed as soon as it exits, lostExit or not.
+	for pid, p := range r.adopted {
 		r.log.Warn("killing adopted process left running at reaper shutdown", "pid", pid)
-		_ = unix.Kill(-pid, unix.SIGKILL)
+		_ = p.signalAdopted(unix.SIGKILL, true)
 	}
 	for pid := range r.procs {
 		// Blocking: the child is ours and was just sent SIGKILL.
