@@ -325,6 +325,10 @@ func TestProcessTrackingIsReported(t *testing.T) {
 				t.Fatalf("processes: %q", reason)
 			case mode == "auto" && !cgroups && !strings.HasPrefix(reason, "subreaper and /proc ("):
 				t.Fatalf("processes: %q", reason)
+			case mode == "auto" && !cgroups && os.Getenv("TEND_REQUIRE_TOOLS") == "1" && cgroup2Writable():
+				// make test: where a cgroup can be made, the fallback
+				// must not stand in for it unnoticed.
+				t.Fatalf("processes: %q on a host with a writable cgroup2 hierarchy", reason)
 			}
 			if cgroups {
 				base := strings.TrimPrefix(reason, "cgroup v2 ")
@@ -359,4 +363,18 @@ func TestProcessTrackingIsReported(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cgroup2Writable reports whether this process may write a cgroup2
+// hierarchy's root, unified (/sys/fs/cgroup) or hybrid
+// (/sys/fs/cgroup/unified): where tend, run as root, makes its subtree.
+func cgroup2Writable() bool {
+	for _, d := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		if syscall.Access(filepath.Join(d, "cgroup.procs"), 2 /* W_OK */) == nil {
+			if _, err := os.Stat(filepath.Join(d, "cgroup.controllers")); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
