@@ -35,16 +35,18 @@ func TestSetOptionsWithoutARestart(t *testing.T) {
 		if n := f.Count("health-check"); n != 1 {
 			t.Fatalf("%d checks after the start, want 1", n)
 		}
-		var sp spec.Spec
-		if err := fx.r.do(context.Background(), func(_ context.Context, st *state) { sp = st.spec }); err != nil {
+		specs := make(chan spec.Spec, 1)
+		if err := fx.r.do(context.Background(), func(_ context.Context, st *state) { specs <- st.spec }); err != nil {
 			t.Fatal(err)
 		}
+		sp := <-specs
 		sp.HealthCheckInterval = spec.FromD(8 * time.Second)
 		sp.ShutdownTimeout = seconds(3)
 		sp.UpdateStrategy = "rolling"
 		if err := fx.r.SetOptions(context.Background(), sp); err != nil {
 			t.Fatal(err)
 		}
+		synctest.Wait() // SetOptions returns once the loop has the change
 		s := fx.r.Status()
 		if s.HealthInterval != 8*time.Second || s.ShutdownTimeout != 3*time.Second || s.UpdateStrategy != "rolling" || !hasRecord(s, "options updated") {
 			t.Fatalf("status after the update: interval %s, timeout %s, strategy %s, records %+v",
