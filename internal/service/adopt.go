@@ -113,10 +113,12 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 		return
 	}
 	st.w().Initialized = true
+	// Carried first: it replaces the records with those handed over,
+	// and a record made before would be lost.
+	entered := st.carry(a.PID)
 	if len(missing) > 0 {
 		r.record(st, false, "output of the adopted process not reattached (%s): it is lost", strings.Join(missing, ", "))
 	}
-	entered := st.carry(a.PID)
 	st.pidFiled = a.PID
 	r.running(ctx, st, p, "adopted (pid %d) from a previous supervisor")
 	if !entered.IsZero() {

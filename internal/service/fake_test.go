@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tend-sh/tend/internal/hook"
 	"github.com/tend-sh/tend/internal/ident"
 	"github.com/tend-sh/tend/internal/pkg"
 	"github.com/tend-sh/tend/internal/service/servicetest"
@@ -69,6 +70,15 @@ func newFixture(t *testing.T, f *servicetest.Starter, p *pkg.Package, opts ...fi
 // Tracker would give it.
 func newGroupFixture(t *testing.T, f *servicetest.Starter, p *pkg.Package, g procGroup, opts ...fixtureOpt) *fixture {
 	t.Helper()
+	fx := newIdleFixture(t, f, p, g, opts...)
+	fx.run()
+	return fx
+}
+
+// newIdleFixture is newGroupFixture with Run not started yet, for a test
+// to set up what a runner finds at its start (run starts it).
+func newIdleFixture(t *testing.T, f hook.Starter, p *pkg.Package, g procGroup, opts ...fixtureOpt) *fixture {
+	t.Helper()
 	sp := spec.New(p.Ident.Origin + "/" + p.Ident.Name)
 	logBuf := &lockedBuf{}
 	o := Options{
@@ -89,11 +99,18 @@ func newGroupFixture(t *testing.T, f *servicetest.Starter, p *pkg.Package, g pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.st.group = g
+	if g != nil {
+		r.st.group = g
+	}
+	fs, _ := f.(*servicetest.Starter)
+	return &fixture{t: t, f: fs, r: r, ran: make(chan error, 1), log: logBuf}
+}
+
+// run starts the runner's Run.
+func (fx *fixture) run() {
 	ctx, cancel := context.WithCancel(context.Background())
-	fx := &fixture{t: t, f: f, r: r, cancel: cancel, ran: make(chan error, 1), log: logBuf}
-	go func() { fx.ran <- r.Run(ctx) }()
-	return fx
+	fx.cancel = cancel
+	go func() { fx.ran <- fx.r.Run(ctx) }()
 }
 
 // close ends Run and waits for it.
