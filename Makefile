@@ -5,7 +5,7 @@ BIN := $(CURDIR)/bin
 PKGS_DEB := prometheus haproxy wrk curl xz-utils tar nginx etcd-server chromium redis-server
 HTTP ?= 0.0.0.0:9631
 
-.PHONY: all build run test test-short lint bench bench-core deps clean
+.PHONY: all build run test test-short lint cover bench bench-core deps clean
 
 all: build
 
@@ -54,9 +54,17 @@ lint:
 
 # Screenshots of the web page's browser test (and any other test artifact)
 # are kept under test-artifacts/; each test logs the path of its own.
-test: deps lint
+test: deps lint cover
 	@mkdir -p test-artifacts
 	TEND_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 25m -artifacts -outputdir $(CURDIR)/test-artifacts ./...
+
+# The core's unit tests (fakes and testing/synctest, no e2e) must cover at
+# least COVER_MIN % of manager's and service's statements (issue 11).
+COVER_MIN := 80
+cover:
+	@$(GO) test -count=1 -cover ./internal/manager ./internal/service | tee /dev/stderr | \
+		awk -v min=$(COVER_MIN) '/coverage:/ { n++; sub("%", "", $$5); if ($$5 + 0 < min) { print "coverage of " $$2 " is " $$5 "%, under " min "%"; bad = 1 } } \
+		END { if (n != 2) { print "coverage: expected 2 packages, got " n; exit 1 } exit bad }'
 
 test-short: lint
 	$(GO) test -race -short ./...
