@@ -88,7 +88,9 @@ func TestServiceUserCannotRedirectSupervisorWrites(t *testing.T) {
 
 	var plant strings.Builder
 	for kind, link := range planted {
-		fmt.Fprintf(&plant, "rm -f %s 2>/dev/null; ln -s %s %s 2>/dev/null\n", link, filepath.Join(outside, kind), link)
+		// Each link that could be planted is recorded: none can, the
+		// directories tend writes in being root's.
+		fmt.Fprintf(&plant, "rm -f %s 2>/dev/null; ln -s %s %s 2>/dev/null && echo %s >> data/planted-links\n", link, filepath.Join(outside, kind), link, kind)
 	}
 	s := startSup(t, root)
 	tag := uniqueTag()
@@ -169,6 +171,9 @@ func TestServiceUserCannotRedirectSupervisorWrites(t *testing.T) {
 		if got := readFile(p); got != want {
 			t.Errorf("%s: a link planted by the service changed the content of %s to %.60q", kind, p, got)
 		}
+	}
+	if got := readFile(filepath.Join(data, "planted-links")); got != "" {
+		t.Errorf("the service user planted links where tend writes: %q", got)
 	}
 	// The directories tend writes in are root's and closed to the
 	// service user; data/ and var/ are the service user's.
