@@ -223,6 +223,15 @@ func escapee(t *testing.T, g *Group, marker string) (shell *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command("/bin/sh", "-c", "setsid sleep 1000 & exec sleep 1000")
 	cmd.Env = []string{"PATH=/usr/bin:/bin", marker}
+	startInGroup(t, g, cmd)
+	waitMembers(t, g, 2)
+	return cmd
+}
+
+// startInGroup starts cmd born in g's cgroup, as tend starts a service's
+// processes; in the /proc fallback, as it is (its environment marks it).
+func startInGroup(t *testing.T, g *Group, cmd *exec.Cmd) {
+	t.Helper()
 	if g.Dir() != "" {
 		fd, err := syscall.Open(g.Dir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 		if err != nil {
@@ -234,8 +243,6 @@ func escapee(t *testing.T, g *Group, marker string) (shell *exec.Cmd) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitMembers(t, g, 2)
-	return cmd
 }
 
 func waitMembers(t *testing.T, g *Group, n int) []int {

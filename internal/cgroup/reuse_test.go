@@ -13,17 +13,7 @@ func startIn(t *testing.T, g *Group, marker string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("/bin/sleep", "1000")
 	cmd.Env = []string{marker}
-	if g.Dir() != "" {
-		fd, err := syscall.Open(g.Dir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer syscall.Close(fd)
-		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	startInGroup(t, g, cmd)
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tend-sh/tend/internal/api"
+	"github.com/tend-sh/tend/internal/ident"
 	"github.com/tend-sh/tend/internal/ring"
 	"github.com/tend-sh/tend/internal/rumor"
 	"github.com/tend-sh/tend/internal/service"
@@ -154,18 +155,15 @@ func (r *fakeRing) serviceRumors(sg string) []rumor.Service {
 	return out
 }
 
-// testPkg writes a package directory with hooks (run added when missing).
-func testPkg(t *testing.T, name string, files map[string]string) string {
+// writePkg writes a package of ident id into dir (hooks/run added when
+// missing).
+func writePkg(t *testing.T, dir string, id ident.Ident, files map[string]string) {
 	t.Helper()
-	dir := t.TempDir()
-	if files == nil {
-		files = map[string]string{}
-	}
-	files["IDENT"] = "test/" + name + "/1.0.0/20260101000000"
-	if _, ok := files["hooks/run"]; !ok {
-		files["hooks/run"] = "#!/bin/sh\nexec sleep 1000\n"
-	}
+	all := map[string]string{"IDENT": id.String() + "\n", "hooks/run": "#!/bin/sh\nexec sleep 1000\n"}
 	for rel, body := range files {
+		all[rel] = body
+	}
+	for rel, body := range all {
 		p := filepath.Join(dir, rel)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -174,6 +172,13 @@ func testPkg(t *testing.T, name string, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
+}
+
+// testPkg writes a package directory with hooks (run added when missing).
+func testPkg(t *testing.T, name string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writePkg(t, dir, ident.Ident{Origin: "test", Name: name, Version: "1.0.0", Release: "20260101000000"}, files)
 	return dir
 }
 

@@ -53,25 +53,6 @@ func logTo(b *logBuffer) func(*Config) {
 	return func(c *Config) { c.Log = slog.New(slog.NewTextHandler(b, nil)) }
 }
 
-// writePkg writes a package of ident id into dir (hooks/run added when
-// missing).
-func writePkg(t *testing.T, dir string, id ident.Ident, files map[string]string) {
-	t.Helper()
-	all := map[string]string{"IDENT": id.String() + "\n", "hooks/run": "#!/bin/sh\nexec sleep 1000\n"}
-	for rel, body := range files {
-		all[rel] = body
-	}
-	for rel, body := range all {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func alphaAt(version, release string) ident.Ident {
 	return ident.Ident{Origin: "test", Name: "alpha", Version: version, Release: release}
 }
