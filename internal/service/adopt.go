@@ -134,24 +134,15 @@ func (r *Runner) adoptRun(ctx context.Context, st *state) {
 // after it stopped reading output (process.Reaper.Pause), so no line is
 // left in its memory.
 func (r *Runner) FlushOutput(ctx context.Context) error {
-	done := make(chan struct{})
-	if err := r.do(ctx, func(_ context.Context, st *state) {
+	err := r.doWait(ctx, func(_ context.Context, st *state) {
 		if st.runLogs != nil {
 			st.runLogs.flush()
 		}
-		close(done)
-	}); err != nil {
-		if errors.Is(err, ErrGone) {
-			return nil
-		}
-		return err
+	})
+	if errors.Is(err, ErrGone) {
+		return nil // nothing of its output is left to flush
 	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return err
 }
 
 // Carried is what a service's status keeps across `sup restart`: the new

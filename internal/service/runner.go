@@ -374,6 +374,28 @@ func (r *Runner) do(ctx context.Context, f func(context.Context, *state)) error 
 	}
 }
 
+// doWait is do, returning once f has run on the loop: ErrGone when the
+// runner ended first, ctx's error when ctx did.
+func (r *Runner) doWait(ctx context.Context, f func(context.Context, *state)) error {
+	ran := make(chan struct{})
+	if err := r.do(ctx, func(ctx context.Context, st *state) { defer close(ran); f(ctx, st) }); err != nil {
+		return err
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-r.done: // ran, then ended, or ended first
+		select {
+		case <-ran:
+			return nil
+		default:
+			return ErrGone
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Settle writes what the service's start left for after the supervisor's
 // start-up (Deps.Settled), and returns once that is done.
 func (r *Runner) Settle(ctx context.Context) error {

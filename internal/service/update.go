@@ -85,9 +85,7 @@ func (r *Runner) showPackage(st *state) {
 func (r *Runner) SetOptions(ctx context.Context, sp spec.Spec) error {
 	// Returns once applied, not once handed over, so that `svc update`
 	// followed by `svc status` shows the new options.
-	applied := make(chan struct{})
-	err := r.do(ctx, func(ctx context.Context, st *state) {
-		defer close(applied)
+	return r.doWait(ctx, func(ctx context.Context, st *state) {
 		oldInterval := st.spec.HealthCheckInterval.D()
 		st.spec = sp
 		st.w().UpdateStrategy, st.w().UpdateCondition = sp.UpdateStrategy, sp.UpdateCondition
@@ -102,20 +100,4 @@ func (r *Runner) SetOptions(ctx context.Context, sp spec.Spec) error {
 			sp.UpdateStrategy, sp.UpdateCondition, sp.HealthCheckInterval.D(), st.shutdownTimeout())
 		r.publish(st)
 	})
-	if err != nil {
-		return err
-	}
-	select {
-	case <-applied:
-		return nil
-	case <-r.done: // applied, then stopped, or stopped first
-		select {
-		case <-applied:
-			return nil
-		default:
-			return ErrGone
-		}
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
