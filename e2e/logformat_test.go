@@ -43,6 +43,11 @@ func TestOneTimedLogFormatSaysWhoAndWhy(t *testing.T) {
 		t.Errorf("svc load logged %d times with who asked, want once:\n%s", len(ops), s.errOut.String())
 	}
 
+	// The crash's restart renders the config again: user.toml written
+	// before that start would be in it, and no restart would follow.
+	waitFor(t, 15*time.Second, "the start after the crash", func() bool {
+		return strings.Count(s.errOut.String(), `msg="started (pid `) >= 2
+	})
 	user := filepath.Join(root, "user", "chatty", "config")
 	if err := os.MkdirAll(user, 0o755); err != nil {
 		t.Fatal(err)
