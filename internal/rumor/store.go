@@ -329,6 +329,13 @@ func (s *Store) mergeIf(r Rumor, check bool) (bool, error) {
 
 // putLocked stores e under key if it wins over what is held.
 func (s *Store) putLocked(key string, e entry) (bool, error) {
+	if e.r.IsElection() && s.dept[e.r.Election.MemberID] {
+		// A departed member cannot lead. Until it learns of its
+		// departure it still votes, and its candidacy can win a term on
+		// member id and finish it; taken in, that term names a leader
+		// that is gone, and the group needs one more.
+		return false, nil
+	}
 	old, ok := s.m[key]
 	if ok && e.r.IsElection() {
 		// Elections merge into a new value (votes are pooled), not

@@ -190,6 +190,35 @@ func TestDepartedAndAll(t *testing.T) {
 	}
 }
 
+// TestDepartedCandidateIsNotTakenIn: a departed member's candidacy, sent
+// before it learnt of its departure, neither replaces nor outranks a live
+// one (here it would win on member id and finish a term naming a leader
+// that is gone); a live candidate's rumor still merges.
+func TestDepartedCandidateIsNotTakenIn(t *testing.T) {
+	s := NewStore()
+	s.Merge(dep("z"))
+	live := el("b", 1, 0, Running, "b")
+	if !s.Merge(Rumor{Kind: KindElection, Election: live}) {
+		t.Fatal("a live candidate's election was not taken in")
+	}
+	for _, gone := range []*Election{el("z", 1, 0, Finished, "b", "z"), el("z", 2, 0, Running, "z")} {
+		if s.Merge(Rumor{Kind: KindElection, Election: gone}) {
+			got, _ := s.Get("election/redis.default")
+			t.Fatalf("the departed candidate's %+v was taken in: the store holds %+v", *gone, *got.Election)
+		}
+	}
+	if !s.Merge(Rumor{Kind: KindElection, Election: el("a", 1, 0, Running, "a")}) {
+		t.Fatal("a live member's vote was not taken in")
+	}
+	if got, _ := s.Get("election/redis.default"); fmt.Sprint(*got.Election) != fmt.Sprint(*el("b", 1, 0, Running, "a", "b")) {
+		t.Fatalf("store holds %+v", *got.Election)
+	}
+	// Through gossip's JSON path too.
+	if m, err := s.MergeJSON(mustJSON(t, Rumor{Kind: KindElection, Election: el("z", 3, 0, Finished, "z")})); err != nil || m.Changed {
+		t.Fatalf("MergeJSON of the departed candidate's election: changed %v, err %v", m.Changed, err)
+	}
+}
+
 func TestReturnedRumorsAreCopies(t *testing.T) {
 	s := NewStore()
 	r := svc("g", "m", 1, "OK")
