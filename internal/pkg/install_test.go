@@ -266,7 +266,11 @@ func TestInstallConcurrent(t *testing.T) {
 				}
 				p, err := Read(dest)
 				if err != nil {
-					if !errors.Is(err, fs.ErrNotExist) {
+					// The writers replace the package without end, so a
+					// reader starved of CPU may meet a replace on every
+					// attempt and give up (Read's bound): a clean error,
+					// never a mixed copy.
+					if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errReplaced) {
 						t.Errorf("Read during replace: %v", err)
 						return
 					}
@@ -284,7 +288,10 @@ func TestInstallConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	wdone.Wait()
-	t.Logf("%d reads, %d found no package", reads.Load(), misses.Load())
+	t.Logf("%d reads, %d found no package or gave up", reads.Load(), misses.Load())
+	if reads.Load() == 0 {
+		t.Fatal("no read found a whole package")
+	}
 	assertNoTemps(t, filepath.Dir(dest))
 	if _, err := Read(dest); err != nil {
 		t.Fatal(err)

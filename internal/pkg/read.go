@@ -49,7 +49,7 @@ func Read(dir string) (*Package, error) {
 		// and gives up on one that is not there.
 		if attempt == maxReadAttempts {
 			if err == nil {
-				err = fmt.Errorf("read package %s: replaced %d times while being read", abs, attempt)
+				err = fmt.Errorf("read package %s: %w %d times while being read", abs, errReplaced, attempt)
 			}
 			return nil, err
 		}
@@ -59,6 +59,9 @@ func Read(dir string) (*Package, error) {
 // maxReadAttempts bounds how often Read starts over on a package replaced
 // while it was being read, or missing.
 const maxReadAttempts = 10
+
+// errReplaced is Read giving up on a package replaced on every attempt.
+var errReplaced = errors.New("replaced")
 
 // dirID tells a directory from any other: its device and inode numbers.
 // The zero dirID is none.
