@@ -185,6 +185,10 @@ func (s *sup) start() {
 		s.http = field(line, "http")
 		s.gossip = field(line, "gossip")
 	case <-time.After(30 * time.Second):
+		// No cleanup is registered yet: stop it here, or it outlives the
+		// test with its services.
+		cmd.Process.Kill()
+		<-done
 		s.t.Fatalf("supervisor did not log its listeners:\n%s", s.errOut.String())
 	}
 }
