@@ -205,6 +205,27 @@ func TestUpdateAtOnce(t *testing.T) {
 
 // updateLeader waits until every member of sups names the same update
 // leader of sg in its census, and returns it.
+// wholeGroupInEveryCensus waits until every member's census lists every
+// member of sg as alive. A rolling update orders the group as each member
+// sees it: in the first second after a load, a member that has not heard
+// of another yet leaves it out of its ring and of its "nobody else is
+// down" check, and can go at the same time as it (seen under the whole
+// suite's load: two members down at once).
+func wholeGroupInEveryCensus(t *testing.T, sups []*sup, sg string) {
+	t.Helper()
+	for _, s := range sups {
+		waitUntil(t, 30*time.Second, "every member of "+sg+" in the census of "+s.memberID(), func() (bool, string) {
+			g := s.census(t)[sg]
+			for _, o := range sups {
+				if g[o.memberID()] != "alive" {
+					return false, fmt.Sprint(g)
+				}
+			}
+			return true, ""
+		})
+	}
+}
+
 func updateLeader(t *testing.T, sups []*sup, sg string) string {
 	t.Helper()
 	var leader string
@@ -300,6 +321,7 @@ func TestUpdateRolling(t *testing.T) {
 		})
 	}
 	leader := updateLeader(t, sups, sg)
+	wholeGroupInEveryCensus(t, sups, sg)
 	var ids []string
 	for _, s := range sups {
 		ids = append(ids, s.memberID())
@@ -547,6 +569,7 @@ func TestUpdateRollingLeaderTopology(t *testing.T) {
 	// Either way the topology leader goes last: when it leads the update,
 	// the follower after it in the ring goes first.
 	leader := updateLeader(t, sups, sg)
+	wholeGroupInEveryCensus(t, sups, sg)
 	var followers []string
 	for _, s := range sups {
 		if id := s.memberID(); id != topo {
