@@ -203,14 +203,12 @@ func TestUpdateAtOnce(t *testing.T) {
 	}
 }
 
-// updateLeader waits until every member of sups names the same update
-// leader of sg in its census, and returns it.
 // wholeGroupInEveryCensus waits until every member's census lists every
 // member of sg as alive. A rolling update orders the group as each member
 // sees it: in the first second after a load, a member that has not heard
 // of another yet leaves it out of its ring and of its "nobody else is
-// down" check, and can go at the same time as it (seen under the whole
-// suite's load: two members down at once).
+// down" check, and can go at the same time as it (the likely cause of two
+// members seen down at once under the whole suite's load).
 func wholeGroupInEveryCensus(t *testing.T, sups []*sup, sg string) {
 	t.Helper()
 	for _, s := range sups {
@@ -226,6 +224,8 @@ func wholeGroupInEveryCensus(t *testing.T, sups []*sup, sg string) {
 	}
 }
 
+// updateLeader waits until every member of sups names the same update
+// leader of sg in its census, and returns it.
 func updateLeader(t *testing.T, sups []*sup, sg string) string {
 	t.Helper()
 	var leader string
