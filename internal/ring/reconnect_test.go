@@ -3,6 +3,7 @@ package ring
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -122,9 +123,16 @@ func TestReconnectTargets(t *testing.T) {
 	if err := a.Publish(rumor.Rumor{Kind: rumor.KindDeparture, Departure: &rumor.Departure{MemberID: "f"}}); err != nil {
 		t.Fatal(err)
 	}
+	var seen string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("health on d at the last look: %s", seen)
+		}
+	})
 	waitFor(t, "b c f departed, e confirmed on d", func() bool {
-		return health(d.Ring, "b") == Departed && health(d.Ring, "c") == Departed &&
-			health(d.Ring, "e") == Confirmed && health(d.Ring, "f") == Departed
+		hb, hc, he, hf := health(d.Ring, "b"), health(d.Ring, "c"), health(d.Ring, "e"), health(d.Ring, "f")
+		seen = fmt.Sprintf("b %s, c %s, e %s, f %s", hb, hc, he, hf)
+		return hb == Departed && hc == Departed && he == Confirmed && hf == Departed
 	})
 	var got []string
 	for _, tg := range d.reconnectTargets(context.Background()) {
