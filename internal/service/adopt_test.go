@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -411,6 +412,20 @@ func leftoverProcess(t *testing.T, member string) (pid int, exited <-chan *os.Pr
 		cmd.Process.Kill()
 		<-reaped
 	})
+	// Start returns once execve has passed its point of no return, but
+	// the kernel sets up the new environment after that: a scan in
+	// between reads an empty /proc/PID/environ, finds no marker and
+	// misses the leftover (a supervisor's leftovers have long exec'd).
+	environ := fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if b, _ := os.ReadFile(environ); bytes.Contains(b, []byte("TEND_SERVICE_ID=")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the leftover process has no marker in its environment")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	return cmd.Process.Pid, ch
 }
 
