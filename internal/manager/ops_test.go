@@ -522,6 +522,9 @@ func TestReadyWhileStartupInitHangs(t *testing.T) {
 		fx := newFixture(t, func(c *Config) {
 			c.Startup = []api.LoadRequest{{Pkg: testPkg(t, "hung", map[string]string{"hooks/init": "#!/bin/sh\nsleep 1000\n"}), Force: true}}
 		}) // waits for ready
+		// Ready comes once the service is tried; its init hook is
+		// started just after, by the runner's own goroutine.
+		synctest.Wait()
 		if s := fx.service("hung"); s == nil || s.Running || fx.f.Count("init") != 1 {
 			t.Fatalf("hung: %+v", s)
 		}
