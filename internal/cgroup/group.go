@@ -46,11 +46,16 @@ func (g *Group) Members() ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pidsOf(ms), nil
+}
+
+// pidsOf is the pids of ms.
+func pidsOf(ms []proc) []int {
 	pids := make([]int, len(ms))
 	for i, m := range ms {
 		pids[i] = m.pid
 	}
-	return pids, nil
+	return pids
 }
 
 // members lists the service's live processes: in the /proc fallback with

@@ -458,10 +458,7 @@ func (t *Tracker) sweepProcs(ctx context.Context, keep func(string) bool, why st
 		if len(ms) == 0 {
 			continue
 		}
-		pids := make([]int, len(ms))
-		for i, m := range ms {
-			pids[i] = m.pid
-		}
+		pids := pidsOf(ms)
 		if keep(name) {
 			if t.base == "" {
 				t.keptProcs = true

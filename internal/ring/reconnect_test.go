@@ -135,25 +135,25 @@ func TestReconnectTargets(t *testing.T) {
 		}
 	})
 	stopped := func(h string) bool { return h == Departed || h == Confirmed }
-	look := func() string {
-		return fmt.Sprintf("b %s, c %s, e %s, f %s", health(d.Ring, "b"), health(d.Ring, "c"), health(d.Ring, "e"), health(d.Ring, "f"))
+	healths := func() [4]string { // b, c, e, f
+		return [4]string{health(d.Ring, "b"), health(d.Ring, "c"), health(d.Ring, "e"), health(d.Ring, "f")}
 	}
 	var got, want []string
 	waitFor(t, "b c stopped, e confirmed, f departed on d, and the targets read", func() bool {
-		hb, hc, he, hf := health(d.Ring, "b"), health(d.Ring, "c"), health(d.Ring, "e"), health(d.Ring, "f")
-		seen = look()
-		if !stopped(hb) || !stopped(hc) || he != Confirmed || hf != Departed {
+		h := healths()
+		seen = fmt.Sprintf("b %s, c %s, e %s, f %s", h[0], h[1], h[2], h[3])
+		if !stopped(h[0]) || !stopped(h[1]) || h[2] != Confirmed || h[3] != Departed {
 			return false
 		}
 		got = got[:0]
 		for _, tg := range d.reconnectTargets(context.Background()) {
 			got = append(got, tg.id+"@"+tg.addr)
 		}
-		if look() != seen {
+		if healths() != h {
 			return false // health changed while the targets were read
 		}
 		want = []string{"@" + deadPeer, "b@" + addrs["b"], "e@" + addrs["e"]}
-		if hc == Confirmed {
+		if h[1] == Confirmed {
 			t.Logf("c's leave did not reach d: it shows confirmed")
 			want = append(want, "c@"+addrs["c"])
 		}
